@@ -1,0 +1,76 @@
+//! The parking_lot backend: production locks and condvars from `parking_lot`, with `std`
+//! threads, atomics and channels (parking_lot has none of its own).
+//!
+//! Invariant: a faithful pass-through; parking_lot locks never poison.
+
+use super::{PlainCell, Primitives, Std};
+use ::std::io;
+
+/// Production primitives with parking_lot's `Mutex` and `Condvar`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ParkingLot;
+
+impl Primitives for ParkingLot {
+    const NAME: &'static str = "parking-lot";
+
+    type Mutex<T: Send> = ::parking_lot::Mutex<T>;
+    type Guard<'a, T: Send + 'a> = ::parking_lot::MutexGuard<'a, T>;
+    type Condvar = ::parking_lot::Condvar;
+    type JoinHandle<T: Send + 'static> = <Std as Primitives>::JoinHandle<T>;
+    type AtomicUsize = <Std as Primitives>::AtomicUsize;
+    type AtomicBool = <Std as Primitives>::AtomicBool;
+    type Cell<T> = PlainCell<T>;
+    type Sender<T: Send> = <Std as Primitives>::Sender<T>;
+    type Receiver<T: Send> = <Std as Primitives>::Receiver<T>;
+
+    fn mutex<T: Send>(value: T) -> Self::Mutex<T> {
+        ::parking_lot::Mutex::new(value)
+    }
+    fn lock<T: Send>(mutex: &Self::Mutex<T>) -> Self::Guard<'_, T> {
+        mutex.lock()
+    }
+    fn into_inner<T: Send>(mutex: Self::Mutex<T>) -> T {
+        mutex.into_inner()
+    }
+    fn condvar() -> Self::Condvar {
+        ::parking_lot::Condvar::new()
+    }
+    fn wait<'a, T: Send>(
+        condvar: &Self::Condvar,
+        mut guard: Self::Guard<'a, T>,
+    ) -> Self::Guard<'a, T> {
+        condvar.wait(&mut guard);
+        guard
+    }
+    fn notify_one(condvar: &Self::Condvar) {
+        condvar.notify_one();
+    }
+    fn notify_all(condvar: &Self::Condvar) {
+        condvar.notify_all();
+    }
+    fn spawn<T, F>(name: String, body: F) -> io::Result<Self::JoinHandle<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        Std::spawn(name, body)
+    }
+    fn join<T: Send + 'static>(handle: Self::JoinHandle<T>) -> ::std::thread::Result<T> {
+        Std::join(handle)
+    }
+    fn current_thread_name() -> Option<String> {
+        Std::current_thread_name()
+    }
+    fn yield_now() {
+        Std::yield_now()
+    }
+    fn channel<T: Send>() -> (Self::Sender<T>, Self::Receiver<T>) {
+        Std::channel()
+    }
+    fn send<T: Send>(sender: &Self::Sender<T>, message: T) -> Result<(), T> {
+        Std::send(sender, message)
+    }
+    fn recv<T: Send>(receiver: &Self::Receiver<T>) -> Option<T> {
+        Std::recv(receiver)
+    }
+}
