@@ -9,3 +9,8 @@
 pub mod explore;
 pub mod scenarios;
 pub mod sync;
+
+/// The README's code examples, compiled and run as doctests so that they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
