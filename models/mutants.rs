@@ -74,8 +74,16 @@ macro_rules! matrix {
             let expected: Option<FailureKind> = $expected;
             let report = check::<$scenario>(&$config, $variant, $checker);
             assert_eq!(report.failure_kind(), expected, "{}", report.summary());
-            if expected.is_none() {
-                assert!(!report.outcomes.is_empty(), "{}", report.summary());
+            match (&report.failure, expected) {
+                (None, _) => assert!(!report.outcomes.is_empty(), "{}", report.summary()),
+                (Some(failure), kind) => {
+                    // A caught mutant comes with the interleaving that broke it.
+                    let trace = failure.trace.as_ref().expect("a failure carries its trace");
+                    assert!(trace.threads().len() > 1, "{}", failure.explain());
+                    if kind == Some(Deadlock) {
+                        assert!(!trace.blocked().is_empty(), "{}", failure.explain());
+                    }
+                }
             }
         }
     )*};

@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{run_checker, Budget, Coverage, Failure, Recorder, Report, RunEnd};
+use super::{run_checker, Budget, Coverage, Recorder, Report, RunEnd};
 use crate::sync::spurious::{self, Plan, Policy};
 
 /// How deep loom explores.
@@ -21,6 +21,8 @@ pub struct LoomConfig {
     pub budget: Budget,
     /// Loom's limit on branch points in one execution (it fails an execution past it).
     pub max_branches: usize,
+    /// Record each execution's primitive operations, so a failure comes with its trace.
+    pub record_traces: bool,
 }
 
 impl Default for LoomConfig {
@@ -30,6 +32,7 @@ impl Default for LoomConfig {
             spurious_wakeups: 0,
             budget: Budget::UNLIMITED,
             max_branches: 100_000,
+            record_traces: true,
         }
     }
 }
@@ -78,7 +81,7 @@ where
     I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
 {
     let started = Instant::now();
-    let recorder = Arc::new(Recorder::new(config.budget));
+    let recorder = Arc::new(Recorder::new(config.budget, config.record_traces));
     let checked = Arc::new((body, invariant));
     let mut plans = VecDeque::from([Plan::default()]);
     let mut end = RunEnd::Completed;
@@ -121,20 +124,15 @@ where
     }
 
     let executions = recorder.executions();
-    let (coverage, failure) = match end {
-        RunEnd::Completed => (Coverage::Exhaustive, None),
-        RunEnd::OutOfBudget => (Coverage::BudgetExhausted, None),
-        RunEnd::Failed(kind, message, location) => (
-            Coverage::StoppedAtFailure,
-            Some(Failure {
-                kind,
-                message,
-                location,
-                execution: executions,
-                spurious_plan: failing_plan.filter(|_| config.spurious_wakeups > 0),
-            }),
-        ),
+    let coverage = match end {
+        RunEnd::Completed => Coverage::Exhaustive,
+        RunEnd::OutOfBudget => Coverage::BudgetExhausted,
+        RunEnd::Failed(..) => Coverage::StoppedAtFailure,
     };
+    let failure = end.failure(
+        executions,
+        failing_plan.filter(|_| config.spurious_wakeups > 0),
+    );
     Report {
         checker: config.describe(),
         executions,

@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
+use crate::sync::trace::{self, Trace};
 use crate::sync::{panic_message, spurious};
 
 pub use self::loom::LoomConfig;
@@ -91,6 +92,34 @@ pub struct Failure {
     pub execution: u64,
     /// Which waits woke spuriously in it (loom), if that was explored.
     pub spurious_plan: Option<spurious::Plan>,
+    /// The failing execution's primitive operations, when traces were recorded.
+    pub trace: Option<Trace>,
+}
+
+impl Failure {
+    /// The failure for a person: what went wrong, where, and the interleaving that led there.
+    pub fn explain(&self) -> String {
+        let mut out = format!(
+            "{} at execution {}: {}\n",
+            self.kind, self.execution, self.message
+        );
+        if let Some(location) = &self.location {
+            out += &format!("  raised at {location}\n");
+        }
+        if let Some(plan) = &self.spurious_plan {
+            out += &format!("  spurious wakeups at waits: {plan}\n");
+        }
+        if let Some(trace) = &self.trace {
+            if self.kind == FailureKind::Deadlock {
+                for line in trace.blocked() {
+                    out += &format!("  {line}\n");
+                }
+            }
+            out += "\nthe failing interleaving, one column per thread:\n";
+            out += &trace.columns();
+        }
+        out
+    }
 }
 
 /// How much of the state space a finished exploration covered.
@@ -166,15 +195,17 @@ struct InvariantViolation(String);
 /// one exploration.
 struct Recorder<O> {
     budget: Budget,
+    record_traces: bool,
     started: Instant,
     executions: AtomicU64,
     outcomes: Mutex<BTreeMap<O, u64>>,
 }
 
 impl<O: Ord> Recorder<O> {
-    fn new(budget: Budget) -> Self {
+    fn new(budget: Budget, record_traces: bool) -> Self {
         Recorder {
             budget,
+            record_traces,
             started: Instant::now(),
             executions: AtomicU64::new(0),
             outcomes: Mutex::new(BTreeMap::new()),
@@ -195,6 +226,9 @@ impl<O: Ord> Recorder<O> {
         self.executions.fetch_add(1, Ordering::Relaxed);
         spurious::begin_execution();
         forget_panics();
+        if self.record_traces {
+            trace::start();
+        }
         let outcome = body();
         let verdict = invariant(&outcome);
         *self
@@ -222,6 +256,25 @@ enum RunEnd {
     Completed,
     OutOfBudget,
     Failed(FailureKind, String, Option<String>),
+}
+
+impl RunEnd {
+    /// The failure this run ended with, if it did.
+    fn failure(self, execution: u64, spurious_plan: Option<spurious::Plan>) -> Option<Failure> {
+        let failing_trace = trace::take();
+        trace::stop();
+        match self {
+            RunEnd::Failed(kind, message, location) => Some(Failure {
+                kind,
+                message,
+                location,
+                execution,
+                spurious_plan,
+                trace: failing_trace,
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// Runs one checker invocation, turning its panics into a [`RunEnd`].
@@ -304,6 +357,7 @@ fn install_panic_hook() {
             if !EXPLORING.with(Cell::get) {
                 return original(info);
             }
+            trace::freeze();
             FIRST_PANIC.with(|first| {
                 let mut first = first.borrow_mut();
                 if first.is_none() {

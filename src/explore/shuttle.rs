@@ -10,7 +10,7 @@ use std::time::Instant;
 use ::shuttle::scheduler::{PctScheduler, RandomScheduler};
 use ::shuttle::{Config, FailurePersistence, Runner};
 
-use super::{run_checker, Budget, Coverage, Failure, Recorder, Report, RunEnd};
+use super::{run_checker, Budget, Coverage, Recorder, Report, RunEnd};
 use crate::sync::spurious::{self, Policy};
 
 /// Which schedules shuttle draws.
@@ -31,6 +31,8 @@ pub struct ShuttleConfig {
     /// Each wait wakes spuriously with probability `1/spurious_one_in`; 0 turns them off.
     pub spurious_one_in: u32,
     pub budget: Budget,
+    /// Record each execution's primitive operations, so a failure comes with its trace.
+    pub record_traces: bool,
 }
 
 impl ShuttleConfig {
@@ -41,6 +43,7 @@ impl ShuttleConfig {
             seed: 0x7468_7265_6164,
             spurious_one_in: 0,
             budget: Budget::UNLIMITED,
+            record_traces: true,
         }
     }
 
@@ -93,7 +96,7 @@ where
     I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
 {
     let started = Instant::now();
-    let recorder = Arc::new(Recorder::new(config.budget));
+    let recorder = Arc::new(Recorder::new(config.budget, config.record_traces));
     let policy = match config.spurious_one_in {
         0 => Policy::Off,
         one_in => Policy::Coin { one_in },
@@ -117,20 +120,12 @@ where
     });
 
     let executions = recorder.executions();
-    let (coverage, failure) = match end {
-        RunEnd::Completed => (Coverage::Sampled, None),
-        RunEnd::OutOfBudget => (Coverage::BudgetExhausted, None),
-        RunEnd::Failed(kind, message, location) => (
-            Coverage::StoppedAtFailure,
-            Some(Failure {
-                kind,
-                message,
-                location,
-                execution: executions,
-                spurious_plan: None,
-            }),
-        ),
+    let coverage = match end {
+        RunEnd::Completed => Coverage::Sampled,
+        RunEnd::OutOfBudget => Coverage::BudgetExhausted,
+        RunEnd::Failed(..) => Coverage::StoppedAtFailure,
     };
+    let failure = end.failure(executions, None);
     Report {
         checker: config.describe(),
         executions,

@@ -150,7 +150,9 @@ impl<P: Primitives> Printer<P> {
             board.turn = (board.turn + 1) % self.config.threads;
             if board.current > n {
                 // Everyone still waiting must see the end and leave.
-                self.wakeups.iter().for_each(Condvar::notify_all);
+                for wakeup in &self.wakeups {
+                    wakeup.notify_all();
+                }
             } else {
                 match self.variant {
                     TurnsVariant::Targeted | TurnsVariant::IfNotWhile => {

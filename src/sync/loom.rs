@@ -17,6 +17,7 @@ super::std_like_primitives!(
     "loom",
     sync,
     thread,
+    model = true,
     cell = UnsafeCell,
     spurious = super::spurious::next_wait_spurs()
 );

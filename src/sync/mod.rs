@@ -44,11 +44,17 @@ mod parking_lot;
 mod shuttle;
 pub mod spurious;
 mod std;
+pub mod trace;
 
 use ::std::fmt;
 use ::std::io;
+use ::std::mem::ManuallyDrop;
 use ::std::ops::{Deref, DerefMut};
+use ::std::panic::Location;
 use ::std::sync::atomic::Ordering;
+use ::std::sync::Arc;
+
+use self::trace::{Object, Op};
 
 pub use self::loom::Loom;
 pub use self::parking_lot::ParkingLot;
@@ -62,6 +68,8 @@ pub use self::std::Std;
 pub trait Primitives: Sized + Send + Sync + 'static {
     /// The backend's name as the CLI spells it.
     const NAME: &'static str;
+    /// True for the model-checking backends: only they record traces and spur wakeups.
+    const MODEL: bool;
 
     type Mutex<T: Send>: Send + Sync;
     type Guard<'a, T: Send + 'a>: DerefMut<Target = T>;
@@ -137,7 +145,38 @@ pub struct Mutex<P: Primitives, T: Send> {
 /// Proof that the holder owns the [`Mutex`]; unlocks on drop.
 pub struct MutexGuard<'a, P: Primitives, T: Send> {
     mutex: &'a Mutex<P, T>,
-    raw: P::Guard<'a, T>,
+    /// Dropped by hand: `Drop` records the unlock first, and `Condvar::wait` takes it out.
+    raw: ManuallyDrop<P::Guard<'a, T>>,
+    /// Where it was locked, to name the unlock in a trace.
+    locked_at: &'static Location<'static>,
+}
+
+/// Records `op` on `object` for the model backends; compiles to nothing for production ones.
+#[track_caller]
+fn record<P: Primitives>(op: Op, object: Object, done: bool) -> Option<trace::Step> {
+    record_at::<P>(op, object, done, Location::caller())
+}
+
+fn record_at<P: Primitives>(
+    op: Op,
+    object: Object,
+    done: bool,
+    location: &'static Location<'static>,
+) -> Option<trace::Step> {
+    if !P::MODEL {
+        return None;
+    }
+    trace::begin(
+        || P::current_thread_name().unwrap_or_else(|| "main".to_string()),
+        op,
+        object,
+        location,
+        done,
+    )
+}
+
+fn address<T: ?Sized>(object: &T) -> usize {
+    object as *const T as *const () as usize
 }
 
 impl<P: Primitives, T: Send> Mutex<P, T> {
@@ -147,10 +186,15 @@ impl<P: Primitives, T: Send> Mutex<P, T> {
         }
     }
 
+    #[track_caller]
     pub fn lock(&self) -> MutexGuard<'_, P, T> {
+        let step = record::<P>(Op::Lock, Object::At("Mutex", address(self)), false);
+        let raw = P::lock(&self.raw);
+        trace::done(step);
         MutexGuard {
             mutex: self,
-            raw: P::lock(&self.raw),
+            raw: ManuallyDrop::new(raw),
+            locked_at: Location::caller(),
         }
     }
 
@@ -184,6 +228,29 @@ impl<P: Primitives, T: Send> DerefMut for MutexGuard<'_, P, T> {
     }
 }
 
+impl<'a, P: Primitives, T: Send> MutexGuard<'a, P, T> {
+    /// Takes the guard apart without unlocking: the caller now owns the raw guard.
+    fn into_parts(self) -> (&'a Mutex<P, T>, P::Guard<'a, T>) {
+        let mut guard = ManuallyDrop::new(self);
+        // SAFETY: `guard` is never dropped or used again, so `raw` is taken exactly once.
+        let raw = unsafe { ManuallyDrop::take(&mut guard.raw) };
+        (guard.mutex, raw)
+    }
+}
+
+impl<P: Primitives, T: Send> Drop for MutexGuard<'_, P, T> {
+    fn drop(&mut self) {
+        record_at::<P>(
+            Op::Unlock,
+            Object::At("Mutex", address(self.mutex)),
+            true,
+            self.locked_at,
+        );
+        // SAFETY: `raw` is dropped exactly once, here; `into_parts` skips this `Drop`.
+        unsafe { ManuallyDrop::drop(&mut self.raw) }
+    }
+}
+
 /// A condition variable. Waiters must re-check their condition in a loop: under the model
 /// backends a wait may wake spuriously.
 pub struct Condvar<P: Primitives> {
@@ -196,22 +263,32 @@ impl<P: Primitives> Condvar<P> {
     }
 
     /// Unlocks, sleeps until notified (or spuriously woken), and locks again.
+    #[track_caller]
     pub fn wait<'a, T: Send>(&self, guard: MutexGuard<'a, P, T>) -> MutexGuard<'a, P, T> {
-        let MutexGuard { mutex, raw } = guard;
+        let (mutex, raw) = guard.into_parts();
+        let this = Object::At("Condvar", address(self));
+        record::<P>(Op::Unlock, Object::At("Mutex", address(mutex)), true);
         if P::spurious_wakeup() {
             // A spurious wakeup is an unlock and a relock with no notification between: other
             // threads may run in the gap, exactly as after a real one.
+            record::<P>(Op::SpuriousWake, this, true);
             drop(raw);
             P::yield_now();
             return mutex.lock();
         }
+        let step = record::<P>(Op::Wait, this, false);
+        let raw = P::wait(&self.raw, raw);
+        trace::done(step);
+        record::<P>(Op::Lock, Object::At("Mutex", address(mutex)), true);
         MutexGuard {
             mutex,
-            raw: P::wait(&self.raw, raw),
+            raw: ManuallyDrop::new(raw),
+            locked_at: Location::caller(),
         }
     }
 
     /// Waits until `condition` is false, re-checking it after every wakeup.
+    #[track_caller]
     pub fn wait_while<'a, T: Send>(
         &self,
         mut guard: MutexGuard<'a, P, T>,
@@ -223,11 +300,15 @@ impl<P: Primitives> Condvar<P> {
         guard
     }
 
+    #[track_caller]
     pub fn notify_one(&self) {
+        record::<P>(Op::NotifyOne, Object::At("Condvar", address(self)), true);
         P::notify_one(&self.raw)
     }
 
+    #[track_caller]
     pub fn notify_all(&self) {
+        record::<P>(Op::NotifyAll, Object::At("Condvar", address(self)), true);
         P::notify_all(&self.raw)
     }
 }
@@ -241,6 +322,7 @@ impl<P: Primitives> Default for Condvar<P> {
 /// An owned permission to join a spawned thread.
 pub struct JoinHandle<P: Primitives, T: Send + 'static> {
     raw: P::JoinHandle<T>,
+    name: Arc<str>,
 }
 
 /// A thread ended by a panic; carries the panic's message.
@@ -268,19 +350,32 @@ pub fn panic_message(payload: &(dyn ::std::any::Any + Send)) -> String {
 
 impl<P: Primitives, T: Send + 'static> JoinHandle<P, T> {
     /// Waits for the thread; its panic comes back as an error, never as a panic here.
+    #[track_caller]
     pub fn join(self) -> Result<T, Panicked> {
-        P::join(self.raw).map_err(|payload| Panicked(panic_message(&*payload)))
+        let step = record::<P>(Op::Join, Object::Named(Arc::clone(&self.name)), false);
+        let joined = P::join(self.raw).map_err(|payload| Panicked(panic_message(&*payload)));
+        trace::done(step);
+        joined
+    }
+
+    /// The name the thread was spawned with.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 }
 
 /// Spawns a named thread of backend `P`.
+#[track_caller]
 pub fn spawn<P, T, F>(name: impl Into<String>, body: F) -> io::Result<JoinHandle<P, T>>
 where
     P: Primitives,
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
-    P::spawn(name.into(), body).map(|raw| JoinHandle { raw })
+    let name: String = name.into();
+    let label: Arc<str> = Arc::from(name.as_str());
+    record::<P>(Op::Spawn, Object::Named(Arc::clone(&label)), true);
+    P::spawn(name, body).map(|raw| JoinHandle { raw, name: label })
 }
 
 /// The name the current thread was spawned with, if any.
@@ -342,18 +437,27 @@ impl<P: Primitives> AtomicUsize<P> {
             raw: RawAtomic::new(value),
         }
     }
+    #[track_caller]
     pub fn load(&self, order: Ordering) -> usize {
+        record::<P>(Op::Load, Object::At("AtomicUsize", address(self)), true);
         self.raw.load(order)
     }
+    #[track_caller]
     pub fn store(&self, value: usize, order: Ordering) {
+        record::<P>(Op::Store, Object::At("AtomicUsize", address(self)), true);
         self.raw.store(value, order)
     }
+    #[track_caller]
     pub fn swap(&self, value: usize, order: Ordering) -> usize {
+        record::<P>(Op::Swap, Object::At("AtomicUsize", address(self)), true);
         self.raw.swap(value, order)
     }
+    #[track_caller]
     pub fn fetch_add(&self, value: usize, order: Ordering) -> usize {
+        record::<P>(Op::FetchAdd, Object::At("AtomicUsize", address(self)), true);
         self.raw.fetch_add(value, order)
     }
+    #[track_caller]
     pub fn compare_exchange(
         &self,
         current: usize,
@@ -361,6 +465,11 @@ impl<P: Primitives> AtomicUsize<P> {
         success: Ordering,
         failure: Ordering,
     ) -> Result<usize, usize> {
+        record::<P>(
+            Op::CompareExchange,
+            Object::At("AtomicUsize", address(self)),
+            true,
+        );
         self.raw.compare_exchange(current, new, success, failure)
     }
 }
@@ -376,15 +485,22 @@ impl<P: Primitives> AtomicBool<P> {
             raw: RawAtomic::new(value),
         }
     }
+    #[track_caller]
     pub fn load(&self, order: Ordering) -> bool {
+        record::<P>(Op::Load, Object::At("AtomicBool", address(self)), true);
         self.raw.load(order)
     }
+    #[track_caller]
     pub fn store(&self, value: bool, order: Ordering) {
+        record::<P>(Op::Store, Object::At("AtomicBool", address(self)), true);
         self.raw.store(value, order)
     }
+    #[track_caller]
     pub fn swap(&self, value: bool, order: Ordering) -> bool {
+        record::<P>(Op::Swap, Object::At("AtomicBool", address(self)), true);
         self.raw.swap(value, order)
     }
+    #[track_caller]
     pub fn compare_exchange(
         &self,
         current: bool,
@@ -392,6 +508,11 @@ impl<P: Primitives> AtomicBool<P> {
         success: Ordering,
         failure: Ordering,
     ) -> Result<bool, bool> {
+        record::<P>(
+            Op::CompareExchange,
+            Object::At("AtomicBool", address(self)),
+            true,
+        );
         self.raw.compare_exchange(current, new, success, failure)
     }
 }
@@ -464,9 +585,10 @@ pub(crate) use raw_atomics;
 /// Implements [`Primitives`] for a backend whose crate mirrors `std::sync` and `std::thread`
 /// (std itself, loom, shuttle): `$sync` and `$thread` name its modules.
 macro_rules! std_like_primitives {
-    ($backend:ty, $name:literal, $sync:ident, $thread:ident, cell = $cell:ident, spurious = $spurious:expr) => {
+    ($backend:ty, $name:literal, $sync:ident, $thread:ident, model = $model:literal, cell = $cell:ident, spurious = $spurious:expr) => {
         impl $crate::sync::Primitives for $backend {
             const NAME: &'static str = $name;
+            const MODEL: bool = $model;
 
             type Mutex<T: Send> = $sync::Mutex<T>;
             type Guard<'a, T: Send + 'a> = $sync::MutexGuard<'a, T>;

@@ -12,6 +12,7 @@ pub struct ParkingLot;
 
 impl Primitives for ParkingLot {
     const NAME: &'static str = "parking-lot";
+    const MODEL: bool = false;
 
     type Mutex<T: Send> = ::parking_lot::Mutex<T>;
     type Guard<'a, T: Send + 'a> = ::parking_lot::MutexGuard<'a, T>;

@@ -17,6 +17,7 @@ super::std_like_primitives!(
     "shuttle",
     sync,
     thread,
+    model = true,
     cell = PlainCell,
     spurious = super::spurious::next_wait_spurs()
 );

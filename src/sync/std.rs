@@ -11,4 +11,12 @@ use ::std::thread;
 pub struct Std;
 
 super::raw_atomics!(sync::atomic::AtomicUsize, sync::atomic::AtomicBool);
-super::std_like_primitives!(Std, "std", sync, thread, cell = PlainCell, spurious = false);
+super::std_like_primitives!(
+    Std,
+    "std",
+    sync,
+    thread,
+    model = false,
+    cell = PlainCell,
+    spurious = false
+);
