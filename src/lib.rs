@@ -1,16 +1,10 @@
-//! threadproof: the eight concurrency patterns of the Python notes, written once against
-//! swappable primitives, run in production on `std` and `parking_lot`, and model-checked with
-//! loom (every interleaving) and shuttle (random and PCT schedules).
-//!
-//! - [`sync`]: the primitives and their four backends;
-//! - [`scenarios`]: the patterns, each with its invariant and its known-bad mutants;
-//! - [`explore`]: running a body under loom or shuttle within a budget, with a report.
-
+// The crate documentation is the README, so that its examples (checking your own code) are
+// compiled and run as doctests and stay true.
+#![doc = include_str!("../README.md")]
 pub mod explore;
+pub mod lazy;
+pub mod pool;
+pub mod process;
+pub mod report;
 pub mod scenarios;
 pub mod sync;
-
-/// The README's code examples, compiled and run as doctests so that they stay true.
-#[doc = include_str!("../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;

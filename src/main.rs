@@ -1,15 +1,21 @@
 //! The `threadproof` command: run the patterns on production primitives and print what the
-//! Python notes print.
+//! Python notes print; model-check them and gate on the verdicts; replay a failure.
 //!
-//! Invariant: bad arguments (an unknown scenario or backend, zero threads, a non-number) end
-//! with a message on stderr and exit status 2; a failed run ends with exit status 1; nothing
+//! Invariant: bad arguments (an unknown scenario, variant or backend, zero threads, a
+//! non-number, a malformed schedule) end with a message on stderr and exit status 2, before
+//! anything runs; a failed run or an unexpected verdict ends with exit status 1; nothing
 //! panics or hangs on bad input.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::builder::PossibleValuesParser;
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
-use threadproof::scenarios::{self, Params, Production, ScenarioError};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use threadproof::explore::{self, Budget, Checker, LoomConfig, Schedule, ShuttleConfig};
+use threadproof::report;
+use threadproof::scenarios::{self, AnyScenario, Checked, Params, Production, ScenarioError};
 
 #[derive(Parser)]
 #[command(
@@ -26,20 +32,77 @@ enum Command {
     /// Run a scenario (or every scenario) on production primitives and print its output.
     Run {
         /// The scenario; every scenario when left out.
-        #[arg(value_parser = PossibleValuesParser::new(scenario_names()))]
+        #[arg(value_parser = scenario_parser())]
         scenario: Option<String>,
         /// The primitives to run on.
         #[arg(long, value_enum, default_value_t = Backend::Std)]
         backend: Backend,
-        /// How many threads (default: the Python notes' number).
-        #[arg(long, value_name = "K")]
-        threads: Option<usize>,
-        /// The last number to print (turns).
-        #[arg(long, value_name = "N")]
-        n: Option<usize>,
+        #[command(flatten)]
+        params: ParamArgs,
+    },
+    /// Model-check scenarios with loom and shuttle; exit 1 on any unexpected verdict.
+    Check {
+        /// The scenario; every scenario when left out.
+        #[arg(value_parser = scenario_parser())]
+        scenario: Option<String>,
+        /// Which model checkers explore.
+        #[arg(long, value_enum, default_value_t = ModelBackend::All)]
+        backend: ModelBackend,
+        /// Also check every mutant (each must be caught).
+        #[arg(long)]
+        mutants: bool,
+        /// Stop each exploration after this many executions.
+        #[arg(long, value_name = "EXECUTIONS", default_value_t = 500_000)]
+        budget: u64,
+        /// Stop each exploration after this many seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        timeout: u64,
+        /// Random and PCT schedules per shuttle exploration.
+        #[arg(long, default_value_t = 1000)]
+        iterations: usize,
+        /// Print each exploration's outcome table and failures as it finishes.
+        #[arg(long, short)]
+        verbose: bool,
+        /// Also write a self-contained HTML report (verdicts, outcome tables, swimlanes).
+        #[arg(long, value_name = "FILE.html")]
+        report: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        params: ParamArgs,
+    },
+    /// Reproduce a failure from the schedule `check` printed for it.
+    Replay {
+        #[arg(value_parser = scenario_parser())]
+        scenario: String,
+        /// The variant (mutant) that failed.
+        #[arg(long)]
+        variant: String,
+        /// The replay token, `CHECKER@EXECUTION`.
+        #[arg(long, value_parser = parse_schedule)]
+        schedule: Schedule,
+        #[command(flatten)]
+        params: ParamArgs,
     },
     /// List the scenarios with their variants and mutants.
     List,
+}
+
+#[derive(Args, Clone, Default)]
+struct ParamArgs {
+    /// How many threads (default: the Python notes' number; for check, a model-sized one).
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    threads: Option<usize>,
+    /// The last number to print (turns).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    n: Option<usize>,
+}
+
+impl From<&ParamArgs> for Params {
+    fn from(args: &ParamArgs) -> Self {
+        Params {
+            threads: args.threads,
+            n: args.n,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -57,18 +120,83 @@ impl From<Backend> for Production {
     }
 }
 
-fn scenario_names() -> Vec<&'static str> {
-    scenarios::ALL.iter().map(|s| s.name()).collect()
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ModelBackend {
+    Loom,
+    Shuttle,
+    All,
+}
+
+fn scenario_parser() -> PossibleValuesParser {
+    PossibleValuesParser::new(scenarios::ALL.iter().map(|s| s.name()))
+}
+
+fn parse_schedule(text: &str) -> Result<Schedule, String> {
+    Schedule::parse(text)
+}
+
+/// Ends the process as clap does for a usage error (exit 2), in `subcommand`'s usage.
+fn usage_error(subcommand: &str, message: String) -> ! {
+    let mut command = Cli::command();
+    command.build();
+    let error = match command.find_subcommand_mut(subcommand) {
+        Some(sub) => sub.error(ErrorKind::ValueValidation, message),
+        None => command.error(ErrorKind::ValueValidation, message),
+    };
+    error.exit()
+}
+
+fn chosen(scenario: Option<&str>) -> Vec<&'static dyn AnyScenario> {
+    match scenario {
+        Some(name) => scenarios::find(name).into_iter().collect(),
+        None => scenarios::ALL.to_vec(),
+    }
 }
 
 fn main() -> ExitCode {
+    // The analogue of Python's `if __name__ == "__main__":` a worker process started by a
+    // process pool or a manager serves its parent here and never returns.
+    threadproof::process::worker_main_if_worker();
     match Cli::parse().command {
         Command::Run {
             scenario,
             backend,
-            threads,
-            n,
-        } => run(scenario.as_deref(), backend.into(), &Params { threads, n }),
+            params,
+        } => run(scenario.as_deref(), backend.into(), &Params::from(&params)),
+        Command::Check {
+            scenario,
+            backend,
+            mutants,
+            budget,
+            timeout,
+            iterations,
+            verbose,
+            report,
+            params,
+        } => {
+            let budget = Budget {
+                max_executions: Some(budget),
+                max_time: Some(Duration::from_secs(timeout)),
+            };
+            let checkers = checkers(backend, iterations, budget);
+            let options = CheckOptions {
+                mutants,
+                verbose,
+                report,
+            };
+            check(
+                scenario.as_deref(),
+                &checkers,
+                &options,
+                &Params::from(&params),
+            )
+        }
+        Command::Replay {
+            scenario,
+            variant,
+            schedule,
+            params,
+        } => replay(&scenario, &variant, &schedule, &Params::from(&params)),
         Command::List => {
             for scenario in scenarios::ALL {
                 println!("{} (seed {})", scenario.name(), scenario.seed());
@@ -85,36 +213,34 @@ fn main() -> ExitCode {
 }
 
 fn run(scenario: Option<&str>, backend: Production, params: &Params) -> ExitCode {
-    let chosen: Vec<_> = match scenario {
-        Some(name) => scenarios::find(name).into_iter().collect(),
-        None => scenarios::ALL.to_vec(),
-    };
+    let chosen = chosen(scenario);
     let several = chosen.len() > 1;
-    for scenario in chosen {
-        // With every scenario chosen, --threads and --n go to those that take them.
-        let params = if several {
-            params.only(scenario.params())
+    // With every scenario chosen, --threads and --n go to those that take them.
+    let fitted = |s: &dyn AnyScenario| {
+        if several {
+            params.only(s.params())
         } else {
             params.clone()
-        };
-        match scenario.run(backend, &params) {
+        }
+    };
+    // Check every config before running anything, so bad arguments print nothing else.
+    for s in &chosen {
+        if let Err(e) = s.validate(&fitted(*s)) {
+            usage_error("run", format!("{}: {e}", s.name()));
+        }
+    }
+    for s in chosen {
+        match s.run(backend, &fitted(s)) {
             Ok(output) => {
                 if several {
-                    println!("== {} ==", scenario.name());
+                    println!("== {} ==", s.name());
                 }
                 print!("{output}");
                 if !output.ends_with('\n') {
                     println!();
                 }
             }
-            Err(ScenarioError::Config(e)) => {
-                Cli::command()
-                    .error(
-                        clap::error::ErrorKind::ValueValidation,
-                        format!("{}: {e}", scenario.name()),
-                    )
-                    .exit();
-            }
+            Err(ScenarioError::Config(e)) => usage_error("run", format!("{}: {e}", s.name())),
             Err(ScenarioError::Run(e)) => {
                 eprintln!("error: {e}");
                 return ExitCode::FAILURE;
@@ -122,4 +248,146 @@ fn run(scenario: Option<&str>, backend: Production, params: &Params) -> ExitCode
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The checkers `check` runs: loom with spurious wakeups explored, random and PCT with them.
+fn checkers(backend: ModelBackend, iterations: usize, budget: Budget) -> Vec<Checker> {
+    let mut checkers = Vec::new();
+    if backend != ModelBackend::Shuttle {
+        checkers.push(Checker::Loom(LoomConfig::exhaustive().spurious_wakeups(1)));
+    }
+    if backend != ModelBackend::Loom {
+        checkers.push(Checker::Shuttle(
+            ShuttleConfig::random(iterations).spurious_one_in(4),
+        ));
+        checkers.push(Checker::Shuttle(
+            ShuttleConfig::pct(3, iterations).spurious_one_in(4),
+        ));
+    }
+    checkers
+        .into_iter()
+        .map(|c| c.with_budget(budget))
+        .collect()
+}
+
+struct CheckOptions {
+    mutants: bool,
+    verbose: bool,
+    report: Option<std::path::PathBuf>,
+}
+
+fn check(
+    scenario: Option<&str>,
+    checkers: &[Checker],
+    options: &CheckOptions,
+    params: &Params,
+) -> ExitCode {
+    let chosen = chosen(scenario);
+    for s in &chosen {
+        if let Err(e) = s.validate(params) {
+            usage_error("check", format!("{}: {e}", s.name()));
+        }
+    }
+    let mut results: Vec<Checked> = Vec::new();
+    for s in chosen {
+        for (variant, bug) in s.variants() {
+            if bug.is_some() && !options.mutants {
+                continue;
+            }
+            for checker in checkers {
+                let label = format!("{} / {variant} / {}", s.name(), checker.kind());
+                let checked = with_spinner(&label, checker.budget(), || {
+                    s.check(variant, checker, params)
+                });
+                let checked = match checked {
+                    Ok(checked) => checked,
+                    Err(e) => usage_error("check", format!("{}: {e}", s.name())),
+                };
+                if options.verbose || !checked.as_expected() || checked.report.failure.is_some() {
+                    println!("{}", report::details(&checked, params));
+                }
+                results.push(checked);
+            }
+        }
+    }
+    println!("{}", report::verdict_table(&results));
+    if let Some(path) = &options.report {
+        if let Err(e) = std::fs::write(path, report::html(&results, params)) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        println!("report written to {}", path.display());
+    }
+    let unexpected = results.iter().filter(|c| !c.as_expected()).count();
+    if unexpected > 0 {
+        eprintln!("error: {unexpected} unexpected verdict(s)");
+        return ExitCode::FAILURE;
+    }
+    println!("all {} verdicts as expected", results.len());
+    ExitCode::SUCCESS
+}
+
+/// Runs `exploration` under a spinner showing executions and time (hidden when stderr is not
+/// a terminal).
+fn with_spinner<R>(label: &str, budget: Budget, exploration: impl FnOnce() -> R) -> R {
+    let spinner = ProgressBar::new_spinner().with_message(label.to_string());
+    let limit = budget
+        .max_executions
+        .map(|m| format!(" / {m}"))
+        .unwrap_or_default();
+    spinner.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {{msg}}: {{pos}}{limit} executions, {{elapsed}}"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    spinner.enable_steady_tick(Duration::from_millis(200));
+    let progress = spinner.clone();
+    let result = explore::with_progress(
+        move |executions| progress.set_position(executions),
+        exploration,
+    );
+    spinner.finish_and_clear();
+    result
+}
+
+fn replay(scenario: &str, variant: &str, schedule: &Schedule, params: &Params) -> ExitCode {
+    let Some(s) = scenarios::find(scenario) else {
+        usage_error("replay", format!("no scenario `{scenario}`"));
+    };
+    let checker = schedule
+        .checker
+        .clone()
+        .with_budget(Budget::executions(schedule.execution));
+    let checked = match with_spinner(&format!("replaying {schedule}"), checker.budget(), || {
+        s.check(variant, &checker, params)
+    }) {
+        Ok(checked) => checked,
+        Err(e) => usage_error("replay", format!("{scenario}: {e}")),
+    };
+    match &checked.report.failure {
+        Some(failure) if failure.execution == schedule.execution => {
+            println!("{}", report::details(&checked, params));
+            println!(
+                "reproduced: {} at execution {}",
+                failure.kind, failure.execution
+            );
+            ExitCode::SUCCESS
+        }
+        Some(failure) => {
+            println!("{}", report::details(&checked, params));
+            eprintln!(
+                "error: failed at execution {}, not at {}: the schedule does not match this build",
+                failure.execution, schedule.execution
+            );
+            ExitCode::FAILURE
+        }
+        None => {
+            eprintln!(
+                "error: no failure in {} executions: {schedule} does not reproduce one",
+                checked.report.executions
+            );
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -203,7 +203,10 @@ fn non_numbers_are_usage_errors() {
         &["run", "turns", "--threads", "abc"],
         "invalid value 'abc' for '--threads <K>'",
     );
-    assert_usage_error(&["run", "turns", "--n", "-1"], "unexpected argument '-1'");
+    assert_usage_error(
+        &["run", "turns", "--n", "-1"],
+        "invalid value '-1' for '--n <N>'",
+    );
 }
 
 #[test]

@@ -140,5 +140,7 @@ where
         elapsed: started.elapsed(),
         coverage,
         failure,
+        largest_execution: recorder.largest_execution(),
+        pct_miss_bound: None,
     }
 }

@@ -15,6 +15,7 @@
 //! The budget is enforced by this harness at the start of every execution: loom checks its own
 //! limits only once per 20,000 executions.
 
+pub mod checker;
 pub mod loom;
 pub mod shuttle;
 
@@ -29,6 +30,7 @@ use std::time::{Duration, Instant};
 use crate::sync::trace::{self, Trace};
 use crate::sync::{panic_message, spurious};
 
+pub use self::checker::{Checker, Schedule};
 pub use self::loom::LoomConfig;
 pub use self::shuttle::{Schedules, ShuttleConfig};
 
@@ -146,9 +148,71 @@ pub struct Report<O> {
     pub elapsed: Duration,
     pub coverage: Coverage,
     pub failure: Option<Failure>,
+    /// The most threads and the most primitive operations one execution had (when traced).
+    pub largest_execution: Option<Shape>,
+    /// For PCT runs: the bound on the chance that a bug of the run's depth was missed.
+    pub pct_miss_bound: Option<PctBound>,
+}
+
+/// The size of an execution: threads, and steps (primitive operations, the scheduling points).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Shape {
+    pub threads: usize,
+    pub steps: usize,
+}
+
+/// PCT finds a given bug of depth d in one run with probability at least `1/(n * k^(d-1))`
+/// (n threads, k steps): so after `runs` runs the chance of having missed it is at most
+/// `(1 - 1/(n * k^(d-1)))^runs`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PctBound {
+    pub threads: usize,
+    pub steps: usize,
+    pub depth: usize,
+    pub runs: u64,
+}
+
+impl PctBound {
+    pub fn miss_probability(&self) -> f64 {
+        let per_run = 1.0 / (self.threads as f64 * (self.steps as f64).powi(self.depth as i32 - 1));
+        (1.0 - per_run.min(1.0)).powf(self.runs as f64)
+    }
+}
+
+impl fmt::Display for PctBound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "P(missed a depth-{} bug) <= (1 - 1/({}*{}^{}))^{} = {:.3}",
+            self.depth,
+            self.threads,
+            self.steps,
+            self.depth - 1,
+            self.runs,
+            self.miss_probability()
+        )
+    }
 }
 
 impl<O> Report<O> {
+    /// The same report with each outcome mapped (to a rendering, a grade, ...).
+    pub fn map_outcomes<Q: Ord>(self, mut f: impl FnMut(O) -> Q) -> Report<Q> {
+        let mut outcomes = BTreeMap::new();
+        for (outcome, count) in self.outcomes {
+            *outcomes.entry(f(outcome)).or_insert(0) += count;
+        }
+        Report {
+            checker: self.checker,
+            executions: self.executions,
+            outcomes,
+            elapsed: self.elapsed,
+            coverage: self.coverage,
+            failure: self.failure,
+            largest_execution: self.largest_execution,
+            pct_miss_bound: self.pct_miss_bound,
+        }
+    }
+
     pub fn passed(&self) -> bool {
         self.failure.is_none()
     }
@@ -173,8 +237,12 @@ impl<O> Report<O> {
             Coverage::BudgetExhausted => "bounded by budget",
             Coverage::StoppedAtFailure => "stopped at failure",
         };
+        let bound = match &self.pct_miss_bound {
+            Some(bound) => format!("; {bound}"),
+            None => String::new(),
+        };
         format!(
-            "{}: {} executions, {} distinct outcomes, {:.2?}, {}; {}",
+            "{}: {} executions, {} distinct outcomes, {:.2?}, {}; {}{bound}",
             self.checker,
             self.executions,
             self.outcomes.len(),
@@ -199,6 +267,7 @@ struct Recorder<O> {
     started: Instant,
     executions: AtomicU64,
     outcomes: Mutex<BTreeMap<O, u64>>,
+    largest: Mutex<Option<Shape>>,
 }
 
 impl<O: Ord> Recorder<O> {
@@ -209,6 +278,7 @@ impl<O: Ord> Recorder<O> {
             started: Instant::now(),
             executions: AtomicU64::new(0),
             outcomes: Mutex::new(BTreeMap::new()),
+            largest: Mutex::new(None),
         }
     }
 
@@ -223,13 +293,26 @@ impl<O: Ord> Recorder<O> {
         if over_count || over_time {
             panic::panic_any(BudgetExhausted);
         }
-        self.executions.fetch_add(1, Ordering::Relaxed);
+        let number = self.executions.fetch_add(1, Ordering::Relaxed) + 1;
+        if number % 256 == 0 {
+            PROGRESS.with(|p| {
+                if let Some(progress) = p.borrow_mut().as_mut() {
+                    progress(number)
+                }
+            });
+        }
         spurious::begin_execution();
         forget_panics();
         if self.record_traces {
             trace::start();
         }
         let outcome = body();
+        if let Some((threads, steps)) = trace::shape() {
+            let mut largest = self.largest.lock().unwrap_or_else(|e| e.into_inner());
+            let shape = largest.get_or_insert_with(Shape::default);
+            shape.threads = shape.threads.max(threads);
+            shape.steps = shape.steps.max(steps);
+        }
         let verdict = invariant(&outcome);
         *self
             .outcomes
@@ -244,6 +327,10 @@ impl<O: Ord> Recorder<O> {
 
     fn executions(&self) -> u64 {
         self.executions.load(Ordering::Relaxed)
+    }
+
+    fn largest_execution(&self) -> Option<Shape> {
+        *self.largest.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn take_outcomes(&self) -> BTreeMap<O, u64> {
@@ -291,13 +378,14 @@ fn run_checker(check: impl FnOnce()) -> RunEnd {
                 RunEnd::Failed(FailureKind::InvariantViolated, complaint.clone(), None)
             } else {
                 let message = panic_message(&*payload);
-                // loom: "deadlock; threads = ..."; shuttle: "deadlock! blocked tasks: ..."
-                let kind = if message.starts_with("deadlock") {
-                    FailureKind::Deadlock
-                } else {
-                    FailureKind::Panicked
-                };
-                RunEnd::Failed(kind, message, first_panic_location())
+                // loom: "deadlock; threads = ..."; shuttle: "deadlock! blocked tasks: ...".
+                // Their thread lists and the checker's own source line say less than the
+                // trace's wait-for lines, so a deadlock is reported in our words.
+                if message.starts_with("deadlock") {
+                    let message = "every live thread is blocked".to_string();
+                    return RunEnd::Failed(FailureKind::Deadlock, message, None);
+                }
+                RunEnd::Failed(FailureKind::Panicked, message, first_panic_location())
             }
         }
     }
@@ -307,8 +395,29 @@ thread_local! {
     /// Set while an exploration runs on this OS thread (loom and shuttle run every model
     /// thread as a coroutine on it).
     static EXPLORING: Cell<bool> = const { Cell::new(false) };
+    /// Called with the number of executions so far, every few executions (progress bars).
+    static PROGRESS: RefCell<Option<Progress>> = const { RefCell::new(None) };
     /// The first panic of the current execution: message and source location.
     static FIRST_PANIC: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
+}
+
+/// A progress callback: told the number of executions so far.
+type Progress = Box<dyn FnMut(u64)>;
+
+/// Runs `explorations` with `progress` called every few executions with the count so far.
+pub fn with_progress<R>(
+    progress: impl FnMut(u64) + 'static,
+    explorations: impl FnOnce() -> R,
+) -> R {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            PROGRESS.with(|p| *p.borrow_mut() = None);
+        }
+    }
+    PROGRESS.with(|p| *p.borrow_mut() = Some(Box::new(progress)));
+    let _reset = Reset;
+    explorations()
 }
 
 /// Marks this OS thread as exploring until dropped.

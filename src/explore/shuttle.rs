@@ -10,7 +10,7 @@ use std::time::Instant;
 use ::shuttle::scheduler::{PctScheduler, RandomScheduler};
 use ::shuttle::{Config, FailurePersistence, Runner};
 
-use super::{run_checker, Budget, Coverage, Recorder, Report, RunEnd};
+use super::{run_checker, Budget, Coverage, PctBound, Recorder, Report, RunEnd};
 use crate::sync::spurious::{self, Policy};
 
 /// Which schedules shuttle draws.
@@ -126,6 +126,16 @@ where
         RunEnd::Failed(..) => Coverage::StoppedAtFailure,
     };
     let failure = end.failure(executions, None);
+    let largest_execution = recorder.largest_execution();
+    let pct_miss_bound = match (config.schedules, largest_execution) {
+        (Schedules::Pct { depth }, Some(shape)) if depth > 0 => Some(PctBound {
+            threads: shape.threads,
+            steps: shape.steps,
+            depth,
+            runs: executions,
+        }),
+        _ => None,
+    };
     Report {
         checker: config.describe(),
         executions,
@@ -133,5 +143,7 @@ where
         elapsed: started.elapsed(),
         coverage,
         failure,
+        largest_execution,
+        pct_miss_bound,
     }
 }

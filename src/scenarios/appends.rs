@@ -134,6 +134,13 @@ impl Scenario for Appends {
 
     const PARAMS: &'static [&'static str] = &["threads"];
 
+    /// Three threads: six orders, every one reachable, in well under a second of loom.
+    fn model_config() -> AppendsConfig {
+        let mut config = AppendsConfig::seed();
+        config.calls.truncate(3);
+        config
+    }
+
     fn config(params: &Params) -> Result<AppendsConfig, ConfigError> {
         match params.threads {
             None => Ok(AppendsConfig::seed()),

@@ -6,11 +6,17 @@
 //! variants that the checkers must catch.
 
 pub mod appends;
+pub mod counter;
+pub mod isolation;
+pub mod manager;
+pub mod pool;
+pub mod process_pool;
+pub mod singleton;
 pub mod turns;
 
 use std::fmt;
 
-use crate::explore::{self, LoomConfig, Report, ShuttleConfig};
+use crate::explore::{self, Checker, LoomConfig, Report, ShuttleConfig};
 use crate::sync::{Loom, Panicked, Primitives, Shuttle};
 
 /// One of the patterns.
@@ -26,6 +32,12 @@ pub trait Scenario: 'static {
 
     /// The parameters of the Python notes.
     fn seed_config() -> Self::Config;
+
+    /// The size `threadproof check` explores by default: small enough for loom to finish in
+    /// seconds, large enough for every mutant to show its bug.
+    fn model_config() -> Self::Config {
+        Self::seed_config()
+    }
 
     /// The CLI parameters it takes, by flag name (`threads`, `n`).
     const PARAMS: &'static [&'static str];
@@ -60,6 +72,13 @@ pub trait Variant: Copy + fmt::Debug + PartialEq + Send + Sync + 'static {
 
     fn is_mutant(self) -> bool {
         self.bug().is_some()
+    }
+
+    /// For a mutant some checker cannot catch by design: why, if `checker` (`loom`, `random`
+    /// or `pct`) is one of them. Its verdict is then "escapes", as expected, never a pass.
+    fn escapes(self, checker: &str) -> Option<&'static str> {
+        let _ = checker;
+        None
     }
 
     fn from_name(name: &str) -> Option<Self> {
@@ -110,6 +129,8 @@ pub enum RunError {
     Spawn(std::io::Error),
     /// A thread of the scenario panicked.
     Panicked(Panicked),
+    /// A worker process, the pool or the manager failed (process scenarios).
+    Process(String),
 }
 
 impl fmt::Display for RunError {
@@ -117,6 +138,7 @@ impl fmt::Display for RunError {
         match self {
             RunError::Spawn(e) => write!(f, "could not spawn a thread: {e}"),
             RunError::Panicked(p) => p.fmt(f),
+            RunError::Process(e) => f.write_str(e),
         }
     }
 }
@@ -171,6 +193,18 @@ pub fn check_shuttle<S: Scenario>(
     )
 }
 
+/// Explores `variant` of `S` with `checker`.
+pub fn check<S: Scenario>(
+    config: &S::Config,
+    variant: S::Variant,
+    checker: &Checker,
+) -> Report<S::Outcome> {
+    match checker {
+        Checker::Loom(loom) => check_loom::<S>(config, variant, loom),
+        Checker::Shuttle(shuttle) => check_shuttle::<S>(config, variant, shuttle),
+    }
+}
+
 /// Inside a model, a run error is a failed execution: the panic carries it to the report.
 fn model_run<S: Scenario, P: Primitives>(config: &S::Config, variant: S::Variant) -> S::Outcome {
     S::run::<P>(config, variant).unwrap_or_else(|e| panic!("{}: {e}", S::NAME))
@@ -213,9 +247,84 @@ pub trait AnyScenario: Sync {
     fn params(&self) -> &'static [&'static str];
     /// Runs the production variant and returns what the Python notes would print.
     fn run(&self, backend: Production, params: &Params) -> Result<String, ScenarioError>;
+    /// Checks `params` without running anything.
+    fn validate(&self, params: &Params) -> Result<(), ConfigError>;
+    /// Explores `variant` with `checker`, at [`Scenario::model_config`] unless `params` say
+    /// otherwise.
+    fn check(
+        &self,
+        variant: &str,
+        checker: &Checker,
+        params: &Params,
+    ) -> Result<Checked, ScenarioError>;
+}
+
+/// An outcome as an outcome table shows it: rendered on one line, and graded by the
+/// scenario's invariant (jcstress's ACCEPTABLE / FORBIDDEN).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Graded {
+    pub outcome: String,
+    pub acceptable: bool,
+}
+
+/// One exploration of one variant: what `threadproof check` tabulates.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    pub scenario: &'static str,
+    pub variant: &'static str,
+    /// The mutant's bug; `None` for a correct variant.
+    pub bug: Option<&'static str>,
+    /// Why this checker cannot catch this mutant, if it cannot by design.
+    pub escapes: Option<&'static str>,
+    pub checker: Checker,
+    pub report: Report<Graded>,
+}
+
+impl Checked {
+    /// Whether the checker did what it must: pass a correct variant, fail a mutant.
+    pub fn as_expected(&self) -> bool {
+        let must_fail = self.bug.is_some() && self.escapes.is_none();
+        must_fail == self.report.failure.is_some()
+    }
+
+    /// The verdict in words.
+    pub fn verdict(&self) -> String {
+        if let (Some(why), None) = (self.escapes, &self.report.failure) {
+            return format!("escapes, as known: {why}");
+        }
+        match (self.bug, &self.report.failure) {
+            (None, None) => "pass".into(),
+            (Some(_), Some(failure)) => format!("caught: {}", failure.kind),
+            (None, Some(failure)) => format!("UNEXPECTED {}", failure.kind),
+            (Some(_), None) => "MUTANT ESCAPED".into(),
+        }
+    }
+
+    /// The replay token of the failing execution, if there is one.
+    pub fn schedule(&self) -> Option<explore::Schedule> {
+        self.report
+            .failure
+            .as_ref()
+            .map(|failure| explore::Schedule {
+                checker: self.checker.clone(),
+                execution: failure.execution,
+            })
+    }
 }
 
 struct Entry<S>(std::marker::PhantomData<fn() -> S>);
+
+impl<S: Scenario> Entry<S> {
+    /// The config for `params`, rejecting flags the scenario does not take.
+    fn config(&self, params: &Params) -> Result<S::Config, ScenarioError> {
+        if let Some(flag) = params.set().find(|flag| !S::PARAMS.contains(flag)) {
+            return Err(ScenarioError::Config(ConfigError(format!(
+                "takes no --{flag}"
+            ))));
+        }
+        S::config(params).map_err(ScenarioError::Config)
+    }
+}
 
 impl<S: Scenario> AnyScenario for Entry<S> {
     fn name(&self) -> &'static str {
@@ -254,11 +363,57 @@ impl<S: Scenario> AnyScenario for Entry<S> {
             .map_err(|e| ScenarioError::Run(format!("{}: invariant violated: {e}", S::NAME)))?;
         Ok(S::render(&outcome))
     }
+
+    fn validate(&self, params: &Params) -> Result<(), ConfigError> {
+        match self.config(params) {
+            Ok(_) => Ok(()),
+            Err(ScenarioError::Config(e)) => Err(e),
+            Err(ScenarioError::Run(e)) => Err(ConfigError(e)),
+        }
+    }
+
+    fn check(
+        &self,
+        variant: &str,
+        checker: &Checker,
+        params: &Params,
+    ) -> Result<Checked, ScenarioError> {
+        let chosen = S::Variant::from_name(variant).ok_or_else(|| {
+            let names: Vec<&str> = S::Variant::ALL.iter().map(|v| v.name()).collect();
+            ScenarioError::Config(ConfigError(format!(
+                "no variant `{variant}` (expected one of: {})",
+                names.join(", ")
+            )))
+        })?;
+        let config = if *params == Params::default() {
+            S::model_config()
+        } else {
+            self.config(params)?
+        };
+        let report = check::<S>(&config, chosen, checker).map_outcomes(|outcome| Graded {
+            outcome: S::render(&outcome).trim_end().replace('\n', " | "),
+            acceptable: S::invariant(&config, &outcome).is_ok(),
+        });
+        Ok(Checked {
+            scenario: S::NAME,
+            variant: chosen.name(),
+            bug: chosen.bug(),
+            escapes: chosen.escapes(checker.kind()),
+            checker: checker.clone(),
+            report,
+        })
+    }
 }
 
 /// Every scenario, in the order of the Python notes.
 pub static ALL: &[&dyn AnyScenario] = &[
     &Entry::<appends::Appends>(std::marker::PhantomData),
+    &Entry::<pool::Pool>(std::marker::PhantomData),
+    &Entry::<isolation::Isolation>(std::marker::PhantomData),
+    &Entry::<process_pool::ProcessPoolScenario>(std::marker::PhantomData),
+    &Entry::<manager::ManagerScenario>(std::marker::PhantomData),
+    &Entry::<singleton::Singleton>(std::marker::PhantomData),
+    &Entry::<counter::Counter>(std::marker::PhantomData),
     &Entry::<turns::Turns>(std::marker::PhantomData),
 ];
 

@@ -182,6 +182,12 @@ impl Scenario for Turns {
 
     const PARAMS: &'static [&'static str] = &["threads", "n"];
 
+    /// Three threads, as the seed, so that `notify-one` can wake the wrong one; three numbers,
+    /// so that every thread prints once.
+    fn model_config() -> TurnsConfig {
+        TurnsConfig { threads: 3, n: 3 }
+    }
+
     fn config(params: &Params) -> Result<TurnsConfig, ConfigError> {
         let seed = Self::seed_config();
         TurnsConfig::new(

@@ -12,8 +12,9 @@
 //! | [`Loom`] | inside a loom model only ([`crate::explore::loom`]) |
 //! | [`Shuttle`] | inside a shuttle run only ([`crate::explore::shuttle`]) |
 //!
-//! The surface is poison-free: `lock()` returns the guard, as tokio's loom shim does. A thread
-//! that panics while holding a lock leaves the data as it was at the panic.
+//! The surface is poison-free on the production backends: `lock()` returns the guard, as
+//! tokio's loom shim does, and a thread that panics while holding a lock leaves the data as
+//! it was at the panic.
 //!
 //! # Spurious wakeups
 //!
@@ -34,11 +35,18 @@
 //! - Neither checker has timeouts: `wait_timeout` never times out, so no scenario relies on one.
 //! - Spurious wakeups are a bounded choice: loom explores every placement of at most
 //!   [`spurious::Plan`]'s bound of them; shuttle draws each with a replayable coin.
+//! - Loom's `Mutex` is not poison-free: after a panic while a guard is held, every later
+//!   `lock` of it panics inside the model. Code that must survive a panicking closure under
+//!   the lock (the lazy value's initialiser) catches the panic, unlocks, then resumes it.
+//! - The [`channel`] is built once on [`Mutex`] and [`Condvar`] for every backend (loom
+//!   0.7's `mpsc` never sees its senders go, and prints a `dbg!` line per receive): the
+//!   checkers see its lock and condvar like any other, and traces name its sends and receives.
 //! - Real processes, pipes and sockets are not modelled; process scenarios check their
 //!   coordination logic over channels between threads.
 //! - Production backends are not instrumented: a real OS may wake spuriously at will and
 //!   schedules threads as it likes; the model runs are what prove the orderings.
 
+mod channel;
 mod loom;
 mod parking_lot;
 mod shuttle;
@@ -56,6 +64,7 @@ use ::std::sync::Arc;
 
 use self::trace::{Object, Op};
 
+pub use self::channel::{channel, Receiver, Sender};
 pub use self::loom::Loom;
 pub use self::parking_lot::ParkingLot;
 pub use self::shuttle::Shuttle;
@@ -78,8 +87,6 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     type AtomicUsize: RawAtomic<usize> + RawAtomicInt;
     type AtomicBool: RawAtomic<bool>;
     type Cell<T>: RawCell<T>;
-    type Sender<T: Send>: Send + Clone;
-    type Receiver<T: Send>: Send;
 
     fn mutex<T: Send>(value: T) -> Self::Mutex<T>;
     fn lock<T: Send>(mutex: &Self::Mutex<T>) -> Self::Guard<'_, T>;
@@ -102,12 +109,6 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     fn join<T: Send + 'static>(handle: Self::JoinHandle<T>) -> ::std::thread::Result<T>;
     fn current_thread_name() -> Option<String>;
     fn yield_now();
-
-    fn channel<T: Send>() -> (Self::Sender<T>, Self::Receiver<T>);
-    /// Sends `message`; gives it back if the receiver is gone.
-    fn send<T: Send>(sender: &Self::Sender<T>, message: T) -> Result<(), T>;
-    /// Receives the next message; `None` once every sender is gone and the channel is empty.
-    fn recv<T: Send>(receiver: &Self::Receiver<T>) -> Option<T>;
 }
 
 /// An atomic value of one backend.
@@ -166,13 +167,7 @@ fn record_at<P: Primitives>(
     if !P::MODEL {
         return None;
     }
-    trace::begin(
-        || P::current_thread_name().unwrap_or_else(|| "main".to_string()),
-        op,
-        object,
-        location,
-        done,
-    )
+    trace::begin(P::current_thread_name, op, object, location, done)
 }
 
 fn address<T: ?Sized>(object: &T) -> usize {
@@ -388,44 +383,6 @@ pub fn yield_now<P: Primitives>() {
     P::yield_now()
 }
 
-/// The sending half of an unbounded channel.
-pub struct Sender<P: Primitives, T: Send> {
-    raw: P::Sender<T>,
-}
-
-/// The receiving half of an unbounded channel.
-pub struct Receiver<P: Primitives, T: Send> {
-    raw: P::Receiver<T>,
-}
-
-/// An unbounded multi-producer, single-consumer channel.
-pub fn channel<P: Primitives, T: Send>() -> (Sender<P, T>, Receiver<P, T>) {
-    let (tx, rx) = P::channel();
-    (Sender { raw: tx }, Receiver { raw: rx })
-}
-
-impl<P: Primitives, T: Send> Sender<P, T> {
-    /// Sends `message`; gives it back if the receiver is gone.
-    pub fn send(&self, message: T) -> Result<(), T> {
-        P::send(&self.raw, message)
-    }
-}
-
-impl<P: Primitives, T: Send> Clone for Sender<P, T> {
-    fn clone(&self) -> Self {
-        Self {
-            raw: self.raw.clone(),
-        }
-    }
-}
-
-impl<P: Primitives, T: Send> Receiver<P, T> {
-    /// The next message; `None` once every sender is gone and nothing is left.
-    pub fn recv(&self) -> Option<T> {
-        P::recv(&self.raw)
-    }
-}
-
 /// An atomic `usize`.
 pub struct AtomicUsize<P: Primitives> {
     raw: P::AtomicUsize,
@@ -549,6 +506,7 @@ macro_rules! raw_atomics {
         $crate::sync::raw_atomics!(@one $usize, usize);
         $crate::sync::raw_atomics!(@one $bool, bool);
         impl $crate::sync::RawAtomicInt for $usize {
+            #[inline]
             fn fetch_add(&self, value: usize, order: ::std::sync::atomic::Ordering) -> usize {
                 <$usize>::fetch_add(self, value, order)
             }
@@ -556,18 +514,23 @@ macro_rules! raw_atomics {
     };
     (@one $ty:ty, $v:ty) => {
         impl $crate::sync::RawAtomic<$v> for $ty {
+            #[inline]
             fn new(value: $v) -> Self {
                 <$ty>::new(value)
             }
+            #[inline]
             fn load(&self, order: ::std::sync::atomic::Ordering) -> $v {
                 <$ty>::load(self, order)
             }
+            #[inline]
             fn store(&self, value: $v, order: ::std::sync::atomic::Ordering) {
                 <$ty>::store(self, value, order)
             }
+            #[inline]
             fn swap(&self, value: $v, order: ::std::sync::atomic::Ordering) -> $v {
                 <$ty>::swap(self, value, order)
             }
+            #[inline]
             fn compare_exchange(
                 &self,
                 current: $v,
@@ -597,8 +560,6 @@ macro_rules! std_like_primitives {
             type AtomicUsize = $sync::atomic::AtomicUsize;
             type AtomicBool = $sync::atomic::AtomicBool;
             type Cell<T> = $cell<T>;
-            type Sender<T: Send> = $sync::mpsc::Sender<T>;
-            type Receiver<T: Send> = $sync::mpsc::Receiver<T>;
 
             fn mutex<T: Send>(value: T) -> Self::Mutex<T> {
                 $sync::Mutex::new(value)
@@ -648,15 +609,6 @@ macro_rules! std_like_primitives {
             }
             fn yield_now() {
                 $thread::yield_now()
-            }
-            fn channel<T: Send>() -> (Self::Sender<T>, Self::Receiver<T>) {
-                $sync::mpsc::channel()
-            }
-            fn send<T: Send>(sender: &Self::Sender<T>, message: T) -> Result<(), T> {
-                sender.send(message).map_err(|e| e.0)
-            }
-            fn recv<T: Send>(receiver: &Self::Receiver<T>) -> Option<T> {
-                receiver.recv().ok()
             }
         }
     };

@@ -1,5 +1,5 @@
 //! The parking_lot backend: production locks and condvars from `parking_lot`, with `std`
-//! threads, atomics and channels (parking_lot has none of its own).
+//! threads and atomics (parking_lot has none of its own).
 //!
 //! Invariant: a faithful pass-through; parking_lot locks never poison.
 
@@ -21,8 +21,6 @@ impl Primitives for ParkingLot {
     type AtomicUsize = <Std as Primitives>::AtomicUsize;
     type AtomicBool = <Std as Primitives>::AtomicBool;
     type Cell<T> = PlainCell<T>;
-    type Sender<T: Send> = <Std as Primitives>::Sender<T>;
-    type Receiver<T: Send> = <Std as Primitives>::Receiver<T>;
 
     fn mutex<T: Send>(value: T) -> Self::Mutex<T> {
         ::parking_lot::Mutex::new(value)
@@ -64,14 +62,5 @@ impl Primitives for ParkingLot {
     }
     fn yield_now() {
         Std::yield_now()
-    }
-    fn channel<T: Send>() -> (Self::Sender<T>, Self::Receiver<T>) {
-        Std::channel()
-    }
-    fn send<T: Send>(sender: &Self::Sender<T>, message: T) -> Result<(), T> {
-        Std::send(sender, message)
-    }
-    fn recv<T: Send>(receiver: &Self::Receiver<T>) -> Option<T> {
-        Std::recv(receiver)
     }
 }

@@ -9,6 +9,7 @@
 use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::panic::Location;
+use std::sync::Arc;
 
 /// An operation on a primitive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,12 +66,12 @@ pub(crate) enum Object {
 /// One recorded step.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
-    pub thread: String,
+    pub thread: Arc<str>,
     pub op: Op,
     /// The object, as `Kind#n` numbered by first appearance in the execution.
-    pub object: String,
+    pub object: Arc<str>,
     /// The scenario's line that made the call.
-    pub location: String,
+    pub location: &'static Location<'static>,
     /// False while the operation blocks (a lock not yet acquired, a wait not yet woken, a
     /// join not yet returned): at a deadlock, these are what the threads wait on.
     pub done: bool,
@@ -88,7 +89,10 @@ struct Recording {
     /// Blocking steps begun but not yet taken effect (a lock not yet acquired), by step id.
     pending: Vec<(usize, Event)>,
     next_id: usize,
-    objects: Vec<(usize, String)>,
+    /// Labels of the objects seen, with their addresses and kinds.
+    objects: Vec<(usize, &'static str, Arc<str>)>,
+    /// The threads seen, in order of first appearance.
+    threads: Vec<Arc<str>>,
     frozen: bool,
 }
 
@@ -105,9 +109,18 @@ thread_local! {
     static RECORDING: RefCell<Option<Recording>> = const { RefCell::new(None) };
 }
 
-/// Starts recording a new execution (discarding the previous one's steps).
+/// Starts recording a new execution (discarding the previous one's steps, keeping their
+/// buffers: this runs once per execution).
 pub(crate) fn start() {
-    RECORDING.with(|r| *r.borrow_mut() = Some(Recording::default()));
+    RECORDING.with(|r| {
+        let mut r = r.borrow_mut();
+        let recording = r.get_or_insert_with(Recording::default);
+        recording.events.clear();
+        recording.pending.clear();
+        recording.objects.clear();
+        recording.threads.clear();
+        recording.frozen = false;
+    });
 }
 
 /// Stops recording on this OS thread.
@@ -124,6 +137,18 @@ pub(crate) fn freeze() {
     });
 }
 
+/// The current execution's threads and steps so far, if it is being recorded.
+pub(crate) fn shape() -> Option<(usize, usize)> {
+    RECORDING.with(|r| {
+        r.borrow().as_ref().map(|recording| {
+            (
+                recording.threads.len(),
+                recording.events.len() + recording.pending.len(),
+            )
+        })
+    })
+}
+
 /// The steps recorded in the current (or last) execution; steps still blocked come last.
 pub(crate) fn take() -> Option<Trace> {
     RECORDING.with(|r| {
@@ -138,7 +163,7 @@ pub(crate) fn take() -> Option<Trace> {
 /// Records `op` on `object`; for a step that may block (`done` false), returns what to mark
 /// done when it returns.
 pub(crate) fn begin(
-    thread: impl FnOnce() -> String,
+    thread: impl FnOnce() -> Option<String>,
     op: Op,
     object: Object,
     location: &'static Location<'static>,
@@ -148,14 +173,15 @@ pub(crate) fn begin(
         let mut r = r.borrow_mut();
         let recording = r.as_mut().filter(|rec| !rec.frozen)?;
         let object = match object {
-            Object::Named(name) => name.to_string(),
+            Object::Named(name) => name,
             Object::At(kind, address) => recording.label(kind, address),
         };
+        let thread = recording.thread(thread().as_deref().unwrap_or("main"));
         let event = Event {
-            thread: thread(),
+            thread,
             op,
             object,
-            location: format!("{}:{}", short_file(location.file()), location.line()),
+            location,
             done,
         };
         if done || op == Op::Wait {
@@ -171,22 +197,28 @@ pub(crate) fn begin(
 
 impl Recording {
     /// `Kind#n`, n counting the objects of that kind in order of first appearance.
-    fn label(&mut self, kind: &'static str, address: usize) -> String {
-        if let Some((_, label)) = self
+    fn label(&mut self, kind: &'static str, address: usize) -> Arc<str> {
+        if let Some((_, _, label)) = self
             .objects
             .iter()
-            .find(|(a, l)| *a == address && l.starts_with(kind))
+            .find(|(a, k, _)| *a == address && *k == kind)
         {
-            return label.clone();
+            return Arc::clone(label);
         }
-        let same_kind = self
-            .objects
-            .iter()
-            .filter(|(_, l)| l.split('#').next() == Some(kind))
-            .count();
-        let label = format!("{kind}#{}", same_kind + 1);
-        self.objects.push((address, label.clone()));
+        let same_kind = self.objects.iter().filter(|(_, k, _)| *k == kind).count();
+        let label: Arc<str> = Arc::from(format!("{kind}#{}", same_kind + 1));
+        self.objects.push((address, kind, Arc::clone(&label)));
         label
+    }
+
+    /// The shared name of thread `name`, first seen now or before.
+    fn thread(&mut self, name: &str) -> Arc<str> {
+        if let Some(thread) = self.threads.iter().find(|t| ***t == *name) {
+            return Arc::clone(thread);
+        }
+        let thread: Arc<str> = Arc::from(name);
+        self.threads.push(Arc::clone(&thread));
+        thread
     }
 }
 
@@ -230,7 +262,7 @@ impl Trace {
     pub fn threads(&self) -> Vec<&str> {
         let mut threads: Vec<&str> = Vec::new();
         for event in &self.events {
-            if !threads.contains(&event.thread.as_str()) {
+            if !threads.contains(&&*event.thread) {
                 threads.push(&event.thread);
             }
         }
@@ -271,7 +303,7 @@ impl Trace {
         }
         out.push('\n');
         for (event, cell) in self.events.iter().zip(&cells) {
-            let column = threads.iter().position(|t| *t == event.thread);
+            let column = threads.iter().position(|t| **t == *event.thread);
             row(&mut out, column, cell, false);
         }
         out
@@ -281,7 +313,7 @@ impl Trace {
     pub fn blocked(&self) -> Vec<String> {
         let mut lines = Vec::new();
         for thread in self.threads() {
-            let Some(last) = self.events.iter().rev().find(|e| e.thread == thread) else {
+            let Some(last) = self.events.iter().rev().find(|e| *e.thread == *thread) else {
                 continue;
             };
             if last.done {
@@ -291,20 +323,22 @@ impl Trace {
                 Op::Lock => match self.holder(&last.object) {
                     Some(holder) => format!(
                         "{thread} waits to lock {} ({}), held by {holder}",
-                        last.object, last.location
+                        last.object,
+                        last.place()
                     ),
-                    None => format!("{thread} waits to lock {} ({})", last.object, last.location),
+                    None => format!("{thread} waits to lock {} ({})", last.object, last.place()),
                 },
                 Op::Wait => format!(
                     "{thread} waits on {} ({}) for a notification that never comes",
-                    last.object, last.location
+                    last.object,
+                    last.place()
                 ),
-                Op::Join => format!("{thread} waits to join {} ({})", last.object, last.location),
+                Op::Join => format!("{thread} waits to join {} ({})", last.object, last.place()),
                 op => format!(
                     "{thread} blocked in {} on {} ({})",
                     op.name(),
                     last.object,
-                    last.location
+                    last.place()
                 ),
             };
             lines.push(line);
@@ -315,9 +349,13 @@ impl Trace {
     /// The thread holding mutex `object` at the end of the trace.
     fn holder(&self, object: &str) -> Option<&str> {
         let mut holder = None;
-        for event in self.events.iter().filter(|e| e.object == object && e.done) {
+        for event in self
+            .events
+            .iter()
+            .filter(|e| *e.object == *object && e.done)
+        {
             match event.op {
-                Op::Lock => holder = Some(event.thread.as_str()),
+                Op::Lock => holder = Some(&*event.thread),
                 Op::Unlock => holder = None,
                 _ => {}
             }
@@ -327,13 +365,22 @@ impl Trace {
 }
 
 impl Event {
+    /// `file:line` of the call, the file relative to the crate for this crate's sources.
+    pub fn place(&self) -> String {
+        format!(
+            "{}:{}",
+            short_file(self.location.file()),
+            self.location.line()
+        )
+    }
+
     fn cell(&self) -> String {
         let blocked = if self.done { "" } else { " (blocked)" };
         format!(
             "{} {}{blocked} @{}",
             self.op.name(),
             self.object,
-            self.location
+            self.place()
         )
     }
 }

@@ -1,0 +1,241 @@
+//! A checker with its settings, as one value that prints as a replay token and parses back.
+//!
+//! Invariant: `Checker::parse(&c.token()) == Ok(c)` up to the budget, which is not part of a
+//! token; and exploration is deterministic, so `token@N` names one execution: re-exploring
+//! with the same checker reaches the same failure at execution N, with the same trace.
+
+use std::fmt;
+
+use super::{Budget, LoomConfig, Report, Schedules, ShuttleConfig};
+
+/// Which model checker explores, and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Checker {
+    Loom(LoomConfig),
+    Shuttle(ShuttleConfig),
+}
+
+impl Checker {
+    /// Explores `body` (which must use the matching backend's primitives).
+    pub fn explore<O, B, I>(&self, body: B, invariant: I) -> Report<O>
+    where
+        O: Ord + Send + 'static,
+        B: Fn() -> O + Send + Sync + 'static,
+        I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
+    {
+        match self {
+            Checker::Loom(config) => super::loom::explore(config, body, invariant),
+            Checker::Shuttle(config) => super::shuttle::explore(config, body, invariant),
+        }
+    }
+
+    pub fn budget(&self) -> Budget {
+        match self {
+            Checker::Loom(config) => config.budget,
+            Checker::Shuttle(config) => config.budget,
+        }
+    }
+
+    pub fn with_budget(mut self, budget: Budget) -> Self {
+        match &mut self {
+            Checker::Loom(config) => config.budget = budget,
+            Checker::Shuttle(config) => config.budget = budget,
+        }
+        self
+    }
+
+    pub fn with_traces(mut self, record: bool) -> Self {
+        match &mut self {
+            Checker::Loom(config) => config.record_traces = record,
+            Checker::Shuttle(config) => config.record_traces = record,
+        }
+        self
+    }
+
+    /// The settings as a report names them.
+    pub fn describe(&self) -> String {
+        match self {
+            Checker::Loom(config) => config.describe(),
+            Checker::Shuttle(config) => config.describe(),
+        }
+    }
+
+    /// `loom`, `random` or `pct`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Checker::Loom(_) => "loom",
+            Checker::Shuttle(ShuttleConfig {
+                schedules: Schedules::Random,
+                ..
+            }) => "random",
+            Checker::Shuttle(_) => "pct",
+        }
+    }
+
+    /// The settings as a token: `loom:preemptions=3:spurious=1`,
+    /// `random:seed=0x2a:iterations=1000:spurious=4`, `pct:depth=3:seed=...`.
+    pub fn token(&self) -> String {
+        match self {
+            Checker::Loom(config) => {
+                let mut token = "loom".to_string();
+                if let Some(bound) = config.preemption_bound {
+                    token += &format!(":preemptions={bound}");
+                }
+                token + &format!(":spurious={}", config.spurious_wakeups)
+            }
+            Checker::Shuttle(config) => {
+                let schedules = match config.schedules {
+                    Schedules::Random => "random".to_string(),
+                    Schedules::Pct { depth } => format!("pct:depth={depth}"),
+                };
+                format!(
+                    "{schedules}:seed={:#x}:iterations={}:spurious={}",
+                    config.seed, config.iterations, config.spurious_one_in
+                )
+            }
+        }
+    }
+
+    /// Parses a token made by [`Checker::token`].
+    pub fn parse(token: &str) -> Result<Checker, String> {
+        let mut parts = token.split(':');
+        let kind = parts.next().unwrap_or_default();
+        let mut fields = Vec::new();
+        for part in parts {
+            let (key, value) = part
+                .split_once('=')
+                .ok_or_else(|| format!("`{part}` in checker `{token}` is not key=value"))?;
+            let number = parse_number(value)
+                .ok_or_else(|| format!("`{value}` in `{part}` is not a number"))?;
+            fields.push((key, number));
+        }
+        let field = |key: &str| fields.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+        let unknown = |allowed: &[&str]| {
+            fields
+                .iter()
+                .find(|(k, _)| !allowed.contains(k))
+                .map(|(k, _)| Err(format!("checker `{kind}` has no setting `{k}`")))
+        };
+        match kind {
+            "loom" => {
+                if let Some(err) = unknown(&["preemptions", "spurious"]) {
+                    return err;
+                }
+                let mut config = LoomConfig::exhaustive()
+                    .spurious_wakeups(field("spurious").unwrap_or(0) as usize);
+                config.preemption_bound = field("preemptions").map(|b| b as usize);
+                Ok(Checker::Loom(config))
+            }
+            "random" | "pct" => {
+                if let Some(err) = unknown(&["depth", "seed", "iterations", "spurious"]) {
+                    return err;
+                }
+                let iterations = field("iterations").unwrap_or(1000) as usize;
+                let mut config = match kind {
+                    "random" => ShuttleConfig::random(iterations),
+                    _ => ShuttleConfig::pct(field("depth").unwrap_or(3) as usize, iterations),
+                };
+                if let Some(seed) = field("seed") {
+                    config = config.seed(seed);
+                }
+                let spurious = u32::try_from(field("spurious").unwrap_or(0))
+                    .map_err(|_| "spurious is too large")?;
+                Ok(Checker::Shuttle(config.spurious_one_in(spurious)))
+            }
+            _ => Err(format!(
+                "unknown checker `{kind}` (expected loom, random or pct)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Checker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+/// A decimal or `0x` hexadecimal number.
+fn parse_number(text: &str) -> Option<u64> {
+    match text.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => text.parse().ok(),
+    }
+}
+
+/// A checker token with the number of the execution it names: `TOKEN@N`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    pub checker: Checker,
+    pub execution: u64,
+}
+
+impl Schedule {
+    pub fn parse(text: &str) -> Result<Schedule, String> {
+        let (token, execution) = text
+            .rsplit_once('@')
+            .ok_or_else(|| format!("schedule `{text}` has no `@EXECUTION`"))?;
+        let execution = parse_number(execution)
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("`{execution}` is not an execution number (1 or more)"))?;
+        Ok(Schedule {
+            checker: Checker::parse(token)?,
+            execution,
+        })
+    }
+}
+
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.checker.token(), self.execution)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip() {
+        let checkers = [
+            Checker::Loom(LoomConfig::exhaustive()),
+            Checker::Loom(
+                LoomConfig::exhaustive()
+                    .preemption_bound(3)
+                    .spurious_wakeups(1),
+            ),
+            Checker::Shuttle(ShuttleConfig::random(500).seed(42).spurious_one_in(4)),
+            Checker::Shuttle(ShuttleConfig::pct(2, 100)),
+        ];
+        for checker in checkers {
+            assert_eq!(
+                Checker::parse(&checker.token()),
+                Ok(checker.clone()),
+                "{}",
+                checker.token()
+            );
+            let schedule = Schedule {
+                checker,
+                execution: 17,
+            };
+            assert_eq!(Schedule::parse(&schedule.to_string()), Ok(schedule));
+        }
+    }
+
+    #[test]
+    fn bad_tokens_are_errors() {
+        for bad in [
+            "",
+            "lom",
+            "loom:spurious",
+            "loom:depth=3",
+            "pct:depth=x",
+            "random:spurious=99999999999",
+        ] {
+            assert!(Checker::parse(bad).is_err(), "{bad}");
+        }
+        for bad in ["loom", "loom@", "loom@0", "loom@x", "nope@3"] {
+            assert!(Schedule::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! Rendering explorations for people: outcome tables in the jcstress style, the verdict table
+//! of `threadproof check`, and failure explanations with their replay command.
+//!
+//! Invariant: rendering only reads [`Checked`] values; it never re-runs anything, so what a
+//! table says is exactly what the exploration found.
+
+use std::fmt::Write as _;
+
+use crate::explore::Coverage;
+use crate::scenarios::{Checked, Params};
+
+/// Every reachable outcome with its count and grade.
+pub fn outcome_table(checked: &Checked) -> String {
+    let mut out = format!("{:>10}  {:<10}  outcome\n", "count", "grade");
+    for (graded, count) in &checked.report.outcomes {
+        let grade = if graded.acceptable {
+            "ACCEPTABLE"
+        } else {
+            "FORBIDDEN"
+        };
+        let _ = writeln!(out, "{count:>10}  {grade:<10}  {}", graded.outcome);
+    }
+    out
+}
+
+/// How far the exploration got, in one word or two.
+pub fn coverage(checked: &Checked) -> &'static str {
+    match checked.report.coverage {
+        Coverage::Exhaustive => "exhaustive",
+        Coverage::Sampled => "sampled",
+        Coverage::BudgetExhausted => "bounded (budget)",
+        Coverage::StoppedAtFailure => "stopped at failure",
+    }
+}
+
+/// The command that replays `checked`'s failure, if it failed.
+pub fn replay_command(checked: &Checked, params: &Params) -> Option<String> {
+    let schedule = checked.schedule()?;
+    let mut command = format!(
+        "threadproof replay {} --variant {} --schedule {schedule}",
+        checked.scenario, checked.variant
+    );
+    if let Some(threads) = params.threads {
+        command += &format!(" --threads {threads}");
+    }
+    if let Some(n) = params.n {
+        command += &format!(" --n {n}");
+    }
+    Some(command)
+}
+
+/// Everything about one exploration: summary, outcome table, and for a failure its
+/// explanation, trace and replay command.
+pub fn details(checked: &Checked, params: &Params) -> String {
+    let mut out = format!(
+        "== {} / {} / {}\n{}\n",
+        checked.scenario,
+        checked.variant,
+        checked.checker,
+        checked.report.summary()
+    );
+    out += &outcome_table(checked);
+    if let Some(failure) = &checked.report.failure {
+        out += "\n";
+        out += &failure.explain();
+        if let Some(command) = replay_command(checked, params) {
+            let _ = writeln!(out, "\nreplay: {command}");
+        }
+    }
+    out
+}
+
+/// The verdict table: scenario x variant x checker, with executions, outcomes, coverage,
+/// verdict and time.
+pub fn verdict_table(all: &[Checked]) -> String {
+    let header = [
+        "scenario",
+        "variant",
+        "checker",
+        "executions",
+        "outcomes",
+        "coverage",
+        "verdict",
+        "time",
+    ];
+    let rows: Vec<[String; 8]> = all
+        .iter()
+        .map(|c| {
+            [
+                c.scenario.to_string(),
+                c.variant.to_string(),
+                c.checker.kind().to_string(),
+                c.report.executions.to_string(),
+                c.report.outcomes.len().to_string(),
+                coverage(c).to_string(),
+                c.verdict(),
+                format!("{:.2?}", c.report.elapsed),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut text = String::new();
+        for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
+            // Numbers right-aligned, words left-aligned.
+            if i == 3 || i == 4 {
+                let _ = write!(text, "{cell:>width$}  ");
+            } else {
+                let _ = write!(text, "{cell:<width$}  ");
+            }
+        }
+        text.trim_end().to_string() + "\n"
+    };
+    let mut out = line(&header.map(String::from));
+    for row in &rows {
+        out += &line(row);
+    }
+    out
+}
+
+/// A self-contained HTML report: the verdict table, each exploration's outcome table, and for
+/// each failure its explanation, replay command and an SVG swimlane of the interleaving.
+pub fn html(all: &[Checked], params: &Params) -> String {
+    let mut out = String::from(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <title>threadproof check</title>\n<style>\n\
+         body{font-family:system-ui,sans-serif;margin:2em;color:#222}\n\
+         table{border-collapse:collapse;margin:1em 0}\n\
+         td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;font-size:14px}\n\
+         td.num{text-align:right}\n\
+         tr.unexpected{background:#fdd}tr.caught{background:#efe}\n\
+         pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}\n\
+         .FORBIDDEN{color:#b00;font-weight:bold}.ACCEPTABLE{color:#070}\n\
+         svg text{font-family:monospace;font-size:11px}\n\
+         </style>\n</head>\n<body>\n<h1>threadproof check</h1>\n",
+    );
+    let unexpected = all.iter().filter(|c| !c.as_expected()).count();
+    let _ = writeln!(
+        out,
+        "<p id=\"summary\">{} explorations, {} unexpected verdicts.</p>",
+        all.len(),
+        unexpected
+    );
+    out += "<table id=\"verdicts\">\n<tr><th>scenario</th><th>variant</th><th>checker</th>\
+            <th>executions</th><th>outcomes</th><th>coverage</th><th>verdict</th><th>time</th></tr>\n";
+    for (i, c) in all.iter().enumerate() {
+        let class = if !c.as_expected() {
+            "unexpected"
+        } else if c.report.failure.is_some() {
+            "caught"
+        } else {
+            "expected"
+        };
+        let _ = writeln!(
+            out,
+            "<tr class=\"{class}\"><td><a href=\"#run{i}\">{}</a></td><td>{}</td><td>{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{:.2?}</td></tr>",
+            escape(c.scenario),
+            escape(c.variant),
+            escape(c.checker.kind()),
+            c.report.executions,
+            c.report.outcomes.len(),
+            coverage(c),
+            escape(&c.verdict()),
+            c.report.elapsed
+        );
+    }
+    out += "</table>\n";
+    for (i, c) in all.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "<section id=\"run{i}\">\n<h2>{} / {} / {}</h2>\n<p>{}</p>",
+            escape(c.scenario),
+            escape(c.variant),
+            escape(&c.checker.describe()),
+            escape(&c.report.summary())
+        );
+        out += "<table class=\"outcomes\"><tr><th>count</th><th>grade</th><th>outcome</th></tr>\n";
+        for (graded, count) in &c.report.outcomes {
+            let grade = if graded.acceptable {
+                "ACCEPTABLE"
+            } else {
+                "FORBIDDEN"
+            };
+            let _ = writeln!(
+                out,
+                "<tr><td class=\"num\">{count}</td><td class=\"{grade}\">{grade}</td><td>{}</td></tr>",
+                escape(&graded.outcome)
+            );
+        }
+        out += "</table>\n";
+        if let Some(failure) = &c.report.failure {
+            let _ = writeln!(
+                out,
+                "<pre class=\"failure\">{}</pre>",
+                escape(&failure.explain())
+            );
+            if let Some(command) = replay_command(c, params) {
+                let _ = writeln!(
+                    out,
+                    "<p>Replay: <code class=\"replay\">{}</code></p>",
+                    escape(&command)
+                );
+            }
+            if let Some(trace) = &failure.trace {
+                out += &swimlane(trace);
+            }
+        }
+        out += "</section>\n";
+    }
+    out += "</body>\n</html>\n";
+    out
+}
+
+/// One lane per thread, one column per step; arrows from a spawn to the thread's first step,
+/// from a notify to the step where each thread it woke ran again, and from a thread's last
+/// step to the join that waited for it.
+pub fn swimlane(trace: &crate::sync::trace::Trace) -> String {
+    use crate::sync::trace::Op;
+    const LANE: usize = 46;
+    const STEP: usize = 26;
+    const LEFT: usize = 120;
+    let threads = trace.threads();
+    let lane_of = |thread: &str| threads.iter().position(|t| *t == thread).unwrap_or(0);
+    let x = |step: usize| LEFT + step * STEP + STEP / 2;
+    let y = |lane: usize| 30 + lane * LANE;
+    let width = LEFT + trace.events.len() * STEP + 20;
+    let height = 30 + threads.len() * LANE;
+    let mut svg = format!(
+        "<svg class=\"swimlane\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"0 0 {width} {height}\">\n<defs><marker id=\"arrow\" markerWidth=\"8\" markerHeight=\"8\" \
+         refX=\"7\" refY=\"4\" orient=\"auto\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"#36c\"/></marker></defs>\n"
+    );
+    for (lane, thread) in threads.iter().enumerate() {
+        let _ = writeln!(
+            svg,
+            "<g class=\"lane\"><text x=\"4\" y=\"{}\">{}</text><line x1=\"{LEFT}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" \
+             stroke=\"#ddd\"/></g>",
+            y(lane) + 4,
+            escape(thread),
+            y(lane),
+            width - 10,
+            y(lane)
+        );
+    }
+    let mut arrows = Vec::new();
+    for (i, event) in trace.events.iter().enumerate() {
+        let next_of = |thread: &str, after: usize| {
+            trace
+                .events
+                .iter()
+                .enumerate()
+                .skip(after + 1)
+                .find(|(_, e)| *e.thread == *thread)
+                .map(|(j, _)| j)
+        };
+        match event.op {
+            Op::Spawn => {
+                if let Some(j) = next_of(&event.object, i) {
+                    arrows.push((i, j, lane_of(&event.object)));
+                }
+            }
+            Op::Join if event.done => {
+                let last = trace.events[..i]
+                    .iter()
+                    .rposition(|e| e.thread == event.object);
+                if let Some(j) = last {
+                    arrows.push((j, i, lane_of(&event.thread)));
+                }
+            }
+            Op::NotifyOne | Op::NotifyAll => {
+                for thread in &threads {
+                    if **thread == *event.thread {
+                        continue;
+                    }
+                    // A thread woken here: its last step before the notify was a wait on it.
+                    let before = trace.events[..i]
+                        .iter()
+                        .rev()
+                        .find(|e| *e.thread == **thread);
+                    let waiting =
+                        before.is_some_and(|e| e.op == Op::Wait && e.object == event.object);
+                    if let (true, Some(j)) = (waiting, next_of(thread, i)) {
+                        arrows.push((i, j, lane_of(thread)));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for (from, to, to_lane) in arrows {
+        let from_lane = lane_of(&trace.events[from].thread);
+        let _ = writeln!(
+            svg,
+            "<line class=\"arrow\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#36c\" stroke-width=\"1.2\" \
+             marker-end=\"url(#arrow)\"/>",
+            x(from),
+            y(from_lane),
+            x(to),
+            y(to_lane)
+        );
+    }
+    for (i, event) in trace.events.iter().enumerate() {
+        let colour = match event.op {
+            Op::Lock | Op::Unlock => "#888",
+            Op::Wait | Op::SpuriousWake => "#e90",
+            Op::NotifyOne | Op::NotifyAll => "#36c",
+            Op::Spawn | Op::Join => "#393",
+            _ => "#a3a",
+        };
+        let (fill, stroke) = if event.done {
+            (colour, colour)
+        } else {
+            ("#fff", "#c00")
+        };
+        let lane = lane_of(&event.thread);
+        let _ = writeln!(
+            svg,
+            "<g class=\"step\"><title>{} {} {}{} @{}</title><circle cx=\"{}\" cy=\"{}\" r=\"7\" fill=\"{fill}\" \
+             stroke=\"{stroke}\" stroke-width=\"2\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text></g>",
+            escape(&event.thread),
+            event.op.name(),
+            escape(&event.object),
+            if event.done { "" } else { " (blocked)" },
+            escape(&event.place()),
+            x(i),
+            y(lane),
+            x(i),
+            y(lane) - 11,
+            short_op(event.op)
+        );
+    }
+    svg += "</svg>\n";
+    svg
+}
+
+/// A two-letter label for a step in the swimlane (the full text is its tooltip).
+fn short_op(op: crate::sync::trace::Op) -> &'static str {
+    use crate::sync::trace::Op;
+    match op {
+        Op::Spawn => "sp",
+        Op::Join => "jn",
+        Op::Lock => "L",
+        Op::Unlock => "U",
+        Op::Wait => "W",
+        Op::SpuriousWake => "SW",
+        Op::NotifyOne => "n1",
+        Op::NotifyAll => "nA",
+        Op::Send => "tx",
+        Op::Recv => "rx",
+        Op::Load => "ld",
+        Op::Store => "st",
+        Op::Swap => "sw",
+        Op::FetchAdd => "fa",
+        Op::CompareExchange => "cx",
+    }
+}
+
+/// Text safe inside HTML and SVG.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

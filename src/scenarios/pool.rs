@@ -1,0 +1,251 @@
+//! `pool` (seed In[4]): the seed's `api_call`s submitted to a thread pool of 3 workers
+//! ([`crate::pool::ThreadPool`]); each appends `{'res': url+'10'}` to one lock-protected list and
+//! returns it; the main thread collects the futures' results with `as_completed`, then leaves
+//! the pool's scope, which waits for all work.
+//!
+//! Invariant: the `as_completed` results and the list are both permutations of the k calls'
+//! results: every task ran exactly once and every future was yielded exactly once.
+//!
+//! ```text
+//!   main ── submit ×k ──► queue ──► worker 0..w-1: api_call: lock list, push, unlock
+//!     └── as_completed(futures) ◄── complete ─────────┘
+//!     └── drop(pool): shutdown, join workers
+//! ```
+//!
+//! Mutants (the pool's own code paths, see [`crate::pool`]):
+//! - `missed-wakeup`: a worker lets go of the queue's lock between seeing it empty and going to
+//!   sleep; a task submitted in the gap wakes nobody, and the main thread waits for its result
+//!   forever: deadlock.
+//! - `lost-completion`: `as_completed` checks "done?" and registers for the completion under
+//!   two lock acquisitions; a completion in the gap is never yielded: deadlock.
+//! - `double-completion`: it registers and then checks, under two acquisitions; a completion in
+//!   the gap is yielded twice, which `as_completed` detects and reports as a panic.
+
+use std::sync::Arc;
+
+use super::appends::ApiCall;
+use super::{thread_count, ConfigError, Params, RunError, Scenario, Variant};
+use crate::pool::{as_completed, Flaw, PoolError, TaskError, ThreadPool};
+use crate::sync::{Mutex, Panicked, Primitives};
+
+/// The seed's urls, each called with retry 10.
+pub const SEED_URLS: [&str; 4] = [
+    "https://google.com",
+    "https://facebook.com",
+    "https://reddit.com",
+    "https://instagram.com",
+];
+
+/// The seed's `retry_duration` in In[4].
+pub const SEED_RETRY: u32 = 10;
+
+/// Workers and the calls to submit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolConfig {
+    workers: usize,
+    calls: Vec<ApiCall>,
+}
+
+impl PoolConfig {
+    /// `workers` workers and `tasks` calls: the seed's four urls first, then made-up sites.
+    /// Zero workers is rejected; zero tasks is allowed (nothing to wait for).
+    pub fn new(workers: usize, tasks: usize) -> Result<Self, ConfigError> {
+        let calls = (0..tasks)
+            .map(|i| match SEED_URLS.get(i) {
+                Some(url) => ApiCall::new(*url, SEED_RETRY),
+                None => ApiCall::new(format!("https://site{i}.example"), SEED_RETRY),
+            })
+            .collect();
+        Self::with_calls(workers, calls)
+    }
+
+    pub fn with_calls(workers: usize, calls: Vec<ApiCall>) -> Result<Self, ConfigError> {
+        Ok(PoolConfig {
+            workers: thread_count(workers)?,
+            calls,
+        })
+    }
+
+    /// The seed: 3 workers, the four urls.
+    pub fn seed() -> Self {
+        Self::new(3, SEED_URLS.len()).expect("3 workers")
+    }
+
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    pub fn calls(&self) -> &[ApiCall] {
+        &self.calls
+    }
+}
+
+/// What one run produced.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PoolOutcome {
+    /// The futures' results in the order `as_completed` yielded them.
+    pub results: Vec<String>,
+    /// The shared list, in append order.
+    pub list: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolVariant {
+    /// The correct pool.
+    Correct,
+    /// Mutant: a worker can sleep through a submission.
+    MissedWakeup,
+    /// Mutant: `as_completed` can miss a completion.
+    LostCompletion,
+    /// Mutant: `as_completed` can see a completion twice.
+    DoubleCompletion,
+}
+
+impl Variant for PoolVariant {
+    const ALL: &'static [Self] = &[
+        PoolVariant::Correct,
+        PoolVariant::MissedWakeup,
+        PoolVariant::LostCompletion,
+        PoolVariant::DoubleCompletion,
+    ];
+    const PRODUCTION: Self = PoolVariant::Correct;
+
+    fn name(self) -> &'static str {
+        match self {
+            PoolVariant::Correct => "correct",
+            PoolVariant::MissedWakeup => "missed-wakeup",
+            PoolVariant::LostCompletion => "lost-completion",
+            PoolVariant::DoubleCompletion => "double-completion",
+        }
+    }
+
+    fn bug(self) -> Option<&'static str> {
+        match self {
+            PoolVariant::Correct => None,
+            PoolVariant::MissedWakeup => Some(
+                "a worker unlocks between seeing the queue empty and sleeping (missed wakeup)",
+            ),
+            PoolVariant::LostCompletion => Some(
+                "as_completed checks, then registers, in two lock acquisitions (completion never yielded)",
+            ),
+            PoolVariant::DoubleCompletion => Some(
+                "as_completed registers, then checks, in two lock acquisitions (completion yielded twice)",
+            ),
+        }
+    }
+}
+
+impl PoolVariant {
+    fn flaw(self) -> Flaw {
+        match self {
+            PoolVariant::Correct => Flaw::None,
+            PoolVariant::MissedWakeup => Flaw::MissedWakeup,
+            PoolVariant::LostCompletion => Flaw::LostCompletion,
+            PoolVariant::DoubleCompletion => Flaw::DoubleCompletion,
+        }
+    }
+}
+
+pub struct Pool;
+
+impl Scenario for Pool {
+    const NAME: &'static str = "pool";
+    const SEED: &'static str = "In[4]";
+
+    type Config = PoolConfig;
+    type Variant = PoolVariant;
+    type Outcome = PoolOutcome;
+
+    fn seed_config() -> PoolConfig {
+        PoolConfig::seed()
+    }
+
+    /// One worker, two tasks: every mutant shows its bug there, and loom explores it
+    /// exhaustively, with a spurious wakeup, in about two seconds (the seed's 3 workers and 4
+    /// tasks need a preemption bound: see `models/loom.rs`).
+    fn model_config() -> PoolConfig {
+        PoolConfig::new(1, 2).expect("1 worker")
+    }
+
+    /// `--threads`: the workers.
+    const PARAMS: &'static [&'static str] = &["threads"];
+
+    fn config(params: &Params) -> Result<PoolConfig, ConfigError> {
+        match params.threads {
+            None => Ok(PoolConfig::seed()),
+            Some(workers) => PoolConfig::new(workers, SEED_URLS.len()),
+        }
+    }
+
+    fn run<P: Primitives>(
+        config: &PoolConfig,
+        variant: PoolVariant,
+    ) -> Result<PoolOutcome, RunError> {
+        let list = Arc::new(Mutex::<P, Vec<String>>::new(Vec::new()));
+        let pool =
+            ThreadPool::<P>::with_flaw(config.workers, variant.flaw()).map_err(|e| match e {
+                PoolError::Spawn(e) => RunError::Spawn(e),
+                PoolError::Config(e) => unreachable!("a PoolConfig has workers: {e}"),
+            })?;
+        let futures: Vec<_> = config
+            .calls
+            .iter()
+            .map(|call| {
+                let (list, call) = (Arc::clone(&list), call.clone());
+                pool.submit(move || api_call(&list, &call))
+                    .expect("the pool is open until dropped below")
+            })
+            .collect();
+        let results = as_completed(futures)
+            .map(|future| future.result())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|TaskError::Panicked(message)| RunError::Panicked(Panicked(message)))?;
+        // Leaving the `with` block: waits for every task.
+        drop(pool);
+        let list = list.lock().clone();
+        Ok(PoolOutcome { results, list })
+    }
+
+    fn invariant(config: &PoolConfig, outcome: &PoolOutcome) -> Result<(), String> {
+        let mut expected: Vec<String> = config.calls.iter().map(ApiCall::result).collect();
+        expected.sort();
+        for (what, values) in [
+            ("as_completed results", &outcome.results),
+            ("list", &outcome.list),
+        ] {
+            let mut sorted = values.clone();
+            sorted.sort();
+            if sorted != expected {
+                return Err(format!(
+                    "the {what} {values:?} are not a permutation of the calls' results {expected:?}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The seed's two lines: `print(results)` and `print(global_res)`.
+    fn render(outcome: &PoolOutcome) -> String {
+        format!(
+            "{}\n{}\n",
+            render_list(&outcome.results),
+            render_list(&outcome.list)
+        )
+    }
+}
+
+/// `[{'res': 'a'}, {'res': 'b'}]`, as Python prints a list of dicts.
+pub fn render_list(results: &[String]) -> String {
+    let entries: Vec<String> = results
+        .iter()
+        .map(|r| format!("{{'res': '{r}'}}"))
+        .collect();
+    format!("[{}]", entries.join(", "))
+}
+
+/// The seed's `api_call(url, 10, lock)`: append the result under the lock, and return it.
+fn api_call<P: Primitives>(list: &Mutex<P, Vec<String>>, call: &ApiCall) -> String {
+    let result = call.result();
+    list.lock().push(result.clone());
+    result
+}

@@ -1,0 +1,213 @@
+//! `threadproof check`, `replay` and `check --report`, driven as a user would: the verdicts
+//! gate the exit status, every caught mutant prints a trace and a replay command, the replay
+//! command reproduces the same failure with the same trace, and the HTML report is whole.
+
+use std::process::{Command, Output};
+
+fn threadproof(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_threadproof"))
+        .args(args)
+        .output()
+        .expect("the threadproof binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The `replay: ...` commands a check printed, as argument lists.
+fn replay_commands(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .filter_map(|line| line.strip_prefix("replay: threadproof "))
+        .map(|command| command.split_whitespace().map(String::from).collect())
+        .collect()
+}
+
+/// The failing interleaving's table: the lines after its heading, up to the next blank line.
+fn interleaving(text: &str) -> String {
+    text.lines()
+        .skip_while(|line| !line.starts_with("the failing interleaving"))
+        .skip(1)
+        .take_while(|line| line.starts_with('|'))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn replays_reproduce(check_args: &[&str], mutants: &[&str]) {
+    let check = threadproof(check_args);
+    let text = stdout(&check);
+    assert_eq!(check.status.code(), Some(0), "{text}");
+    let commands = replay_commands(&text);
+    for mutant in mutants {
+        let command = commands
+            .iter()
+            .find(|c| c.iter().any(|arg| arg == mutant))
+            .unwrap_or_else(|| panic!("no replay command for {mutant} in:\n{text}"));
+        let args: Vec<&str> = command.iter().map(String::as_str).collect();
+        let replay = threadproof(&args);
+        let replayed = stdout(&replay);
+        assert_eq!(replay.status.code(), Some(0), "{replayed}");
+        assert!(replayed.contains("reproduced: "), "{replayed}");
+        // The same interleaving, step for step.
+        let section = text
+            .split("== ")
+            .find(|s| s.contains(&format!("/ {mutant} /")) && s.contains(&command.join(" ")))
+            .expect("the check printed this failure's section");
+        let original = interleaving(section);
+        assert!(!original.is_empty(), "{section}");
+        assert_eq!(interleaving(&replayed), original);
+    }
+}
+
+#[test]
+fn loom_failures_replay_with_the_same_trace() {
+    replays_reproduce(
+        &["check", "appends", "--backend", "loom", "--mutants"],
+        &["lost-update"],
+    );
+}
+
+#[test]
+fn shuttle_failures_replay_with_the_same_trace() {
+    replays_reproduce(
+        &["check", "turns", "--backend", "shuttle", "--mutants"],
+        &["notify-one", "if-not-while"],
+    );
+}
+
+#[test]
+fn check_passes_correct_variants_and_catches_mutants() {
+    let output = threadproof(&["check", "turns", "--backend", "shuttle", "--mutants"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    let row = |variant: &str, checker: &str| {
+        text.lines()
+            .find(|l| l.split_whitespace().take(3).eq(["turns", variant, checker]))
+            .unwrap_or_else(|| panic!("no row for {variant} {checker} in:\n{text}"))
+            .to_string()
+    };
+    for checker in ["random", "pct"] {
+        assert!(row("targeted", checker).contains("pass"));
+        assert!(row("notify-all", checker).contains("pass"));
+        assert!(row("notify-one", checker).contains("caught: deadlock"));
+        assert!(row("if-not-while", checker).contains("caught: invariant violated"));
+    }
+    assert!(text.contains("all 8 verdicts as expected"), "{text}");
+    // A deadlock names who waits on what.
+    assert!(
+        text.contains("for a notification that never comes"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_escaped_mutant_fails_the_check() {
+    // With two threads the one woken is always the right one: notify-one cannot deadlock.
+    let output = threadproof(&[
+        "check",
+        "turns",
+        "--backend",
+        "shuttle",
+        "--mutants",
+        "--threads",
+        "2",
+        "--n",
+        "4",
+    ]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("MUTANT ESCAPED"), "{text}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unexpected verdict"));
+}
+
+#[test]
+fn html_report_is_whole() {
+    let path = std::env::temp_dir().join(format!("threadproof-report-{}.html", std::process::id()));
+    let output = threadproof(&[
+        "check",
+        "turns",
+        "--backend",
+        "shuttle",
+        "--mutants",
+        "--report",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let html = std::fs::read_to_string(&path).expect("the report was written");
+    std::fs::remove_file(&path).ok();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    // One verdict row and one section per exploration: 4 variants x 2 checkers.
+    assert_eq!(html.matches("<tr class=").count(), 8);
+    assert_eq!(html.matches("<section").count(), 8);
+    assert_eq!(html.matches("</section>").count(), 8);
+    // Every failure (2 mutants x 2 checkers) has its swimlane, with a lane per thread
+    // (main and three printers) and its replay command.
+    assert_eq!(html.matches("<svg class=\"swimlane\"").count(), 4);
+    assert_eq!(html.matches("</svg>").count(), 4);
+    assert_eq!(html.matches("<g class=\"lane\">").count(), 4 * 4);
+    assert_eq!(html.matches("class=\"replay\"").count(), 4);
+    // Notify arrows exist: the swimlane shows who woke whom.
+    assert!(html.contains("class=\"arrow\""));
+    assert!(!html.contains("<script"), "self-contained and static");
+}
+
+#[test]
+fn bad_check_and_replay_arguments_exit_2() {
+    for args in [
+        &["check", "--backend", "nope"][..],
+        &["check", "nosuch"],
+        &["check", "turns", "--threads", "0"],
+        &["check", "--budget", "many"],
+        &[
+            "replay",
+            "turns",
+            "--variant",
+            "nosuch",
+            "--schedule",
+            "loom@1",
+        ],
+        &[
+            "replay",
+            "turns",
+            "--variant",
+            "notify-one",
+            "--schedule",
+            "garbage",
+        ],
+        &[
+            "replay",
+            "turns",
+            "--variant",
+            "notify-one",
+            "--schedule",
+            "loom@0",
+        ],
+        &["replay", "turns", "--variant", "notify-one"],
+    ] {
+        let output = threadproof(args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("error"),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn a_schedule_that_does_not_fail_is_reported() {
+    let output = threadproof(&[
+        "replay",
+        "turns",
+        "--variant",
+        "targeted",
+        "--schedule",
+        "random:seed=0x1:iterations=10:spurious=4@5",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("does not reproduce"));
+}
