@@ -2,14 +2,11 @@
 //! gate the exit status, every caught mutant prints a trace and a replay command, the replay
 //! command reproduces the same failure with the same trace, and the HTML report is whole.
 
-use std::process::{Command, Output};
+mod common;
 
-fn threadproof(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_threadproof"))
-        .args(args)
-        .output()
-        .expect("the threadproof binary runs")
-}
+use std::process::Output;
+
+use common::threadproof;
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()

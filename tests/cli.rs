@@ -10,32 +10,9 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use common::{parse_res_list, success, threadproof};
 
 use threadproof::scenarios;
-
-fn threadproof(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_threadproof"))
-        .args(args)
-        .output()
-        .expect("the threadproof binary runs")
-}
-
-/// Stdout of a run that must succeed with nothing on stderr.
-fn success(args: &[&str]) -> String {
-    let out = threadproof(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "threadproof {args:?} failed ({}): {stderr}",
-        out.status
-    );
-    assert!(
-        stderr.is_empty(),
-        "threadproof {args:?} wrote to stderr: {stderr}"
-    );
-    String::from_utf8(out.stdout).expect("stdout is UTF-8")
-}
 
 /// The notes' four results.
 const SEED_RESULTS: [&str; 4] = [
@@ -45,29 +22,8 @@ const SEED_RESULTS: [&str; 4] = [
     "https://instagram.com15",
 ];
 
-/// Parses `[{'res': 'a'}, {'res': 'b'}]` into `["a", "b"]`; panics on any other shape.
-fn parse_appends(line: &str) -> Vec<String> {
-    let inner = line
-        .strip_prefix('[')
-        .and_then(|l| l.strip_suffix(']'))
-        .unwrap_or_else(|| panic!("not a list: {line:?}"));
-    if inner.is_empty() {
-        return Vec::new();
-    }
-    inner
-        .split(", ")
-        .map(|entry| {
-            entry
-                .strip_prefix("{'res': '")
-                .and_then(|e| e.strip_suffix("'}"))
-                .unwrap_or_else(|| panic!("not a {{'res': ...}} entry: {entry:?} in {line:?}"))
-                .to_owned()
-        })
-        .collect()
-}
-
 fn assert_seed_appends(line: &str) {
-    let mut entries = parse_appends(line);
+    let mut entries = parse_res_list(line);
     entries.sort();
     let mut expected: Vec<String> = SEED_RESULTS.iter().map(|s| s.to_string()).collect();
     expected.sort();
@@ -121,7 +77,7 @@ fn run_appends_prints_a_permutation_of_the_seed() {
 #[test]
 fn run_appends_with_threads_lists_that_many() {
     let stdout = success(&["run", "appends", "--threads", "6"]);
-    let entries = parse_appends(stdout.trim_end());
+    let entries = parse_res_list(stdout.trim_end());
     assert_eq!(entries.len(), 6, "{stdout:?}");
     for result in SEED_RESULTS {
         assert!(entries.iter().any(|e| e == result), "{result} missing");

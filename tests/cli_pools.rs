@@ -13,34 +13,12 @@
 
 mod common;
 
+use common::{parse_res_list, success, threadproof};
+
 use std::collections::BTreeSet;
-use std::process::{Command, Output};
 
 use threadproof::scenarios::counter::CounterLine;
 use threadproof::scenarios::singleton::parse_connection;
-
-fn threadproof(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_threadproof"))
-        .args(args)
-        .output()
-        .expect("the threadproof binary runs")
-}
-
-/// Stdout of a run that must succeed with nothing on stderr.
-fn success(args: &[&str]) -> String {
-    let out = threadproof(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "threadproof {args:?} failed ({}): {stderr}",
-        out.status
-    );
-    assert!(
-        stderr.is_empty(),
-        "threadproof {args:?} wrote to stderr: {stderr}"
-    );
-    String::from_utf8(out.stdout).expect("stdout is UTF-8")
-}
 
 const BACKENDS: [&str; 2] = ["std", "parking-lot"];
 
@@ -51,27 +29,6 @@ const SEED_POOL: [&str; 4] = [
     "https://reddit.com10",
     "https://instagram.com10",
 ];
-
-/// Parses `[{'res': 'a'}, {'res': 'b'}]` into `["a", "b"]`; panics on any other shape.
-fn parse_results(line: &str) -> Vec<String> {
-    let inner = line
-        .strip_prefix('[')
-        .and_then(|l| l.strip_suffix(']'))
-        .unwrap_or_else(|| panic!("not a list: {line:?}"));
-    if inner.is_empty() {
-        return Vec::new();
-    }
-    inner
-        .split(", ")
-        .map(|entry| {
-            entry
-                .strip_prefix("{'res': '")
-                .and_then(|e| e.strip_suffix("'}"))
-                .unwrap_or_else(|| panic!("not a {{'res': ...}} entry: {entry:?} in {line:?}"))
-                .to_owned()
-        })
-        .collect()
-}
 
 fn sorted(values: &[impl AsRef<str>]) -> Vec<String> {
     let mut values: Vec<String> = values.iter().map(|v| v.as_ref().to_owned()).collect();
@@ -87,7 +44,7 @@ fn run_pool_prints_two_permutations_of_the_seed() {
         assert_eq!(lines.len(), 2, "--backend {backend}: {stdout:?}");
         for line in lines {
             assert_eq!(
-                sorted(&parse_results(line)),
+                sorted(&parse_res_list(line)),
                 sorted(&SEED_POOL),
                 "--backend {backend}: {line:?}"
             );
@@ -101,8 +58,8 @@ fn run_pool_with_one_worker_appends_in_submission_order() {
         let stdout = success(&["run", "pool", "--threads", "1", "--backend", backend]);
         let lines: Vec<&str> = stdout.lines().collect();
         assert_eq!(lines.len(), 2, "{stdout:?}");
-        assert_eq!(sorted(&parse_results(lines[0])), sorted(&SEED_POOL));
-        assert_eq!(parse_results(lines[1]), SEED_POOL, "--backend {backend}");
+        assert_eq!(sorted(&parse_res_list(lines[0])), sorted(&SEED_POOL));
+        assert_eq!(parse_res_list(lines[1]), SEED_POOL, "--backend {backend}");
     }
 }
 

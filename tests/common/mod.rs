@@ -17,3 +17,49 @@ pub fn snapshots() -> insta::internals::SettingsBindDropGuard {
 pub fn show<O>(name: &str, report: &threadproof::explore::Report<O>) {
     println!("{name}: {}", report.summary());
 }
+
+/// Runs the built `threadproof` binary with `args`.
+pub fn threadproof(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_threadproof"))
+        .args(args)
+        .output()
+        .expect("the threadproof binary runs")
+}
+
+/// Stdout of a run that must succeed with nothing on stderr.
+pub fn success(args: &[&str]) -> String {
+    let out = threadproof(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "threadproof {args:?} failed ({}): {stderr}",
+        out.status
+    );
+    assert!(
+        stderr.is_empty(),
+        "threadproof {args:?} wrote to stderr: {stderr}"
+    );
+    String::from_utf8(out.stdout).expect("stdout is UTF-8")
+}
+
+/// Parses the notes' `[{'res': 'a'}, {'res': 'b'}]` into `["a", "b"]`; panics on any other
+/// shape.
+pub fn parse_res_list(line: &str) -> Vec<String> {
+    let inner = line
+        .strip_prefix('[')
+        .and_then(|l| l.strip_suffix(']'))
+        .unwrap_or_else(|| panic!("not a list: {line:?}"));
+    if inner.is_empty() {
+        return Vec::new();
+    }
+    inner
+        .split(", ")
+        .map(|entry| {
+            entry
+                .strip_prefix("{'res': '")
+                .and_then(|e| e.strip_suffix("'}"))
+                .unwrap_or_else(|| panic!("not a {{'res': ...}} entry: {entry:?} in {line:?}"))
+                .to_owned()
+        })
+        .collect()
+}
