@@ -28,7 +28,7 @@ use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode, Throughput,
 };
 use threadproof::lazy::{Lazy, OnceValue};
-use threadproof::pool::{as_completed, ThreadPool};
+use threadproof::thread_pool::{as_completed, ThreadPool};
 use threadproof::scenarios::counter::{Counter, CounterVariant, RunNumbers};
 use threadproof::scenarios::Scenario;
 use threadproof::sync::{spawn, ParkingLot, Primitives, Std};

@@ -155,7 +155,7 @@ mod executors {
     use super::common;
     use threadproof::explore::{self, Coverage, LoomConfig};
     use threadproof::lazy::OnceValue;
-    use threadproof::pool::{as_completed, ShutDown, TaskError, ThreadPool};
+    use threadproof::thread_pool::{as_completed, ShutDown, TaskError, ThreadPool};
     use threadproof::scenarios::counter::{Counter, CounterConfig, CounterVariant};
     use threadproof::scenarios::pool::{Pool, PoolConfig, PoolVariant};
     use threadproof::scenarios::singleton::{Singleton, SingletonConfig, SingletonVariant};

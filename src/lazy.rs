@@ -21,7 +21,9 @@
 //! reported as a causality violation.
 //!
 //! Known-bad variants of this code ([`Flaw`]) live next to the correct paths, marked `MUTANT`;
-//! they are reachable only from the `singleton` scenario's mutants, never from the public API.
+//! they are reachable only from the `singleton` scenario's mutants, never from the public API,
+//! and are honoured only under the model backends (`P::MODEL`): on `Std` and `ParkingLot` the
+//! fast path compiles to the one acquire load of the correct version.
 
 use std::fmt;
 use std::ops::Deref;
@@ -30,11 +32,13 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 use crate::sync::{AtomicBool, Cell, Mutex, Primitives};
 
-/// The known-bad variants, for the `singleton` scenario's mutants.
+/// The lazy value's code paths: correct, or a known-bad variant (the `singleton` scenario's
+/// mutants).
+#[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Flaw {
+pub enum Flaw {
     /// The correct double-checked initialisation.
-    None,
+    DoubleChecked,
     /// Check-then-act without the lock: a thread that saw "uninitialised" creates a value
     /// outside the lock, so two racing threads both create one.
     DoubleInit,
@@ -67,9 +71,10 @@ unsafe impl<P: Primitives, T: Send> Send for OnceValue<P, T> {}
 impl<P: Primitives, T: Send> OnceValue<P, T> {
     /// An uninitialised value.
     pub fn new() -> Self {
-        Self::with_flaw(Flaw::None)
+        Self::with_flaw(Flaw::DoubleChecked)
     }
 
+    /// A value with known-bad initialisation: for the `singleton` scenario's mutants.
     pub(crate) fn with_flaw(flaw: Flaw) -> Self {
         OnceValue {
             ready: AtomicBool::new(false),
@@ -82,11 +87,11 @@ impl<P: Primitives, T: Send> OnceValue<P, T> {
     /// The value, if initialised: the lock-free fast path, one acquire load.
     #[inline]
     pub fn get(&self) -> Option<&T> {
-        let order = match self.flaw {
+        let order = match self.flaw() {
             // MUTANT relaxed-publication: a Relaxed load does not synchronise with the
             // initialiser's store, so the value's write need not be visible yet.
             Flaw::RelaxedPublication => Relaxed,
-            Flaw::None | Flaw::DoubleInit => Acquire,
+            Flaw::DoubleChecked | Flaw::DoubleInit => Acquire,
         };
         if self.ready.load(order) {
             // SAFETY: `ready` was seen set by a load ordered after the initialiser's write
@@ -111,7 +116,7 @@ impl<P: Primitives, T: Send> OnceValue<P, T> {
 
     #[cold]
     fn initialize(&self, init: impl FnOnce() -> T) -> &T {
-        match self.flaw {
+        match self.flaw() {
             Flaw::DoubleInit => {
                 // MUTANT double-init: check-then-act without the lock. Every thread that saw
                 // "uninitialised" on the fast path creates a value; the lock only guards the
@@ -124,7 +129,7 @@ impl<P: Primitives, T: Send> OnceValue<P, T> {
                     self.ready.store(true, Release);
                 }
             }
-            Flaw::None | Flaw::RelaxedPublication => {
+            Flaw::DoubleChecked | Flaw::RelaxedPublication => {
                 let guard = self.init_lock.lock();
                 // Under the lock, `Relaxed` suffices: the lock orders us after any initialiser.
                 if !self.ready.load(Relaxed) {
@@ -140,7 +145,7 @@ impl<P: Primitives, T: Send> OnceValue<P, T> {
                     };
                     // SAFETY: under `init_lock`, before `ready` is published: no reader yet.
                     self.value.with_mut(|cell| unsafe { *cell = Some(value) });
-                    let publish = match self.flaw {
+                    let publish = match self.flaw() {
                         // MUTANT relaxed-publication: a Relaxed store publishes `ready`
                         // without ordering the value's write before it.
                         Flaw::RelaxedPublication => Relaxed,
@@ -154,6 +159,17 @@ impl<P: Primitives, T: Send> OnceValue<P, T> {
         // SAFETY: initialised above or by the thread that held the lock before us; the lock
         // orders its write before this read.
         unsafe { self.read() }
+    }
+
+    /// The flaw this value runs: only ever under a model backend, so that production code is
+    /// the correct path alone.
+    #[inline(always)]
+    fn flaw(&self) -> Flaw {
+        if P::MODEL {
+            self.flaw
+        } else {
+            Flaw::DoubleChecked
+        }
     }
 
     /// # Safety
@@ -200,9 +216,10 @@ pub struct Lazy<P: Primitives, T, F = fn() -> T> {
 
 impl<P: Primitives, T: Send, F: Fn() -> T> Lazy<P, T, F> {
     pub fn new(init: F) -> Self {
-        Self::with_flaw(init, Flaw::None)
+        Self::with_flaw(init, Flaw::DoubleChecked)
     }
 
+    /// A lazy value with known-bad initialisation: for the `singleton` scenario's mutants.
     pub(crate) fn with_flaw(init: F, flaw: Flaw) -> Self {
         Lazy {
             once: OnceValue::with_flaw(flaw),

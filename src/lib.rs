@@ -3,8 +3,8 @@
 #![doc = include_str!("../README.md")]
 pub mod explore;
 pub mod lazy;
-pub mod pool;
 pub mod process;
 pub mod report;
 pub mod scenarios;
 pub mod sync;
+pub mod thread_pool;

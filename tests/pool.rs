@@ -21,7 +21,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use threadproof::pool::{as_completed, PoolError, ShutDown, TaskError, ThreadPool};
+use threadproof::thread_pool::{as_completed, PoolError, ShutDown, TaskError, ThreadPool};
 use threadproof::sync::{ParkingLot, Primitives, Std};
 
 /// Runs the generic test `$body::<P>()` on both production backends.
@@ -329,7 +329,7 @@ fn zero_workers_is_a_config_error() {
         ThreadPool::<Std>::new(0).unwrap_err(),
         ThreadPool::<ParkingLot>::new(0).unwrap_err(),
     ] {
-        assert!(matches!(error, PoolError::Config(_)), "{error:?}");
+        assert!(matches!(error, PoolError::ZeroWorkers), "{error:?}");
         assert_eq!(error.to_string(), "a pool needs at least 1 worker");
     }
 }

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use threadproof::lazy::OnceValue;
-use threadproof::pool::{as_completed, TaskError, ThreadPool};
+use threadproof::thread_pool::{as_completed, TaskError, ThreadPool};
 use threadproof::scenarios::counter::{Counter, CounterConfig, CounterLine, CounterVariant};
 use threadproof::scenarios::pool::{Pool, PoolConfig, PoolVariant};
 use threadproof::scenarios::singleton::{

@@ -70,7 +70,7 @@ NOTES = {
     "(Rust: the facade's `Mutex` over std or parking_lot, pushing an integer; Python: "
     "`threading.Lock`, appending a dict).",
     "thread pool": "both: 100,000 trivial tasks `submit`ted to a pool of 3 threads built once, "
-    "results through `as_completed` (Rust: `threadproof::pool::ThreadPool`; Python: "
+    "results through `as_completed` (Rust: `threadproof::thread_pool::ThreadPool`; Python: "
     "`ThreadPoolExecutor(3)`).",
     "process pool": "Rust: 10,000 `echo` tasks to a pool of 3 worker processes created once, "
     "results awaited in submission order; Python: 10,000 `submit`s to a warmed "

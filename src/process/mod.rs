@@ -22,12 +22,14 @@
 //! ([`pool::Transport`], [`manager::Conn`]): [`os`] runs it over real child processes, [`sim`]
 //! over threads that share nothing but the facade's channels, which loom and shuttle explore.
 
+pub(crate) mod dispatcher;
 pub mod frame;
 pub mod manager;
 pub mod os;
 pub mod pool;
 pub mod sim;
 pub mod task;
+pub mod transport;
 mod worker;
 
 use std::fmt;
@@ -124,9 +126,9 @@ pub fn run_in_processes<P, T>(
 ) -> Result<Vec<ChildResult>, String>
 where
     P: crate::sync::Primitives,
-    T: pool::Transport<P>,
+    T: transport::Transport<P>,
 {
-    use pool::{Event, Job, Link, WorkerId};
+    use transport::{Event, Job, Link, WorkerId};
 
     let (events, inbox) = crate::sync::channel::<P, Event>();
     let mut links = Vec::new();

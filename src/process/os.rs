@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 
 use super::frame::{read_frame, write_frame, MAX_FRAME};
-use super::pool::{Event, Job, Link, Reply, Transport, WorkerId};
+use super::transport::{Event, Job, Link, Reply, Transport, WorkerId};
 use super::{ExitDesc, PARENT_ENV, WORKER_ENV};
 use crate::sync::Sender;
 use crate::sync::{spawn, JoinHandle, Primitives};

@@ -20,79 +20,24 @@
 //! against [`Primitives`] and a [`Transport`]: real child processes ([`super::os`]) or
 //! simulated ones ([`super::sim`]) for loom and shuttle.
 //!
-//! Mutants ([`PoolVariant`]): `loses-task-on-crash` drops the dead worker's task (its future
-//! never completes: a hang, which the checkers report as a deadlock); `reruns-on-crash`
-//! queues it again (it runs twice: its side effects in the dead worker happened already).
+//! The dispatcher's known-bad variants live beside its crash handling ([`super::dispatcher`]),
+//! reachable only from the `process_pool` scenario.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
+use super::dispatcher::{Dispatcher, Flaw};
 use super::os::OsTransport;
+use super::transport::{Event, Job, Transport};
 use super::ExitDesc;
-use crate::sync::{channel, Receiver, Sender};
+use crate::sync::{channel, Sender};
 use crate::sync::{spawn, Condvar, JoinHandle, Mutex, Primitives, Std};
-
-/// A request to a worker: run `task` with `args`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Job {
-    pub id: u64,
-    pub task: String,
-    pub args: Value,
-}
-
-/// A worker's answer to the [`Job`] with the same `id`: the task's value or its error.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Reply {
-    pub id: u64,
-    pub result: Result<Value, String>,
-}
-
-/// Which worker: its slot in the pool, and which incarnation of that slot.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct WorkerId {
-    pub slot: usize,
-    pub generation: u64,
-}
-
-/// What the dispatcher reacts to.
-#[derive(Debug)]
-pub enum Event {
-    Submit(Job),
-    Shutdown,
-    Reply {
-        worker: WorkerId,
-        reply: Reply,
-    },
-    /// The worker is gone and reaped: the last event about it.
-    Exited {
-        worker: WorkerId,
-        status: ExitDesc,
-    },
-}
-
-/// How the dispatcher starts workers. A worker reports through `events`: a
-/// [`Event::Reply`] per job, then exactly one [`Event::Exited`] when it is gone.
-pub trait Transport<P: Primitives>: Send + 'static {
-    type Link: Link;
-    fn start(&mut self, worker: WorkerId, events: Sender<P, Event>) -> Result<Self::Link, String>;
-}
-
-/// The parent's end of one worker.
-pub trait Link: Send + 'static {
-    /// Hands the worker a job. An error means the worker is unreachable; its
-    /// [`Event::Exited`] follows.
-    fn send(&mut self, job: &Job) -> Result<(), String>;
-    /// Ends the worker's input: it finishes and exits.
-    fn close(&mut self);
-    /// After its [`Event::Exited`]: waits for the transport's helpers (threads) to end.
-    fn join(self);
-}
 
 /// Why a task's future holds no value.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -158,18 +103,6 @@ impl fmt::Display for PoolError {
 }
 
 impl std::error::Error for PoolError {}
-
-/// The dispatcher's version: correct, or a mutant of its crash handling.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PoolVariant {
-    /// A dead worker's task fails with [`TaskError::WorkerDied`].
-    FailsTheTask,
-    /// Mutant: a dead worker's task is forgotten; its future never completes.
-    LosesTaskOnCrash,
-    /// Mutant: a dead worker's task is queued again and runs a second time.
-    RerunsOnCrash,
-}
-
 /// What a pool did, returned by [`ProcessPool::shutdown`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PoolStats {
@@ -184,18 +117,18 @@ pub struct PoolStats {
 }
 
 #[derive(Default)]
-struct Done {
+pub(super) struct Done {
     results: BTreeMap<u64, Result<Value, TaskError>>,
-    order: Vec<u64>,
+    pub(super) order: Vec<u64>,
 }
 
-struct Shared<P: Primitives> {
-    done: Mutex<P, Done>,
+pub(super) struct Shared<P: Primitives> {
+    pub(super) done: Mutex<P, Done>,
     completed: Condvar<P>,
 }
 
 impl<P: Primitives> Shared<P> {
-    fn complete(&self, id: u64, result: Result<Value, TaskError>) {
+    pub(super) fn complete(&self, id: u64, result: Result<Value, TaskError>) {
         let mut done = self.done.lock();
         done.results.insert(id, result);
         done.order.push(id);
@@ -217,7 +150,7 @@ impl ProcessPool<Std> {
     /// [`super::worker_main_if_worker`] first thing in `main`.
     pub fn new(workers: usize) -> Result<Self, PoolError> {
         let transport = OsTransport::current_exe().map_err(|e| PoolError::Start(e.to_string()))?;
-        Self::with_transport(workers, transport, PoolVariant::FailsTheTask)
+        Self::with_transport(workers, transport)
     }
 
     /// `workers` processes of `program`, which must call [`super::worker_main_if_worker`]
@@ -228,16 +161,25 @@ impl ProcessPool<Std> {
     ) -> Result<Self, PoolError> {
         let transport =
             OsTransport::program(program).map_err(|e| PoolError::Start(e.to_string()))?;
-        Self::with_transport(workers, transport, PoolVariant::FailsTheTask)
+        Self::with_transport(workers, transport)
     }
 }
 
 impl<P: Primitives> ProcessPool<P> {
-    /// A pool of `workers` started by `transport`, with the dispatcher `variant`.
+    /// A pool of `workers` started by `transport`: real processes ([`OsTransport`]) or
+    /// simulated ones ([`super::sim::SimTransport`]).
     pub fn with_transport<T: Transport<P>>(
         workers: usize,
         transport: T,
-        variant: PoolVariant,
+    ) -> Result<Self, PoolError> {
+        Self::with_flaw(workers, transport, Flaw::FailsTheTask)
+    }
+
+    /// The pool with a known-bad dispatcher: for the `process_pool` scenario's mutants.
+    pub(crate) fn with_flaw<T: Transport<P>>(
+        workers: usize,
+        transport: T,
+        flaw: Flaw,
     ) -> Result<Self, PoolError> {
         if workers == 0 {
             return Err(PoolError::ZeroWorkers);
@@ -251,7 +193,7 @@ impl<P: Primitives> ProcessPool<P> {
         // Every worker is started from this thread: PR_SET_PDEATHSIG fires when the thread
         // that forked the child ends, and this one lives until every worker is reaped.
         let dispatcher = spawn::<P, _, _>("dispatcher", move || {
-            Dispatcher::new(transport, workers, variant, events_in, shared_in).run(inbox)
+            Dispatcher::new(transport, workers, flaw, events_in, shared_in).run(inbox)
         })
         .map_err(|e| PoolError::Start(e.to_string()))?;
         Ok(ProcessPool {
@@ -398,185 +340,6 @@ impl<'a, P: Primitives> Iterator for AsCompleted<'a, P> {
                 }
             }
             done = shared.completed.wait(done);
-        }
-    }
-}
-
-/// One worker slot as the dispatcher sees it.
-struct Slot<L> {
-    link: Option<L>,
-    generation: u64,
-    /// The job it is running.
-    busy: Option<Job>,
-    /// Its input was closed for shutdown.
-    closing: bool,
-}
-
-struct Dispatcher<P: Primitives, T: Transport<P>> {
-    transport: T,
-    variant: PoolVariant,
-    events: Sender<P, Event>,
-    shared: Arc<Shared<P>>,
-    slots: Vec<Slot<T::Link>>,
-    queue: VecDeque<Job>,
-    shutting_down: bool,
-    last_start_error: String,
-    stats: PoolStats,
-}
-
-impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
-    fn new(
-        transport: T,
-        workers: usize,
-        variant: PoolVariant,
-        events: Sender<P, Event>,
-        shared: Arc<Shared<P>>,
-    ) -> Self {
-        let slots = (0..workers)
-            .map(|_| Slot {
-                link: None,
-                generation: 0,
-                busy: None,
-                closing: false,
-            })
-            .collect();
-        Dispatcher {
-            transport,
-            variant,
-            events,
-            shared,
-            slots,
-            queue: VecDeque::new(),
-            shutting_down: false,
-            last_start_error: String::new(),
-            stats: PoolStats::default(),
-        }
-    }
-
-    fn run(mut self, inbox: Receiver<P, Event>) -> PoolStats {
-        for slot in 0..self.slots.len() {
-            self.start(slot);
-        }
-        loop {
-            self.assign();
-            let idle = self.queue.is_empty() && self.slots.iter().all(|s| s.busy.is_none());
-            if self.shutting_down && idle {
-                for slot in &mut self.slots {
-                    if let (Some(link), false) = (&mut slot.link, slot.closing) {
-                        link.close();
-                        slot.closing = true;
-                    }
-                }
-                if self.slots.iter().all(|s| s.link.is_none()) {
-                    break;
-                }
-            }
-            let Some(event) = inbox.recv() else { break };
-            match event {
-                Event::Submit(job) => self.queue.push_back(job),
-                Event::Shutdown => self.shutting_down = true,
-                Event::Reply { worker, reply } => self.reply(worker, reply),
-                Event::Exited { worker, status } => self.exited(worker, status),
-            }
-        }
-        self.stats.completions = self.shared.done.lock().order.clone();
-        self.stats
-    }
-
-    fn start(&mut self, slot: usize) {
-        let worker = WorkerId {
-            slot,
-            generation: self.slots[slot].generation,
-        };
-        match self.transport.start(worker, self.events.clone()) {
-            Ok(link) => {
-                self.stats.workers_started += 1;
-                self.slots[slot].link = Some(link);
-            }
-            Err(e) => self.last_start_error = e,
-        }
-    }
-
-    /// Hands queued jobs to idle workers; with none alive and jobs waiting, tries to start
-    /// workers, and fails the jobs if none starts: a job never waits for a worker that
-    /// cannot come.
-    fn assign(&mut self) {
-        if !self.queue.is_empty() && self.slots.iter().all(|s| s.link.is_none()) {
-            for slot in 0..self.slots.len() {
-                self.start(slot);
-            }
-            if self.slots.iter().all(|s| s.link.is_none()) {
-                for job in std::mem::take(&mut self.queue) {
-                    let error = TaskError::NoWorkers {
-                        task: job.task,
-                        message: self.last_start_error.clone(),
-                    };
-                    self.shared.complete(job.id, Err(error));
-                }
-                return;
-            }
-        }
-        for slot in &mut self.slots {
-            if self.queue.is_empty() {
-                return;
-            }
-            if slot.busy.is_some() || slot.closing {
-                continue;
-            }
-            let Some(link) = &mut slot.link else { continue };
-            let job = self.queue.pop_front().expect("the queue is not empty");
-            *self.stats.dispatched.entry(job.id).or_default() += 1;
-            // A failed send means the worker is dying: its Exited event fails the job.
-            let _ = link.send(&job);
-            slot.busy = Some(job);
-        }
-    }
-
-    fn reply(&mut self, worker: WorkerId, reply: Reply) {
-        let slot = &mut self.slots[worker.slot];
-        if slot.generation != worker.generation {
-            return;
-        }
-        match slot.busy.take() {
-            Some(job) if job.id == reply.id => {
-                let result = reply.result.map_err(|message| TaskError::Failed {
-                    task: job.task,
-                    message,
-                });
-                self.shared.complete(job.id, result);
-            }
-            // A reply to a job it was not given: ignore it, keep waiting for the real one.
-            other => slot.busy = other,
-        }
-    }
-
-    fn exited(&mut self, worker: WorkerId, status: ExitDesc) {
-        let slot = &mut self.slots[worker.slot];
-        if slot.generation != worker.generation {
-            return;
-        }
-        if let Some(link) = slot.link.take() {
-            link.join();
-        }
-        self.stats.exits.push(status);
-        slot.generation += 1;
-        slot.closing = false;
-        if let Some(job) = slot.busy.take() {
-            match self.variant {
-                PoolVariant::FailsTheTask => {
-                    let error = TaskError::WorkerDied {
-                        task: job.task,
-                        status,
-                    };
-                    self.shared.complete(job.id, Err(error));
-                }
-                PoolVariant::LosesTaskOnCrash => {}
-                PoolVariant::RerunsOnCrash => self.queue.push_front(job),
-            }
-        }
-        // Replace it, unless the pool is winding down with nothing left to run.
-        if !self.shutting_down || !self.queue.is_empty() {
-            self.start(worker.slot);
         }
     }
 }

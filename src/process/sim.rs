@@ -16,8 +16,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::pool::{Event, Job, Link, Reply, Transport, WorkerId};
 use super::task::{Death, Globals, Registry, DIE};
+use super::transport::{Event, Job, Link, Reply, Transport, WorkerId};
 use super::ExitDesc;
 use crate::sync::{channel, Receiver, Sender};
 use crate::sync::{spawn, JoinHandle, Primitives};

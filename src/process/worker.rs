@@ -11,8 +11,8 @@ use std::io::{BufReader, BufWriter};
 use std::os::fd::FromRawFd;
 
 use super::frame::{read_frame, write_frame, MAX_FRAME};
-use super::pool::{Job, Reply};
 use super::task::{Death, Globals, Registry, DIE};
+use super::transport::{Job, Reply};
 use super::{manager, PARENT_ENV, WORKER_ENV};
 
 /// Runs the worker role named by [`WORKER_ENV`]; returns the exit code.

@@ -27,9 +27,8 @@ use serde_json::{json, Value};
 use super::appends::ApiCall;
 use super::process_pool::{res_of, SEED_URLS};
 use super::{ConfigError, Params, RunError, Scenario, Variant};
-use crate::process::manager::{simulate, Manager, ManagerVariant};
+use crate::process::manager::{simulate_with_flaw, Manager};
 use crate::process::os::OsTransport;
-use crate::process::pool::PoolVariant;
 use crate::process::task::python_repr;
 use crate::process::{as_completed, ProcessPool};
 use crate::sync::Primitives;
@@ -88,13 +87,8 @@ pub struct ManagerOutcome {
     pub list: Vec<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ManagerScenarioVariant {
-    /// A retried append is answered from memory.
-    AppliesOnce,
-    /// Mutant: a retried append is applied again.
-    AppliesTwice,
-}
+/// The scenario's variants are the server's own: correct, or a flaw in its retry handling.
+pub use crate::process::manager::Flaw as ManagerScenarioVariant;
 
 impl Variant for ManagerScenarioVariant {
     const ALL: &'static [Self] = &[
@@ -203,12 +197,8 @@ fn run_processes<P: Primitives>(config: &ManagerConfig) -> Result<ManagerOutcome
     let process = |e: &dyn std::fmt::Display| RunError::Process(e.to_string());
     let manager = Manager::start().map_err(|e| process(&e))?;
     let list = manager.list();
-    let pool = ProcessPool::<P>::with_transport(
-        config.workers,
-        OsTransport::current_exe()?,
-        PoolVariant::FailsTheTask,
-    )
-    .map_err(|e| process(&e))?;
+    let pool = ProcessPool::<P>::with_transport(config.workers, OsTransport::current_exe()?)
+        .map_err(|e| process(&e))?;
     let futures = config
         .calls
         .iter()
@@ -239,11 +229,7 @@ fn run_simulated<P: Primitives>(
         appends[i % clients].push(json!({ "res": call.result() }));
     }
     let lose = config.lose.map(|i| (i % clients, i / clients));
-    let variant = match variant {
-        ManagerScenarioVariant::AppliesOnce => ManagerVariant::AppliesOnce,
-        ManagerScenarioVariant::AppliesTwice => ManagerVariant::AppliesTwice,
-    };
-    let out = simulate::<P>(appends, lose, variant).map_err(RunError::Process)?;
+    let out = simulate_with_flaw::<P>(appends, lose, variant).map_err(RunError::Process)?;
     Ok(ManagerOutcome {
         returned: out.returned.iter().flatten().map(res_of).collect(),
         list: out.list.iter().map(res_of).collect(),

@@ -1,5 +1,5 @@
 //! `pool` (seed In[4]): the seed's `api_call`s submitted to a thread pool of 3 workers
-//! ([`crate::pool::ThreadPool`]); each appends `{'res': url+'10'}` to one lock-protected list and
+//! ([`crate::thread_pool::ThreadPool`]); each appends `{'res': url+'10'}` to one lock-protected list and
 //! returns it; the main thread collects the futures' results with `as_completed`, then leaves
 //! the pool's scope, which waits for all work.
 //!
@@ -12,7 +12,7 @@
 //!     └── drop(pool): shutdown, join workers
 //! ```
 //!
-//! Mutants (the pool's own code paths, see [`crate::pool`]):
+//! Mutants (the pool's own code paths, see [`crate::thread_pool`]):
 //! - `missed-wakeup`: a worker lets go of the queue's lock between seeing it empty and going to
 //!   sleep; a task submitted in the gap wakes nobody, and the main thread waits for its result
 //!   forever: deadlock.
@@ -25,8 +25,8 @@ use std::sync::Arc;
 
 use super::appends::ApiCall;
 use super::{thread_count, ConfigError, Params, RunError, Scenario, Variant};
-use crate::pool::{as_completed, Flaw, PoolError, TaskError, ThreadPool};
 use crate::sync::{Mutex, Panicked, Primitives};
+use crate::thread_pool::{as_completed_with_flaw, PoolError, TaskError, ThreadPool};
 
 /// The seed's urls, each called with retry 10.
 pub const SEED_URLS: [&str; 4] = [
@@ -89,17 +89,8 @@ pub struct PoolOutcome {
     pub list: Vec<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PoolVariant {
-    /// The correct pool.
-    Correct,
-    /// Mutant: a worker can sleep through a submission.
-    MissedWakeup,
-    /// Mutant: `as_completed` can miss a completion.
-    LostCompletion,
-    /// Mutant: `as_completed` can see a completion twice.
-    DoubleCompletion,
-}
+/// The scenario's variants are the pool's own: correct, or one of its known-bad code paths.
+pub use crate::thread_pool::Flaw as PoolVariant;
 
 impl Variant for PoolVariant {
     const ALL: &'static [Self] = &[
@@ -131,17 +122,6 @@ impl Variant for PoolVariant {
             PoolVariant::DoubleCompletion => Some(
                 "as_completed registers, then checks, in two lock acquisitions (completion yielded twice)",
             ),
-        }
-    }
-}
-
-impl PoolVariant {
-    fn flaw(self) -> Flaw {
-        match self {
-            PoolVariant::Correct => Flaw::None,
-            PoolVariant::MissedWakeup => Flaw::MissedWakeup,
-            PoolVariant::LostCompletion => Flaw::LostCompletion,
-            PoolVariant::DoubleCompletion => Flaw::DoubleCompletion,
         }
     }
 }
@@ -182,11 +162,10 @@ impl Scenario for Pool {
         variant: PoolVariant,
     ) -> Result<PoolOutcome, RunError> {
         let list = Arc::new(Mutex::<P, Vec<String>>::new(Vec::new()));
-        let pool =
-            ThreadPool::<P>::with_flaw(config.workers, variant.flaw()).map_err(|e| match e {
-                PoolError::Spawn(e) => RunError::Spawn(e),
-                PoolError::Config(e) => unreachable!("a PoolConfig has workers: {e}"),
-            })?;
+        let pool = ThreadPool::<P>::with_flaw(config.workers, variant).map_err(|e| match e {
+            PoolError::Spawn(e) => RunError::Spawn(e),
+            PoolError::ZeroWorkers => RunError::Process(e.to_string()),
+        })?;
         let futures: Vec<_> = config
             .calls
             .iter()
@@ -196,7 +175,7 @@ impl Scenario for Pool {
                     .expect("the pool is open until dropped below")
             })
             .collect();
-        let results = as_completed(futures)
+        let results = as_completed_with_flaw(futures, variant)
             .map(|future| future.result())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|TaskError::Panicked(message)| RunError::Panicked(Panicked(message)))?;

@@ -22,7 +22,7 @@
 //! (simulated: killed the first time it is handed that task; real: the task is the `die` task,
 //! which kills its own worker); the checkers explore every interleaving around it.
 //!
-//! Mutants (the dispatcher's crash handling, [`crate::process::pool::PoolVariant`]):
+//! Mutants (the dispatcher's crash handling, [`ProcessPoolVariant`]):
 //! `loses-task-on-crash` (the dead worker's future never completes: deadlock) and
 //! `reruns-on-crash` (the task is queued again and runs twice).
 
@@ -31,9 +31,9 @@ use serde_json::{json, Value};
 use super::appends::ApiCall;
 use super::{thread_count, ConfigError, Params, RunError, Scenario, Variant};
 use crate::process::os::OsTransport;
-use crate::process::pool::{self, Transport};
 use crate::process::sim::SimTransport;
 use crate::process::task::python_repr;
+use crate::process::transport::Transport;
 use crate::process::{as_completed, Death, ProcessPool, Registry};
 use crate::sync::Primitives;
 
@@ -114,15 +114,8 @@ pub struct ProcessPoolOutcome {
     pub completed: Vec<usize>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProcessPoolVariant {
-    /// A dead worker's task fails; the worker is replaced.
-    FailsTheTask,
-    /// Mutant: a dead worker's task is forgotten.
-    LosesTaskOnCrash,
-    /// Mutant: a dead worker's task is queued again.
-    RerunsOnCrash,
-}
+/// The scenario's variants are the dispatcher's own: correct, or a flaw in its crash handling.
+pub use crate::process::dispatcher::Flaw as ProcessPoolVariant;
 
 impl Variant for ProcessPoolVariant {
     const ALL: &'static [Self] = &[
@@ -149,16 +142,6 @@ impl Variant for ProcessPoolVariant {
             ProcessPoolVariant::RerunsOnCrash => {
                 Some("the dispatcher queues a dead worker's task again (it runs twice)")
             }
-        }
-    }
-}
-
-impl From<ProcessPoolVariant> for pool::PoolVariant {
-    fn from(variant: ProcessPoolVariant) -> Self {
-        match variant {
-            ProcessPoolVariant::FailsTheTask => pool::PoolVariant::FailsTheTask,
-            ProcessPoolVariant::LosesTaskOnCrash => pool::PoolVariant::LosesTaskOnCrash,
-            ProcessPoolVariant::RerunsOnCrash => pool::PoolVariant::RerunsOnCrash,
         }
     }
 }
@@ -280,7 +263,7 @@ fn run_on<P: Primitives, T: Transport<P>>(
     variant: ProcessPoolVariant,
     transport: T,
 ) -> Result<ProcessPoolOutcome, RunError> {
-    let pool = ProcessPool::<P>::with_transport(config.workers, transport, variant.into())
+    let pool = ProcessPool::<P>::with_flaw(config.workers, transport, variant)
         .map_err(|e| RunError::Process(e.to_string()))?;
     let futures = config
         .calls

@@ -23,7 +23,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use super::{thread_count, ConfigError, Params, RunError, Scenario, Variant};
-use crate::lazy::{Flaw, Lazy};
+use crate::lazy::Lazy;
 use crate::sync::{spawn, AtomicUsize, Primitives};
 
 /// How `create()` picks r.
@@ -80,16 +80,8 @@ pub struct SingletonOutcome {
     pub creations: usize,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SingletonVariant {
-    /// Double-checked initialisation: acquire fast path, creation under the lock, release
-    /// publication.
-    DoubleChecked,
-    /// Mutant: check-then-act without the lock.
-    DoubleInit,
-    /// Mutant: the flag published and read with `Relaxed`.
-    RelaxedPublication,
-}
+/// The scenario's variants are the lazy value's own: correct, or a known-bad initialisation.
+pub use crate::lazy::Flaw as SingletonVariant;
 
 impl Variant for SingletonVariant {
     const ALL: &'static [Self] = &[
@@ -127,16 +119,6 @@ impl Variant for SingletonVariant {
                 Some("shuttle's atomics are all SeqCst")
             }
             _ => None,
-        }
-    }
-}
-
-impl SingletonVariant {
-    fn flaw(self) -> Flaw {
-        match self {
-            SingletonVariant::DoubleChecked => Flaw::None,
-            SingletonVariant::DoubleInit => Flaw::DoubleInit,
-            SingletonVariant::RelaxedPublication => Flaw::RelaxedPublication,
         }
     }
 }
@@ -188,7 +170,7 @@ impl Scenario for Singleton {
                 counted.fetch_add(1, Relaxed);
                 create_connection(pick)
             },
-            variant.flaw(),
+            variant,
         ));
         let threads = (0..config.threads)
             .map(|i| {

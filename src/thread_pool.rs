@@ -23,7 +23,9 @@
 //! Spurious wakeups are harmless: every wait re-checks its condition in a loop.
 //!
 //! Known-bad variants of this code ([`Flaw`]) live next to the correct paths, marked `MUTANT`;
-//! they are reachable only from the `pool` scenario's mutants, never from the public API.
+//! they are reachable only from the `pool` scenario's mutants, never from the public API, and
+//! are honoured only under the model backends (`P::MODEL`): on `Std` and `ParkingLot` the
+//! compiler sees a constant `false` and production runs the correct path alone.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -31,7 +33,6 @@ use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
-use crate::scenarios::ConfigError;
 use crate::sync::{panic_message, spawn, Condvar, JoinHandle, Mutex, Primitives};
 
 /// Why a [`Future`] has no value.
@@ -67,7 +68,7 @@ impl std::error::Error for ShutDown {}
 #[derive(Debug)]
 pub enum PoolError {
     /// A pool needs at least one worker.
-    Config(ConfigError),
+    ZeroWorkers,
     /// The OS refused a worker thread.
     Spawn(io::Error),
 }
@@ -75,7 +76,7 @@ pub enum PoolError {
 impl fmt::Display for PoolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PoolError::Config(e) => e.fmt(f),
+            PoolError::ZeroWorkers => f.write_str("a pool needs at least 1 worker"),
             PoolError::Spawn(e) => write!(f, "could not spawn a worker: {e}"),
         }
     }
@@ -83,11 +84,12 @@ impl fmt::Display for PoolError {
 
 impl std::error::Error for PoolError {}
 
-/// The known-bad variants of the pool, for the `pool` scenario's mutants.
+/// The pool's code paths: correct, or a known-bad variant (the `pool` scenario's mutants).
+#[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Flaw {
+pub enum Flaw {
     /// The correct pool.
-    None,
+    Correct,
     /// A worker looks at the queue, lets go of the lock, and takes it again to sleep, trusting
     /// what it saw: a task submitted in the gap notifies nobody.
     MissedWakeup,
@@ -118,6 +120,13 @@ struct Shared<P: Primitives> {
     flaw: Flaw,
 }
 
+impl<P: Primitives> Shared<P> {
+    /// Whether this pool runs `flaw`: only ever under a model backend.
+    fn has(&self, flaw: Flaw) -> bool {
+        P::MODEL && self.flaw == flaw
+    }
+}
+
 /// A fixed number of worker threads running submitted tasks in submission order.
 ///
 /// Dropping the pool shuts it down and waits for every submitted task, as leaving Python's
@@ -131,17 +140,16 @@ pub struct ThreadPool<P: Primitives> {
 }
 
 impl<P: Primitives> ThreadPool<P> {
-    /// A pool of `workers` threads; zero workers is a [`PoolError::Config`] (nobody would ever
-    /// run a task).
+    /// A pool of `workers` threads; zero workers is [`PoolError::ZeroWorkers`] (nobody would
+    /// ever run a task).
     pub fn new(workers: usize) -> Result<Self, PoolError> {
-        Self::with_flaw(workers, Flaw::None)
+        Self::with_flaw(workers, Flaw::Correct)
     }
 
+    /// The pool with a known-bad worker loop: for the `pool` scenario's mutants.
     pub(crate) fn with_flaw(workers: usize, flaw: Flaw) -> Result<Self, PoolError> {
         if workers == 0 {
-            return Err(PoolError::Config(ConfigError(
-                "a pool needs at least 1 worker".into(),
-            )));
+            return Err(PoolError::ZeroWorkers);
         }
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue {
@@ -188,7 +196,7 @@ impl<P: Primitives> ThreadPool<P> {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let slot = Arc::new(Slot::new(self.shared.flaw));
+        let slot = Arc::new(Slot::new());
         let completer = Arc::clone(&slot);
         let job: Job = Box::new(move || {
             // A panicking task fails its future, not the worker: the pool survives it.
@@ -298,7 +306,7 @@ impl<P: Primitives> Shared<P> {
             if queue.shut_down {
                 return None;
             }
-            if self.flaw == Flaw::MissedWakeup {
+            if self.has(Flaw::MissedWakeup) {
                 // MUTANT missed-wakeup: the worker lets go of the lock between seeing the empty
                 // queue and going to sleep. A `submit` in the gap finds no idle worker and
                 // notifies nobody; the worker then sleeps with a task in the queue.
@@ -317,7 +325,6 @@ struct Slot<P: Primitives, T: Send> {
     state: Mutex<P, SlotState<P, T>>,
     /// The future's owner sleeps here in `result()`.
     done: Condvar<P>,
-    flaw: Flaw,
 }
 
 struct SlotState<P: Primitives, T> {
@@ -331,7 +338,7 @@ struct SlotState<P: Primitives, T> {
 }
 
 impl<P: Primitives, T: Send> Slot<P, T> {
-    fn new(flaw: Flaw) -> Self {
+    fn new() -> Self {
         Slot {
             state: Mutex::new(SlotState {
                 finished: false,
@@ -340,7 +347,6 @@ impl<P: Primitives, T: Send> Slot<P, T> {
                 listener: None,
             }),
             done: Condvar::new(),
-            flaw,
         }
     }
 
@@ -362,8 +368,8 @@ impl<P: Primitives, T: Send> Slot<P, T> {
 
     /// Makes sure `listener` hears of the completion exactly once: now, through `early`, if
     /// the task is already done, or later, from `complete`.
-    fn listen(&self, listener: Listener<P>, early: &mut VecDeque<usize>) {
-        match self.flaw {
+    fn listen(&self, listener: Listener<P>, early: &mut VecDeque<usize>, flaw: Flaw) {
+        match flaw {
             Flaw::LostCompletion => {
                 // MUTANT lost-completion: check, let go of the lock, then register. A task that
                 // completes in the gap finds no listener, and the check said "not done".
@@ -383,7 +389,7 @@ impl<P: Primitives, T: Send> Slot<P, T> {
                     early.push_back(index);
                 }
             }
-            Flaw::None | Flaw::MissedWakeup => {
+            Flaw::Correct | Flaw::MissedWakeup => {
                 // Check and register under one lock: `complete` runs entirely before (we see
                 // `finished`) or entirely after (it finds the listener).
                 let mut state = self.state.lock();
@@ -483,6 +489,16 @@ impl<P: Primitives> Listener<P> {
 pub fn as_completed<P: Primitives, T: Send + 'static>(
     futures: impl IntoIterator<Item = Future<P, T>>,
 ) -> AsCompleted<P, T> {
+    as_completed_with_flaw(futures, Flaw::Correct)
+}
+
+/// [`as_completed`] with a known-bad registration: for the `pool` scenario's mutants. Like
+/// every flaw, honoured only under a model backend.
+pub(crate) fn as_completed_with_flaw<P: Primitives, T: Send + 'static>(
+    futures: impl IntoIterator<Item = Future<P, T>>,
+    flaw: Flaw,
+) -> AsCompleted<P, T> {
+    let flaw = if P::MODEL { flaw } else { Flaw::Correct };
     let futures: Vec<Option<Future<P, T>>> = futures.into_iter().map(Some).collect();
     let completions = Arc::new(Completions {
         state: Mutex::new(CompletionsState {
@@ -498,7 +514,7 @@ pub fn as_completed<P: Primitives, T: Send + 'static>(
             completions: Arc::clone(&completions),
             index,
         };
-        slot.listen(listener, &mut early);
+        slot.listen(listener, &mut early, flaw);
     }
     AsCompleted {
         remaining: futures.len(),

@@ -1,0 +1,225 @@
+//! The simulated manager for the model checks: one server thread and client threads that
+//! share nothing but the facade's channels, with one answer lost on cue.
+//!
+//! Invariant: the server runs the production request loop ([`serve`]) and the clients the
+//! production retrying [`Client`]; only the connections are simulated. A lost answer is lost
+//! after the server applied the request, which is what forces a retry.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::{serve, Client, ClientConn, Conn, Flaw, ManagerCore, Request, Response};
+use crate::process::frame::FrameError;
+use crate::sync::{channel, spawn, Primitives, Receiver, Sender};
+
+/// A message from a simulated client to the server: a request and where to answer.
+struct SimCall<P: Primitives> {
+    request: Request,
+    answer: Sender<P, Option<Response>>,
+}
+
+/// The server's end of every simulated connection: requests from all clients on one channel.
+struct SimServerConn<P: Primitives> {
+    inbox: Receiver<P, SimCall<P>>,
+    answer: Option<Sender<P, Option<Response>>>,
+    /// Whose answer is lost once: `(client, seq)`.
+    lose: Option<(String, u64)>,
+    last: Option<(String, u64)>,
+}
+
+impl<P: Primitives> Conn for SimServerConn<P> {
+    fn recv(&mut self) -> Result<Option<Request>, FrameError> {
+        Ok(self.inbox.recv().map(|call| {
+            self.last = match &call.request {
+                Request::Append { client, seq, .. } => Some((client.clone(), *seq)),
+                Request::Snapshot => None,
+            };
+            self.answer = Some(call.answer);
+            call.request
+        }))
+    }
+
+    fn send(&mut self, response: &Response) -> Result<(), String> {
+        let answer = self.answer.take().ok_or("no request to answer")?;
+        // The connection breaks after the request was applied, before its answer arrives.
+        let lost = self.last.is_some() && self.last == self.lose;
+        if lost {
+            self.lose = None;
+        }
+        let _ = answer.send((!lost).then(|| response.clone()));
+        Ok(())
+    }
+}
+
+/// A simulated client connection.
+struct SimClientConn<P: Primitives> {
+    server: Sender<P, SimCall<P>>,
+    answer_tx: Sender<P, Option<Response>>,
+    answers: Receiver<P, Option<Response>>,
+}
+
+impl<P: Primitives> ClientConn for SimClientConn<P> {
+    fn call(&mut self, request: &Request) -> Result<Response, String> {
+        let call = SimCall {
+            request: request.clone(),
+            answer: self.answer_tx.clone(),
+        };
+        self.server
+            .send(call)
+            .map_err(|_| "the server is gone".to_string())?;
+        match self.answers.recv() {
+            Some(Some(response)) => Ok(response),
+            _ => Err("connection lost".to_string()),
+        }
+    }
+
+    fn reconnect(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// What a simulated manager run produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Simulated {
+    /// What each client's appends returned, client by client.
+    pub returned: Vec<Vec<Value>>,
+    /// The server's list at the end.
+    pub list: Vec<Value>,
+}
+
+/// Runs a manager over simulated connections: one server thread, and one client thread per
+/// entry of `appends`, each appending its values in order. The answer to client `c`'s `s`-th
+/// append (both from 0) is lost once if `lose == Some((c, s))`: the client must retry.
+pub fn simulate<P: Primitives>(
+    appends: Vec<Vec<Value>>,
+    lose: Option<(usize, usize)>,
+) -> Result<Simulated, String> {
+    simulate_with_flaw::<P>(appends, lose, Flaw::AppliesOnce)
+}
+
+/// [`simulate`] with a known-bad server: for the `manager` scenario's mutant.
+pub(crate) fn simulate_with_flaw<P: Primitives>(
+    appends: Vec<Vec<Value>>,
+    lose: Option<(usize, usize)>,
+    flaw: Flaw,
+) -> Result<Simulated, String> {
+    let core = Arc::new(ManagerCore::<P>::with_flaw(flaw));
+    let (server_tx, inbox) = channel::<P, SimCall<P>>();
+    let client_id = |c: usize| format!("client-{c}");
+    let mut conn = SimServerConn {
+        inbox,
+        answer: None,
+        lose: lose.map(|(c, s)| (client_id(c), s as u64 + 1)),
+        last: None,
+    };
+    let server_core = Arc::clone(&core);
+    let server = spawn::<P, _, _>("manager", move || serve(&server_core, &mut conn))
+        .map_err(|e| e.to_string())?;
+    let clients = appends
+        .into_iter()
+        .enumerate()
+        .map(|(c, values)| {
+            let (answer_tx, answers) = channel::<P, Option<Response>>();
+            let conn = SimClientConn {
+                server: server_tx.clone(),
+                answer_tx,
+                answers,
+            };
+            spawn::<P, _, _>(format!("client-{c}"), move || {
+                let mut client = Client::new(client_id(c), conn);
+                values
+                    .into_iter()
+                    .map(|v| client.append(v.clone()).map(|_| v))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    drop(server_tx);
+    let mut returned = Vec::new();
+    for client in clients {
+        returned.push(client.join().map_err(|p| p.to_string())??);
+    }
+    server.join().map_err(|p| p.to_string())?;
+    Ok(Simulated {
+        returned,
+        list: core.items(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::{Shuttle, Std};
+    use serde_json::json;
+
+    fn append(client: &str, seq: u64, v: u32) -> Request {
+        Request::Append {
+            client: client.into(),
+            seq,
+            value: json!(v),
+        }
+    }
+
+    #[test]
+    fn a_repeated_request_is_answered_from_memory() {
+        let core = ManagerCore::<Std>::new();
+        assert_eq!(
+            core.handle(append("a", 1, 10)),
+            Response::Appended { index: 0 }
+        );
+        assert_eq!(
+            core.handle(append("b", 1, 20)),
+            Response::Appended { index: 1 }
+        );
+        assert_eq!(
+            core.handle(append("a", 1, 10)),
+            Response::Appended { index: 0 }
+        );
+        assert!(matches!(core.handle(append("a", 0, 5)), Response::Error(_)));
+        assert_eq!(core.items(), vec![json!(10), json!(20)]);
+    }
+
+    /// Flaws are honoured only under a model backend, so the mutant runs in one shuttle
+    /// schedule (it has no concurrency to explore).
+    #[test]
+    fn the_mutant_applies_a_repeat_twice() {
+        ::shuttle::check_random(
+            || {
+                let core = ManagerCore::<Shuttle>::with_flaw(Flaw::AppliesTwice);
+                core.handle(append("a", 1, 10));
+                core.handle(append("a", 1, 10));
+                assert_eq!(core.items(), vec![json!(10), json!(10)]);
+            },
+            1,
+        );
+    }
+
+    #[test]
+    fn production_backends_ignore_the_flaw() {
+        let core = ManagerCore::<Std>::with_flaw(Flaw::AppliesTwice);
+        core.handle(append("a", 1, 10));
+        core.handle(append("a", 1, 10));
+        assert_eq!(core.items(), vec![json!(10)]);
+    }
+
+    #[test]
+    fn a_lost_answer_is_retried_and_applied_once() {
+        let values = vec![vec![json!(1), json!(2)], vec![json!(3)]];
+        let out = simulate::<Std>(values.clone(), Some((0, 1))).unwrap();
+        assert_eq!(out.returned, values);
+        let mut list = out.list.clone();
+        list.sort_by_key(|v| v.as_u64());
+        assert_eq!(list, vec![json!(1), json!(2), json!(3)]);
+        ::shuttle::check_random(
+            move || {
+                let bad =
+                    simulate_with_flaw::<Shuttle>(values.clone(), Some((0, 1)), Flaw::AppliesTwice)
+                        .unwrap();
+                assert_eq!(bad.list.len(), 4);
+            },
+            1,
+        );
+    }
+}

@@ -1,0 +1,67 @@
+//! What travels between a pool and its workers, and the interface that starts them.
+//!
+//! Invariant: a worker speaks only in these messages: it gets [`Job`]s, answers each with one
+//! [`Reply`], and ends with exactly one [`Event::Exited`] once it is gone. The same messages
+//! cross real pipes ([`super::os`]) and simulated channels ([`super::sim`]).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::ExitDesc;
+use crate::sync::{Primitives, Sender};
+
+/// A request to a worker: run `task` with `args`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: u64,
+    pub task: String,
+    pub args: Value,
+}
+
+/// A worker's answer to the [`Job`] with the same `id`: the task's value or its error.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    pub id: u64,
+    pub result: Result<Value, String>,
+}
+
+/// Which worker: its slot in the pool, and which incarnation of that slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WorkerId {
+    pub slot: usize,
+    pub generation: u64,
+}
+
+/// What the dispatcher reacts to.
+#[derive(Debug)]
+pub enum Event {
+    Submit(Job),
+    Shutdown,
+    Reply {
+        worker: WorkerId,
+        reply: Reply,
+    },
+    /// The worker is gone and reaped: the last event about it.
+    Exited {
+        worker: WorkerId,
+        status: ExitDesc,
+    },
+}
+
+/// How the dispatcher starts workers. A worker reports through `events`: a
+/// [`Event::Reply`] per job, then exactly one [`Event::Exited`] when it is gone.
+pub trait Transport<P: Primitives>: Send + 'static {
+    type Link: Link;
+    fn start(&mut self, worker: WorkerId, events: Sender<P, Event>) -> Result<Self::Link, String>;
+}
+
+/// The parent's end of one worker.
+pub trait Link: Send + 'static {
+    /// Hands the worker a job. An error means the worker is unreachable; its
+    /// [`Event::Exited`] follows.
+    fn send(&mut self, job: &Job) -> Result<(), String>;
+    /// Ends the worker's input: it finishes and exits.
+    fn close(&mut self);
+    /// After its [`Event::Exited`]: waits for the transport's helpers (threads) to end.
+    fn join(self);
+}
