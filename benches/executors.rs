@@ -28,10 +28,11 @@ use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode, Throughput,
 };
 use threadproof::lazy::{Lazy, OnceValue};
-use threadproof::thread_pool::{as_completed, ThreadPool};
+use threadproof::process::World;
 use threadproof::scenarios::counter::{Counter, CounterVariant, RunNumbers};
 use threadproof::scenarios::Scenario;
 use threadproof::sync::{spawn, ParkingLot, Primitives, Std};
+use threadproof::thread_pool::{as_completed, ThreadPool};
 
 /// Tasks per `pool` iteration.
 const POOL_TASKS: usize = 100_000;
@@ -161,11 +162,15 @@ fn counter(c: &mut Criterion) {
     let config = Counter::seed_config();
     group.throughput(Throughput::Elements(COUNTER_THREADS as u64));
     group.bench_function(format!("scenario/{}", Std::NAME), |b| {
-        b.iter(|| Counter::run::<Std>(black_box(&config), CounterVariant::Locked).expect("runs"))
+        b.iter(|| {
+            Counter::run::<Std>(black_box(&config), CounterVariant::Locked, World::Os)
+                .expect("runs")
+        })
     });
     group.bench_function(format!("scenario/{}", ParkingLot::NAME), |b| {
         b.iter(|| {
-            Counter::run::<ParkingLot>(black_box(&config), CounterVariant::Locked).expect("runs")
+            Counter::run::<ParkingLot>(black_box(&config), CounterVariant::Locked, World::Os)
+                .expect("runs")
         })
     });
     // Settings apply to the benchmarks defined after them: the scaled runs take long enough

@@ -24,6 +24,7 @@ use criterion::measurement::WallTime;
 use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode, Throughput,
 };
+use threadproof::process::World;
 use threadproof::scenarios::appends::{Appends, AppendsConfig, AppendsVariant};
 use threadproof::scenarios::turns::{Turns, TurnsConfig, TurnsVariant};
 use threadproof::scenarios::{Scenario, Variant};
@@ -51,7 +52,8 @@ fn bench_turns_on<P: Primitives>(
     let config = TurnsConfig::new(k, HANDOFFS).expect("k >= 1");
     group.bench_function(format!("{}/{}/k={k}", variant.name(), P::NAME), |b| {
         b.iter(|| {
-            let lines = Turns::run::<P>(black_box(&config), variant).expect("turns runs");
+            let lines =
+                Turns::run::<P>(black_box(&config), variant, World::Os).expect("turns runs");
             assert_eq!(lines.len(), HANDOFFS);
             lines
         })
@@ -104,7 +106,7 @@ fn bench_appends_on<P: Primitives>(group: &mut BenchmarkGroup<'_, WallTime>) {
         .throughput(Throughput::Elements(APPEND_THREADS as u64));
     group.bench_function(format!("scenario/{}", P::NAME), |b| {
         b.iter(|| {
-            let outcome = Appends::run::<P>(black_box(&config), AppendsVariant::Locked)
+            let outcome = Appends::run::<P>(black_box(&config), AppendsVariant::Locked, World::Os)
                 .expect("appends runs");
             assert_eq!(outcome.list.len(), APPEND_THREADS);
             outcome

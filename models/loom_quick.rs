@@ -6,6 +6,7 @@
 mod common;
 
 use threadproof::explore::{Coverage, LoomConfig};
+use threadproof::process::World;
 use threadproof::scenarios::appends::{Appends, AppendsConfig, AppendsVariant};
 use threadproof::scenarios::turns::{Turns, TurnsConfig, TurnsVariant};
 use threadproof::scenarios::{check_loom, Scenario};
@@ -61,7 +62,8 @@ fn turns_single_thread_is_one_execution() {
     assert_eq!(
         Turns::render(lines),
         Turns::render(
-            &Turns::run::<threadproof::sync::Std>(&config, TurnsVariant::Targeted).unwrap()
+            &Turns::run::<threadproof::sync::Std>(&config, TurnsVariant::Targeted, World::Os)
+                .unwrap()
         )
     );
 }
@@ -155,12 +157,12 @@ mod executors {
     use super::common;
     use threadproof::explore::{self, Coverage, LoomConfig};
     use threadproof::lazy::OnceValue;
-    use threadproof::thread_pool::{as_completed, ShutDown, TaskError, ThreadPool};
     use threadproof::scenarios::counter::{Counter, CounterConfig, CounterVariant};
     use threadproof::scenarios::pool::{Pool, PoolConfig, PoolVariant};
     use threadproof::scenarios::singleton::{Singleton, SingletonConfig, SingletonVariant};
     use threadproof::scenarios::{check_loom, Scenario};
     use threadproof::sync::{spawn, AtomicUsize, Loom};
+    use threadproof::thread_pool::{as_completed, ShutDown, TaskError, ThreadPool};
 
     /// One worker, two tasks, every interleaving with up to one spurious wakeup anywhere. With one
     /// worker the list is always in submission order; `as_completed` yields a future that was done

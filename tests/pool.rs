@@ -21,8 +21,8 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use threadproof::thread_pool::{as_completed, PoolError, ShutDown, TaskError, ThreadPool};
 use threadproof::sync::{ParkingLot, Primitives, Std};
+use threadproof::thread_pool::{as_completed, PoolError, ShutDown, TaskError, ThreadPool};
 
 /// Runs the generic test `$body::<P>()` on both production backends.
 macro_rules! on_both_backends {

@@ -12,6 +12,7 @@
 //! Case counts are modest: every case spawns real threads.
 
 use proptest::prelude::*;
+use threadproof::process::World;
 use threadproof::scenarios::appends::{ApiCall, Appends, AppendsConfig, AppendsVariant};
 use threadproof::scenarios::turns::{Line, Turns, TurnsConfig, TurnsVariant};
 use threadproof::scenarios::{Params, Scenario};
@@ -32,7 +33,7 @@ fn check_turns<P: Primitives>(
     variant: TurnsVariant,
     expected: &[Line],
 ) -> Result<(), TestCaseError> {
-    let lines = Turns::run::<P>(config, variant)
+    let lines = Turns::run::<P>(config, variant, World::Os)
         .map_err(|e| TestCaseError::fail(format!("{} {variant:?}: {e}", P::NAME)))?;
     prop_assert_eq!(
         lines.len(),
@@ -56,7 +57,7 @@ fn check_turns<P: Primitives>(
 fn check_appends<P: Primitives>(calls: &[ApiCall]) -> Result<(), TestCaseError> {
     let config = AppendsConfig::new(calls.to_vec())
         .map_err(|e| TestCaseError::fail(format!("config rejected: {e}")))?;
-    let outcome = Appends::run::<P>(&config, AppendsVariant::Locked)
+    let outcome = Appends::run::<P>(&config, AppendsVariant::Locked, World::Os)
         .map_err(|e| TestCaseError::fail(format!("{}: {e}", P::NAME)))?;
     let expected: Vec<String> = calls.iter().map(ApiCall::result).collect();
     prop_assert_eq!(&outcome.returned, &expected, "{}: returned[i]", P::NAME);

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use threadproof::lazy::OnceValue;
-use threadproof::thread_pool::{as_completed, TaskError, ThreadPool};
+use threadproof::process::World;
 use threadproof::scenarios::counter::{Counter, CounterConfig, CounterLine, CounterVariant};
 use threadproof::scenarios::pool::{Pool, PoolConfig, PoolVariant};
 use threadproof::scenarios::singleton::{
@@ -30,6 +30,7 @@ use threadproof::scenarios::singleton::{
 };
 use threadproof::scenarios::Scenario;
 use threadproof::sync::{spawn, ParkingLot, Primitives, Std};
+use threadproof::thread_pool::{as_completed, TaskError, ThreadPool};
 
 /// The tasks: input i panics with `"task {i} failed"` when `panics[i]`, else returns i * 3.
 fn task(i: usize, panics: bool) -> usize {
@@ -71,7 +72,7 @@ fn check_pool<P: Primitives>(workers: usize, panics: &[bool]) -> Result<(), Test
 }
 
 fn check_pool_scenario<P: Primitives>(config: &PoolConfig) -> Result<(), TestCaseError> {
-    let outcome = Pool::run::<P>(config, PoolVariant::Correct)
+    let outcome = Pool::run::<P>(config, PoolVariant::Correct, World::Os)
         .map_err(|e| TestCaseError::fail(format!("{}: {e}", P::NAME)))?;
     let mut calls: Vec<String> = config.calls().iter().map(|c| c.result()).collect();
     calls.sort();
@@ -113,7 +114,7 @@ fn check_once<P: Primitives>(threads: usize) -> Result<(), TestCaseError> {
 }
 
 fn check_singleton<P: Primitives>(config: &SingletonConfig) -> Result<(), TestCaseError> {
-    let outcome = Singleton::run::<P>(config, SingletonVariant::DoubleChecked)
+    let outcome = Singleton::run::<P>(config, SingletonVariant::DoubleChecked, World::Os)
         .map_err(|e| TestCaseError::fail(format!("{}: {e}", P::NAME)))?;
     prop_assert_eq!(outcome.creations, 1);
     prop_assert_eq!(outcome.lines.len(), config.threads());
@@ -127,7 +128,7 @@ fn check_singleton<P: Primitives>(config: &SingletonConfig) -> Result<(), TestCa
 
 fn check_counter<P: Primitives>(threads: usize) -> Result<(), TestCaseError> {
     let config = CounterConfig::new(threads).expect("threads >= 1");
-    let lines = Counter::run::<P>(&config, CounterVariant::Locked)
+    let lines = Counter::run::<P>(&config, CounterVariant::Locked, World::Os)
         .map_err(|e| TestCaseError::fail(format!("{}: {e}", P::NAME)))?;
     // Read back from the rendered text, as a user reads the output.
     let parsed: Vec<CounterLine> = Counter::render(&lines)

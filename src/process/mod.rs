@@ -57,6 +57,17 @@ pub fn worker_main_if_worker_with(registry: impl FnOnce() -> Registry) {
     std::process::exit(worker::main(registry));
 }
 
+/// Where a process scenario's processes live: chosen by the caller and passed down, never
+/// guessed from the backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum World {
+    /// Real child processes of this binary: production.
+    Os,
+    /// Threads that share nothing but the facade's channels ([`sim`]): what loom and shuttle
+    /// can explore.
+    Simulated,
+}
+
 /// How a process ended, as the parent saw it in `wait`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ExitDesc {

@@ -15,29 +15,11 @@
 
 use std::sync::Arc;
 
+use super::seed;
+pub use super::seed::ApiCall;
 use super::{thread_count, ConfigError, Params, RunError, Scenario, Variant};
+use crate::process::World;
 use crate::sync::{spawn, Mutex, Primitives};
-
-/// One call of the seed's `api_call(url, retry_duration)`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiCall {
-    pub url: String,
-    pub retry: u32,
-}
-
-impl ApiCall {
-    pub fn new(url: impl Into<String>, retry: u32) -> Self {
-        ApiCall {
-            url: url.into(),
-            retry,
-        }
-    }
-
-    /// The seed's `url + str(retry_duration)`.
-    pub fn result(&self) -> String {
-        format!("{}{}", self.url, self.retry)
-    }
-}
 
 /// The calls to make, one thread each; never empty.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,25 +36,15 @@ impl AppendsConfig {
     /// The seed's four calls.
     pub fn seed() -> Self {
         AppendsConfig {
-            calls: vec![
-                ApiCall::new("https://google.com", 10),
-                ApiCall::new("https://facebook.com", 5),
-                ApiCall::new("https://reddit.com", 5),
-                ApiCall::new("https://instagram.com", 15),
-            ],
+            calls: seed::append_calls(seed::URLS.len()),
         }
     }
 
     /// `threads` calls: the seed's four first, then made-up sites.
     pub fn with_threads(threads: usize) -> Result<Self, ConfigError> {
-        let seed = Self::seed().calls;
-        let calls = (0..thread_count(threads)?)
-            .map(|i| match seed.get(i) {
-                Some(call) => call.clone(),
-                None => ApiCall::new(format!("https://site{i}.example"), 10),
-            })
-            .collect();
-        Ok(AppendsConfig { calls })
+        Ok(AppendsConfig {
+            calls: seed::append_calls(thread_count(threads)?),
+        })
     }
 
     pub fn calls(&self) -> &[ApiCall] {
@@ -151,6 +123,7 @@ impl Scenario for Appends {
     fn run<P: Primitives>(
         config: &AppendsConfig,
         variant: AppendsVariant,
+        _world: World,
     ) -> Result<AppendsOutcome, RunError> {
         let list = Arc::new(Mutex::<P, Vec<String>>::new(Vec::new()));
         let threads = config

@@ -18,7 +18,9 @@
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
+use super::seed;
 use super::{thread_count, ConfigError, Params, RunError, Scenario, Variant};
+use crate::process::World;
 use crate::sync::{current_thread_name, spawn, AtomicUsize, Mutex, Primitives};
 
 /// The number of printing threads.
@@ -154,7 +156,9 @@ impl Scenario for Counter {
     type Outcome = Vec<CounterLine>;
 
     fn seed_config() -> CounterConfig {
-        CounterConfig { threads: 3 }
+        CounterConfig {
+            threads: seed::COUNTER_THREADS,
+        }
     }
 
     const PARAMS: &'static [&'static str] = &["threads"];
@@ -167,6 +171,7 @@ impl Scenario for Counter {
     fn run<P: Primitives>(
         config: &CounterConfig,
         variant: CounterVariant,
+        _world: World,
     ) -> Result<Vec<CounterLine>, RunError> {
         let numbers = Arc::new(RunNumbers::<P>::new(variant));
         let threads = config

@@ -11,8 +11,9 @@
 //!     └─ ...                                      ┘
 //! ```
 //!
-//! Production starts k real processes ([`crate::process::run_in_processes`]); under loom and
-//! shuttle the same code runs over simulated processes, threads that share nothing but
+//! In the OS world ([`World::Os`], production) it starts k real processes
+//! ([`crate::process::run_in_processes`]); in the simulated one (loom and shuttle) the same code
+//! runs over simulated processes, threads that share nothing but
 //! channels, each with its own [`crate::process::Globals`].
 //!
 //! Mutant `shared-memory`: the children are threads sharing the parent's `global_res` (under
@@ -21,13 +22,14 @@
 
 use serde_json::{json, Value};
 
-use super::appends::{ApiCall, AppendsConfig};
 use super::process_pool::res_of;
+use super::seed::{self, ApiCall};
 use super::{ConfigError, Params, RunError, Scenario, Variant};
 use crate::process::os::OsTransport;
 use crate::process::sim::SimTransport;
 use crate::process::task::python_repr;
 use crate::process::transport::Transport;
+use crate::process::World;
 use crate::process::{run_in_processes, ExitDesc, Globals, Registry};
 use crate::sync::{spawn, Mutex, Primitives};
 use std::sync::Arc;
@@ -42,7 +44,7 @@ impl IsolationConfig {
     /// The seed's four calls (In[7]).
     pub fn seed() -> Self {
         IsolationConfig {
-            calls: AppendsConfig::seed().calls().to_vec(),
+            calls: seed::append_calls(seed::URLS.len()),
         }
     }
 
@@ -52,7 +54,7 @@ impl IsolationConfig {
             return Err(ConfigError("isolation needs at least 1 process".into()));
         }
         Ok(IsolationConfig {
-            calls: AppendsConfig::with_threads(processes)?.calls().to_vec(),
+            calls: seed::append_calls(processes),
         })
     }
 
@@ -137,14 +139,14 @@ impl Scenario for Isolation {
     fn run<P: Primitives>(
         config: &IsolationConfig,
         variant: IsolationVariant,
+        world: World,
     ) -> Result<IsolationOutcome, RunError> {
         if variant == IsolationVariant::SharedMemory {
             return run_shared::<P>(config);
         }
-        if P::MODEL {
-            run_on::<P, _>(config, SimTransport::new(Registry::builtin()))
-        } else {
-            run_on::<P, _>(config, OsTransport::current_exe()?)
+        match world {
+            World::Simulated => run_on::<P, _>(config, SimTransport::new(Registry::builtin())),
+            World::Os => run_on::<P, _>(config, OsTransport::current_exe()?),
         }
     }
 

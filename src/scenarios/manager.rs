@@ -12,10 +12,10 @@
 //!     └─ prints results, then list.snapshot()
 //! ```
 //!
-//! Production runs the real server and real workers. Under loom and shuttle
-//! ([`Primitives::MODEL`]) the same request loop ([`crate::process::manager::serve`]) and the
-//! same retrying client run over channels: one server thread and one thread per simulated
-//! worker, the calls dealt to them in turn. The config may lose the answer to one append (the
+//! In the OS world (production) it runs the real server and real workers. In the simulated
+//! one ([`World::Simulated`], loom and shuttle) the same request loop
+//! ([`crate::process::manager::serve`]) and the same retrying client run over channels: one
+//! server thread and one thread per simulated worker, the calls dealt to them in turn. The config may lose the answer to one append (the
 //! connection breaks after the server applied it): the client must retry, and the server must
 //! not apply the retry again.
 //!
@@ -24,12 +24,13 @@
 
 use serde_json::{json, Value};
 
-use super::appends::ApiCall;
-use super::process_pool::{res_of, SEED_URLS};
+use super::process_pool::res_of;
+use super::seed::{self, ApiCall};
 use super::{ConfigError, Params, RunError, Scenario, Variant};
 use crate::process::manager::{simulate_with_flaw, Manager};
 use crate::process::os::OsTransport;
 use crate::process::task::python_repr;
+use crate::process::World;
 use crate::process::{as_completed, ProcessPool};
 use crate::sync::Primitives;
 
@@ -46,22 +47,16 @@ impl ManagerConfig {
         if workers == 0 {
             return Err(ConfigError("a process pool needs at least 1 worker".into()));
         }
-        let calls = (0..tasks)
-            .map(|i| match SEED_URLS.get(i) {
-                Some(url) => ApiCall::new(*url, 10),
-                None => ApiCall::new(format!("https://site{i}.example"), 10),
-            })
-            .collect();
         Ok(ManagerConfig {
             workers,
-            calls,
+            calls: seed::pool_calls(tasks),
             lose: None,
         })
     }
 
     /// The seed: 3 workers, the four urls.
     pub fn seed() -> Self {
-        Self::new(3, SEED_URLS.len()).expect("3 workers")
+        Self::new(seed::POOL_WORKERS, seed::URLS.len()).expect("3 workers")
     }
 
     /// The answer to call `index`'s append is lost once (simulated connections only).
@@ -142,18 +137,18 @@ impl Scenario for ManagerScenario {
     fn config(params: &Params) -> Result<ManagerConfig, ConfigError> {
         match params.threads {
             None => Ok(ManagerConfig::seed()),
-            Some(workers) => ManagerConfig::new(workers, SEED_URLS.len()),
+            Some(workers) => ManagerConfig::new(workers, seed::URLS.len()),
         }
     }
 
     fn run<P: Primitives>(
         config: &ManagerConfig,
         variant: ManagerScenarioVariant,
+        world: World,
     ) -> Result<ManagerOutcome, RunError> {
-        if P::MODEL {
-            run_simulated::<P>(config, variant)
-        } else {
-            run_processes::<P>(config)
+        match world {
+            World::Simulated => run_simulated::<P>(config, variant),
+            World::Os => run_processes::<P>(config),
         }
     }
 

@@ -11,12 +11,14 @@ pub mod isolation;
 pub mod manager;
 pub mod pool;
 pub mod process_pool;
+pub mod seed;
 pub mod singleton;
 pub mod turns;
 
 use std::fmt;
 
 use crate::explore::{self, Checker, LoomConfig, Report, ShuttleConfig};
+use crate::process::World;
 use crate::sync::{Loom, Panicked, Primitives, Shuttle};
 
 /// One of the patterns.
@@ -45,10 +47,12 @@ pub trait Scenario: 'static {
     /// Builds a config from the CLI's parameters; those not in [`Self::PARAMS`] are `None`.
     fn config(params: &Params) -> Result<Self::Config, ConfigError>;
 
-    /// Runs the pattern once on backend `P`.
+    /// Runs the pattern once on backend `P`; process scenarios start their processes in
+    /// `world` (the others have none).
     fn run<P: Primitives>(
         config: &Self::Config,
         variant: Self::Variant,
+        world: World,
     ) -> Result<Self::Outcome, RunError>;
 
     /// Whether `outcome` is one the pattern allows.
@@ -207,7 +211,7 @@ pub fn check<S: Scenario>(
 
 /// Inside a model, a run error is a failed execution: the panic carries it to the report.
 fn model_run<S: Scenario, P: Primitives>(config: &S::Config, variant: S::Variant) -> S::Outcome {
-    S::run::<P>(config, variant).unwrap_or_else(|e| panic!("{}: {e}", S::NAME))
+    S::run::<P>(config, variant, World::Simulated).unwrap_or_else(|e| panic!("{}: {e}", S::NAME))
 }
 
 /// The production backends, as the CLI and the benchmarks choose them.
@@ -355,8 +359,10 @@ impl<S: Scenario> AnyScenario for Entry<S> {
         let config = S::config(params).map_err(ScenarioError::Config)?;
         let variant = S::Variant::PRODUCTION;
         let outcome = match backend {
-            Production::Std => S::run::<crate::sync::Std>(&config, variant),
-            Production::ParkingLot => S::run::<crate::sync::ParkingLot>(&config, variant),
+            Production::Std => S::run::<crate::sync::Std>(&config, variant, World::Os),
+            Production::ParkingLot => {
+                S::run::<crate::sync::ParkingLot>(&config, variant, World::Os)
+            }
         }
         .map_err(|e| ScenarioError::Run(format!("{}: {e}", S::NAME)))?;
         S::invariant(&config, &outcome)

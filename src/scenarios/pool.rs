@@ -23,21 +23,11 @@
 
 use std::sync::Arc;
 
-use super::appends::ApiCall;
+use super::seed::{self, ApiCall};
 use super::{thread_count, ConfigError, Params, RunError, Scenario, Variant};
+use crate::process::World;
 use crate::sync::{Mutex, Panicked, Primitives};
 use crate::thread_pool::{as_completed_with_flaw, PoolError, TaskError, ThreadPool};
-
-/// The seed's urls, each called with retry 10.
-pub const SEED_URLS: [&str; 4] = [
-    "https://google.com",
-    "https://facebook.com",
-    "https://reddit.com",
-    "https://instagram.com",
-];
-
-/// The seed's `retry_duration` in In[4].
-pub const SEED_RETRY: u32 = 10;
 
 /// Workers and the calls to submit.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,13 +40,7 @@ impl PoolConfig {
     /// `workers` workers and `tasks` calls: the seed's four urls first, then made-up sites.
     /// Zero workers is rejected; zero tasks is allowed (nothing to wait for).
     pub fn new(workers: usize, tasks: usize) -> Result<Self, ConfigError> {
-        let calls = (0..tasks)
-            .map(|i| match SEED_URLS.get(i) {
-                Some(url) => ApiCall::new(*url, SEED_RETRY),
-                None => ApiCall::new(format!("https://site{i}.example"), SEED_RETRY),
-            })
-            .collect();
-        Self::with_calls(workers, calls)
+        Self::with_calls(workers, seed::pool_calls(tasks))
     }
 
     pub fn with_calls(workers: usize, calls: Vec<ApiCall>) -> Result<Self, ConfigError> {
@@ -68,7 +52,7 @@ impl PoolConfig {
 
     /// The seed: 3 workers, the four urls.
     pub fn seed() -> Self {
-        Self::new(3, SEED_URLS.len()).expect("3 workers")
+        Self::new(seed::POOL_WORKERS, seed::URLS.len()).expect("3 workers")
     }
 
     pub fn workers(&self) -> usize {
@@ -153,13 +137,14 @@ impl Scenario for Pool {
     fn config(params: &Params) -> Result<PoolConfig, ConfigError> {
         match params.threads {
             None => Ok(PoolConfig::seed()),
-            Some(workers) => PoolConfig::new(workers, SEED_URLS.len()),
+            Some(workers) => PoolConfig::new(workers, seed::URLS.len()),
         }
     }
 
     fn run<P: Primitives>(
         config: &PoolConfig,
         variant: PoolVariant,
+        _world: World,
     ) -> Result<PoolOutcome, RunError> {
         let list = Arc::new(Mutex::<P, Vec<String>>::new(Vec::new()));
         let pool = ThreadPool::<P>::with_flaw(config.workers, variant).map_err(|e| match e {

@@ -16,9 +16,9 @@
 //! future fail with `BrokenProcessPool` and the pool unusable; here only the dead worker's
 //! task fails.
 //!
-//! Production runs real processes; under loom and shuttle ([`Primitives::MODEL`]) the same
-//! dispatcher runs over simulated processes ([`crate::process::sim`]), threads that share
-//! nothing but channels. A crash is the config's choice of a task whose worker dies mid-task
+//! In the OS world (production) it runs real processes; in the simulated one
+//! ([`World::Simulated`], loom and shuttle) the same dispatcher runs over simulated processes
+//! ([`crate::process::sim`]), threads that share nothing but channels. A crash is the config's choice of a task whose worker dies mid-task
 //! (simulated: killed the first time it is handed that task; real: the task is the `die` task,
 //! which kills its own worker); the checkers explore every interleaving around it.
 //!
@@ -28,22 +28,15 @@
 
 use serde_json::{json, Value};
 
-use super::appends::ApiCall;
+use super::seed::{self, ApiCall};
 use super::{thread_count, ConfigError, Params, RunError, Scenario, Variant};
 use crate::process::os::OsTransport;
 use crate::process::sim::SimTransport;
 use crate::process::task::python_repr;
 use crate::process::transport::Transport;
+use crate::process::World;
 use crate::process::{as_completed, Death, ProcessPool, Registry};
 use crate::sync::Primitives;
-
-/// The seed's urls, each called with retry 10 (In[8]).
-pub const SEED_URLS: [&str; 4] = [
-    "https://google.com",
-    "https://facebook.com",
-    "https://reddit.com",
-    "https://instagram.com",
-];
 
 /// Workers, the calls to submit, and which task's worker dies mid-task (if any).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,22 +52,16 @@ impl ProcessPoolConfig {
         if workers == 0 {
             return Err(ConfigError("a process pool needs at least 1 worker".into()));
         }
-        let calls = (0..tasks)
-            .map(|i| match SEED_URLS.get(i) {
-                Some(url) => ApiCall::new(*url, 10),
-                None => ApiCall::new(format!("https://site{i}.example"), 10),
-            })
-            .collect();
         Ok(ProcessPoolConfig {
             workers: thread_count(workers)?,
-            calls,
+            calls: seed::pool_calls(tasks),
             crash: None,
         })
     }
 
     /// The seed: 3 workers, the four urls, nobody dies.
     pub fn seed() -> Self {
-        Self::new(3, SEED_URLS.len()).expect("3 workers")
+        Self::new(seed::POOL_WORKERS, seed::URLS.len()).expect("3 workers")
     }
 
     /// The worker running task `index` dies mid-task, as `death` says.
@@ -174,23 +161,24 @@ impl Scenario for ProcessPoolScenario {
     fn config(params: &Params) -> Result<ProcessPoolConfig, ConfigError> {
         match params.threads {
             None => Ok(ProcessPoolConfig::seed()),
-            Some(workers) => ProcessPoolConfig::new(workers, SEED_URLS.len()),
+            Some(workers) => ProcessPoolConfig::new(workers, seed::URLS.len()),
         }
     }
 
     fn run<P: Primitives>(
         config: &ProcessPoolConfig,
         variant: ProcessPoolVariant,
+        world: World,
     ) -> Result<ProcessPoolOutcome, RunError> {
-        if P::MODEL {
-            let mut transport = SimTransport::new(Registry::builtin());
-            if let Some((index, death)) = config.crash {
-                transport = transport.crash_on(index as u64, death);
+        match world {
+            World::Simulated => {
+                let mut transport = SimTransport::new(Registry::builtin());
+                if let Some((index, death)) = config.crash {
+                    transport = transport.crash_on(index as u64, death);
+                }
+                run_on::<P, _>(config, variant, transport, world)
             }
-            run_on::<P, _>(config, variant, transport)
-        } else {
-            let transport = OsTransport::current_exe()?;
-            run_on::<P, _>(config, variant, transport)
+            World::Os => run_on::<P, _>(config, variant, OsTransport::current_exe()?, world),
         }
     }
 
@@ -262,6 +250,7 @@ fn run_on<P: Primitives, T: Transport<P>>(
     config: &ProcessPoolConfig,
     variant: ProcessPoolVariant,
     transport: T,
+    world: World,
 ) -> Result<ProcessPoolOutcome, RunError> {
     let pool = ProcessPool::<P>::with_flaw(config.workers, transport, variant)
         .map_err(|e| RunError::Process(e.to_string()))?;
@@ -271,7 +260,7 @@ fn run_on<P: Primitives, T: Transport<P>>(
         .enumerate()
         .map(|(i, call)| match config.crash {
             // Real workers cannot be killed on cue from here: the task kills its own worker.
-            Some((crashed, death)) if crashed == i && !P::MODEL => {
+            Some((crashed, death)) if crashed == i && world == World::Os => {
                 pool.submit(crate::process::task::DIE, death)
             }
             _ => pool.submit("api_call", (&call.url, call.retry)),

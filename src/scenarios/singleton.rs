@@ -22,8 +22,10 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
+use super::seed;
 use super::{thread_count, ConfigError, Params, RunError, Scenario, Variant};
 use crate::lazy::Lazy;
+use crate::process::World;
 use crate::sync::{spawn, AtomicUsize, Primitives};
 
 /// How `create()` picks r.
@@ -53,7 +55,7 @@ impl SingletonConfig {
 
     /// The same config with a fixed r, which must be in 1..=10 like the seed's.
     pub fn with_r(self, r: u32) -> Result<Self, ConfigError> {
-        if !(1..=10).contains(&r) {
+        if !seed::CONNECTION_R.contains(&r) {
             return Err(ConfigError(format!("r must be in 1..=10, not {r}")));
         }
         Ok(SingletonConfig {
@@ -135,7 +137,7 @@ impl Scenario for Singleton {
 
     /// The seed's five lines, here from five threads racing on the first call.
     fn seed_config() -> SingletonConfig {
-        SingletonConfig::new(5).expect("5 threads")
+        SingletonConfig::new(seed::SINGLETON_CALLS).expect("5 threads")
     }
 
     /// Three threads (loom is exhaustive there in ~2.5k executions; five would exceed loom's
@@ -143,7 +145,7 @@ impl Scenario for Singleton {
     /// chance.
     fn model_config() -> SingletonConfig {
         SingletonConfig::new(3)
-            .and_then(|config| config.with_r(4))
+            .and_then(|config| config.with_r(seed::PRINTED_R))
             .expect("3 threads, r = 4")
     }
 
@@ -160,6 +162,7 @@ impl Scenario for Singleton {
     fn run<P: Primitives>(
         config: &SingletonConfig,
         variant: SingletonVariant,
+        _world: World,
     ) -> Result<SingletonOutcome, RunError> {
         let creations = Arc::new(AtomicUsize::<P>::new(0));
         let pick = config.pick;
@@ -209,7 +212,7 @@ impl Scenario for Singleton {
             return Err(format!("two connections: {first:?} and {other:?}"));
         }
         match parse_connection(first) {
-            Some(r) if (1..=10).contains(&r) => Ok(()),
+            Some(r) if seed::CONNECTION_R.contains(&r) => Ok(()),
             _ => Err(format!(
                 "{first:?} is not `SOME CONNECTION - r`, r in 1..=10"
             )),
@@ -232,15 +235,15 @@ fn create_connection(pick: Pick) -> String {
         Pick::Fixed(r) => r,
         Pick::Random => random_1_to_10(),
     };
-    format!("SOME CONNECTION - {r}")
+    format!("{}{r}", seed::CONNECTION_PREFIX)
 }
 
 /// The r of a `SOME CONNECTION - r` line.
 pub fn parse_connection(line: &str) -> Option<u32> {
-    line.strip_prefix("SOME CONNECTION - ")?.parse().ok()
+    line.strip_prefix(seed::CONNECTION_PREFIX)?.parse().ok()
 }
 
-/// A number in 1..=10 from a xorshift step over a randomly keyed hash (std's `RandomState`
+/// A number in [`seed::CONNECTION_R`] from a xorshift step over a randomly keyed hash (std's `RandomState`
 /// draws its keys from the OS once per thread and steps them per instance).
 fn random_1_to_10() -> u32 {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
@@ -249,5 +252,6 @@ fn random_1_to_10() -> u32 {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
-    (x % 10) as u32 + 1
+    let (low, high) = (*seed::CONNECTION_R.start(), *seed::CONNECTION_R.end());
+    (x % u64::from(high - low + 1)) as u32 + low
 }

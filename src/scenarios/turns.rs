@@ -22,7 +22,9 @@
 
 use std::sync::Arc;
 
+use super::seed;
 use super::{thread_count, ConfigError, Params, RunError, Scenario, Variant};
+use crate::process::World;
 use crate::sync::{spawn, Condvar, Mutex, Primitives};
 
 /// k threads and the last number n.
@@ -177,7 +179,10 @@ impl Scenario for Turns {
     type Outcome = Vec<Line>;
 
     fn seed_config() -> TurnsConfig {
-        TurnsConfig { threads: 3, n: 15 }
+        TurnsConfig {
+            threads: seed::TURNS_THREADS,
+            n: seed::TURNS_LAST,
+        }
     }
 
     const PARAMS: &'static [&'static str] = &["threads", "n"];
@@ -199,6 +204,7 @@ impl Scenario for Turns {
     fn run<P: Primitives>(
         config: &TurnsConfig,
         variant: TurnsVariant,
+        _world: World,
     ) -> Result<Vec<Line>, RunError> {
         let condvars = if variant.targeted() {
             config.threads
