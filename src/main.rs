@@ -83,7 +83,12 @@ enum Command {
         params: ParamArgs,
     },
     /// List the scenarios with their variants and mutants.
-    List,
+    List {
+        /// Print the kill matrix instead: every mutant and what each checker must report on
+        /// it, as the Markdown table the README carries.
+        #[arg(long)]
+        kill_matrix: bool,
+    },
 }
 
 #[derive(Args, Clone, Default)]
@@ -197,7 +202,11 @@ fn main() -> ExitCode {
             schedule,
             params,
         } => replay(&scenario, &variant, &schedule, &Params::from(&params)),
-        Command::List => {
+        Command::List { kill_matrix: true } => {
+            print!("{}", scenarios::kill_table());
+            ExitCode::SUCCESS
+        }
+        Command::List { kill_matrix: false } => {
             for scenario in scenarios::ALL {
                 println!("{} (seed {})", scenario.name(), scenario.seed());
                 for (variant, bug) in scenario.variants() {

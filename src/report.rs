@@ -162,7 +162,7 @@ pub fn html(all: &[Checked], params: &Params) -> String {
              <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{:.2?}</td></tr>",
             escape(c.scenario),
             escape(c.variant),
-            escape(c.checker.kind()),
+            escape(c.checker.kind().name()),
             c.report.executions,
             c.report.outcomes.len(),
             coverage(c),

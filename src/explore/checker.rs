@@ -8,6 +8,41 @@ use std::fmt;
 
 use super::{Budget, LoomConfig, Report, Schedules, ShuttleConfig};
 
+/// The kinds of exploration a [`Checker`] can be, as reports and expectations name them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CheckerKind {
+    /// Loom: every interleaving (within its bounds), weak memory included.
+    Loom,
+    /// Shuttle with uniformly random schedules.
+    Random,
+    /// Shuttle with PCT schedules.
+    Pct,
+}
+
+impl CheckerKind {
+    pub const ALL: [CheckerKind; 3] = [CheckerKind::Loom, CheckerKind::Random, CheckerKind::Pct];
+
+    /// `loom`, `random` or `pct`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckerKind::Loom => "loom",
+            CheckerKind::Random => "random",
+            CheckerKind::Pct => "pct",
+        }
+    }
+
+    /// Whether shuttle runs it: every atomic is then `SeqCst`, and plain memory unchecked.
+    pub fn is_shuttle(self) -> bool {
+        self != CheckerKind::Loom
+    }
+}
+
+impl fmt::Display for CheckerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Which model checker explores, and how.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Checker {
@@ -60,15 +95,23 @@ impl Checker {
         }
     }
 
-    /// `loom`, `random` or `pct`.
-    pub fn kind(&self) -> &'static str {
+    /// Loom, random or PCT.
+    pub fn kind(&self) -> CheckerKind {
         match self {
-            Checker::Loom(_) => "loom",
+            Checker::Loom(_) => CheckerKind::Loom,
             Checker::Shuttle(ShuttleConfig {
                 schedules: Schedules::Random,
                 ..
-            }) => "random",
-            Checker::Shuttle(_) => "pct",
+            }) => CheckerKind::Random,
+            Checker::Shuttle(_) => CheckerKind::Pct,
+        }
+    }
+
+    /// Whether this exploration injects spurious condvar wakeups.
+    pub fn spurious_wakeups(&self) -> bool {
+        match self {
+            Checker::Loom(config) => config.spurious_wakeups > 0,
+            Checker::Shuttle(config) => config.spurious_one_in > 0,
         }
     }
 

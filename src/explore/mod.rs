@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use crate::sync::trace::{self, Trace};
 use crate::sync::{panic_message, spurious};
 
-pub use self::checker::{Checker, Schedule};
+pub use self::checker::{Checker, CheckerKind, Schedule};
 pub use self::loom::LoomConfig;
 pub use self::shuttle::{Schedules, ShuttleConfig};
 

@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use super::seed;
 pub use super::seed::ApiCall;
-use super::{thread_count, ConfigError, Params, RunError, Scenario, Variant};
+use super::{thread_count, ConfigError, Mutant, Params, RunError, Scenario, Variant};
+use crate::explore::FailureKind;
 use crate::process::World;
 use crate::sync::{spawn, Mutex, Primitives};
 
@@ -80,12 +81,13 @@ impl Variant for AppendsVariant {
         }
     }
 
-    fn bug(self) -> Option<&'static str> {
+    fn mutant(self) -> Option<Mutant> {
         match self {
             AppendsVariant::Locked => None,
-            AppendsVariant::LostUpdate => {
-                Some("the lock is taken separately to read and to write back")
-            }
+            AppendsVariant::LostUpdate => Some(Mutant::caught_as(
+                FailureKind::InvariantViolated,
+                "the lock is taken separately to read and to write back",
+            )),
         }
     }
 }

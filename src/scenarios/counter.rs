@@ -19,7 +19,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use super::seed;
-use super::{thread_count, ConfigError, Params, RunError, Scenario, Variant};
+use super::{thread_count, ConfigError, Mutant, Params, RunError, Scenario, Variant};
+use crate::explore::FailureKind;
 use crate::process::World;
 use crate::sync::{current_thread_name, spawn, AtomicUsize, Mutex, Primitives};
 
@@ -92,12 +93,13 @@ impl Variant for CounterVariant {
         }
     }
 
-    fn bug(self) -> Option<&'static str> {
+    fn mutant(self) -> Option<Mutant> {
         match self {
             CounterVariant::Locked => None,
-            CounterVariant::IncrementOutsideLock => {
-                Some("the increment is done after the lock is released")
-            }
+            CounterVariant::IncrementOutsideLock => Some(Mutant::caught_as(
+                FailureKind::InvariantViolated,
+                "the increment is done after the lock is released",
+            )),
         }
     }
 }

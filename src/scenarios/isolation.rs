@@ -24,7 +24,8 @@ use serde_json::{json, Value};
 
 use super::process_pool::res_of;
 use super::seed::{self, ApiCall};
-use super::{ConfigError, Params, RunError, Scenario, Variant};
+use super::{ConfigError, Mutant, Params, RunError, Scenario, Variant};
+use crate::explore::FailureKind;
 use crate::process::os::OsTransport;
 use crate::process::sim::SimTransport;
 use crate::process::task::python_repr;
@@ -102,12 +103,13 @@ impl Variant for IsolationVariant {
         }
     }
 
-    fn bug(self) -> Option<&'static str> {
+    fn mutant(self) -> Option<Mutant> {
         match self {
             IsolationVariant::Processes => None,
-            IsolationVariant::SharedMemory => Some(
+            IsolationVariant::SharedMemory => Some(Mutant::caught_as(
+                FailureKind::InvariantViolated,
                 "the children are threads sharing the parent's global_res (what processes prevent)",
-            ),
+            )),
         }
     }
 }

@@ -26,7 +26,8 @@ use serde_json::{json, Value};
 
 use super::process_pool::res_of;
 use super::seed::{self, ApiCall};
-use super::{ConfigError, Params, RunError, Scenario, Variant};
+use super::{ConfigError, Mutant, Params, RunError, Scenario, Variant};
+use crate::explore::FailureKind;
 use crate::process::manager::{simulate_with_flaw, Manager};
 use crate::process::os::OsTransport;
 use crate::process::task::python_repr;
@@ -99,12 +100,13 @@ impl Variant for ManagerScenarioVariant {
         }
     }
 
-    fn bug(self) -> Option<&'static str> {
+    fn mutant(self) -> Option<Mutant> {
         match self {
             ManagerScenarioVariant::AppliesOnce => None,
-            ManagerScenarioVariant::AppliesTwice => {
-                Some("the server applies a retried append again (duplicate entry)")
-            }
+            ManagerScenarioVariant::AppliesTwice => Some(Mutant::caught_as(
+                FailureKind::InvariantViolated,
+                "the server applies a retried append again (duplicate entry)",
+            )),
         }
     }
 }

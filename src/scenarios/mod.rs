@@ -11,13 +11,14 @@ pub mod isolation;
 pub mod manager;
 pub mod pool;
 pub mod process_pool;
+mod registry;
 pub mod seed;
 pub mod singleton;
 pub mod turns;
 
 use std::fmt;
 
-use crate::explore::{self, Checker, LoomConfig, Report, ShuttleConfig};
+use crate::explore::{self, Checker, CheckerKind, FailureKind, LoomConfig, Report, ShuttleConfig};
 use crate::process::World;
 use crate::sync::{Loom, Panicked, Primitives, Shuttle};
 
@@ -62,7 +63,9 @@ pub trait Scenario: 'static {
     fn render(outcome: &Self::Outcome) -> String;
 }
 
-/// A version of a scenario: correct, or a mutant with a known bug.
+/// A version of a scenario: correct, or a mutant with a known bug and what the checkers must
+/// report on it. This data is the one source of the kill matrix: its tests, the README's
+/// table and `check`'s expectations are all derived from it.
 pub trait Variant: Copy + fmt::Debug + PartialEq + Send + Sync + 'static {
     const ALL: &'static [Self];
     /// The correct version that production runs.
@@ -71,22 +74,116 @@ pub trait Variant: Copy + fmt::Debug + PartialEq + Send + Sync + 'static {
     /// The name the CLI and the kill matrix use, e.g. `notify-one`.
     fn name(self) -> &'static str;
 
-    /// The bug, for a mutant; `None` for a correct version.
-    fn bug(self) -> Option<&'static str>;
+    /// For a mutant: its bug and how the checkers must report it; `None` for a correct
+    /// version.
+    fn mutant(self) -> Option<Mutant>;
 
-    fn is_mutant(self) -> bool {
-        self.bug().is_some()
+    /// The bug, for a mutant.
+    fn bug(self) -> Option<&'static str> {
+        self.mutant().map(|m| m.bug)
     }
 
-    /// For a mutant some checker cannot catch by design: why, if `checker` (`loom`, `random`
-    /// or `pct`) is one of them. Its verdict is then "escapes", as expected, never a pass.
-    fn escapes(self, checker: &str) -> Option<&'static str> {
-        let _ = checker;
-        None
+    fn is_mutant(self) -> bool {
+        self.mutant().is_some()
+    }
+
+    /// What `checker` must report on this variant at the scenario's model size, with
+    /// spurious wakeups injected or not.
+    fn expected(self, checker: CheckerKind, spurious_wakeups: bool) -> Expected {
+        match self.mutant() {
+            None => Expected::Passes,
+            Some(mutant) => mutant.expected(checker, spurious_wakeups),
+        }
     }
 
     fn from_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|v| v.name() == name)
+    }
+}
+
+/// A known-bad variant: its bug, and what the checkers must say about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mutant {
+    pub bug: &'static str,
+    /// The failure every checker that can see the bug reports.
+    pub caught_as: FailureKind,
+    /// Why shuttle cannot see the bug by construction (a weak-memory bug: its atomics are all
+    /// `SeqCst`), if it cannot.
+    pub escapes_shuttle: Option<&'static str>,
+    /// Found only through injected spurious wakeups: with them off, every checker passes it.
+    pub needs_spurious_wakeups: bool,
+}
+
+impl Mutant {
+    /// A mutant every checker catches, reporting `kind`.
+    pub const fn caught_as(kind: FailureKind, bug: &'static str) -> Mutant {
+        Mutant {
+            bug,
+            caught_as: kind,
+            escapes_shuttle: None,
+            needs_spurious_wakeups: false,
+        }
+    }
+
+    /// The same mutant, which shuttle cannot see, for the reason `why`.
+    pub const fn escaping_shuttle(self, why: &'static str) -> Mutant {
+        Mutant {
+            escapes_shuttle: Some(why),
+            ..self
+        }
+    }
+
+    /// The same mutant, found only with spurious wakeups injected.
+    pub const fn needing_spurious_wakeups(self) -> Mutant {
+        Mutant {
+            needs_spurious_wakeups: true,
+            ..self
+        }
+    }
+
+    /// What `checker` must report on it.
+    pub fn expected(&self, checker: CheckerKind, spurious_wakeups: bool) -> Expected {
+        match self.escapes_shuttle {
+            Some(why) if checker.is_shuttle() => Expected::Escapes(why),
+            _ if self.needs_spurious_wakeups && !spurious_wakeups => {
+                Expected::Escapes(SPURIOUS_ONLY)
+            }
+            _ => Expected::Caught(self.caught_as),
+        }
+    }
+}
+
+/// Why a mutant that needs spurious wakeups escapes an exploration without them.
+pub const SPURIOUS_ONLY: &str = "found only with spurious wakeups, which are off";
+
+/// What an exploration of a variant must end with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expected {
+    /// No failure: a correct version.
+    Passes,
+    /// A failure of this kind: a mutant the checker can see.
+    Caught(FailureKind),
+    /// No failure, because the checker cannot see this bug; says why.
+    Escapes(&'static str),
+}
+
+impl Expected {
+    /// Whether an exploration that ended with `failure` (its kind) did what was expected.
+    pub fn met_by(self, failure: Option<FailureKind>) -> bool {
+        match (self, failure) {
+            (Expected::Passes | Expected::Escapes(_), None) => true,
+            (Expected::Caught(kind), Some(found)) => kind == found,
+            _ => false,
+        }
+    }
+
+    /// How the kill matrix states it.
+    pub fn describe(self) -> String {
+        match self {
+            Expected::Passes => "passes".into(),
+            Expected::Caught(kind) => kind.to_string(),
+            Expected::Escapes(why) => format!("escapes: {why}"),
+        }
     }
 }
 
@@ -214,216 +311,6 @@ fn model_run<S: Scenario, P: Primitives>(config: &S::Config, variant: S::Variant
     S::run::<P>(config, variant, World::Simulated).unwrap_or_else(|e| panic!("{}: {e}", S::NAME))
 }
 
-/// The production backends, as the CLI and the benchmarks choose them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Production {
-    Std,
-    ParkingLot,
-}
-
-/// Why a production run printed nothing.
-#[derive(Debug)]
-pub enum ScenarioError {
-    /// The parameters were bad: the user's mistake.
-    Config(ConfigError),
-    /// The run itself failed, or its outcome broke the invariant.
-    Run(String),
-}
-
-impl fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ScenarioError::Config(e) => e.fmt(f),
-            ScenarioError::Run(e) => f.write_str(e),
-        }
-    }
-}
-
-impl std::error::Error for ScenarioError {}
-
-/// A scenario with its types erased, for the CLI's registry.
-pub trait AnyScenario: Sync {
-    fn name(&self) -> &'static str;
-    fn seed(&self) -> &'static str;
-    /// Each variant's name, and its bug if it is a mutant.
-    fn variants(&self) -> Vec<(&'static str, Option<&'static str>)>;
-    /// The CLI parameters it takes, by flag name.
-    fn params(&self) -> &'static [&'static str];
-    /// Runs the production variant and returns what the Python notes would print.
-    fn run(&self, backend: Production, params: &Params) -> Result<String, ScenarioError>;
-    /// Checks `params` without running anything.
-    fn validate(&self, params: &Params) -> Result<(), ConfigError>;
-    /// Explores `variant` with `checker`, at [`Scenario::model_config`] unless `params` say
-    /// otherwise.
-    fn check(
-        &self,
-        variant: &str,
-        checker: &Checker,
-        params: &Params,
-    ) -> Result<Checked, ScenarioError>;
-}
-
-/// An outcome as an outcome table shows it: rendered on one line, and graded by the
-/// scenario's invariant (jcstress's ACCEPTABLE / FORBIDDEN).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Graded {
-    pub outcome: String,
-    pub acceptable: bool,
-}
-
-/// One exploration of one variant: what `threadproof check` tabulates.
-#[derive(Clone, Debug)]
-pub struct Checked {
-    pub scenario: &'static str,
-    pub variant: &'static str,
-    /// The mutant's bug; `None` for a correct variant.
-    pub bug: Option<&'static str>,
-    /// Why this checker cannot catch this mutant, if it cannot by design.
-    pub escapes: Option<&'static str>,
-    pub checker: Checker,
-    pub report: Report<Graded>,
-}
-
-impl Checked {
-    /// Whether the checker did what it must: pass a correct variant, fail a mutant.
-    pub fn as_expected(&self) -> bool {
-        let must_fail = self.bug.is_some() && self.escapes.is_none();
-        must_fail == self.report.failure.is_some()
-    }
-
-    /// The verdict in words.
-    pub fn verdict(&self) -> String {
-        if let (Some(why), None) = (self.escapes, &self.report.failure) {
-            return format!("escapes, as known: {why}");
-        }
-        match (self.bug, &self.report.failure) {
-            (None, None) => "pass".into(),
-            (Some(_), Some(failure)) => format!("caught: {}", failure.kind),
-            (None, Some(failure)) => format!("UNEXPECTED {}", failure.kind),
-            (Some(_), None) => "MUTANT ESCAPED".into(),
-        }
-    }
-
-    /// The replay token of the failing execution, if there is one.
-    pub fn schedule(&self) -> Option<explore::Schedule> {
-        self.report
-            .failure
-            .as_ref()
-            .map(|failure| explore::Schedule {
-                checker: self.checker.clone(),
-                execution: failure.execution,
-            })
-    }
-}
-
-struct Entry<S>(std::marker::PhantomData<fn() -> S>);
-
-impl<S: Scenario> Entry<S> {
-    /// The config for `params`, rejecting flags the scenario does not take.
-    fn config(&self, params: &Params) -> Result<S::Config, ScenarioError> {
-        if let Some(flag) = params.set().find(|flag| !S::PARAMS.contains(flag)) {
-            return Err(ScenarioError::Config(ConfigError(format!(
-                "takes no --{flag}"
-            ))));
-        }
-        S::config(params).map_err(ScenarioError::Config)
-    }
-}
-
-impl<S: Scenario> AnyScenario for Entry<S> {
-    fn name(&self) -> &'static str {
-        S::NAME
-    }
-
-    fn seed(&self) -> &'static str {
-        S::SEED
-    }
-
-    fn variants(&self) -> Vec<(&'static str, Option<&'static str>)> {
-        S::Variant::ALL
-            .iter()
-            .map(|v| (v.name(), v.bug()))
-            .collect()
-    }
-
-    fn params(&self) -> &'static [&'static str] {
-        S::PARAMS
-    }
-
-    fn run(&self, backend: Production, params: &Params) -> Result<String, ScenarioError> {
-        if let Some(flag) = params.set().find(|flag| !S::PARAMS.contains(flag)) {
-            return Err(ScenarioError::Config(ConfigError(format!(
-                "takes no --{flag}"
-            ))));
-        }
-        let config = S::config(params).map_err(ScenarioError::Config)?;
-        let variant = S::Variant::PRODUCTION;
-        let outcome = match backend {
-            Production::Std => S::run::<crate::sync::Std>(&config, variant, World::Os),
-            Production::ParkingLot => {
-                S::run::<crate::sync::ParkingLot>(&config, variant, World::Os)
-            }
-        }
-        .map_err(|e| ScenarioError::Run(format!("{}: {e}", S::NAME)))?;
-        S::invariant(&config, &outcome)
-            .map_err(|e| ScenarioError::Run(format!("{}: invariant violated: {e}", S::NAME)))?;
-        Ok(S::render(&outcome))
-    }
-
-    fn validate(&self, params: &Params) -> Result<(), ConfigError> {
-        match self.config(params) {
-            Ok(_) => Ok(()),
-            Err(ScenarioError::Config(e)) => Err(e),
-            Err(ScenarioError::Run(e)) => Err(ConfigError(e)),
-        }
-    }
-
-    fn check(
-        &self,
-        variant: &str,
-        checker: &Checker,
-        params: &Params,
-    ) -> Result<Checked, ScenarioError> {
-        let chosen = S::Variant::from_name(variant).ok_or_else(|| {
-            let names: Vec<&str> = S::Variant::ALL.iter().map(|v| v.name()).collect();
-            ScenarioError::Config(ConfigError(format!(
-                "no variant `{variant}` (expected one of: {})",
-                names.join(", ")
-            )))
-        })?;
-        let config = if *params == Params::default() {
-            S::model_config()
-        } else {
-            self.config(params)?
-        };
-        let report = check::<S>(&config, chosen, checker).map_outcomes(|outcome| Graded {
-            outcome: S::render(&outcome).trim_end().replace('\n', " | "),
-            acceptable: S::invariant(&config, &outcome).is_ok(),
-        });
-        Ok(Checked {
-            scenario: S::NAME,
-            variant: chosen.name(),
-            bug: chosen.bug(),
-            escapes: chosen.escapes(checker.kind()),
-            checker: checker.clone(),
-            report,
-        })
-    }
-}
-
-/// Every scenario, in the order of the Python notes.
-pub static ALL: &[&dyn AnyScenario] = &[
-    &Entry::<appends::Appends>(std::marker::PhantomData),
-    &Entry::<pool::Pool>(std::marker::PhantomData),
-    &Entry::<isolation::Isolation>(std::marker::PhantomData),
-    &Entry::<process_pool::ProcessPoolScenario>(std::marker::PhantomData),
-    &Entry::<manager::ManagerScenario>(std::marker::PhantomData),
-    &Entry::<singleton::Singleton>(std::marker::PhantomData),
-    &Entry::<counter::Counter>(std::marker::PhantomData),
-    &Entry::<turns::Turns>(std::marker::PhantomData),
-];
-
-/// The scenario called `name`.
-pub fn find(name: &str) -> Option<&'static dyn AnyScenario> {
-    ALL.iter().copied().find(|s| s.name() == name)
-}
+pub use self::registry::{
+    find, kill_table, AnyScenario, Checked, Graded, Production, ScenarioError, ALL,
+};

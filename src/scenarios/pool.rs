@@ -24,7 +24,8 @@
 use std::sync::Arc;
 
 use super::seed::{self, ApiCall};
-use super::{thread_count, ConfigError, Params, RunError, Scenario, Variant};
+use super::{thread_count, ConfigError, Mutant, Params, RunError, Scenario, Variant};
+use crate::explore::FailureKind;
 use crate::process::World;
 use crate::sync::{Mutex, Panicked, Primitives};
 use crate::thread_pool::{as_completed_with_flaw, PoolError, TaskError, ThreadPool};
@@ -94,18 +95,12 @@ impl Variant for PoolVariant {
         }
     }
 
-    fn bug(self) -> Option<&'static str> {
+    fn mutant(self) -> Option<Mutant> {
         match self {
             PoolVariant::Correct => None,
-            PoolVariant::MissedWakeup => Some(
-                "a worker unlocks between seeing the queue empty and sleeping (missed wakeup)",
-            ),
-            PoolVariant::LostCompletion => Some(
-                "as_completed checks, then registers, in two lock acquisitions (completion never yielded)",
-            ),
-            PoolVariant::DoubleCompletion => Some(
-                "as_completed registers, then checks, in two lock acquisitions (completion yielded twice)",
-            ),
+            PoolVariant::MissedWakeup => Some(Mutant::caught_as(FailureKind::Deadlock, "a worker unlocks between seeing the queue empty and sleeping (missed wakeup)",)),
+            PoolVariant::LostCompletion => Some(Mutant::caught_as(FailureKind::Deadlock, "as_completed checks, then registers, in two lock acquisitions (completion never yielded)",)),
+            PoolVariant::DoubleCompletion => Some(Mutant::caught_as(FailureKind::Panicked, "as_completed registers, then checks, in two lock acquisitions (completion yielded twice)",)),
         }
     }
 }

@@ -29,7 +29,8 @@
 use serde_json::{json, Value};
 
 use super::seed::{self, ApiCall};
-use super::{thread_count, ConfigError, Params, RunError, Scenario, Variant};
+use super::{thread_count, ConfigError, Mutant, Params, RunError, Scenario, Variant};
+use crate::explore::FailureKind;
 use crate::process::os::OsTransport;
 use crate::process::sim::SimTransport;
 use crate::process::task::python_repr;
@@ -120,15 +121,17 @@ impl Variant for ProcessPoolVariant {
         }
     }
 
-    fn bug(self) -> Option<&'static str> {
+    fn mutant(self) -> Option<Mutant> {
         match self {
             ProcessPoolVariant::FailsTheTask => None,
-            ProcessPoolVariant::LosesTaskOnCrash => {
-                Some("the dispatcher forgets a dead worker's task (its future never completes)")
-            }
-            ProcessPoolVariant::RerunsOnCrash => {
-                Some("the dispatcher queues a dead worker's task again (it runs twice)")
-            }
+            ProcessPoolVariant::LosesTaskOnCrash => Some(Mutant::caught_as(
+                FailureKind::Deadlock,
+                "the dispatcher forgets a dead worker's task (its future never completes)",
+            )),
+            ProcessPoolVariant::RerunsOnCrash => Some(Mutant::caught_as(
+                FailureKind::InvariantViolated,
+                "the dispatcher queues a dead worker's task again (it runs twice)",
+            )),
         }
     }
 }

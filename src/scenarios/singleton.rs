@@ -23,7 +23,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use super::seed;
-use super::{thread_count, ConfigError, Params, RunError, Scenario, Variant};
+use super::{thread_count, ConfigError, Mutant, Params, RunError, Scenario, Variant};
+use crate::explore::FailureKind;
 use crate::lazy::Lazy;
 use crate::process::World;
 use crate::sync::{spawn, AtomicUsize, Primitives};
@@ -101,26 +102,23 @@ impl Variant for SingletonVariant {
         }
     }
 
-    fn bug(self) -> Option<&'static str> {
+    /// `relaxed-publication` is a weak-memory bug: shuttle cannot see it by design, and only
+    /// loom must catch it (the kill matrix pins both facts down).
+    fn mutant(self) -> Option<Mutant> {
         match self {
             SingletonVariant::DoubleChecked => None,
-            SingletonVariant::DoubleInit => {
-                Some("check-then-act without the lock (created more than once)")
-            }
+            SingletonVariant::DoubleInit => Some(Mutant::caught_as(
+                FailureKind::InvariantViolated,
+                "check-then-act without the lock (created more than once)",
+            )),
             SingletonVariant::RelaxedPublication => Some(
-                "the initialised flag is stored and loaded Relaxed (value read before it is visible)",
+                Mutant::caught_as(
+                    FailureKind::Panicked,
+                    "the initialised flag is stored and loaded Relaxed (value read before it is \
+                     visible)",
+                )
+                .escaping_shuttle("shuttle's atomics are all SeqCst"),
             ),
-        }
-    }
-
-    /// `relaxed-publication` is a weak-memory bug: shuttle cannot see it by design. Only loom
-    /// must catch it (the kill matrix pins both facts down).
-    fn escapes(self, checker: &str) -> Option<&'static str> {
-        match (self, checker) {
-            (SingletonVariant::RelaxedPublication, "random" | "pct") => {
-                Some("shuttle's atomics are all SeqCst")
-            }
-            _ => None,
         }
     }
 }

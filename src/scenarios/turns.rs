@@ -23,7 +23,8 @@
 use std::sync::Arc;
 
 use super::seed;
-use super::{thread_count, ConfigError, Params, RunError, Scenario, Variant};
+use super::{thread_count, ConfigError, Mutant, Params, RunError, Scenario, Variant};
+use crate::explore::FailureKind;
 use crate::process::World;
 use crate::sync::{spawn, Condvar, Mutex, Primitives};
 
@@ -89,15 +90,20 @@ impl Variant for TurnsVariant {
         }
     }
 
-    fn bug(self) -> Option<&'static str> {
+    fn mutant(self) -> Option<Mutant> {
         match self {
             TurnsVariant::Targeted | TurnsVariant::NotifyAll => None,
-            TurnsVariant::NotifyOne => {
-                Some("notify_one on a condvar shared by every thread (lost wakeup)")
-            }
-            TurnsVariant::IfNotWhile => {
-                Some("if instead of while around wait (out-of-turn print on a spurious wakeup)")
-            }
+            TurnsVariant::NotifyOne => Some(Mutant::caught_as(
+                FailureKind::Deadlock,
+                "notify_one on a condvar shared by every thread (lost wakeup)",
+            )),
+            TurnsVariant::IfNotWhile => Some(
+                Mutant::caught_as(
+                    FailureKind::InvariantViolated,
+                    "if instead of while around wait (out-of-turn print on a spurious wakeup)",
+                )
+                .needing_spurious_wakeups(),
+            ),
         }
     }
 }
