@@ -1,4 +1,5 @@
-//! Helpers shared by the test targets in `tests/` and `models/` (included by `#[path]`).
+//! Helpers shared by the test targets in `tests/` and the model tests in `models/` (which
+//! include this file by `#[path]`): snapshots, and running the built binary as a user does.
 //!
 //! Invariant: every insta snapshot lands in the top-level `snapshots/` folder, named without a
 //! module prefix, whichever target asserts it.
@@ -11,11 +12,6 @@ pub fn snapshots() -> insta::internals::SettingsBindDropGuard {
     settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
     settings.set_prepend_module_to_snapshot(false);
     settings.bind_to_scope()
-}
-
-/// Prints a model run's report line, so `--nocapture` runs show executions, outcomes and time.
-pub fn show<O>(name: &str, report: &threadproof::explore::Report<O>) {
-    println!("{name}: {}", report.summary());
 }
 
 /// Runs the built `threadproof` binary with `args`.
@@ -40,6 +36,27 @@ pub fn success(args: &[&str]) -> String {
         "threadproof {args:?} wrote to stderr: {stderr}"
     );
     String::from_utf8(out.stdout).expect("stdout is UTF-8")
+}
+
+/// Runs `args`, which are bad: exit 2, `needle` on stderr, nothing on stdout.
+pub fn assert_usage_error(args: &[&str], needle: &str) {
+    let out = threadproof(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "threadproof {args:?}: status {}, stderr {stderr}",
+        out.status
+    );
+    assert!(
+        stderr.contains(needle),
+        "threadproof {args:?}: stderr lacks {needle:?}: {stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "threadproof {args:?} printed on stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 /// Parses the notes' `[{'res': 'a'}, {'res': 'b'}]` into `["a", "b"]`; panics on any other

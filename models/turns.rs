@@ -1,0 +1,160 @@
+//! `turns` (the notes' NumberPrinter, In[9]-[11]): k threads take turns printing 1..=n, one
+//! condvar wait per turn. Only the strict rotation `Thread-{(i-1)%k}: i` is reachable.
+
+use threadproof::explore::{LoomConfig, ShuttleConfig};
+use threadproof::process::World;
+use threadproof::scenarios::turns::{Turns, TurnsConfig, TurnsVariant};
+use threadproof::scenarios::{check_loom, check_shuttle, Scenario};
+
+use crate::common::snapshots;
+use crate::kill_matrix::{kill_rows, Checkers};
+use crate::support::{assert_proved, assert_sampled, one_test_each, pct, random};
+
+mod proofs {
+    use super::*;
+
+    /// Two threads taking turns to 4, every interleaving, with up to one spurious wakeup
+    /// anywhere.
+    #[test]
+    fn k2_n4_exhaustive_with_spurious_wakeups() {
+        let config = TurnsConfig::new(2, 4).unwrap();
+        let loom = LoomConfig::exhaustive().spurious_wakeups(1);
+        let report = check_loom::<Turns>(&config, TurnsVariant::Targeted, &loom);
+        assert_proved("turns k=2 n=4 spurious<=1", &report);
+        assert_eq!(report.outcomes.len(), 1);
+        let lines = report.outcomes.keys().next().unwrap();
+        let _snapshots = snapshots();
+        insta::assert_snapshot!("turns_k2_n4_loom_outcome", Turns::render(lines));
+    }
+
+    /// The seed's notify_all version at a small size: correct, reaching only the rotation.
+    #[test]
+    fn notify_all_k2_n3_exhaustive() {
+        let config = TurnsConfig::new(2, 3).unwrap();
+        let report =
+            check_loom::<Turns>(&config, TurnsVariant::NotifyAll, &LoomConfig::exhaustive());
+        assert_proved("turns notify-all k=2 n=3", &report);
+        assert_eq!(report.outcomes.len(), 1);
+    }
+
+    /// A one-thread rotation never waits: one execution, the numbers in order.
+    #[test]
+    fn single_thread_is_one_execution() {
+        let config = TurnsConfig::new(1, 5).unwrap();
+        let report =
+            check_loom::<Turns>(&config, TurnsVariant::Targeted, &LoomConfig::exhaustive());
+        assert!(report.passed(), "{}", report.summary());
+        assert_eq!(report.executions, 1);
+        let lines = report.outcomes.keys().next().unwrap();
+        assert_eq!(
+            Turns::render(lines),
+            Turns::render(
+                &Turns::run::<threadproof::sync::Std>(&config, TurnsVariant::Targeted, World::Os)
+                    .unwrap()
+            )
+        );
+    }
+}
+
+/// Random and PCT schedules, spurious wakeups on, at the seed's size and with up to 8 threads.
+mod sampled {
+    use super::*;
+
+    /// All runs of `turns`, with spurious wakeups on: the one rotation, whatever the schedule.
+    fn turns(config: TurnsConfig, variant: TurnsVariant, shuttle: ShuttleConfig) {
+        let report = check_shuttle::<Turns>(&config, variant, &shuttle.spurious_one_in(4));
+        assert_sampled(&format!("turns {variant:?} {config:?}"), &report);
+        assert_eq!(report.outcomes.len(), 1);
+    }
+
+    /// Targeted turns with `threads` threads and 2 * `threads` + 1 turns.
+    fn rotation(threads: usize, shuttle: ShuttleConfig) {
+        let config = TurnsConfig::new(threads, 2 * threads + 1).unwrap();
+        turns(config, TurnsVariant::Targeted, shuttle);
+    }
+
+    one_test_each! { turns:
+        seed_random: Turns::seed_config(), TurnsVariant::Targeted, random();
+        seed_pct: Turns::seed_config(), TurnsVariant::Targeted, pct();
+        seed_notify_all_random: Turns::seed_config(), TurnsVariant::NotifyAll, random();
+        seed_notify_all_pct: Turns::seed_config(), TurnsVariant::NotifyAll, pct();
+    }
+
+    one_test_each! { rotation:
+        k1_random: 1, random();
+        k2_random: 2, random();
+        k4_random: 4, random();
+        k5_random: 5, random();
+        k6_random: 6, random();
+        k7_random: 7, random();
+        k8_random: 8, random();
+        k2_pct: 2, pct();
+        k4_pct: 4, pct();
+        k5_pct: 5, pct();
+        k6_pct: 6, pct();
+        k7_pct: 7, pct();
+        k8_pct: 8, pct();
+    }
+}
+
+/// notify-one needs three threads: with two, the one woken is always the right one.
+fn kill_config() -> TurnsConfig {
+    TurnsConfig::new(3, 3).unwrap()
+}
+
+kill_rows! {
+    Turns, kill_config(), Checkers::as_check();
+    targeted: TurnsVariant::Targeted;
+    // notify_all wakes every thread every turn: with spurious wakeups too, loom does not finish
+    // k=3 exhaustively in 30 s (~10x the executions of targeted wakeups), so loom proves it
+    // without them.
+    notify_all: TurnsVariant::NotifyAll, loom_without_spurious;
+    notify_one: TurnsVariant::NotifyOne;
+    if_not_while: TurnsVariant::IfNotWhile, also_without_spurious;
+}
+
+/// Spurious wakeups are off here (they multiply the state space by the number of waits):
+/// `if-not-while` is the mutant that needs them, and its kill rows explore them.
+#[cfg(feature = "deep")]
+mod deep {
+    use super::*;
+
+    /// k=3, n=6, every interleaving: only the strict rotation is reachable.
+    #[test]
+    fn k3_n6_exhaustive() {
+        let config = TurnsConfig::new(3, 6).unwrap();
+        let report =
+            check_loom::<Turns>(&config, TurnsVariant::Targeted, &LoomConfig::exhaustive());
+        assert_proved("turns k=3 n=6 exhaustive", &report);
+        assert_eq!(report.outcomes.len(), 1);
+    }
+
+    /// Preemption bound of [`seed_preemption_bound`]. Knob: `THREADPROOF_LOOM_PREEMPTIONS`
+    /// (default 3; loom's own `LOOM_MAX_PREEMPTIONS` is not read, since the harness sets
+    /// bounds explicitly). The cost grows ~5x per step, measured on a shared 2-core machine
+    /// (release): bound 3: 8.8k executions, 1 s; 4: 58k, 6 s; 5: 294k, 38 s; 6 (the nightly
+    /// job's): 1.17M, 225 s; 7 would be ~5M executions, ~15 min.
+    fn seed_preemptions() -> usize {
+        match std::env::var("THREADPROOF_LOOM_PREEMPTIONS") {
+            Ok(value) => value
+                .parse()
+                .expect("THREADPROOF_LOOM_PREEMPTIONS is a number of preemptions"),
+            Err(_) => 3,
+        }
+    }
+
+    /// The seed's k=3, n=15, every interleaving with at most 3 preemptions (more with
+    /// `THREADPROOF_LOOM_PREEMPTIONS`, see [`seed_preemptions`]).
+    #[test]
+    fn seed_preemption_bound() {
+        let config = Turns::seed_config();
+        let bound = seed_preemptions();
+        let report = check_loom::<Turns>(
+            &config,
+            TurnsVariant::Targeted,
+            &LoomConfig::exhaustive().preemption_bound(bound),
+        );
+        assert_proved(&format!("turns k=3 n=15 preemption bound {bound}"), &report);
+        assert_eq!(report.outcomes.len(), 1);
+    }
+}
