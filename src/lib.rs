@@ -8,3 +8,8 @@ pub mod report;
 pub mod scenarios;
 pub mod sync;
 pub mod thread_pool;
+
+/// `docs/processes.md`, whose process-pool example is compiled as a doctest too.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/processes.md")]
+struct ProcessesDoc;
