@@ -121,7 +121,7 @@ impl Scenario for Pool {
 
     /// One worker, two tasks: every mutant shows its bug there, and loom explores it
     /// exhaustively, with a spurious wakeup, in about two seconds (the seed's 3 workers and 4
-    /// tasks need a preemption bound: see `models/loom.rs`).
+    /// tasks need a preemption bound: see `models/pool.rs`, `mod deep`).
     fn model_config() -> PoolConfig {
         PoolConfig::new(1, 2).expect("1 worker")
     }
