@@ -20,6 +20,8 @@ struct State<T> {
     queue: VecDeque<T>,
     senders: usize,
     receiver: bool,
+    /// The receiver sleeps on `ready`: a send or the last sender's drop notifies only then.
+    waiting: bool,
 }
 
 struct Inner<P: Primitives, T: Send> {
@@ -44,6 +46,7 @@ pub fn channel<P: Primitives, T: Send>() -> (Sender<P, T>, Receiver<P, T>) {
             queue: VecDeque::new(),
             senders: 1,
             receiver: true,
+            waiting: false,
         }),
         ready: Condvar::new(),
     });
@@ -70,8 +73,11 @@ impl<P: Primitives, T: Send> Sender<P, T> {
             return Err(message);
         }
         state.queue.push_back(message);
+        let waiting = state.waiting;
         drop(state);
-        self.inner.ready.notify_one();
+        if waiting {
+            self.inner.ready.notify_one();
+        }
         Ok(())
     }
 }
@@ -98,9 +104,9 @@ impl<P: Primitives, T: Send> Drop for Sender<P, T> {
         }
         let mut state = self.inner.state.lock();
         state.senders -= 1;
-        let last = state.senders == 0;
+        let wake = state.senders == 0 && state.waiting;
         drop(state);
-        if last {
+        if wake {
             self.inner.ready.notify_one();
         }
     }
@@ -111,11 +117,12 @@ impl<P: Primitives, T: Send> Receiver<P, T> {
     #[track_caller]
     pub fn recv(&self) -> Option<T> {
         record::<P>(Op::Recv, object(&self.inner), true);
-        let state = self.inner.state.lock();
-        let mut state = self
-            .inner
-            .ready
-            .wait_while(state, |s| s.queue.is_empty() && s.senders > 0);
+        let mut state = self.inner.state.lock();
+        while state.queue.is_empty() && state.senders > 0 {
+            state.waiting = true;
+            state = self.inner.ready.wait(state);
+            state.waiting = false;
+        }
         state.queue.pop_front()
     }
 }
