@@ -11,14 +11,16 @@
 //!                               │
 //!   worker i: loop { lock queue; while empty && open: wait(work) ; pop ; run task ; complete }
 //!                                                                            │
-//!   complete: lock slot; store outcome; take listener ──► as_completed's ready queue
-//!                                  └── notify the one result() waiter, if any
-//!   shutdown: lock queue; close; notify_all idle workers; join every worker
+//!   complete: lock slot; listener? ──outcome──► as_completed's ready queue (no relock later)
+//!                        └ else store outcome; notify the one result() waiter, if any
+//!   shutdown: lock queue; close; wake one idle worker, which wakes the next as it leaves;
+//!             join every worker
 //! ```
 //!
 //! The state space is kept small on purpose, so that loom can go deep: one condvar per purpose
-//! (idle workers, one per future for `result()`, one per `as_completed` call), and a notification
-//! only when someone is known to be waiting on it.
+//! (idle workers, one per future for `result()`, one per `as_completed` call), a notification
+//! only when someone is known to be waiting on it, and at shutdown one idle worker woken at a
+//! time rather than all at once (loom explores about half the executions at the seed's size).
 //!
 //! Spurious wakeups are harmless: every wait re-checks its condition in a loop.
 //!
@@ -215,7 +217,10 @@ impl<P: Primitives> ThreadPool<P> {
         if wake {
             self.shared.work.notify_one();
         }
-        Ok(Future { slot })
+        Ok(Future {
+            slot,
+            delivered: None,
+        })
     }
 
     /// Runs `f` on every input; the results come back in input order (Python's
@@ -251,8 +256,9 @@ impl<P: Primitives> ThreadPool<P> {
             queue.idle
         };
         if idle > 0 {
-            // Every idle worker must see the closed, empty queue and leave.
-            self.shared.work.notify_all();
+            // Every idle worker must see the closed, empty queue and leave: each one that does
+            // wakes the next (below), so that they leave one at a time.
+            self.shared.work.notify_one();
         }
         let mut workers = self.workers.lock();
         for worker in workers.drain(..) {
@@ -304,6 +310,10 @@ impl<P: Primitives> Shared<P> {
                 return Some(job);
             }
             if queue.shut_down {
+                if queue.idle > 0 {
+                    drop(queue);
+                    self.work.notify_one();
+                }
                 return None;
             }
             if self.has(Flaw::MissedWakeup) {
@@ -327,14 +337,14 @@ struct Slot<P: Primitives, T: Send> {
     done: Condvar<P>,
 }
 
-struct SlotState<P: Primitives, T> {
+struct SlotState<P: Primitives, T: Send> {
     finished: bool,
     /// Set on completion, taken by `result()`.
     outcome: Option<Result<T, TaskError>>,
     /// The owner sleeps on `done`: completion notifies only then.
     waiting: bool,
-    /// The `as_completed` call to tell on completion.
-    listener: Option<Listener<P>>,
+    /// The `as_completed` call to tell on completion; it then gets the outcome as well.
+    listener: Option<Listener<P, T>>,
 }
 
 impl<P: Primitives, T: Send> Slot<P, T> {
@@ -350,25 +360,33 @@ impl<P: Primitives, T: Send> Slot<P, T> {
         }
     }
 
-    /// Stores the outcome (once) and tells whoever waits for it.
+    /// Marks the task finished (once) and hands the outcome on: to the `as_completed` call
+    /// listening, if there is one (the future it yields then needs no lock to give it), or
+    /// into the slot for `result()`, waking it if it waits.
     fn complete(&self, outcome: Result<T, TaskError>) {
-        let (waiting, listener) = {
+        let (waiting, told) = {
             let mut state = self.state.lock();
             state.finished = true;
-            state.outcome = Some(outcome);
-            (state.waiting, state.listener.take())
+            let told = match state.listener.take() {
+                Some(listener) => Some((listener, outcome)),
+                None => {
+                    state.outcome = Some(outcome);
+                    None
+                }
+            };
+            (state.waiting, told)
         };
         if waiting {
             self.done.notify_one();
         }
-        if let Some(listener) = listener {
-            listener.tell();
+        if let Some((listener, outcome)) = told {
+            listener.tell(outcome);
         }
     }
 
     /// Makes sure `listener` hears of the completion exactly once: now, through `early`, if
     /// the task is already done, or later, from `complete`.
-    fn listen(&self, listener: Listener<P>, early: &mut VecDeque<usize>, flaw: Flaw) {
+    fn listen(&self, listener: Listener<P, T>, early: &mut VecDeque<usize>, flaw: Flaw) {
         match flaw {
             Flaw::LostCompletion => {
                 // MUTANT lost-completion: check, let go of the lock, then register. A task that
@@ -406,11 +424,16 @@ impl<P: Primitives, T: Send> Slot<P, T> {
 /// The handle of a submitted task: Python's `concurrent.futures.Future` (not an async future).
 pub struct Future<P: Primitives, T: Send + 'static> {
     slot: Arc<Slot<P, T>>,
+    /// The outcome, when `as_completed` was handed it with the completion.
+    delivered: Option<Result<T, TaskError>>,
 }
 
 impl<P: Primitives, T: Send + 'static> Future<P, T> {
     /// Waits for the task; its value, or its panic as [`TaskError::Panicked`].
     pub fn result(self) -> Result<T, TaskError> {
+        if let Some(outcome) = self.delivered {
+            return outcome;
+        }
         let mut state = self.slot.state.lock();
         while !state.finished {
             state.waiting = true;
@@ -425,7 +448,7 @@ impl<P: Primitives, T: Send + 'static> Future<P, T> {
 
     /// Whether the task has finished (with a value or a panic).
     pub fn is_done(&self) -> bool {
-        self.slot.state.lock().finished
+        self.delivered.is_some() || self.slot.state.lock().finished
     }
 }
 
@@ -437,26 +460,27 @@ impl<P: Primitives, T: Send + 'static> fmt::Debug for Future<P, T> {
     }
 }
 
-/// Where one `as_completed` call learns of completions: indices in completion order.
-struct Completions<P: Primitives> {
-    state: Mutex<P, CompletionsState>,
+/// Where one `as_completed` call learns of completions: indices and outcomes in completion
+/// order.
+struct Completions<P: Primitives, T: Send> {
+    state: Mutex<P, CompletionsState<T>>,
     /// The `as_completed` iterator sleeps here.
     arrived: Condvar<P>,
 }
 
-struct CompletionsState {
-    ready: VecDeque<usize>,
+struct CompletionsState<T> {
+    ready: VecDeque<(usize, Result<T, TaskError>)>,
     /// The iterator sleeps on `arrived`: a completion notifies only then.
     waiting: bool,
 }
 
-impl<P: Primitives> Completions<P> {
-    /// The next completed index, waiting for one.
-    fn next(&self) -> usize {
+impl<P: Primitives, T: Send> Completions<P, T> {
+    /// The next completion, waiting for one.
+    fn next(&self) -> (usize, Result<T, TaskError>) {
         let mut state = self.state.lock();
         loop {
-            if let Some(index) = state.ready.pop_front() {
-                return index;
+            if let Some(completed) = state.ready.pop_front() {
+                return completed;
             }
             state.waiting = true;
             state = self.arrived.wait(state);
@@ -466,16 +490,16 @@ impl<P: Primitives> Completions<P> {
 }
 
 /// A registration of one future with one `as_completed` call.
-struct Listener<P: Primitives> {
-    completions: Arc<Completions<P>>,
+struct Listener<P: Primitives, T: Send> {
+    completions: Arc<Completions<P, T>>,
     index: usize,
 }
 
-impl<P: Primitives> Listener<P> {
-    fn tell(self) {
+impl<P: Primitives, T: Send> Listener<P, T> {
+    fn tell(self, outcome: Result<T, TaskError>) {
         let waiting = {
             let mut state = self.completions.state.lock();
-            state.ready.push_back(self.index);
+            state.ready.push_back((self.index, outcome));
             state.waiting
         };
         if waiting {
@@ -529,7 +553,7 @@ pub struct AsCompleted<P: Primitives, T: Send + 'static> {
     futures: Vec<Option<Future<P, T>>>,
     /// Indices of futures done before registration, in index order.
     early: VecDeque<usize>,
-    completions: Arc<Completions<P>>,
+    completions: Arc<Completions<P, T>>,
     remaining: usize,
 }
 
@@ -540,15 +564,19 @@ impl<P: Primitives, T: Send + 'static> Iterator for AsCompleted<P, T> {
         if self.remaining == 0 {
             return None;
         }
-        let index = match self.early.pop_front() {
-            Some(index) => index,
-            None => self.completions.next(),
+        let (index, delivered) = match self.early.pop_front() {
+            Some(index) => (index, None),
+            None => {
+                let (index, outcome) = self.completions.next();
+                (index, Some(outcome))
+            }
         };
         self.remaining -= 1;
-        let future = self.futures[index].take().unwrap_or_else(|| {
+        let mut future = self.futures[index].take().unwrap_or_else(|| {
             // Unreachable for the correct pool: each future registers exactly one way.
             panic!("as_completed: future {index} was reported complete twice")
         });
+        future.delivered = delivered;
         Some(future)
     }
 
