@@ -7,12 +7,14 @@
 //! panics or hangs on bad input.
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use clap::builder::PossibleValuesParser;
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use threadproof::explore::{self, Budget, Checker, LoomConfig, Schedule, ShuttleConfig};
 use threadproof::report;
 use threadproof::scenarios::{self, AnyScenario, Checked, Params, Production, ScenarioError};
@@ -66,6 +68,9 @@ enum Command {
         /// Also write a self-contained HTML report (verdicts, outcome tables, swimlanes).
         #[arg(long, value_name = "FILE.html")]
         report: Option<std::path::PathBuf>,
+        /// Explorations run at once (default: one per CPU). Output is the same for any value.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
         #[command(flatten)]
         params: ParamArgs,
     },
@@ -177,6 +182,7 @@ fn main() -> ExitCode {
             iterations,
             verbose,
             report,
+            jobs,
             params,
         } => {
             let budget = Budget {
@@ -184,10 +190,15 @@ fn main() -> ExitCode {
                 max_time: Some(Duration::from_secs(timeout)),
             };
             let checkers = checkers(backend, iterations, budget);
+            let jobs = jobs.map_or_else(
+                || std::thread::available_parallelism().map_or(1, usize::from),
+                usize::from,
+            );
             let options = CheckOptions {
                 mutants,
                 verbose,
                 report,
+                jobs,
             };
             check(
                 scenario.as_deref(),
@@ -283,6 +294,36 @@ struct CheckOptions {
     mutants: bool,
     verbose: bool,
     report: Option<std::path::PathBuf>,
+    /// Explorations run at once.
+    jobs: usize,
+}
+
+/// One exploration `check` runs: a variant of a scenario under one checker.
+struct Exploration {
+    scenario: &'static dyn AnyScenario,
+    variant: &'static str,
+    checker: Checker,
+}
+
+impl Exploration {
+    fn label(&self) -> String {
+        format!(
+            "{} / {} / {}",
+            self.scenario.name(),
+            self.variant,
+            self.checker.kind()
+        )
+    }
+
+    /// Loom on a correct variant: the explorations that take seconds rather than milliseconds.
+    fn is_long(&self) -> bool {
+        let mutant = self
+            .scenario
+            .variants()
+            .iter()
+            .any(|(variant, bug)| *variant == self.variant && bug.is_some());
+        matches!(self.checker, Checker::Loom(_)) && !mutant
+    }
 }
 
 fn check(
@@ -297,28 +338,33 @@ fn check(
             usage_error("check", format!("{}: {e}", s.name()));
         }
     }
-    let mut results: Vec<Checked> = Vec::new();
+    let mut explorations = Vec::new();
     for s in chosen {
         for (variant, bug) in s.variants() {
             if bug.is_some() && !options.mutants {
                 continue;
             }
             for checker in checkers {
-                let label = format!("{} / {variant} / {}", s.name(), checker.kind());
-                let checked = with_spinner(&label, checker.budget(), || {
-                    s.check(variant, checker, params)
+                explorations.push(Exploration {
+                    scenario: s,
+                    variant,
+                    checker: s.with_check_bound(checker),
                 });
-                let checked = match checked {
-                    Ok(checked) => checked,
-                    Err(e) => usage_error("check", format!("{}: {e}", s.name())),
-                };
-                if options.verbose || !checked.as_expected() || checked.report.failure.is_some() {
-                    println!("{}", report::details(&checked, params));
-                }
-                results.push(checked);
             }
         }
     }
+    let progress = MultiProgress::new();
+    let mut results: Vec<Checked> = Vec::new();
+    explore_in_parallel(&explorations, params, options.jobs, &progress, |checked| {
+        let checked = match checked {
+            Ok(checked) => checked,
+            Err((s, e)) => usage_error("check", format!("{s}: {e}")),
+        };
+        if options.verbose || !checked.as_expected() || checked.report.failure.is_some() {
+            progress.suspend(|| println!("{}", report::details(&checked, params)));
+        }
+        results.push(checked);
+    });
     println!("{}", report::verdict_table(&results));
     if let Some(path) = &options.report {
         if let Err(e) = std::fs::write(path, report::html(&results, params)) {
@@ -336,10 +382,96 @@ fn check(
     ExitCode::SUCCESS
 }
 
-/// Runs `exploration` under a spinner showing executions and time (hidden when stderr is not
+/// What one exploration ended with: its result, or the scenario's name and why it could not
+/// run.
+type Explored = Result<Checked, (&'static str, ScenarioError)>;
+
+/// Runs `explorations` on `jobs` threads and hands each result to `done` in the explorations'
+/// own order, as soon as it and every one before it are finished: the output is the same as
+/// one after the other, whatever finishes first.
+///
+/// Explorations are independent (loom and shuttle keep their state per OS thread), so they
+/// can run side by side. The long ones (loom on a correct variant) start first, so that no
+/// long one is left to run alone at the end while the other threads idle.
+fn explore_in_parallel(
+    explorations: &[Exploration],
+    params: &Params,
+    jobs: usize,
+    progress: &MultiProgress,
+    mut done: impl FnMut(Explored),
+) {
+    let mut order: Vec<usize> = (0..explorations.len()).collect();
+    order.sort_by_key(|&i| !explorations[i].is_long());
+    let overall = progress.add(ProgressBar::new(explorations.len() as u64));
+    overall.set_style(
+        ProgressStyle::with_template("{pos}/{len} explorations, {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let next = AtomicUsize::new(0);
+    let (finished, inbox) = mpsc::channel::<(usize, Explored)>();
+    // Each checking thread takes the next exploration in `order` until none is left.
+    let work = |finished: mpsc::Sender<(usize, Explored)>| {
+        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let exploration = &explorations[i];
+            let spinner = progress.insert_before(&overall, ProgressBar::new_spinner());
+            let explored = with_spinner(
+                spinner,
+                &exploration.label(),
+                exploration.checker.budget(),
+                || {
+                    exploration
+                        .scenario
+                        .check(exploration.variant, &exploration.checker, params)
+                        .map_err(|e| (exploration.scenario.name(), e))
+                },
+            );
+            if finished.send((i, explored)).is_err() {
+                break;
+            }
+        }
+    };
+    std::thread::scope(|scope| {
+        let mut started = 0;
+        for worker in 0..jobs.min(explorations.len()) {
+            let (work, finished) = (&work, finished.clone());
+            // As big as the main thread's: a model's own frames run on this stack.
+            let spawned = std::thread::Builder::new()
+                .name(format!("check-{worker}"))
+                .stack_size(8 << 20)
+                .spawn_scoped(scope, move || work(finished));
+            match spawned {
+                Ok(_) => started += 1,
+                Err(e) => eprintln!("warning: cannot start checking thread {worker}: {e}"),
+            }
+        }
+        if started == 0 && !explorations.is_empty() {
+            // Not one thread: explore on this one, with the same output.
+            work(finished.clone());
+        }
+        drop(finished);
+        let mut waiting: Vec<Option<Explored>> = explorations.iter().map(|_| None).collect();
+        let mut printed = 0;
+        for (i, explored) in inbox {
+            overall.inc(1);
+            waiting[i] = Some(explored);
+            while let Some(explored) = waiting.get_mut(printed).and_then(Option::take) {
+                done(explored);
+                printed += 1;
+            }
+        }
+        overall.finish_and_clear();
+    });
+}
+
+/// Runs `exploration` under `spinner`, showing executions and time (hidden when stderr is not
 /// a terminal).
-fn with_spinner<R>(label: &str, budget: Budget, exploration: impl FnOnce() -> R) -> R {
-    let spinner = ProgressBar::new_spinner().with_message(label.to_string());
+fn with_spinner<R>(
+    spinner: ProgressBar,
+    label: &str,
+    budget: Budget,
+    exploration: impl FnOnce() -> R,
+) -> R {
+    spinner.set_message(label.to_string());
     let limit = budget
         .max_executions
         .map(|m| format!(" / {m}"))
@@ -368,7 +500,9 @@ fn replay(scenario: &str, variant: &str, schedule: &Schedule, params: &Params) -
         .checker
         .clone()
         .with_budget(Budget::executions(schedule.execution));
-    let checked = match with_spinner(&format!("replaying {schedule}"), checker.budget(), || {
+    let spinner = ProgressBar::new_spinner();
+    let label = format!("replaying {schedule}");
+    let checked = match with_spinner(spinner, &label, checker.budget(), || {
         s.check(variant, &checker, params)
     }) {
         Ok(checked) => checked,

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::explore::Coverage;
+use crate::explore::{Checker, Coverage};
 use crate::scenarios::{Checked, Params};
 
 /// Every reachable outcome with its count and grade.
@@ -23,13 +23,20 @@ pub fn outcome_table(checked: &Checked) -> String {
     out
 }
 
-/// How far the exploration got, in one word or two.
-pub fn coverage(checked: &Checked) -> &'static str {
-    match checked.report.coverage {
-        Coverage::Exhaustive => "exhaustive",
-        Coverage::Sampled => "sampled",
-        Coverage::BudgetExhausted => "bounded (budget)",
-        Coverage::StoppedAtFailure => "stopped at failure",
+/// How far the exploration got, in one word or two; a finished loom exploration with a
+/// preemption bound names it, since it covered every interleaving within the bound only.
+pub fn coverage(checked: &Checked) -> String {
+    let bound = match &checked.checker {
+        Checker::Loom(loom) => loom.preemption_bound,
+        Checker::Shuttle(_) => None,
+    };
+    match (&checked.report.coverage, bound) {
+        (Coverage::Exhaustive, None) => "exhaustive".into(),
+        (Coverage::Exhaustive, Some(1)) => "within 1 preemption".into(),
+        (Coverage::Exhaustive, Some(bound)) => format!("within {bound} preemptions"),
+        (Coverage::Sampled, _) => "sampled".into(),
+        (Coverage::BudgetExhausted, _) => "bounded (budget)".into(),
+        (Coverage::StoppedAtFailure, _) => "stopped at failure".into(),
     }
 }
 
@@ -92,7 +99,7 @@ pub fn verdict_table(all: &[Checked]) -> String {
                 c.checker.kind().to_string(),
                 c.report.executions.to_string(),
                 c.report.outcomes.len().to_string(),
-                coverage(c).to_string(),
+                coverage(c),
                 c.verdict(),
                 format!("{:.2?}", c.report.elapsed),
             ]
