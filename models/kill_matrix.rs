@@ -43,6 +43,13 @@ impl Checkers {
         }
     }
 
+    /// The same checkers with loom within `bound` preemptions (none: every interleaving), as
+    /// `threadproof check` bounds a scenario by its `CHECK_PREEMPTION_BOUND`.
+    pub fn within(mut self, bound: Option<usize>) -> Checkers {
+        self.loom.preemption_bound = bound;
+        self
+    }
+
     /// The checker of `kind`, with spurious wakeups as chosen or turned off.
     pub fn checker(&self, kind: CheckerKind, spurious: Spurious) -> Checker {
         let on = spurious == Spurious::AsChosen;
