@@ -11,8 +11,8 @@
 //!                               │
 //!   worker i: loop { lock queue; while empty && open: wait(work) ; pop ; run task ; complete }
 //!                                                                            │
-//!   complete: lock slot; listener? ──outcome──► as_completed's ready queue (no relock later)
-//!                        └ else store outcome; notify the one result() waiter, if any
+//!   complete: lock slot; store outcome; take listener ──► as_completed's ready queue
+//!                                  └── notify the one result() waiter, if any
 //!   shutdown: lock queue; close; wake one idle worker, which wakes the next as it leaves;
 //!             join every worker
 //! ```
@@ -217,10 +217,7 @@ impl<P: Primitives> ThreadPool<P> {
         if wake {
             self.shared.work.notify_one();
         }
-        Ok(Future {
-            slot,
-            delivered: None,
-        })
+        Ok(Future { slot })
     }
 
     /// Runs `f` on every input; the results come back in input order (Python's
@@ -337,14 +334,14 @@ struct Slot<P: Primitives, T: Send> {
     done: Condvar<P>,
 }
 
-struct SlotState<P: Primitives, T: Send> {
+struct SlotState<P: Primitives, T> {
     finished: bool,
     /// Set on completion, taken by `result()`.
     outcome: Option<Result<T, TaskError>>,
     /// The owner sleeps on `done`: completion notifies only then.
     waiting: bool,
-    /// The `as_completed` call to tell on completion; it then gets the outcome as well.
-    listener: Option<Listener<P, T>>,
+    /// The `as_completed` call to tell on completion.
+    listener: Option<Listener<P>>,
 }
 
 impl<P: Primitives, T: Send> Slot<P, T> {
@@ -360,33 +357,25 @@ impl<P: Primitives, T: Send> Slot<P, T> {
         }
     }
 
-    /// Marks the task finished (once) and hands the outcome on: to the `as_completed` call
-    /// listening, if there is one (the future it yields then needs no lock to give it), or
-    /// into the slot for `result()`, waking it if it waits.
+    /// Stores the outcome (once) and tells whoever waits for it.
     fn complete(&self, outcome: Result<T, TaskError>) {
-        let (waiting, told) = {
+        let (waiting, listener) = {
             let mut state = self.state.lock();
             state.finished = true;
-            let told = match state.listener.take() {
-                Some(listener) => Some((listener, outcome)),
-                None => {
-                    state.outcome = Some(outcome);
-                    None
-                }
-            };
-            (state.waiting, told)
+            state.outcome = Some(outcome);
+            (state.waiting, state.listener.take())
         };
         if waiting {
             self.done.notify_one();
         }
-        if let Some((listener, outcome)) = told {
-            listener.tell(outcome);
+        if let Some(listener) = listener {
+            listener.tell();
         }
     }
 
     /// Makes sure `listener` hears of the completion exactly once: now, through `early`, if
     /// the task is already done, or later, from `complete`.
-    fn listen(&self, listener: Listener<P, T>, early: &mut VecDeque<usize>, flaw: Flaw) {
+    fn listen(&self, listener: Listener<P>, early: &mut VecDeque<usize>, flaw: Flaw) {
         match flaw {
             Flaw::LostCompletion => {
                 // MUTANT lost-completion: check, let go of the lock, then register. A task that
@@ -424,16 +413,11 @@ impl<P: Primitives, T: Send> Slot<P, T> {
 /// The handle of a submitted task: Python's `concurrent.futures.Future` (not an async future).
 pub struct Future<P: Primitives, T: Send + 'static> {
     slot: Arc<Slot<P, T>>,
-    /// The outcome, when `as_completed` was handed it with the completion.
-    delivered: Option<Result<T, TaskError>>,
 }
 
 impl<P: Primitives, T: Send + 'static> Future<P, T> {
     /// Waits for the task; its value, or its panic as [`TaskError::Panicked`].
     pub fn result(self) -> Result<T, TaskError> {
-        if let Some(outcome) = self.delivered {
-            return outcome;
-        }
         let mut state = self.slot.state.lock();
         while !state.finished {
             state.waiting = true;
@@ -448,7 +432,7 @@ impl<P: Primitives, T: Send + 'static> Future<P, T> {
 
     /// Whether the task has finished (with a value or a panic).
     pub fn is_done(&self) -> bool {
-        self.delivered.is_some() || self.slot.state.lock().finished
+        self.slot.state.lock().finished
     }
 }
 
@@ -460,27 +444,26 @@ impl<P: Primitives, T: Send + 'static> fmt::Debug for Future<P, T> {
     }
 }
 
-/// Where one `as_completed` call learns of completions: indices and outcomes in completion
-/// order.
-struct Completions<P: Primitives, T: Send> {
-    state: Mutex<P, CompletionsState<T>>,
+/// Where one `as_completed` call learns of completions: indices in completion order.
+struct Completions<P: Primitives> {
+    state: Mutex<P, CompletionsState>,
     /// The `as_completed` iterator sleeps here.
     arrived: Condvar<P>,
 }
 
-struct CompletionsState<T> {
-    ready: VecDeque<(usize, Result<T, TaskError>)>,
+struct CompletionsState {
+    ready: VecDeque<usize>,
     /// The iterator sleeps on `arrived`: a completion notifies only then.
     waiting: bool,
 }
 
-impl<P: Primitives, T: Send> Completions<P, T> {
-    /// The next completion, waiting for one.
-    fn next(&self) -> (usize, Result<T, TaskError>) {
+impl<P: Primitives> Completions<P> {
+    /// The next completed index, waiting for one.
+    fn next(&self) -> usize {
         let mut state = self.state.lock();
         loop {
-            if let Some(completed) = state.ready.pop_front() {
-                return completed;
+            if let Some(index) = state.ready.pop_front() {
+                return index;
             }
             state.waiting = true;
             state = self.arrived.wait(state);
@@ -490,16 +473,16 @@ impl<P: Primitives, T: Send> Completions<P, T> {
 }
 
 /// A registration of one future with one `as_completed` call.
-struct Listener<P: Primitives, T: Send> {
-    completions: Arc<Completions<P, T>>,
+struct Listener<P: Primitives> {
+    completions: Arc<Completions<P>>,
     index: usize,
 }
 
-impl<P: Primitives, T: Send> Listener<P, T> {
-    fn tell(self, outcome: Result<T, TaskError>) {
+impl<P: Primitives> Listener<P> {
+    fn tell(self) {
         let waiting = {
             let mut state = self.completions.state.lock();
-            state.ready.push_back((self.index, outcome));
+            state.ready.push_back(self.index);
             state.waiting
         };
         if waiting {
@@ -553,7 +536,7 @@ pub struct AsCompleted<P: Primitives, T: Send + 'static> {
     futures: Vec<Option<Future<P, T>>>,
     /// Indices of futures done before registration, in index order.
     early: VecDeque<usize>,
-    completions: Arc<Completions<P, T>>,
+    completions: Arc<Completions<P>>,
     remaining: usize,
 }
 
@@ -564,19 +547,15 @@ impl<P: Primitives, T: Send + 'static> Iterator for AsCompleted<P, T> {
         if self.remaining == 0 {
             return None;
         }
-        let (index, delivered) = match self.early.pop_front() {
-            Some(index) => (index, None),
-            None => {
-                let (index, outcome) = self.completions.next();
-                (index, Some(outcome))
-            }
+        let index = match self.early.pop_front() {
+            Some(index) => index,
+            None => self.completions.next(),
         };
         self.remaining -= 1;
-        let mut future = self.futures[index].take().unwrap_or_else(|| {
+        let future = self.futures[index].take().unwrap_or_else(|| {
             // Unreachable for the correct pool: each future registers exactly one way.
             panic!("as_completed: future {index} was reported complete twice")
         });
-        future.delivered = delivered;
         Some(future)
     }
 
