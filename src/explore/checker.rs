@@ -150,6 +150,9 @@ impl Checker {
                 .ok_or_else(|| format!("`{part}` in checker `{token}` is not key=value"))?;
             let number = parse_number(value)
                 .ok_or_else(|| format!("`{value}` in `{part}` is not a number"))?;
+            if fields.iter().any(|(k, _)| *k == key) {
+                return Err(format!("`{key}` is set twice in checker `{token}`"));
+            }
             fields.push((key, number));
         }
         let field = |key: &str| fields.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
@@ -174,9 +177,15 @@ impl Checker {
                     return err;
                 }
                 let iterations = field("iterations").unwrap_or(1000) as usize;
+                let depth = field("depth").unwrap_or(3);
+                if depth == 0 {
+                    return Err(format!(
+                        "depth=0 in checker `{token}`: PCT needs depth 1 or more"
+                    ));
+                }
                 let mut config = match kind {
                     "random" => ShuttleConfig::random(iterations),
-                    _ => ShuttleConfig::pct(field("depth").unwrap_or(3) as usize, iterations),
+                    _ => ShuttleConfig::pct(depth as usize, iterations),
                 };
                 if let Some(seed) = field("seed") {
                     config = config.seed(seed);
@@ -274,6 +283,9 @@ mod tests {
             "loom:depth=3",
             "pct:depth=x",
             "random:spurious=99999999999",
+            "pct:depth=0",
+            "random:seed=1:seed=2",
+            "loom:preemptions=1:preemptions=2",
         ] {
             assert!(Checker::parse(bad).is_err(), "{bad}");
         }

@@ -3,16 +3,28 @@
 //!
 //! Invariant: each job is handed to at most one live worker at a time; a reply completes the
 //! job it answers (only from the worker's current incarnation); a worker's [`Event::Exited`]
-//! fails the job it was running with [`TaskError::WorkerDied`] and starts a replacement. Jobs
-//! that no worker can be started for fail with [`TaskError::NoWorkers`]: none waits forever.
+//! fails the job it was running with [`TaskError::WorkerDied`] and starts a replacement. A job
+//! whose hand-over failed (the worker was already gone) was never delivered and goes back to
+//! the queue. Jobs that no worker can be started for fail with [`TaskError::NoWorkers`]: none
+//! waits forever.
+//!
+//! A worker that dies before answering anything, [`MAX_STARTUP_FAILURES`] times in a row in
+//! one slot, is a broken program, not bad luck: the slot is restarted at once after the first
+//! such death, then after a doubling wait ([`backoff`]), and given up after the last; once
+//! every slot is given up, queued and new jobs fail with [`TaskError::NoWorkers`] naming the
+//! exit status. On [`Event::Terminate`] queued jobs fail as cancelled and running ones'
+//! workers are killed, their jobs failing as terminated.
 //!
 //! Known-bad variants ([`Flaw`]) sit beside the crash handling, marked `MUTANT`; only the
 //! `process_pool` scenario's mutants construct them.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::pool::{PoolStats, Shared, TaskError};
+use serde_json::Value;
+
+use super::pool::{PoolOptions, PoolStats, Shared, TaskError};
 use super::transport::{Event, Job, Link, Reply, Transport, WorkerId};
 use super::ExitDesc;
 use crate::sync::{Primitives, Receiver, Sender};
@@ -30,6 +42,19 @@ pub enum Flaw {
     RerunsOnCrash,
 }
 
+/// Deaths before answering anything, in a row in one slot, after which the slot is given up.
+pub(crate) const MAX_STARTUP_FAILURES: u32 = 5;
+
+/// How long to wait before restarting a slot whose worker died `failures` times in a row
+/// before answering anything: not at all after the first (a task may kill a fresh worker),
+/// then 50 ms, doubling.
+pub(crate) fn backoff(failures: u32) -> Option<Duration> {
+    match failures {
+        0 | 1 => None,
+        f => Some(Duration::from_millis(50 << (f - 2).min(6))),
+    }
+}
+
 /// One worker slot as the dispatcher sees it.
 struct Slot<L> {
     link: Option<L>,
@@ -38,16 +63,37 @@ struct Slot<L> {
     busy: Option<Job>,
     /// Its input was closed for shutdown.
     closing: bool,
+    /// A hand-over failed: the worker is gone, its `Exited` is on the way.
+    unreachable: bool,
+    /// Killed by [`Event::Terminate`]: its job fails as terminated.
+    killed: bool,
+    /// This incarnation has answered a job.
+    answered: bool,
+    /// Incarnations in a row that died before answering anything.
+    failures: u32,
+    /// A restart is due later ([`backoff`]).
+    restarting: bool,
+    /// Given up after [`MAX_STARTUP_FAILURES`].
+    broken: bool,
+}
+
+impl<L> Slot<L> {
+    /// Whether a job can be handed to it now.
+    fn idle(&self) -> bool {
+        self.link.is_some() && self.busy.is_none() && !self.closing && !self.unreachable
+    }
 }
 
 pub(super) struct Dispatcher<P: Primitives, T: Transport<P>> {
     transport: T,
     flaw: Flaw,
+    options: PoolOptions,
     events: Sender<P, Event>,
     shared: Arc<Shared<P>>,
     slots: Vec<Slot<T::Link>>,
     queue: VecDeque<Job>,
     shutting_down: bool,
+    terminating: bool,
     last_start_error: String,
     stats: PoolStats,
 }
@@ -57,6 +103,7 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
         transport: T,
         workers: usize,
         flaw: Flaw,
+        options: PoolOptions,
         events: Sender<P, Event>,
         shared: Arc<Shared<P>>,
     ) -> Self {
@@ -66,16 +113,24 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
                 generation: 0,
                 busy: None,
                 closing: false,
+                unreachable: false,
+                killed: false,
+                answered: false,
+                failures: 0,
+                restarting: false,
+                broken: false,
             })
             .collect();
         Dispatcher {
             transport,
             flaw,
+            options,
             events,
             shared,
             slots,
             queue: VecDeque::new(),
             shutting_down: false,
+            terminating: false,
             last_start_error: String::new(),
             stats: PoolStats::default(),
         }
@@ -101,14 +156,32 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
             }
             let Some(event) = inbox.recv() else { break };
             match event {
+                Event::Submit(job) if self.terminating => {
+                    let error = TaskError::Cancelled { task: job.task };
+                    self.complete(job.id, Err(error));
+                }
                 Event::Submit(job) => self.queue.push_back(job),
                 Event::Shutdown => self.shutting_down = true,
+                Event::ShutdownWithin(timeout) => {
+                    self.shutting_down = true;
+                    let events = self.events.clone();
+                    self.transport.send_later(timeout, events, Event::Terminate);
+                }
+                Event::Terminate => self.terminate(),
+                Event::Restart { slot } => self.restart(slot),
                 Event::Reply { worker, reply } => self.reply(worker, reply),
                 Event::Exited { worker, status } => self.exited(worker, status),
             }
         }
-        self.stats.completions = self.shared.done.lock().order.clone();
         self.stats
+    }
+
+    fn complete(&mut self, id: u64, result: Result<Value, TaskError>) {
+        self.stats.tasks_completed += 1;
+        if self.options.history {
+            self.stats.completions.push(id);
+        }
+        self.shared.complete(id, result);
     }
 
     fn start(&mut self, slot: usize) {
@@ -125,21 +198,39 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
         }
     }
 
-    /// Hands queued jobs to idle workers; with none alive and jobs waiting, tries to start
-    /// workers, and fails the jobs if none starts: a job never waits for a worker that
+    /// Whether a slot's worker that is gone is to be replaced: not while winding down with
+    /// nothing left to run.
+    fn wants_workers(&self) -> bool {
+        !self.terminating && (!self.shutting_down || !self.queue.is_empty())
+    }
+
+    fn restart(&mut self, slot: usize) {
+        let s = &mut self.slots[slot];
+        s.restarting = false;
+        if s.link.is_none() && !s.broken && self.wants_workers() {
+            self.start(slot);
+        }
+    }
+
+    /// Hands queued jobs to idle workers; with none alive or coming and jobs waiting, tries to
+    /// start workers, and fails the jobs if none starts: a job never waits for a worker that
     /// cannot come.
     fn assign(&mut self) {
-        if !self.queue.is_empty() && self.slots.iter().all(|s| s.link.is_none()) {
+        let coming =
+            |slots: &[Slot<T::Link>]| slots.iter().any(|s| s.link.is_some() || s.restarting);
+        if !self.queue.is_empty() && !coming(&self.slots) {
             for slot in 0..self.slots.len() {
-                self.start(slot);
+                if !self.slots[slot].broken {
+                    self.start(slot);
+                }
             }
-            if self.slots.iter().all(|s| s.link.is_none()) {
+            if !coming(&self.slots) {
                 for job in std::mem::take(&mut self.queue) {
                     let error = TaskError::NoWorkers {
                         task: job.task,
                         message: self.last_start_error.clone(),
                     };
-                    self.shared.complete(job.id, Err(error));
+                    self.complete(job.id, Err(error));
                 }
                 return;
             }
@@ -148,15 +239,25 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
             if self.queue.is_empty() {
                 return;
             }
-            if slot.busy.is_some() || slot.closing {
+            if !slot.idle() {
                 continue;
             }
             let Some(link) = &mut slot.link else { continue };
             let job = self.queue.pop_front().expect("the queue is not empty");
-            *self.stats.dispatched.entry(job.id).or_default() += 1;
-            // A failed send means the worker is dying: its Exited event fails the job.
-            let _ = link.send(&job);
-            slot.busy = Some(job);
+            match link.send(&job) {
+                Ok(()) => {
+                    if self.options.history {
+                        *self.stats.dispatched.entry(job.id).or_default() += 1;
+                    }
+                    slot.busy = Some(job);
+                }
+                // Not delivered: the worker is gone (its Exited follows). The job never ran;
+                // another worker takes it.
+                Err(_) => {
+                    slot.unreachable = true;
+                    self.queue.push_front(job);
+                }
+            }
         }
     }
 
@@ -167,14 +268,36 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
         }
         match slot.busy.take() {
             Some(job) if job.id == reply.id => {
+                slot.answered = true;
+                slot.failures = 0;
                 let result = reply.result.map_err(|message| TaskError::Failed {
                     task: job.task,
                     message,
                 });
-                self.shared.complete(job.id, result);
+                self.complete(job.id, result);
             }
             // A reply to a job it was not given: ignore it, keep waiting for the real one.
             other => slot.busy = other,
+        }
+    }
+
+    /// Cancels the queue, kills the workers running jobs, closes the idle ones.
+    fn terminate(&mut self) {
+        self.shutting_down = true;
+        self.terminating = true;
+        for job in std::mem::take(&mut self.queue) {
+            let error = TaskError::Cancelled { task: job.task };
+            self.complete(job.id, Err(error));
+        }
+        for slot in &mut self.slots {
+            let Some(link) = &mut slot.link else { continue };
+            if slot.busy.is_some() {
+                link.kill();
+                slot.killed = true;
+            } else if !slot.closing {
+                link.close();
+            }
+            slot.closing = true;
         }
     }
 
@@ -188,7 +311,16 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
         }
         self.stats.exits.push(status);
         slot.generation += 1;
+        // A worker that ends unasked, having answered nothing, failed to start.
+        let asked_to_end = slot.closing || slot.killed;
+        if !slot.answered && !asked_to_end {
+            slot.failures += 1;
+        }
         slot.closing = false;
+        slot.unreachable = false;
+        slot.answered = false;
+        let killed = std::mem::take(&mut slot.killed);
+        let failures = slot.failures;
         if let Some(job) = slot.busy.take() {
             // A flaw is honoured only under a model backend: production keeps the correct arm.
             let flaw = if P::MODEL {
@@ -197,12 +329,16 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
                 Flaw::FailsTheTask
             };
             match flaw {
+                _ if killed => {
+                    let error = TaskError::Terminated { task: job.task };
+                    self.complete(job.id, Err(error));
+                }
                 Flaw::FailsTheTask => {
                     let error = TaskError::WorkerDied {
                         task: job.task,
                         status,
                     };
-                    self.shared.complete(job.id, Err(error));
+                    self.complete(job.id, Err(error));
                 }
                 // MUTANT loses-task-on-crash: the task is forgotten; its future never completes.
                 Flaw::LosesTaskOnCrash => {}
@@ -211,9 +347,25 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
                 Flaw::RerunsOnCrash => self.queue.push_front(job),
             }
         }
-        // Replace it, unless the pool is winding down with nothing left to run.
-        if !self.shutting_down || !self.queue.is_empty() {
-            self.start(worker.slot);
+        if !self.wants_workers() {
+            return;
+        }
+        if failures >= MAX_STARTUP_FAILURES {
+            self.slots[worker.slot].broken = true;
+            self.last_start_error = format!(
+                "the worker process {status} before answering any task, \
+                 {MAX_STARTUP_FAILURES} times in a row"
+            );
+            return;
+        }
+        match backoff(failures) {
+            None => self.start(worker.slot),
+            Some(delay) => {
+                self.slots[worker.slot].restarting = true;
+                let events = self.events.clone();
+                let restart = Event::Restart { slot: worker.slot };
+                self.transport.send_later(delay, events, restart);
+            }
         }
     }
 }

@@ -5,7 +5,10 @@
 //! breaks. A request is applied only once its whole frame has arrived, so a client killed
 //! mid-request leaves no partial entry. A malformed frame gets an error reply and the
 //! connection goes on; an oversized one gets an error reply and the connection is closed
-//! (its body is never read). Either way the server keeps serving everyone else.
+//! (its body is never read). Either way the server keeps serving everyone else. An append
+//! whose request would exceed the frame limit is refused by the client before anything is
+//! sent; a list of any size reads back, in pages of at most one frame each
+//! ([`Response::ListPart`]).
 //!
 //! ```text
 //!   worker process                        manager server process
@@ -32,13 +35,13 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::frame::FrameError;
+use super::frame::{encoded_len, FrameError, MAX_FRAME};
 use crate::sync::{Mutex, Primitives};
 
 pub(crate) use self::sim::simulate_with_flaw;
 pub use self::sim::{simulate, Simulated};
 pub(super) use self::unix::server_main;
-pub use self::unix::{ListProxy, Manager, UnixClientConn, UnixConn, SOCKET_ENV};
+pub use self::unix::{ListProxy, Manager, ManagerOptions, UnixClientConn};
 
 /// What a client asks the server.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -56,8 +59,14 @@ pub enum Request {
 /// What the server answers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Response {
-    Appended { index: usize },
+    Appended {
+        index: usize,
+    },
+    /// The list, or its last page.
     List(Vec<Value>),
+    /// A page of the list that does not fit in one frame; more pages follow, the last as
+    /// [`Response::List`].
+    ListPart(Vec<Value>),
     Error(String),
 }
 
@@ -162,23 +171,38 @@ pub enum ServeEnd {
     Gone,
 }
 
+/// The answer to one frame as it arrived, and whether the connection goes on: a whole request
+/// is applied; a malformed one is refused and the connection goes on; an oversized one is
+/// refused and ends the connection. Every server loop (blocking [`serve`], the production
+/// event loop) answers through here.
+pub(crate) fn answer<P: Primitives>(
+    core: &ManagerCore<P>,
+    received: Result<Request, FrameError>,
+) -> (Response, bool) {
+    match received {
+        Ok(request) => (core.handle(request), true),
+        Err(e @ FrameError::TooLarge { .. }) => (Response::Error(format!("refused: {e}")), false),
+        Err(e) => (Response::Error(format!("refused: {e}")), true),
+    }
+}
+
 /// The request loop: whole requests are applied and answered; a malformed one gets an error
 /// reply and the loop goes on; a partial one is dropped; an oversized one ends the connection.
 pub fn serve<P: Primitives, C: Conn>(core: &ManagerCore<P>, conn: &mut C) -> ServeEnd {
     loop {
-        let response = match conn.recv() {
-            Ok(Some(request)) => core.handle(request),
+        let received = match conn.recv() {
+            Ok(Some(request)) => Ok(request),
             Ok(None) => return ServeEnd::Closed,
             Err(FrameError::Truncated { .. }) => return ServeEnd::Truncated,
             Err(FrameError::Io(_)) => return ServeEnd::Gone,
-            Err(e @ FrameError::TooLarge { .. }) => {
-                let _ = conn.send(&Response::Error(format!("refused: {e}")));
-                return ServeEnd::Refused;
-            }
-            Err(e @ FrameError::Malformed(_)) => Response::Error(format!("refused: {e}")),
+            Err(e) => Err(e),
         };
+        let (response, goes_on) = answer(core, received);
         if conn.send(&response).is_err() {
             return ServeEnd::Gone;
+        }
+        if !goes_on {
+            return ServeEnd::Refused;
         }
     }
 }
@@ -207,13 +231,21 @@ impl<C: ClientConn> Client<C> {
     }
 
     /// Appends `value` exactly once: a lost answer is asked for again with the same number.
+    /// A request over the frame limit is refused here, before anything is sent.
     pub fn append(&mut self, value: Value) -> Result<usize, String> {
-        self.seq += 1;
         let request = Request::Append {
             client: self.id.clone(),
-            seq: self.seq,
+            seq: self.seq + 1,
             value,
         };
+        let size = encoded_len(&request);
+        if size > MAX_FRAME {
+            return Err(format!(
+                "append not sent: its request of {size} bytes exceeds the frame limit of \
+                 {MAX_FRAME} bytes"
+            ));
+        }
+        self.seq += 1;
         match self.call(&request)? {
             Response::Appended { index } => Ok(index),
             Response::Error(e) => Err(e),
