@@ -42,6 +42,21 @@ pub enum Flaw {
     RerunsOnCrash,
 }
 
+/// Known-bad variants of the logic added for issue 11, for this module's own model checks
+/// (below): the `process_pool` scenario's config never reaches it, so they are not its
+/// variants. Compiled only into unit tests.
+#[cfg(test)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TestMutant {
+    None,
+    /// Once every slot is given up, queued jobs are left in the queue.
+    ForgetsQueueOnGiveUp,
+    /// Terminate leaves queued jobs in the queue.
+    TerminateKeepsQueue,
+    /// A job whose hand-over failed is dropped instead of queued again.
+    DropsUndeliveredJob,
+}
+
 /// Deaths before answering anything, in a row in one slot, after which the slot is given up.
 pub(crate) const MAX_STARTUP_FAILURES: u32 = 5;
 
@@ -86,7 +101,7 @@ impl<L> Slot<L> {
 
 pub(super) struct Dispatcher<P: Primitives, T: Transport<P>> {
     transport: T,
-    flaw: Flaw,
+    pub(super) flaw: Flaw,
     options: PoolOptions,
     events: Sender<P, Event>,
     shared: Arc<Shared<P>>,
@@ -96,13 +111,14 @@ pub(super) struct Dispatcher<P: Primitives, T: Transport<P>> {
     terminating: bool,
     last_start_error: String,
     stats: PoolStats,
+    #[cfg(test)]
+    pub(super) mutant: TestMutant,
 }
 
 impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
     pub(super) fn new(
         transport: T,
         workers: usize,
-        flaw: Flaw,
         options: PoolOptions,
         events: Sender<P, Event>,
         shared: Arc<Shared<P>>,
@@ -123,7 +139,7 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
             .collect();
         Dispatcher {
             transport,
-            flaw,
+            flaw: Flaw::FailsTheTask,
             options,
             events,
             shared,
@@ -133,6 +149,8 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
             terminating: false,
             last_start_error: String::new(),
             stats: PoolStats::default(),
+            #[cfg(test)]
+            mutant: TestMutant::None,
         }
     }
 
@@ -218,13 +236,18 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
     fn assign(&mut self) {
         let coming =
             |slots: &[Slot<T::Link>]| slots.iter().any(|s| s.link.is_some() || s.restarting);
-        if !self.queue.is_empty() && !coming(&self.slots) {
+        if !self.queue.is_empty() && !coming(&self.slots) && !self.terminating {
             for slot in 0..self.slots.len() {
                 if !self.slots[slot].broken {
                     self.start(slot);
                 }
             }
             if !coming(&self.slots) {
+                // TEST MUTANT forgets-queue-on-give-up.
+                #[cfg(test)]
+                if self.mutant == TestMutant::ForgetsQueueOnGiveUp {
+                    return;
+                }
                 for job in std::mem::take(&mut self.queue) {
                     let error = TaskError::NoWorkers {
                         task: job.task,
@@ -255,6 +278,11 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
                 // another worker takes it.
                 Err(_) => {
                     slot.unreachable = true;
+                    // TEST MUTANT drops-undelivered-job.
+                    #[cfg(test)]
+                    if self.mutant == TestMutant::DropsUndeliveredJob {
+                        continue;
+                    }
                     self.queue.push_front(job);
                 }
             }
@@ -285,7 +313,14 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
     fn terminate(&mut self) {
         self.shutting_down = true;
         self.terminating = true;
-        for job in std::mem::take(&mut self.queue) {
+        #[allow(unused_mut)]
+        let mut queue = std::mem::take(&mut self.queue);
+        // TEST MUTANT terminate-keeps-queue.
+        #[cfg(test)]
+        if self.mutant == TestMutant::TerminateKeepsQueue {
+            self.queue = std::mem::take(&mut queue);
+        }
+        for job in queue {
             let error = TaskError::Cancelled { task: job.task };
             self.complete(job.id, Err(error));
         }
@@ -365,6 +400,200 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
                 let events = self.events.clone();
                 let restart = Event::Restart { slot: worker.slot };
                 self.transport.send_later(delay, events, restart);
+            }
+        }
+    }
+}
+
+/// Model checks of the logic added for issue 11 (startup-failure give-up, terminate, a failed
+/// hand-over), over simulated workers, each with the test-only mutant it catches.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explore::{Checker, FailureKind, LoomConfig, Report, ShuttleConfig};
+    use crate::process::pool::ProcessPool;
+    use crate::process::sim::{SimLink, SimTransport};
+    use crate::process::task::Registry;
+    use crate::sync::{Loom, Shuttle};
+
+    /// Workers whose first `deaths` starts die before answering anything (exited with status
+    /// 1, reported at once); a job handed to a dead one is lost with it, or refused if
+    /// `refuses`. Later starts are healthy simulated workers.
+    struct StartupDeaths {
+        deaths: usize,
+        refuses: bool,
+        healthy: SimTransport,
+    }
+
+    struct MaybeDead<P: Primitives> {
+        refuses: bool,
+        alive: Option<SimLink<P>>,
+    }
+
+    impl<P: Primitives> Link for MaybeDead<P> {
+        fn send(&mut self, job: &Job) -> Result<(), String> {
+            match &mut self.alive {
+                Some(link) => link.send(job),
+                None if self.refuses => Err("the worker is gone".into()),
+                None => Ok(()),
+            }
+        }
+        fn close(&mut self) {
+            if let Some(link) = &mut self.alive {
+                link.close();
+            }
+        }
+        fn join(self) {
+            if let Some(link) = self.alive {
+                link.join();
+            }
+        }
+    }
+
+    impl<P: Primitives> Transport<P> for StartupDeaths {
+        type Link = MaybeDead<P>;
+        fn start(
+            &mut self,
+            worker: WorkerId,
+            events: Sender<P, Event>,
+        ) -> Result<Self::Link, String> {
+            if self.deaths == 0 {
+                let alive = self.healthy.start(worker, events)?;
+                return Ok(MaybeDead {
+                    refuses: self.refuses,
+                    alive: Some(alive),
+                });
+            }
+            self.deaths -= 1;
+            let status = ExitDesc::Exited(1);
+            let _ = events.send(Event::Exited { worker, status });
+            Ok(MaybeDead {
+                refuses: self.refuses,
+                alive: None,
+            })
+        }
+    }
+
+    #[derive(Clone, Copy, Debug)]
+    enum Case {
+        /// 1 worker whose every start dies; 6 tasks: at most 5 die with a worker, the rest
+        /// fail as given up.
+        GivesUp,
+        /// 1 healthy worker, 3 tasks, then terminate: each task returns or is cancelled.
+        Terminates,
+        /// 1 worker whose first start is gone before its first job arrives (the hand-over
+        /// fails); 2 tasks: both run, once each, on the replacement.
+        HandOverFails,
+    }
+
+    /// What the futures returned (in submission order) and how many workers were started.
+    type Outcome = (Vec<String>, usize);
+
+    fn run<P: Primitives>(case: Case, mutant: TestMutant) -> Outcome {
+        let healthy = SimTransport::new(Registry::builtin());
+        let (deaths, refuses, tasks) = match case {
+            Case::GivesUp => (usize::MAX, false, 6),
+            Case::Terminates => (0, false, 3),
+            Case::HandOverFails => (1, true, 2),
+        };
+        let transport = StartupDeaths {
+            deaths,
+            refuses,
+            healthy,
+        };
+        let pool = ProcessPool::<P>::with_test_mutant(1, transport, mutant).unwrap();
+        let futures: Vec<_> = (0..tasks)
+            .map(|i| pool.submit("echo", i).unwrap())
+            .collect();
+        let stats = match case {
+            Case::Terminates => pool.terminate().unwrap(),
+            _ => pool.shutdown().unwrap(),
+        };
+        let results = futures
+            .iter()
+            .map(|f| match f.result() {
+                Ok(v) => format!("ok {v}"),
+                Err(e) => e.to_string(),
+            })
+            .collect();
+        assert!(
+            stats.dispatched.values().all(|&n| n == 1),
+            "dispatched twice"
+        );
+        assert_eq!(stats.tasks_completed, tasks);
+        (results, stats.workers_started)
+    }
+
+    fn invariant(case: Case, (results, started): &Outcome) -> Result<(), String> {
+        let given_up = "could not run: no worker process could be started: the worker process \
+                        exited with status 1 before answering any task, 5 times in a row";
+        for (i, result) in results.iter().enumerate() {
+            let fine =
+                match case {
+                    Case::GivesUp => {
+                        result.contains("its worker process exited with status 1")
+                            || result.contains(given_up)
+                    }
+                    Case::Terminates => *result == format!("ok {i}")
+                        || *result
+                            == "task `echo` was cancelled: the pool was terminated before it ran",
+                    Case::HandOverFails => *result == format!("ok {i}"),
+                };
+            if !fine {
+                return Err(format!("task {i}: {result}"));
+            }
+        }
+        if let Case::GivesUp = case {
+            if *started != MAX_STARTUP_FAILURES as usize || !results[5].contains(given_up) {
+                return Err(format!("{started} starts, {results:?}"));
+            }
+        }
+        Ok(())
+    }
+
+    fn loom_check(case: Case, mutant: TestMutant) -> Report<Outcome> {
+        Checker::Loom(LoomConfig::exhaustive().preemption_bound(2)).explore(
+            move || run::<Loom>(case, mutant),
+            move |o| invariant(case, o),
+        )
+    }
+
+    fn shuttle_check(case: Case, mutant: TestMutant) -> Report<Outcome> {
+        Checker::Shuttle(ShuttleConfig::random(300)).explore(
+            move || run::<Shuttle>(case, mutant),
+            move |o| invariant(case, o),
+        )
+    }
+
+    #[test]
+    fn correct_give_up_terminate_and_hand_over_pass_both_checkers() {
+        for case in [Case::GivesUp, Case::Terminates, Case::HandOverFails] {
+            for report in [
+                loom_check(case, TestMutant::None),
+                shuttle_check(case, TestMutant::None),
+            ] {
+                println!("{case:?}: {}", report.summary());
+                assert!(report.passed(), "{case:?}: {}", report.summary());
+                assert!(report.executions > 1, "{case:?}: {}", report.summary());
+            }
+        }
+    }
+
+    #[test]
+    fn each_mutant_is_caught_as_a_deadlock_by_both_checkers() {
+        for (case, mutant) in [
+            (Case::GivesUp, TestMutant::ForgetsQueueOnGiveUp),
+            (Case::Terminates, TestMutant::TerminateKeepsQueue),
+            (Case::HandOverFails, TestMutant::DropsUndeliveredJob),
+        ] {
+            for report in [loom_check(case, mutant), shuttle_check(case, mutant)] {
+                println!("{mutant:?}: {}", report.summary());
+                assert_eq!(
+                    report.failure_kind(),
+                    Some(FailureKind::Deadlock),
+                    "{mutant:?}: {}",
+                    report.summary()
+                );
             }
         }
     }

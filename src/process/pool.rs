@@ -303,6 +303,32 @@ impl<P: Primitives> ProcessPool<P> {
         options: PoolOptions,
         flaw: Flaw,
     ) -> Result<Self, PoolError> {
+        Self::start_with(workers, transport, options, move |mut dispatcher| {
+            dispatcher.flaw = flaw;
+            dispatcher
+        })
+    }
+
+    /// The pool with one of the dispatcher's test-only mutants ([`TestMutant`]).
+    #[cfg(test)]
+    pub(crate) fn with_test_mutant<T: Transport<P>>(
+        workers: usize,
+        transport: T,
+        mutant: super::dispatcher::TestMutant,
+    ) -> Result<Self, PoolError> {
+        let options = PoolOptions { history: true };
+        Self::start_with(workers, transport, options, move |mut dispatcher| {
+            dispatcher.mutant = mutant;
+            dispatcher
+        })
+    }
+
+    fn start_with<T: Transport<P>>(
+        workers: usize,
+        transport: T,
+        options: PoolOptions,
+        tweak: impl FnOnce(Dispatcher<P, T>) -> Dispatcher<P, T> + Send + 'static,
+    ) -> Result<Self, PoolError> {
         if workers == 0 {
             return Err(PoolError::ZeroWorkers);
         }
@@ -313,7 +339,10 @@ impl<P: Primitives> ProcessPool<P> {
         let (events, inbox) = channel::<P, Event>();
         let (events_in, shared_in) = (events.clone(), Arc::clone(&shared));
         let dispatcher = spawn::<P, _, _>("dispatcher", move || {
-            Dispatcher::new(transport, workers, flaw, options, events_in, shared_in).run(inbox)
+            tweak(Dispatcher::new(
+                transport, workers, options, events_in, shared_in,
+            ))
+            .run(inbox)
         })
         .map_err(|e| PoolError::Start(e.to_string()))?;
         Ok(ProcessPool {
