@@ -771,10 +771,11 @@ fn a_client_of_a_stopped_server_times_out_with_an_error() {
     list.append(json!("after")).unwrap();
     let items = list.snapshot().unwrap();
     // The timed-out append may have landed once the server went on: at most once.
-    let during = items.iter().filter(|v| **v == json!("during")).count();
-    assert!(during <= 1, "{items:?}");
+    // (The resent copies wait on other connections: it may land before or after "after".)
+    let count = |value| items.iter().filter(|v| **v == json!(value)).count();
+    assert!(count("during") <= 1, "{items:?}");
+    assert_eq!((count("before"), count("after")), (1, 1), "{items:?}");
     assert_eq!(items.first(), Some(&json!("before")));
-    assert_eq!(items.last(), Some(&json!("after")));
     manager.shutdown().unwrap();
 }
 

@@ -98,8 +98,9 @@ impl Registry {
     /// | `api_call` | `[url, retry]` | `{"res": url+retry}` (In[8]) |
     /// | `api_call_global` | `[url, retry]` | appends the result to this process's `global_res` and returns `{"res", "global_res"}` (In[6]) |
     /// | `api_call_and_store` | `[url, retry, list]` | appends the result to a manager's list through its proxy, returns it (In[9]) |
-    /// | `append_many` | `[list, n]` | appends 0..n to a manager's list, returns `n` |
-    /// | `append_tagged` | `[list, tag, n]` | appends `"tag-0"`..`"tag-(n-1)"` to a manager's list, returns `n` |
+    /// | `append_many` | `[list, n]` | appends 0..n to a manager's list, pipelined ([`ListProxy::extend`]), returns `n` |
+    /// | `append_one_by_one` | `[list, n]` | appends 0..n to a manager's list, one round trip each, returns `n` |
+    /// | `append_tagged` | `[list, tag, n]` | appends `"tag-0"`..`"tag-(n-1)"` to a manager's list, pipelined, returns `n` |
     /// | `echo` | any | the same value |
     /// | `pid` | `null` | this process's id |
     /// | `sleep_ms` | `ms` | `null`, after sleeping |
@@ -145,18 +146,19 @@ impl Registry {
                 },
             )
             .register_fallible("append_many", |(list, n): (ListProxy, usize)| {
+                list.extend((0..n).map(|i| json!(i)).collect())?;
+                Ok(n)
+            })
+            .register_fallible("append_one_by_one", |(list, n): (ListProxy, usize)| {
                 for i in 0..n {
-                    list.append(json!(i)).map_err(|e| e.to_string())?;
+                    list.append(json!(i))?;
                 }
                 Ok(n)
             })
             .register_fallible(
                 "append_tagged",
                 |(list, tag, n): (ListProxy, String, usize)| {
-                    for i in 0..n {
-                        list.append(json!(format!("{tag}-{i}")))
-                            .map_err(|e| e.to_string())?;
-                    }
+                    list.extend((0..n).map(|i| json!(format!("{tag}-{i}"))).collect())?;
                     Ok(n)
                 },
             )

@@ -95,6 +95,8 @@ pub struct UnixClientConn {
     address: String,
     timeout: Duration,
     conn: Option<BufReader<UnixStream>>,
+    /// Pipelined requests not yet sent ([`ClientConn::send`]).
+    pending: Vec<u8>,
 }
 
 impl UnixClientConn {
@@ -103,7 +105,32 @@ impl UnixClientConn {
             address,
             timeout,
             conn: None,
+            pending: Vec::new(),
         }
+    }
+
+    /// Sends `bytes` on the connection, naming a timeout as such.
+    fn send_bytes(&mut self, bytes: &[u8]) -> Result<(), String> {
+        if self.conn.is_none() {
+            self.reconnect()?;
+        }
+        let stream = self.conn.as_ref().expect("connected").get_ref();
+        send_all(stream, bytes).map_err(|e| match e.kind() {
+            io::ErrorKind::TimedOut => format!(
+                "the manager did not take the request within {:?}",
+                self.timeout
+            ),
+            _ => e.to_string(),
+        })
+    }
+
+    /// `result`, dropping the connection if it is an error: the next call reconnects.
+    fn or_drop<T>(&mut self, result: Result<T, String>) -> Result<T, String> {
+        if result.is_err() {
+            self.conn = None;
+            self.pending.clear();
+        }
+        result
     }
 
     /// Reads one response frame, naming a timeout as such.
@@ -128,18 +155,8 @@ impl UnixClientConn {
     }
 
     fn exchange(&mut self, request: &Request) -> Result<Response, String> {
-        if self.conn.is_none() {
-            self.reconnect()?;
-        }
         let bytes = encode(request).map_err(|e| e.to_string())?;
-        let stream = self.conn.as_ref().expect("connected").get_ref();
-        send_all(stream, &bytes).map_err(|e| match e.kind() {
-            io::ErrorKind::TimedOut => format!(
-                "the manager did not take the request within {:?}",
-                self.timeout
-            ),
-            _ => e.to_string(),
-        })?;
+        self.send_bytes(&bytes)?;
         // A snapshot comes in pages: every `ListPart`, then the `List` that ends it.
         let mut pages = Vec::new();
         loop {
@@ -158,14 +175,41 @@ impl UnixClientConn {
 impl ClientConn for UnixClientConn {
     fn call(&mut self, request: &Request) -> Result<Response, String> {
         let result = self.exchange(request);
-        if result.is_err() {
-            self.conn = None;
+        self.or_drop(result)
+    }
+
+    fn pipelines(&self) -> bool {
+        true
+    }
+
+    fn send(&mut self, request: &Request) -> Result<(), String> {
+        let bytes = encode(request).map_err(|e| e.to_string())?;
+        self.pending.extend_from_slice(&bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), String> {
+        if self.pending.is_empty() {
+            return Ok(());
         }
-        result
+        let pending = std::mem::take(&mut self.pending);
+        let result = self.send_bytes(&pending);
+        self.pending = pending;
+        self.pending.clear();
+        self.or_drop(result)
+    }
+
+    fn recv(&mut self) -> Result<Response, String> {
+        let result = match self.conn {
+            Some(_) => self.read_response(),
+            None => Err("not connected".into()),
+        };
+        self.or_drop(result)
     }
 
     fn reconnect(&mut self) -> Result<(), String> {
         self.conn = None;
+        self.pending.clear();
         let describe = |e: io::Error| format!("manager @{}: {e}", self.address);
         let stream = UnixStream::connect_addr(&abstract_address(&self.address).map_err(describe)?)
             .map_err(describe)?;
@@ -278,6 +322,12 @@ impl ListProxy {
     /// Appends `value` to the list, exactly once; returns its index.
     pub fn append(&self, value: Value) -> Result<usize, String> {
         self.with_client(|c| c.append(value))
+    }
+
+    /// Appends every value, in order, each exactly once, pipelined ([`Client::extend`]):
+    /// many appends per round trip. Returns their indexes.
+    pub fn extend(&self, values: Vec<Value>) -> Result<Vec<usize>, String> {
+        self.with_client(|c| c.extend(values))
     }
 
     /// The list as the server has it now.
