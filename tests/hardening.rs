@@ -76,6 +76,17 @@ fn children() -> Vec<u32> {
     found
 }
 
+/// Where process `pid`'s descriptors that `wanted` picks point.
+fn fd_links(pid: u32, wanted: impl Fn(u32) -> bool) -> Vec<String> {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().parse().is_ok_and(&wanted))
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .map(|t| t.to_string_lossy().into_owned())
+        .collect()
+}
+
 /// Whether process `pid` exists and is not a zombie.
 fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -547,19 +558,30 @@ fn oversized_arguments_and_results_fail_naming_the_limit_and_the_size() {
 #[test]
 fn a_background_process_started_by_a_task_does_not_hold_up_shutdown() {
     let _serial = serial();
+    // Descriptors this process inherited (a harness's pipes): not the pool's.
+    let inherited = fd_links(std::process::id(), |_| true);
     let pool = ProcessPool::with_program(1, BIN).unwrap();
+    let worker: u32 = pool.submit("pid", ()).unwrap().result_as().unwrap();
     let sleeper: u32 = pool
         .submit("start_sleeper", 20)
         .unwrap()
         .result_as()
         .unwrap();
-    let sockets: Vec<String> = std::fs::read_dir(format!("/proc/{sleeper}/fd"))
-        .unwrap()
-        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
-        .map(|t| t.to_string_lossy().into_owned())
-        .filter(|t| t.starts_with("socket:"))
+    // The worker's channel: what it holds besides its stdin, stdout and stderr.
+    let channel: Vec<String> = fd_links(worker, |fd| fd > 2)
+        .into_iter()
+        .filter(|t| t.starts_with("pipe:") || t.starts_with("socket:"))
+        .filter(|t| !inherited.contains(t))
         .collect();
-    assert!(sockets.is_empty(), "the sleeper holds {sockets:?}");
+    assert_eq!(channel.len(), 2, "the worker's channel: {channel:?}");
+    let held: Vec<String> = fd_links(sleeper, |_| true)
+        .into_iter()
+        .filter(|t| channel.contains(t))
+        .collect();
+    assert!(
+        held.is_empty(),
+        "the sleeper holds the worker's channel {held:?}"
+    );
     pool.shutdown().unwrap();
     // Shutdown did not wait for the sleeper: it still runs.
     assert!(

@@ -155,6 +155,7 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
     }
 
     pub(super) fn run(mut self, inbox: Receiver<P, Event>) -> PoolStats {
+        self.transport.adopt_thread();
         for slot in 0..self.slots.len() {
             self.start(slot);
         }

@@ -1,5 +1,5 @@
 //! The real transport: worker processes of a program (this binary by default) in worker mode,
-//! spoken to over a socket pair ([`super::ipc`]).
+//! spoken to over two pipes ([`super::ipc`]).
 //!
 //! Invariant: every child started here is waited for by the reader thread that owns it, which
 //! then reports [`Event::Exited`] with the status `wait` gave: no zombies. Every child dies
@@ -12,16 +12,16 @@
 //! its worker, so the dispatcher never waits on a worker it cannot understand.
 
 use std::ffi::OsString;
+use std::fs::File;
 use std::io::{self, BufReader};
 use std::os::fd::OwnedFd;
-use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::Child;
 use std::sync::{Arc, Condvar as StdCondvar, Mutex as StdMutex};
 use std::time::Duration;
 
 use super::frame::{read_frame, write_frame, MAX_FRAME};
-use super::ipc::{spawn_child, Channel};
+use super::ipc::{spawn_child, NoSigpipe, Spawned};
 use super::transport::{Event, Job, Link, Reply, Transport, WorkerId};
 use super::ExitDesc;
 use crate::sync::Sender;
@@ -85,8 +85,8 @@ impl OsTransport {
         &self.program
     }
 
-    /// Starts the program in worker mode `role`: the child and our end of its channel.
-    pub(crate) fn spawn(&self, role: &str) -> io::Result<(Child, UnixStream)> {
+    /// Starts the program in worker mode `role`: the child and our ends of its channel.
+    pub(crate) fn spawn(&self, role: &str) -> io::Result<Spawned> {
         spawn_child(&self.program, &self.args, role)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.program.display())))
     }
@@ -110,7 +110,7 @@ impl Drop for Timers {
 
 /// The parent's end of one worker process.
 pub struct OsLink<P: Primitives> {
-    channel: Option<Channel>,
+    jobs: Option<NoSigpipe<File>>,
     reader: Option<JoinHandle<P, ()>>,
     pid: u32,
     pidfd: Option<OwnedFd>,
@@ -126,34 +126,34 @@ impl<P: Primitives> Transport<P> for OsTransport {
     type Link = OsLink<P>;
 
     fn start(&mut self, worker: WorkerId, events: Sender<P, Event>) -> Result<OsLink<P>, String> {
-        let (child, channel) = self.spawn("pool").map_err(|e| e.to_string())?;
+        let Spawned {
+            child,
+            to_child,
+            from_child,
+        } = self.spawn("pool").map_err(|e| e.to_string())?;
         let pid = child.id();
         // Opened before anyone waits for the child, so it names this process and no other.
         let pidfd = rustix::process::Pid::from_child(&child);
         let pidfd = rustix::process::pidfd_open(pidfd, rustix::process::PidfdFlags::empty()).ok();
-        let replies = match channel.try_clone() {
-            Ok(replies) => replies,
-            Err(e) => {
-                let mut child = child;
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("could not clone the worker's channel: {e}"));
-            }
-        };
         let reader = spawn::<P, _, _>(format!("worker-{}-reader", worker.slot), move || {
-            read_replies(child, replies, worker, events)
+            read_replies(child, from_child, worker, events)
         });
         match reader {
             Ok(reader) => Ok(OsLink {
-                channel: Some(Channel(channel)),
+                jobs: Some(NoSigpipe(to_child)),
                 reader: Some(reader),
                 pid,
                 pidfd,
             }),
-            // The reader owned the child: dropping the closure dropped our end of its channel,
-            // so the worker sees end of input and exits; its pdeathsig covers the rest.
+            // The reader owned the child and its output; dropping `to_child` here ends the
+            // worker's input, so it exits; its pdeathsig covers the rest.
             Err(e) => Err(format!("could not start a reader thread: {e}")),
         }
+    }
+
+    fn adopt_thread(&mut self) {
+        // The dispatcher writes every job: one mask call for its life, not three per job.
+        super::ipc::block_sigpipe_in_this_thread();
     }
 
     fn send_later(&mut self, delay: Duration, events: Sender<P, Event>, event: Event) {
@@ -182,7 +182,7 @@ impl<P: Primitives> Transport<P> for OsTransport {
 /// how it ended.
 fn read_replies<P: Primitives>(
     mut child: Child,
-    replies: UnixStream,
+    replies: File,
     worker: WorkerId,
     events: Sender<P, Event>,
 ) {
@@ -212,18 +212,12 @@ fn read_replies<P: Primitives>(
 
 impl<P: Primitives> Link for OsLink<P> {
     fn send(&mut self, job: &Job) -> Result<(), String> {
-        let channel = self
-            .channel
-            .as_ref()
-            .ok_or("the worker's input is closed")?;
-        write_frame(&mut &*channel, job).map_err(|e| e.to_string())
+        let jobs = self.jobs.as_mut().ok_or("the worker's input is closed")?;
+        write_frame(jobs, job).map_err(|e| e.to_string())
     }
 
     fn close(&mut self) {
-        if let Some(channel) = self.channel.take() {
-            // The reader's copy stays open for the replies still to come.
-            let _ = channel.0.shutdown(std::net::Shutdown::Write);
-        }
+        self.jobs = None;
     }
 
     fn kill(&mut self) {

@@ -64,6 +64,10 @@ pub trait Transport<P: Primitives>: Send + 'static {
     type Link: Link;
     fn start(&mut self, worker: WorkerId, events: Sender<P, Event>) -> Result<Self::Link, String>;
 
+    /// Called once on the dispatcher's thread before anything else: the thread is the pool's
+    /// own, and the transport may set it up (the OS transport blocks `SIGPIPE` there).
+    fn adopt_thread(&mut self) {}
+
     /// Sends `event` on `events` after `delay`, by the transport's clock. The simulated world
     /// has no clock: it sends at once, so the model explores the same orders of events without
     /// the waiting.

@@ -6,16 +6,16 @@
 //! breaks. A process that has [`WORKER_ENV`] set but was not started as a worker (no channel
 //! from a parent) says so and exits with status 2: it never serves, and never exits silently.
 //!
-//! The channel is the only descriptor the parent gave it, close-on-exec from the first line,
-//! so a task that starts a process of its own does not hand it the channel: the parent sees
+//! The channel's two pipes are the only descriptors the parent gave it, close-on-exec from the
+//! first line, so a task that starts a process of its own does not hand them on: the parent sees
 //! the worker's end of output when the worker ends, whatever its tasks left running. A task's
 //! stdin is `/dev/null` and its stdout goes to the parent's stderr ([`super::ipc`]).
 
+use std::fs::File;
 use std::io::BufReader;
-use std::os::unix::net::UnixStream;
 
 use super::frame::{encode, read_frame, MAX_FRAME};
-use super::ipc::{channel_from_env, send_all, Channel};
+use super::ipc::channel_from_env;
 use super::task::{Globals, Registry};
 use super::transport::{Job, Reply};
 use super::{manager, PARENT_ENV, WORKER_ENV};
@@ -95,17 +95,23 @@ fn reply_frame(reply: Reply) -> Vec<u8> {
     }
 }
 
-/// Runs jobs from the channel, one at a time, until end of input.
-fn pool_worker(registry: &Registry, channel: UnixStream) -> i32 {
-    let replies = match channel.try_clone() {
-        Ok(replies) => replies,
-        Err(e) => {
-            eprintln!("threadproof worker: {e}");
-            return 3;
+/// Writes a reply frame. A plain write: a worker raises `SIGPIPE` only when its parent is
+/// gone, and then there is nobody left to answer (Rust's runtime ignores `SIGPIPE` anyway).
+fn write_reply(replies: &File, mut bytes: &[u8]) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        match rustix::io::write(replies, bytes) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
         }
-    };
-    let channel = Channel(channel);
-    let mut jobs = BufReader::new(&channel);
+    }
+    Ok(())
+}
+
+/// Runs jobs from the channel, one at a time, until end of input.
+fn pool_worker(registry: &Registry, (jobs, replies): (File, File)) -> i32 {
+    let mut jobs = BufReader::new(jobs);
     let mut globals = Globals::default();
     loop {
         let job: Job = match read_frame(&mut jobs, MAX_FRAME) {
@@ -117,7 +123,7 @@ fn pool_worker(registry: &Registry, channel: UnixStream) -> i32 {
             }
         };
         let result = registry.run(&mut globals, &job.task, job.args);
-        if send_all(&replies, &reply_frame(Reply { id: job.id, result })).is_err() {
+        if write_reply(&replies, &reply_frame(Reply { id: job.id, result })).is_err() {
             return 0;
         }
     }

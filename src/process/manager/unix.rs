@@ -41,7 +41,7 @@ use super::{answer, Client, ClientConn, ManagerCore, Request, Response};
 use crate::process::frame::{
     complete_frame, encode, read_frame, write_frame, FrameError, MAX_FRAME,
 };
-use crate::process::ipc::{send_all, Channel};
+use crate::process::ipc::{NoSigpipe, Spawned};
 use crate::process::os::OsTransport;
 use crate::process::ExitDesc;
 use crate::sync::Std;
@@ -88,6 +88,21 @@ fn same_user(stream: &impl std::os::fd::AsFd) -> io::Result<Result<(), u32>> {
     } else {
         Err(peer.uid.as_raw())
     })
+}
+
+/// Writes all of `bytes` to a socket without ever raising `SIGPIPE` (`MSG_NOSIGNAL`); a send
+/// timeout on the socket shows as [`io::ErrorKind::TimedOut`].
+fn send_all(stream: &UnixStream, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match rustix::net::send(stream, bytes, rustix::net::SendFlags::NOSIGNAL) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(rustix::io::Errno::AGAIN) => return Err(io::ErrorKind::TimedOut.into()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 /// A client connection to the server at an abstract address, opened on first use.
@@ -356,7 +371,8 @@ impl ListProxy {
 /// The server process, seen from the parent that started it.
 pub struct Manager {
     child: Option<Child>,
-    channel: Option<UnixStream>,
+    /// The server's input: closing it shuts the server down.
+    to_server: Option<std::fs::File>,
     address: String,
 }
 
@@ -378,15 +394,19 @@ impl Manager {
         options: ManagerOptions,
     ) -> io::Result<Self> {
         let transport = OsTransport::program(program.as_ref())?;
-        let (child, channel) = transport.spawn("manager")?;
+        let Spawned {
+            child,
+            to_child,
+            mut from_child,
+        } = transport.spawn("manager")?;
         let mut manager = Manager {
             child: Some(child),
-            channel: Some(channel),
+            to_server: Some(to_child),
             address: String::new(),
         };
-        let channel = Channel(manager.channel.as_ref().expect("set").try_clone()?);
-        write_frame(&mut &channel, &options).map_err(io::Error::other)?;
-        match read_frame::<_, Ready>(&mut &channel, MAX_FRAME) {
+        let to_server = manager.to_server.as_ref().expect("set");
+        write_frame(&mut NoSigpipe(to_server), &options).map_err(io::Error::other)?;
+        match read_frame::<_, Ready>(&mut from_child, MAX_FRAME) {
             Ok(Some(ready)) => {
                 manager.address = ready.address;
                 Ok(manager)
@@ -414,7 +434,7 @@ impl Manager {
 
     fn stop(&mut self) -> io::Result<ExitDesc> {
         ListProxy::forget(&self.address);
-        self.channel = None;
+        self.to_server = None;
         match self.child.take() {
             Some(mut child) => child.wait().map(ExitDesc::from),
             None => Ok(ExitDesc::Unknown),
@@ -444,10 +464,9 @@ fn bind_unpredictable() -> io::Result<(UnixListener, String)> {
     Err(last)
 }
 
-/// The server process's `main`: serve connections until the parent closes our channel.
-pub(crate) fn server_main(channel: UnixStream) -> i32 {
-    let channel = Channel(channel);
-    let options = match read_frame::<_, ManagerOptions>(&mut &channel, MAX_FRAME) {
+/// The server process's `main`: serve connections until the parent closes our input.
+pub(crate) fn server_main((mut from_parent, to_parent): (std::fs::File, std::fs::File)) -> i32 {
+    let options = match read_frame::<_, ManagerOptions>(&mut from_parent, MAX_FRAME) {
         Ok(Some(options)) => options,
         other => {
             eprintln!("threadproof manager: no options from the parent: {other:?}");
@@ -461,10 +480,10 @@ pub(crate) fn server_main(channel: UnixStream) -> i32 {
             return 2;
         }
     };
-    if write_frame(&mut &channel, &Ready { address }).is_err() {
+    if write_frame(&mut NoSigpipe(to_parent), &Ready { address }).is_err() {
         return 2;
     }
-    match Server::new(listener, channel.0, options).and_then(Server::run) {
+    match Server::new(listener, from_parent, options).and_then(Server::run) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("threadproof manager: {e}");
@@ -497,7 +516,8 @@ struct Server {
     core: ManagerCore<Std>,
     poll: Poll,
     listener: MioListener,
-    parent: MioStream,
+    /// The parent's end of our input: end of input is the parent's shutdown or death.
+    parent: mio::unix::pipe::Receiver,
     connections: HashMap<Token, Connection>,
     next_token: usize,
     max_connections: usize,
@@ -509,14 +529,15 @@ struct Server {
 impl Server {
     fn new(
         listener: UnixListener,
-        parent: UnixStream,
+        parent: std::fs::File,
         options: ManagerOptions,
     ) -> io::Result<Self> {
         listener.set_nonblocking(true)?;
-        parent.set_nonblocking(true)?;
+
         let poll = Poll::new()?;
         let mut listener = MioListener::from_std(listener);
-        let mut parent = MioStream::from_std(parent);
+        let mut parent = mio::unix::pipe::Receiver::from(std::os::fd::OwnedFd::from(parent));
+        parent.set_nonblocking(true)?;
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
         poll.registry()
