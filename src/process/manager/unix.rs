@@ -310,7 +310,11 @@ impl ListProxy {
         let mut guard = clients().lock().unwrap_or_else(|e| e.into_inner());
         let (clock, clients) = &mut *guard;
         *clock += 1;
-        if !clients.contains_key(self) && clients.len() >= MAX_CLIENTS {
+        if let Some((used, client)) = clients.get_mut(self) {
+            *used = *clock;
+            return f(client);
+        }
+        if clients.len() >= MAX_CLIENTS {
             let oldest = clients
                 .iter()
                 .min_by_key(|(_, (used, _))| *used)
@@ -320,11 +324,10 @@ impl ListProxy {
             }
         }
         let timeout = Duration::from_millis(self.timeout_ms);
-        let (used, client) = clients.entry(self.clone()).or_insert_with(|| {
-            let conn = UnixClientConn::new(self.address.clone(), timeout);
-            (0, Client::new(new_client_id(), conn))
-        });
-        *used = *clock;
+        let conn = UnixClientConn::new(self.address.clone(), timeout);
+        let (_, client) = clients
+            .entry(self.clone())
+            .or_insert((*clock, Client::new(new_client_id(), conn)));
         f(client)
     }
 
@@ -509,6 +512,8 @@ struct Connection {
     last_active: Instant,
     /// Close once `output` is written (the request was refused).
     closing: bool,
+    /// Registered for writability: answers wait for room in the socket.
+    waits_to_write: bool,
 }
 
 /// The event loop: the list, the listener, the parent's channel and every connection.
@@ -524,6 +529,8 @@ struct Server {
     idle_timeout: Duration,
     /// Accepting failed for want of descriptors with nothing to evict: retry shortly.
     accept_stalled: bool,
+    /// Where every connection's input is read into, once allocated.
+    scratch: Vec<u8>,
 }
 
 impl Server {
@@ -560,6 +567,7 @@ impl Server {
             max_connections,
             idle_timeout: options.idle_timeout.max(Duration::from_millis(1)),
             accept_stalled: false,
+            scratch: vec![0; 64 * 1024],
         })
     }
 
@@ -631,11 +639,12 @@ impl Server {
                     }
                     let token = Token(self.next_token);
                     self.next_token += 1;
-                    let interest = Interest::READABLE | Interest::WRITABLE;
+                    // Writable too only while answers wait (see `serve`): a writable edge after
+                    // every answer would wake the loop for nothing.
                     if self
                         .poll
                         .registry()
-                        .register(&mut stream, token, interest)
+                        .register(&mut stream, token, Interest::READABLE)
                         .is_err()
                     {
                         continue;
@@ -647,6 +656,7 @@ impl Server {
                         written: 0,
                         last_active: Instant::now(),
                         closing: false,
+                        waits_to_write: false,
                     };
                     self.connections.insert(token, connection);
                 }
@@ -712,7 +722,20 @@ impl Server {
             return;
         };
         connection.last_active = Instant::now();
-        let open = connection.pump(&self.core);
+        let mut open = connection.pump(&self.core, &mut self.scratch);
+        let waits = connection.written < connection.output.len();
+        if open && waits != connection.waits_to_write {
+            let interest = if waits {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            let registry = self.poll.registry();
+            open = registry
+                .reregister(&mut connection.stream, token, interest)
+                .is_ok();
+            connection.waits_to_write = waits;
+        }
         if !open {
             self.close(token);
         }
@@ -722,7 +745,10 @@ impl Server {
 impl Connection {
     /// Writes pending output, reads and answers input while the output is not backed up;
     /// false once the connection is to be closed.
-    fn pump(&mut self, core: &ManagerCore<Std>) -> bool {
+    fn pump(&mut self, core: &ManagerCore<Std>, buf: &mut [u8]) -> bool {
+        // A short read took everything the socket held; what comes later raises a new
+        // readable edge. So no read is spent just to hear "would block".
+        let mut drained = false;
         loop {
             if !self.flush() {
                 return false;
@@ -730,12 +756,12 @@ impl Connection {
             if self.closing {
                 return self.written < self.output.len();
             }
-            if self.output.len() - self.written > OUTPUT_HIGH {
-                // A slow reader: its requests wait until it has read its answers.
+            if drained || self.output.len() - self.written > OUTPUT_HIGH {
+                // (Over the mark: a slow reader, whose requests wait until it has read its
+                // answers.)
                 return true;
             }
-            let mut buf = [0u8; 64 * 1024];
-            match self.stream.read(&mut buf) {
+            match self.stream.read(buf) {
                 Ok(0) => {
                     // End of input: whole requests already answered; a partial one is dropped
                     // unapplied. Answers still pending are written if the peer reads them.
@@ -746,6 +772,7 @@ impl Connection {
                 Ok(n) => {
                     self.input.extend_from_slice(&buf[..n]);
                     self.answer_frames(core);
+                    drained = n < buf.len();
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
