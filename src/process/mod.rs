@@ -1,7 +1,7 @@
 //! Processes: isolation, a process pool that survives dying workers, and a manager-shared list.
 //!
 //! Invariant: the parent and its worker processes share nothing but messages (length-prefixed
-//! serde frames, [`frame`]) over one socket pair per child ([`ipc`]); every child the parent
+//! serde frames, [`frame`]) over two pipes per child ([`ipc`]); every child the parent
 //! starts is reaped by the parent (`wait`), and every child dies with the parent process
 //! (`PR_SET_PDEATHSIG` from a spawner thread that lives as long as the process, and end of
 //! input on its channel). No write to a dead child raises `SIGPIPE` in the host program.
