@@ -286,8 +286,8 @@ impl<C: ClientConn> Client<C> {
     }
 
     /// Appends every value, in order, each exactly once, pipelined: up to [`WINDOW`] requests
-    /// (and [`WINDOW_BYTES`]) go out before their answers are read, and answers are read in
-    /// batches. When the connection breaks, every unanswered request is sent again, with its
+    /// (and [`WINDOW_BYTES`]) go out before their answers are read; the window is refilled
+    /// once half of it is answered, so requests and answers travel in batches. When the connection breaks, every unanswered request is sent again, with its
     /// own sequence number, on a new connection: the server answers those it applied from
     /// memory. Every request is checked against the frame limit before any is sent. Returns
     /// the values' indexes in the list.
@@ -320,18 +320,24 @@ impl<C: ClientConn> Client<C> {
         let mut failures = 0;
         loop {
             let mut broken = 'connection: loop {
-                while sent < requests.len()
-                    && (sent == answered
-                        || (sent - answered < WINDOW && in_flight + sizes[sent] <= WINDOW_BYTES))
-                {
-                    if let Err(e) = self.conn.send(&requests[sent]) {
-                        break 'connection e;
+                // Refill once half the window is answered: requests and answers then cross
+                // in batches, not one system call each.
+                let half_answered = sent - answered <= WINDOW / 2 && in_flight <= WINDOW_BYTES / 2;
+                if half_answered {
+                    while sent < requests.len()
+                        && (sent == answered
+                            || (sent - answered < WINDOW
+                                && in_flight + sizes[sent] <= WINDOW_BYTES))
+                    {
+                        if let Err(e) = self.conn.send(&requests[sent]) {
+                            break 'connection e;
+                        }
+                        in_flight += sizes[sent];
+                        sent += 1;
                     }
-                    in_flight += sizes[sent];
-                    sent += 1;
-                }
-                if let Err(e) = self.conn.flush() {
-                    break e;
+                    if let Err(e) = self.conn.flush() {
+                        break e;
+                    }
                 }
                 if answered == requests.len() {
                     return Ok(indexes);
