@@ -516,7 +516,7 @@ impl<O: Ord> Recorder<O> {
                 }
             });
         }
-        model::begin(quiet_stops);
+        model::begin(quiet_stops, self.record_traces || spurious::active());
         if self.record_traces {
             trace::start();
         }

@@ -323,6 +323,8 @@ struct Driver {
     preemptible: Vec<(usize, usize, Vec<usize>)>,
     /// For each of this execution's switches in `decisions`, whether it preempted.
     preempting: Vec<bool>,
+    /// A buffer for the runnable threads' ids, kept between calls.
+    ids: Vec<usize>,
 }
 
 thread_local! {
@@ -349,6 +351,7 @@ impl Driver {
             most_threads: 0,
             preemptible: Vec::new(),
             preempting: Vec::new(),
+            ids: Vec::new(),
         }
     }
 
@@ -415,7 +418,8 @@ impl Scheduler for Driver {
         self.preemptible.clear();
         self.preempting.clear();
         self.choice_steps = 0;
-        self.decisions = Decisions::default();
+        self.decisions.switches.clear();
+        self.decisions.draws.clear();
         self.simplicity = Simplicity::default();
         Some(schedule)
     }
@@ -430,11 +434,22 @@ impl Scheduler for Driver {
             return None;
         }
         let watchdog = WATCHDOG.with(Cell::get);
-        let threads: Vec<&Task> = runnable
-            .iter()
-            .copied()
-            .filter(|t| Some(task_id(t)) != watchdog)
-            .collect();
+        // The model threads that can run (all but the watchdog), without allocating for the
+        // usual handful.
+        let is_thread = |t: &&&Task| Some(task_id(t)) != watchdog;
+        let mut inline = [runnable[0]; 8];
+        let spilled: Vec<&Task>;
+        let threads: &[&Task] = if runnable.len() <= inline.len() {
+            let mut n = 0;
+            for task in runnable.iter().filter(is_thread) {
+                inline[n] = task;
+                n += 1;
+            }
+            &inline[..n]
+        } else {
+            spilled = runnable.iter().filter(is_thread).copied().collect();
+            &spilled
+        };
         if threads.is_empty() {
             if model::live_threads() > 0 {
                 // Only the watchdog can run: every model thread is blocked.
@@ -444,10 +459,15 @@ impl Scheduler for Driver {
             // Every model thread is done: let the watchdog finish too.
             return runnable.first().map(|t| t.id());
         }
-        let ids: Vec<usize> = threads.iter().map(|t| task_id(t)).collect();
-        for id in &ids {
-            if !self.threads_seen.contains(id) {
-                self.threads_seen.push(*id);
+        let mut ids = std::mem::take(&mut self.ids);
+        ids.clear();
+        ids.extend(threads.iter().map(|t| task_id(t)));
+        // Only PCT's bound needs the count of threads.
+        if matches!(self.mode, Mode::Explore { pct: true, .. }) {
+            for id in &ids {
+                if !self.threads_seen.contains(id) {
+                    self.threads_seen.push(*id);
+                }
             }
         }
         let current_id = current.map(usize::from);
@@ -472,7 +492,7 @@ impl Scheduler for Driver {
                 if *single_schedule {
                     default
                 } else {
-                    let chosen = inner.scheduler().next_task(&threads, current, is_yielding);
+                    let chosen = inner.scheduler().next_task(threads, current, is_yielding);
                     chosen.map_or(default, usize::from)
                 }
             }
@@ -497,7 +517,8 @@ impl Scheduler for Driver {
         };
         let could_go_on = current_id.is_some_and(|c| ids.contains(&c)) && !is_yielding;
         if let (Some(from), Some(at)) = (current_id, at) {
-            if could_go_on && ids.len() > 1 {
+            // Only replays (shrinking) look for where a preemption could go.
+            if could_go_on && ids.len() > 1 && matches!(self.mode, Mode::Replay { .. }) {
                 let others = ids.iter().copied().filter(|t| *t != from).collect();
                 self.preemptible.push((from, at, others));
             }
@@ -516,6 +537,8 @@ impl Scheduler for Driver {
                 self.simplicity.preemptions += 1;
             }
         }
+        self.ids = ids;
+        model::set_running(Some(chosen));
         Some(TaskId::from(chosen))
     }
 
@@ -604,6 +627,7 @@ where
             runner.run(execution);
         });
         WATCHDOG.with(|w| w.set(None));
+        model::set_running(None);
         if let RunEnd::Completed = end {
             if driver.borrow().out_of_budget {
                 return RunEnd::OutOfBudget;

@@ -100,7 +100,20 @@ impl ThreadContext {
 }
 
 /// The running thread's context on backend `P`, created for the main thread on first use.
+///
+/// Where threadproof's scheduler runs the execution (shuttle), it says which thread runs, and
+/// contexts live in a table here, by that thread's index: much cheaper than the backend's
+/// thread-local storage, which is the fallback.
 pub(crate) fn with_context<P: super::Primitives, R>(f: impl FnOnce(&ThreadContext) -> R) -> R {
+    if let Some(index) = RUNNING.with(Cell::get) {
+        return CONTEXTS.with(|contexts| {
+            let mut contexts = contexts.borrow_mut();
+            if contexts.len() <= index {
+                contexts.resize_with(index + 1, || None);
+            }
+            f(contexts[index].get_or_insert_with(ThreadContext::main))
+        });
+    }
     P::with_thread_context(|slot| {
         if let Some(context) = slot.borrow().as_ref() {
             return f(context);
@@ -110,6 +123,26 @@ pub(crate) fn with_context<P: super::Primitives, R>(f: impl FnOnce(&ThreadContex
         *slot.borrow_mut() = Some(context);
         result
     })
+}
+
+/// Gives the running thread (just spawned) its context.
+pub(crate) fn install_context<P: super::Primitives>(context: ThreadContext) {
+    match RUNNING.with(Cell::get) {
+        Some(index) => CONTEXTS.with(|contexts| {
+            let mut contexts = contexts.borrow_mut();
+            if contexts.len() <= index {
+                contexts.resize_with(index + 1, || None);
+            }
+            contexts[index] = Some(context);
+        }),
+        None => P::with_thread_context(|slot| *slot.borrow_mut() = Some(context)),
+    }
+}
+
+/// Tells the wrappers which thread runs now, by index (threadproof's shuttle scheduler does,
+/// at every scheduling decision); `None` for none known.
+pub(crate) fn set_running(index: Option<usize>) {
+    RUNNING.with(|r| r.set(index));
 }
 
 /// A panic payload: the body spawned more threads than the checker can model. Raised by
@@ -148,6 +181,9 @@ struct Execution {
     /// Whether panics in model threads stop the execution quietly (shuttle, driven by
     /// threadproof's scheduler) or unwind into the checker (loom, which needs them to).
     quiet_stops: bool,
+    /// Whether threads need their [`ThreadContext`]: for a trace's names, or to key explored
+    /// choices. Without either, spawning skips it (it costs a thread-local per thread).
+    contexts: bool,
     /// Why the execution must stop, once it must.
     stop: Option<Stop>,
     /// The panics seen in this execution (a body may catch some): message, where, and how long
@@ -166,17 +202,28 @@ pub(crate) struct Panic {
 
 thread_local! {
     static EXECUTION: RefCell<Execution> = RefCell::new(Execution::default());
+    /// The running model thread, when the scheduler says (see [`set_running`]).
+    static RUNNING: Cell<Option<usize>> = const { Cell::new(None) };
+    /// The contexts of this execution's threads, by index, when the scheduler says which runs.
+    static CONTEXTS: RefCell<Vec<Option<ThreadContext>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Starts a new execution: nothing spawned, nothing stopped. `quiet_stops` says how failures
-/// end it (see [`Execution::quiet_stops`]).
-pub(crate) fn begin(quiet_stops: bool) {
+/// end it (see [`Execution::quiet_stops`]), `contexts` whether threads need their context.
+pub(crate) fn begin(quiet_stops: bool, contexts: bool) {
+    CONTEXTS.with(|c| c.borrow_mut().clear());
     EXECUTION.with(|e| {
         *e.borrow_mut() = Execution {
             quiet_stops,
+            contexts,
             ..Execution::default()
         }
     });
+}
+
+/// Whether this execution's threads need their [`ThreadContext`].
+pub(crate) fn contexts() -> bool {
+    EXECUTION.with(|e| e.borrow().contexts)
 }
 
 /// Counts a spawn; the count so far, this one included.

@@ -154,6 +154,11 @@ impl Drop for Installed {
     }
 }
 
+/// Whether waits may spur: a policy other than [`Policy::Off`] is installed.
+pub(crate) fn active() -> bool {
+    STATE.with(|s| !matches!(s.borrow().policy, Policy::Off))
+}
+
 /// The choices reached since the policy was installed, with how many values each had.
 pub(crate) fn reached() -> BTreeMap<Choice, usize> {
     STATE.with(|s| s.borrow().reached.clone())

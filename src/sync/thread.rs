@@ -81,10 +81,13 @@ where
     if let Some(limit) = P::MAX_SPAWNED.filter(|limit| spawned > *limit) {
         panic::panic_any(model::TooManyThreads { spawned, limit, at });
     }
-    let context = model::with_context::<P, _>(|c| c.next_child(Arc::clone(&label)));
+    let context = model::contexts()
+        .then(|| model::with_context::<P, _>(|c| c.next_child(Arc::clone(&label))));
     model::thread_started();
     let raw = P::spawn(name, move || {
-        P::with_thread_context(|slot| *slot.borrow_mut() = Some(context));
+        if let Some(context) = context {
+            model::install_context::<P>(context);
+        }
         let ran = panic::catch_unwind(AssertUnwindSafe(body));
         model::thread_finished();
         ran.unwrap_or_else(|payload| model::thread_panicked(payload, P::yield_now))
