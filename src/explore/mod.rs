@@ -146,6 +146,9 @@ impl fmt::Display for Minimal {
         };
         write!(f, "{label} {}", parts.join(", "))?;
         match &self.proof {
+            Minimality::Proven if self.preemptions == 0 => {
+                write!(f, " (no preemption needed)")
+            }
             Minimality::Proven => write!(
                 f,
                 " (every execution with fewer preemptions was explored and passed)"
