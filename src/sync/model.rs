@@ -3,7 +3,7 @@
 //! threads it spawned and has alive, whether it must stop, and the failure that stopped it).
 //!
 //! Invariant: outside an exploration, or on a production backend, none of this is consulted:
-//! the wrappers read it only when `P::MODEL` holds, and [`begin`] resets the execution's state
+//! the wrappers read it only when `P::MODEL` holds, and `begin` resets the execution's state
 //! at the start of every execution. A thread's context is a function of its spawn path, never
 //! of the interleaving: the same thread has the same [`ThreadKey`] in every execution.
 

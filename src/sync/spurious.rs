@@ -18,7 +18,7 @@
 //! exhaustive exploration per plan. Any execution with at most `bound` spurious wakeups is
 //! explored under the plan naming exactly its choices: the plan of its first i spurious waits
 //! is explored, and the runs under it reach its (i+1)-th, so the plan of the first i+1 is
-//! queued. Under shuttle each wait asks the run's scheduler for a value ([`choose`]), which
+//! queued. Under shuttle each wait asks the run's scheduler for a value (`choose`), which
 //! threadproof's scheduler records and replays.
 //!
 //! The policy lives in a thread-local of the OS thread running the exploration: loom and
