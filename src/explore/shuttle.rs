@@ -774,14 +774,23 @@ where
                     simplicity,
                     preempting,
                 };
-                let (shrunk, replays) = shrink(&replays, failing);
+                let (shrunk, replays, finished, searched) = shrink(&replays, failing);
                 let (found, decisions, simplicity) =
                     (shrunk.found, shrunk.decisions, shrunk.simplicity);
+                let proof = match finished {
+                    true => Minimality::Shrunk {
+                        replays,
+                        fewer_preemptions_searched: searched,
+                    },
+                    false => Minimality::Unknown(format!(
+                        "shrinking stopped at its limit, after {replays} replays"
+                    )),
+                };
                 let minimal = Minimal {
                     preemptions: simplicity.preemptions,
                     context_switches: Some(simplicity.context_switches),
                     spurious_wakeups: simplicity.spurious_wakeups,
-                    proof: Minimality::Shrunk { replays },
+                    proof,
                 };
                 (found, decisions, Some(minimal))
             };
@@ -834,8 +843,10 @@ where
 /// preemptions and context switches. Then, if preemptions are left, a bounded search for
 /// fewer: the schedule without its preemptions (keeping its other choices), and with each
 /// single preemption it allows; delta debugging again on a find. Returns the simplest failing
-/// schedule found and the replays it took.
-fn shrink<O, B, I>(runs: &Runs<O, B, I>, failing: Shrunk) -> (Shrunk, u64)
+/// schedule found, the replays it took, whether delta debugging finished (no single decision
+/// can be taken out) and whether the search for fewer preemptions did, before the limits on
+/// replays and time.
+fn shrink<O, B, I>(runs: &Runs<O, B, I>, failing: Shrunk) -> (Shrunk, u64, bool, bool)
 where
     O: Ord + Send + 'static,
     B: Fn() -> O + Send + Sync + 'static,
@@ -874,14 +885,18 @@ where
 
     let mut best = failing;
     let mut searched = false;
+    let mut search_finished = true;
+    let mut finished;
     loop {
         // Delta debugging.
+        finished = true;
         let mut chunk = best.decisions.len().div_ceil(2).max(1);
         'ddmin: while best.decisions.len() > 0 {
             let mut start = 0;
             let mut progressed = false;
             while start < best.decisions.len() {
                 if out_of_time(replays) {
+                    finished = false;
                     break 'ddmin;
                 }
                 let removed: Vec<usize> =
@@ -919,6 +934,7 @@ where
             'points: for (from, at, others) in baseline.preemptible {
                 for to in others {
                     if out_of_time(replays) {
+                        search_finished = false;
                         break 'points;
                     }
                     let mut trial = base.clone();
@@ -944,5 +960,5 @@ where
             None => break,
         }
     }
-    (best, replays)
+    (best, replays, finished, search_finished)
 }
