@@ -15,7 +15,7 @@ use clap::builder::PossibleValuesParser;
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use threadproof::explore::{self, Budget, Checker, LoomConfig, Schedule, ShuttleConfig};
+use threadproof::explore::{self, Budget, Checker, Coverage, LoomConfig, Schedule, ShuttleConfig};
 use threadproof::report;
 use threadproof::scenarios::{self, AnyScenario, Checked, Params, Production, ScenarioError};
 
@@ -65,6 +65,10 @@ enum Command {
         /// Print each exploration's outcome table and failures as it finishes.
         #[arg(long, short)]
         verbose: bool,
+        /// Fail the gate on any exploration that did not finish: cut by its budget, or not run
+        /// by its checker (for people who want every proof complete).
+        #[arg(long)]
+        require_complete: bool,
         /// Also write a self-contained HTML report (verdicts, outcome tables, swimlanes).
         #[arg(long, value_name = "FILE.html")]
         report: Option<std::path::PathBuf>,
@@ -102,8 +106,19 @@ struct ParamArgs {
     #[arg(long, value_name = "K", allow_negative_numbers = true)]
     threads: Option<usize>,
     /// The last number to print (turns).
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_n)]
     n: Option<usize>,
+}
+
+/// The largest `--n`: a million lines, not an allocation the machine cannot make.
+const MAX_N: usize = 1_000_000;
+
+fn parse_n(text: &str) -> Result<usize, String> {
+    let n: usize = text.parse().map_err(|e| format!("`{text}`: {e}"))?;
+    if n > MAX_N {
+        return Err(format!("{n} is too large: at most {MAX_N}"));
+    }
+    Ok(n)
 }
 
 impl From<&ParamArgs> for Params {
@@ -181,10 +196,34 @@ fn main() -> ExitCode {
             timeout,
             iterations,
             verbose,
+            require_complete,
             report,
             jobs,
             params,
         } => {
+            // Nothing explored is never a pass: refuse settings that explore nothing, and
+            // environment variables that would change the exploration behind our back.
+            if budget == 0 {
+                usage_error(
+                    "check",
+                    "--budget 0 explores nothing: give at least 1 execution".into(),
+                );
+            }
+            if timeout == 0 {
+                usage_error(
+                    "check",
+                    "--timeout 0 explores nothing: give at least 1 second".into(),
+                );
+            }
+            if iterations == 0 {
+                usage_error(
+                    "check",
+                    "--iterations 0 explores nothing: give at least 1 schedule".into(),
+                );
+            }
+            if let Some(refusal) = environment_refusal(backend) {
+                usage_error("check", refusal);
+            }
             let budget = Budget {
                 max_executions: Some(budget),
                 max_time: Some(Duration::from_secs(timeout)),
@@ -194,9 +233,16 @@ fn main() -> ExitCode {
                 || std::thread::available_parallelism().map_or(1, usize::from),
                 usize::from,
             );
+            // What runs a variant loom cannot (too many threads), when shuttle was not chosen.
+            let instead = match backend {
+                ModelBackend::Loom => self::checkers(ModelBackend::Shuttle, iterations, budget),
+                _ => Vec::new(),
+            };
             let options = CheckOptions {
                 mutants,
                 verbose,
+                require_complete,
+                instead,
                 report,
                 jobs,
             };
@@ -212,7 +258,30 @@ fn main() -> ExitCode {
             variant,
             schedule,
             params,
-        } => replay(&scenario, &variant, &schedule, &Params::from(&params)),
+        } => {
+            let backend = match schedule.checker {
+                Checker::Loom(_) => ModelBackend::Loom,
+                Checker::Shuttle(_) => ModelBackend::Shuttle,
+            };
+            if let Some(refusal) = environment_refusal(backend) {
+                usage_error("replay", refusal);
+            }
+            // A token that re-explores from a seed would get the environment's instead.
+            if let Checker::Shuttle(config) = &schedule.checker {
+                let env_seed = explore::shuttle::environment_seed().and_then(Result::ok);
+                if config.replay.is_none() && env_seed.is_some_and(|seed| seed != config.seed) {
+                    usage_error(
+                        "replay",
+                        format!(
+                            "refused: SHUTTLE_RANDOM_SEED is set and is not the seed {:#x} of \
+                             {schedule}: unset it",
+                            config.seed
+                        ),
+                    );
+                }
+            }
+            replay(&scenario, &variant, &schedule, &Params::from(&params))
+        }
         Command::List { kill_matrix: true } => {
             print!("{}", scenarios::kill_table());
             ExitCode::SUCCESS
@@ -290,9 +359,27 @@ fn checkers(backend: ModelBackend, iterations: usize, budget: Budget) -> Vec<Che
         .collect()
 }
 
+/// Why the environment stops `backend`'s checkers from running as asked, if it does.
+fn environment_refusal(backend: ModelBackend) -> Option<String> {
+    if backend != ModelBackend::Shuttle {
+        if let Some(refusal) = explore::loom::environment_refusal() {
+            return Some(refusal.to_string());
+        }
+    }
+    if backend != ModelBackend::Loom {
+        if let Some(Err(refusal)) = explore::shuttle::environment_seed() {
+            return Some(refusal.to_string());
+        }
+    }
+    None
+}
+
 struct CheckOptions {
     mutants: bool,
     verbose: bool,
+    require_complete: bool,
+    /// The checkers that explore a variant instead of one that cannot run it.
+    instead: Vec<Checker>,
     report: Option<std::path::PathBuf>,
     /// Explorations run at once.
     jobs: usize,
@@ -306,15 +393,6 @@ struct Exploration {
 }
 
 impl Exploration {
-    fn label(&self) -> String {
-        format!(
-            "{} / {} / {}",
-            self.scenario.name(),
-            self.variant,
-            self.checker.kind()
-        )
-    }
-
     /// Loom on a correct variant: the explorations that take seconds rather than milliseconds.
     fn is_long(&self) -> bool {
         let mutant = self
@@ -338,6 +416,19 @@ fn check(
             usage_error("check", format!("{}: {e}", s.name()));
         }
     }
+    // A report that cannot be written is a bad argument, found before minutes of exploring.
+    if let Some(path) = &options.report {
+        let writable = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path);
+        if let Err(e) = writable {
+            usage_error(
+                "check",
+                format!("cannot write the report {}: {e}", path.display()),
+            );
+        }
+    }
     let mut explorations = Vec::new();
     for s in chosen {
         for (variant, bug) in s.variants() {
@@ -355,15 +446,36 @@ fn check(
     }
     let progress = MultiProgress::new();
     let mut results: Vec<Checked> = Vec::new();
-    explore_in_parallel(&explorations, params, options.jobs, &progress, |checked| {
-        let checked = match checked {
+    let instead = &options.instead;
+    explore_in_parallel(&explorations, params, options.jobs, instead, &progress, |explored| {
+        let checked = match explored {
             Ok(checked) => checked,
             Err((s, e)) => usage_error("check", format!("{s}: {e}")),
         };
-        if options.verbose || !checked.as_expected() || checked.report.failure.is_some() {
-            progress.suspend(|| println!("{}", report::details(&checked, params)));
+        let ran_instead = checked.len() > 1;
+        for (i, checked) in checked.into_iter().enumerate() {
+            let unsupported = checked.report.unsupported().is_some();
+            if options.verbose
+                || !checked.as_expected()
+                || checked.report.failure.is_some()
+                || unsupported
+            {
+                progress.suspend(|| println!("{}", report::details(&checked, params)));
+            }
+            if i == 0 && ran_instead {
+                let kinds: Vec<&str> = instead.iter().map(|c| c.kind().name()).collect();
+                progress.suspend(|| {
+                    println!(
+                        "{} / {}: {} cannot run it; checking it with {} instead\n",
+                        checked.scenario,
+                        checked.variant,
+                        checked.checker.kind(),
+                        kinds.join(" and ")
+                    )
+                });
+            }
+            results.push(checked);
         }
-        results.push(checked);
     });
     println!("{}", report::verdict_table(&results));
     if let Some(path) = &options.report {
@@ -373,18 +485,92 @@ fn check(
         }
         println!("report written to {}", path.display());
     }
-    let unexpected = results.iter().filter(|c| !c.as_expected()).count();
+    gate(&results, options.require_complete)
+}
+
+/// The exit status of `check`: 1 on any unexpected verdict, on a variant that no checker
+/// could run (nothing checked it), and with `--require-complete` on any exploration that did
+/// not finish. An exploration its checker could not run is neither a pass nor a failure:
+/// `check` says what it did instead (nothing) and which checker can.
+fn gate(results: &[Checked], require_complete: bool) -> ExitCode {
+    let unsupported: Vec<&Checked> = results
+        .iter()
+        .filter(|c| c.report.unsupported().is_some())
+        .collect();
+    let unexpected = results
+        .iter()
+        .filter(|c| c.report.unsupported().is_none() && !c.as_expected())
+        .count();
+    for c in &unsupported {
+        if let Some(why) = c.report.unsupported() {
+            println!(
+                "not run: {} / {} / {}: {why}",
+                c.scenario,
+                c.variant,
+                c.checker.kind()
+            );
+        }
+    }
+    let unchecked: Vec<String> = results
+        .iter()
+        .filter(|c| {
+            !results.iter().any(|other| {
+                other.scenario == c.scenario
+                    && other.variant == c.variant
+                    && other.report.unsupported().is_none()
+            })
+        })
+        .map(|c| format!("{} / {}", c.scenario, c.variant))
+        .fold(Vec::new(), |mut seen, name| {
+            if !seen.contains(&name) {
+                seen.push(name);
+            }
+            seen
+        });
+    let incomplete = results
+        .iter()
+        .filter(|c| {
+            !matches!(
+                c.report.coverage,
+                Coverage::Exhaustive | Coverage::Sampled | Coverage::StoppedAtFailure
+            )
+        })
+        .count();
+    let mut failed = false;
     if unexpected > 0 {
         eprintln!("error: {unexpected} unexpected verdict(s)");
+        failed = true;
+    }
+    if !unchecked.is_empty() {
+        eprintln!(
+            "error: nothing checked {}: no chosen checker could run it",
+            unchecked.join(", ")
+        );
+        failed = true;
+    }
+    if require_complete && incomplete > 0 {
+        eprintln!(
+            "error: {incomplete} exploration(s) did not finish (cut by the budget, or not run), \
+             and --require-complete asks that every one does"
+        );
+        failed = true;
+    }
+    if failed {
         return ExitCode::FAILURE;
     }
-    println!("all {} verdicts as expected", results.len());
+    let checked = results.len() - unsupported.len();
+    match unsupported.len() {
+        0 => println!("all {} verdicts as expected", results.len()),
+        n => println!("all {checked} verdicts as expected; {n} exploration(s) not run (see above)"),
+    }
     ExitCode::SUCCESS
 }
 
 /// What one exploration ended with: its result, or the scenario's name and why it could not
 /// run.
-type Explored = Result<Checked, (&'static str, ScenarioError)>;
+/// One exploration's verdicts: its own, then those of the checkers that ran it instead when
+/// its checker could not.
+type Explored = Result<Vec<Checked>, (&'static str, ScenarioError)>;
 
 /// Runs `explorations` on `jobs` threads and hands each result to `done` in the explorations'
 /// own order, as soon as it and every one before it are finished: the output is the same as
@@ -397,6 +583,7 @@ fn explore_in_parallel(
     explorations: &[Exploration],
     params: &Params,
     jobs: usize,
+    instead: &[Checker],
     progress: &MultiProgress,
     mut done: impl FnMut(Explored),
 ) {
@@ -413,18 +600,30 @@ fn explore_in_parallel(
     let work = |finished: mpsc::Sender<(usize, Explored)>| {
         while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
             let exploration = &explorations[i];
-            let spinner = progress.insert_before(&overall, ProgressBar::new_spinner());
-            let explored = with_spinner(
-                spinner,
-                &exploration.label(),
-                exploration.checker.budget(),
-                || {
+            let explore = |checker: &Checker| {
+                let spinner = progress.insert_before(&overall, ProgressBar::new_spinner());
+                let label = format!(
+                    "{} / {} / {}",
+                    exploration.scenario.name(),
+                    exploration.variant,
+                    checker.kind()
+                );
+                with_spinner(spinner, &label, checker.budget(), || {
                     exploration
                         .scenario
-                        .check(exploration.variant, &exploration.checker, params)
+                        .check(exploration.variant, checker, params)
                         .map_err(|e| (exploration.scenario.name(), e))
-                },
-            );
+                })
+            };
+            let explored = explore(&exploration.checker).and_then(|checked| {
+                let mut all = vec![checked];
+                if all[0].report.unsupported().is_some() {
+                    for checker in instead {
+                        all.push(explore(checker)?);
+                    }
+                }
+                Ok(all)
+            });
             if finished.send((i, explored)).is_err() {
                 break;
             }
