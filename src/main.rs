@@ -13,7 +13,7 @@ use clap::builder::PossibleValuesParser;
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use threadproof::explore::{self, Budget, Checker, LoomConfig, Schedule, ShuttleConfig};
+use threadproof::explore::{self, Budget, Checker, Coverage, LoomConfig, Schedule, ShuttleConfig};
 use threadproof::report;
 use threadproof::scenarios::{self, AnyScenario, Checked, Params, Production, ScenarioError};
 
@@ -63,6 +63,10 @@ enum Command {
         /// Print each exploration's outcome table and failures as it finishes.
         #[arg(long, short)]
         verbose: bool,
+        /// Fail the gate on any exploration that did not finish: cut by its budget, or not run
+        /// by its checker (for people who want every proof complete).
+        #[arg(long)]
+        require_complete: bool,
         /// Also write a self-contained HTML report (verdicts, outcome tables, swimlanes).
         #[arg(long, value_name = "FILE.html")]
         report: Option<std::path::PathBuf>,
@@ -176,9 +180,33 @@ fn main() -> ExitCode {
             timeout,
             iterations,
             verbose,
+            require_complete,
             report,
             params,
         } => {
+            // Nothing explored is never a pass: refuse settings that explore nothing, and
+            // environment variables that would change the exploration behind our back.
+            if budget == 0 {
+                usage_error(
+                    "check",
+                    "--budget 0 explores nothing: give at least 1 execution".into(),
+                );
+            }
+            if timeout == 0 {
+                usage_error(
+                    "check",
+                    "--timeout 0 explores nothing: give at least 1 second".into(),
+                );
+            }
+            if iterations == 0 && backend != ModelBackend::Loom {
+                usage_error(
+                    "check",
+                    "--iterations 0 explores nothing: give at least 1 schedule".into(),
+                );
+            }
+            if let Some(refusal) = environment_refusal(backend) {
+                usage_error("check", refusal);
+            }
             let budget = Budget {
                 max_executions: Some(budget),
                 max_time: Some(Duration::from_secs(timeout)),
@@ -187,6 +215,7 @@ fn main() -> ExitCode {
             let options = CheckOptions {
                 mutants,
                 verbose,
+                require_complete,
                 report,
             };
             check(
@@ -201,7 +230,16 @@ fn main() -> ExitCode {
             variant,
             schedule,
             params,
-        } => replay(&scenario, &variant, &schedule, &Params::from(&params)),
+        } => {
+            let backend = match schedule.checker {
+                Checker::Loom(_) => ModelBackend::Loom,
+                Checker::Shuttle(_) => ModelBackend::Shuttle,
+            };
+            if let Some(refusal) = environment_refusal(backend) {
+                usage_error("replay", refusal);
+            }
+            replay(&scenario, &variant, &schedule, &Params::from(&params))
+        }
         Command::List { kill_matrix: true } => {
             print!("{}", scenarios::kill_table());
             ExitCode::SUCCESS
@@ -279,9 +317,25 @@ fn checkers(backend: ModelBackend, iterations: usize, budget: Budget) -> Vec<Che
         .collect()
 }
 
+/// Why the environment stops `backend`'s checkers from running as asked, if it does.
+fn environment_refusal(backend: ModelBackend) -> Option<String> {
+    if backend != ModelBackend::Shuttle {
+        if let Some(refusal) = explore::loom::environment_refusal() {
+            return Some(refusal.to_string());
+        }
+    }
+    if backend != ModelBackend::Loom {
+        if let Some(Err(refusal)) = explore::shuttle::environment_seed() {
+            return Some(refusal.to_string());
+        }
+    }
+    None
+}
+
 struct CheckOptions {
     mutants: bool,
     verbose: bool,
+    require_complete: bool,
     report: Option<std::path::PathBuf>,
 }
 
@@ -312,7 +366,12 @@ fn check(
                     Ok(checked) => checked,
                     Err(e) => usage_error("check", format!("{}: {e}", s.name())),
                 };
-                if options.verbose || !checked.as_expected() || checked.report.failure.is_some() {
+                let unsupported = checked.report.unsupported().is_some();
+                if options.verbose
+                    || !checked.as_expected()
+                    || checked.report.failure.is_some()
+                    || unsupported
+                {
                     println!("{}", report::details(&checked, params));
                 }
                 results.push(checked);
@@ -327,12 +386,84 @@ fn check(
         }
         println!("report written to {}", path.display());
     }
-    let unexpected = results.iter().filter(|c| !c.as_expected()).count();
+    gate(&results, options.require_complete)
+}
+
+/// The exit status of `check`: 1 on any unexpected verdict, on a variant that no checker
+/// could run (nothing checked it), and with `--require-complete` on any exploration that did
+/// not finish. An exploration its checker could not run is neither a pass nor a failure:
+/// `check` says what it did instead (nothing) and which checker can.
+fn gate(results: &[Checked], require_complete: bool) -> ExitCode {
+    let unsupported: Vec<&Checked> = results
+        .iter()
+        .filter(|c| c.report.unsupported().is_some())
+        .collect();
+    let unexpected = results
+        .iter()
+        .filter(|c| c.report.unsupported().is_none() && !c.as_expected())
+        .count();
+    for c in &unsupported {
+        if let Some(why) = c.report.unsupported() {
+            println!(
+                "not run: {} / {} / {}: {why}",
+                c.scenario,
+                c.variant,
+                c.checker.kind()
+            );
+        }
+    }
+    let unchecked: Vec<String> = results
+        .iter()
+        .filter(|c| {
+            !results.iter().any(|other| {
+                other.scenario == c.scenario
+                    && other.variant == c.variant
+                    && other.report.unsupported().is_none()
+            })
+        })
+        .map(|c| format!("{} / {}", c.scenario, c.variant))
+        .fold(Vec::new(), |mut seen, name| {
+            if !seen.contains(&name) {
+                seen.push(name);
+            }
+            seen
+        });
+    let incomplete = results
+        .iter()
+        .filter(|c| {
+            !matches!(
+                c.report.coverage,
+                Coverage::Exhaustive | Coverage::Sampled | Coverage::StoppedAtFailure
+            )
+        })
+        .count();
+    let mut failed = false;
     if unexpected > 0 {
         eprintln!("error: {unexpected} unexpected verdict(s)");
+        failed = true;
+    }
+    if !unchecked.is_empty() {
+        eprintln!(
+            "error: nothing checked {}: no chosen checker could run it",
+            unchecked.join(", ")
+        );
+        failed = true;
+    }
+    if require_complete && incomplete > 0 {
+        eprintln!(
+            "error: {incomplete} exploration(s) did not finish (cut by the budget, or not run), \
+             and --require-complete asks that every one does"
+        );
+        failed = true;
+    }
+    if failed {
         return ExitCode::FAILURE;
     }
-    println!("all {} verdicts as expected", results.len());
+    let checked = results.len() - unsupported.len();
+    match unsupported.len() {
+        0 => println!("all {} verdicts as expected", results.len()),
+        n => println!("all {checked} verdicts as expected; {n} exploration(s) not run (see above)"),
+    }
     ExitCode::SUCCESS
 }
 

@@ -2,12 +2,13 @@
 //! of `threadproof check`, and failure explanations with their replay command.
 //!
 //! Invariant: rendering only reads [`Checked`] values; it never re-runs anything, so what a
-//! table says is exactly what the exploration found.
+//! table says is exactly what the exploration found. A failure's trace and swimlane show the
+//! same threads: all of them when they fit, else those involved in the failure.
 
 use std::fmt::Write as _;
 
-use crate::explore::Coverage;
 use crate::scenarios::{Checked, Params};
+use crate::sync::trace::{Phase, Trace};
 
 /// Every reachable outcome with its count and grade.
 pub fn outcome_table(checked: &Checked) -> String {
@@ -25,17 +26,13 @@ pub fn outcome_table(checked: &Checked) -> String {
 
 /// How far the exploration got, in one word or two.
 pub fn coverage(checked: &Checked) -> &'static str {
-    match checked.report.coverage {
-        Coverage::Exhaustive => "exhaustive",
-        Coverage::Sampled => "sampled",
-        Coverage::BudgetExhausted => "bounded (budget)",
-        Coverage::StoppedAtFailure => "stopped at failure",
-    }
+    checked.report.coverage.describe()
 }
 
-/// The command that replays `checked`'s failure, if it failed.
+/// The command that replays `checked`'s failure, if it failed: its token names the one
+/// failing execution.
 pub fn replay_command(checked: &Checked, params: &Params) -> Option<String> {
-    let schedule = checked.schedule()?;
+    let schedule = &checked.report.failure.as_ref()?.replay;
     let mut command = format!(
         "threadproof replay {} --variant {} --schedule {schedule}",
         checked.scenario, checked.variant
@@ -133,23 +130,33 @@ pub fn html(all: &[Checked], params: &Params) -> String {
          table{border-collapse:collapse;margin:1em 0}\n\
          td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;font-size:14px}\n\
          td.num{text-align:right}\n\
-         tr.unexpected{background:#fdd}tr.caught{background:#efe}\n\
+         tr.unexpected{background:#fdd}tr.caught{background:#efe}tr.unsupported{background:#eee}\n\
          pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}\n\
          .FORBIDDEN{color:#b00;font-weight:bold}.ACCEPTABLE{color:#070}\n\
          svg text{font-family:monospace;font-size:11px}\n\
          </style>\n</head>\n<body>\n<h1>threadproof check</h1>\n",
     );
-    let unexpected = all.iter().filter(|c| !c.as_expected()).count();
+    let unsupported = all
+        .iter()
+        .filter(|c| c.report.unsupported().is_some())
+        .count();
+    let unexpected = all
+        .iter()
+        .filter(|c| c.report.unsupported().is_none() && !c.as_expected())
+        .count();
     let _ = writeln!(
         out,
-        "<p id=\"summary\">{} explorations, {} unexpected verdicts.</p>",
+        "<p id=\"summary\">{} explorations, {} unexpected verdicts, {} not run by their checker.</p>",
         all.len(),
-        unexpected
+        unexpected,
+        unsupported
     );
     out += "<table id=\"verdicts\">\n<tr><th>scenario</th><th>variant</th><th>checker</th>\
             <th>executions</th><th>outcomes</th><th>coverage</th><th>verdict</th><th>time</th></tr>\n";
     for (i, c) in all.iter().enumerate() {
-        let class = if !c.as_expected() {
+        let class = if c.report.unsupported().is_some() {
+            "unsupported"
+        } else if !c.as_expected() {
             "unexpected"
         } else if c.report.failure.is_some() {
             "caught"
@@ -217,26 +224,35 @@ pub fn html(all: &[Checked], params: &Params) -> String {
     out
 }
 
-/// One lane per thread, one column per step; arrows from a spawn to the thread's first step,
-/// from a notify to the step where each thread it woke ran again, and from a thread's last
-/// step to the join that waited for it.
-pub fn swimlane(trace: &crate::sync::trace::Trace) -> String {
+/// One lane per thread shown (all of them when they fit, else those involved in the failure,
+/// and one lane for the others' steps), one column per step; arrows from a spawn to the
+/// thread's first step, from a notify to the step where each thread it woke ran again, and
+/// from a thread's last step to the join that waited for it. Objects carry their labels (the
+/// user's names where given).
+pub fn swimlane(trace: &Trace) -> String {
     use crate::sync::trace::Op;
     const LANE: usize = 46;
     const STEP: usize = 26;
     const LEFT: usize = 120;
-    let threads = trace.threads();
-    let lane_of = |thread: &str| threads.iter().position(|t| *t == thread).unwrap_or(0);
+    let shown = trace.shown_threads();
+    let folded = trace.threads().len() - shown.len();
+    let others = shown.len();
+    let lane_of = |thread: &str| shown.iter().position(|t| *t == thread).unwrap_or(others);
+    let lanes = if folded > 0 { others + 1 } else { others };
     let x = |step: usize| LEFT + step * STEP + STEP / 2;
     let y = |lane: usize| 30 + lane * LANE;
     let width = LEFT + trace.events.len() * STEP + 20;
-    let height = 30 + threads.len() * LANE;
+    let height = 30 + lanes * LANE;
     let mut svg = format!(
         "<svg class=\"swimlane\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
          viewBox=\"0 0 {width} {height}\">\n<defs><marker id=\"arrow\" markerWidth=\"8\" markerHeight=\"8\" \
          refX=\"7\" refY=\"4\" orient=\"auto\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"#36c\"/></marker></defs>\n"
     );
-    for (lane, thread) in threads.iter().enumerate() {
+    let mut names: Vec<String> = shown.iter().map(|t| t.to_string()).collect();
+    if folded > 0 {
+        names.push(format!("{folded} others"));
+    }
+    for (lane, thread) in names.iter().enumerate() {
         let _ = writeln!(
             svg,
             "<g class=\"lane\"><text x=\"4\" y=\"{}\">{}</text><line x1=\"{LEFT}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" \
@@ -248,6 +264,7 @@ pub fn swimlane(trace: &crate::sync::trace::Trace) -> String {
             y(lane)
         );
     }
+    let texts = trace.texts();
     let mut arrows = Vec::new();
     for (i, event) in trace.events.iter().enumerate() {
         let next_of = |thread: &str, after: usize| {
@@ -265,7 +282,7 @@ pub fn swimlane(trace: &crate::sync::trace::Trace) -> String {
                     arrows.push((i, j, lane_of(&event.object)));
                 }
             }
-            Op::Join if event.done => {
+            Op::Join if event.phase != Phase::Began => {
                 let last = trace.events[..i]
                     .iter()
                     .rposition(|e| e.thread == event.object);
@@ -274,18 +291,20 @@ pub fn swimlane(trace: &crate::sync::trace::Trace) -> String {
                 }
             }
             Op::NotifyOne | Op::NotifyAll => {
-                for thread in &threads {
-                    if **thread == *event.thread {
+                // The threads this notify woke, as the trace's text says.
+                for thread in trace.threads() {
+                    if *thread == *event.thread {
                         continue;
                     }
-                    // A thread woken here: its last step before the notify was a wait on it.
-                    let before = trace.events[..i]
-                        .iter()
-                        .rev()
-                        .find(|e| *e.thread == **thread);
-                    let waiting =
-                        before.is_some_and(|e| e.op == Op::Wait && e.object == event.object);
-                    if let (true, Some(j)) = (waiting, next_of(thread, i)) {
+                    let woke = texts[i].split(", woke ").nth(1).is_some_and(|woken| {
+                        woken
+                            .split(" @")
+                            .next()
+                            .unwrap_or("")
+                            .split(", ")
+                            .any(|t| t == thread)
+                    });
+                    if let (true, Some(j)) = (woke, next_of(thread, i)) {
                         arrows.push((i, j, lane_of(thread)));
                     }
                 }
@@ -308,26 +327,24 @@ pub fn swimlane(trace: &crate::sync::trace::Trace) -> String {
     for (i, event) in trace.events.iter().enumerate() {
         let colour = match event.op {
             Op::Lock | Op::Unlock => "#888",
-            Op::Wait | Op::SpuriousWake => "#e90",
+            Op::Wait => "#e90",
             Op::NotifyOne | Op::NotifyAll => "#36c",
             Op::Spawn | Op::Join => "#393",
+            Op::Read | Op::Write => "#c60",
             _ => "#a3a",
         };
-        let (fill, stroke) = if event.done {
-            (colour, colour)
-        } else {
+        let (fill, stroke) = if event.phase == Phase::Began {
             ("#fff", "#c00")
+        } else {
+            (colour, colour)
         };
         let lane = lane_of(&event.thread);
         let _ = writeln!(
             svg,
-            "<g class=\"step\"><title>{} {} {}{} @{}</title><circle cx=\"{}\" cy=\"{}\" r=\"7\" fill=\"{fill}\" \
+            "<g class=\"step\"><title>{}: {}</title><circle cx=\"{}\" cy=\"{}\" r=\"7\" fill=\"{fill}\" \
              stroke=\"{stroke}\" stroke-width=\"2\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text></g>",
             escape(&event.thread),
-            event.op.name(),
-            escape(&event.object),
-            if event.done { "" } else { " (blocked)" },
-            escape(&event.place()),
+            escape(&texts[i]),
             x(i),
             y(lane),
             x(i),
@@ -348,7 +365,6 @@ fn short_op(op: crate::sync::trace::Op) -> &'static str {
         Op::Lock => "L",
         Op::Unlock => "U",
         Op::Wait => "W",
-        Op::SpuriousWake => "SW",
         Op::NotifyOne => "n1",
         Op::NotifyAll => "nA",
         Op::Send => "tx",
@@ -358,6 +374,8 @@ fn short_op(op: crate::sync::trace::Op) -> &'static str {
         Op::Swap => "sw",
         Op::FetchAdd => "fa",
         Op::CompareExchange => "cx",
+        Op::Read => "rd",
+        Op::Write => "wr",
     }
 }
 

@@ -2,11 +2,16 @@
 //!
 //! Invariant: `Checker::parse(&c.token()) == Ok(c)` up to the budget, which is not part of a
 //! token; and exploration is deterministic, so `token@N` names one execution: re-exploring
-//! with the same checker reaches the same failure at execution N, with the same trace.
+//! with the same checker reaches the same failure at execution N, with the same trace. A
+//! failure's own token replays only its execution: loom's names the preemption bound and the
+//! spurious plan it failed under (`loom:preemptions=1:spurious=1:plan=t0#2@17`), shuttle's the
+//! schedule itself (`random:spurious=4:replay=s2k3t1_dt0#1v3@1`). Tokens are safe to paste into a
+//! shell unquoted.
 
 use std::fmt;
 
-use super::{Budget, LoomConfig, Report, Schedules, ShuttleConfig};
+use super::{Budget, Decisions, LoomConfig, Report, Schedules, ShuttleConfig};
+use crate::sync::spurious::Plan;
 
 /// The kinds of exploration a [`Checker`] can be, as reports and expectations name them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -116,7 +121,8 @@ impl Checker {
     }
 
     /// The settings as a token: `loom:preemptions=3:spurious=1`,
-    /// `random:seed=0x2a:iterations=1000:spurious=4`, `pct:depth=3:seed=...`.
+    /// `random:seed=0x2a:iterations=1000:spurious=4`, `pct:depth=3:seed=...`; with the plan
+    /// or schedule a replay runs.
     pub fn token(&self) -> String {
         match self {
             Checker::Loom(config) => {
@@ -124,17 +130,27 @@ impl Checker {
                 if let Some(bound) = config.preemption_bound {
                     token += &format!(":preemptions={bound}");
                 }
-                token + &format!(":spurious={}", config.spurious_wakeups)
+                token += &format!(":spurious={}", config.spurious_wakeups);
+                if let Some(plan) = &config.plan {
+                    token += &format!(":plan={plan}");
+                }
+                token
             }
             Checker::Shuttle(config) => {
                 let schedules = match config.schedules {
                     Schedules::Random => "random".to_string(),
                     Schedules::Pct { depth } => format!("pct:depth={depth}"),
                 };
-                format!(
-                    "{schedules}:seed={:#x}:iterations={}:spurious={}",
-                    config.seed, config.iterations, config.spurious_one_in
-                )
+                match &config.replay {
+                    Some(decisions) => format!(
+                        "{schedules}:spurious={}:replay={decisions}",
+                        config.spurious_one_in
+                    ),
+                    None => format!(
+                        "{schedules}:seed={:#x}:iterations={}:spurious={}",
+                        config.seed, config.iterations, config.spurious_one_in
+                    ),
+                }
             }
         }
     }
@@ -143,16 +159,22 @@ impl Checker {
     pub fn parse(token: &str) -> Result<Checker, String> {
         let mut parts = token.split(':');
         let kind = parts.next().unwrap_or_default();
-        let mut fields = Vec::new();
+        let mut fields: Vec<(&str, &str)> = Vec::new();
         for part in parts {
             let (key, value) = part
                 .split_once('=')
                 .ok_or_else(|| format!("`{part}` in checker `{token}` is not key=value"))?;
-            let number = parse_number(value)
-                .ok_or_else(|| format!("`{value}` in `{part}` is not a number"))?;
-            fields.push((key, number));
+            fields.push((key, value));
         }
-        let field = |key: &str| fields.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+        let text = |key: &str| fields.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+        let number = |key: &str| -> Result<Option<u64>, String> {
+            match text(key) {
+                None => Ok(None),
+                Some(value) => parse_number(value)
+                    .map(Some)
+                    .ok_or_else(|| format!("`{value}` in `{key}={value}` is not a number")),
+            }
+        };
         let unknown = |allowed: &[&str]| {
             fields
                 .iter()
@@ -161,29 +183,48 @@ impl Checker {
         };
         match kind {
             "loom" => {
-                if let Some(err) = unknown(&["preemptions", "spurious"]) {
+                if let Some(err) = unknown(&["preemptions", "spurious", "plan"]) {
                     return err;
                 }
                 let mut config = LoomConfig::exhaustive()
-                    .spurious_wakeups(field("spurious").unwrap_or(0) as usize);
-                config.preemption_bound = field("preemptions").map(|b| b as usize);
+                    .spurious_wakeups(number("spurious")?.unwrap_or(0) as usize);
+                config.preemption_bound = number("preemptions")?.map(|b| b as usize);
+                if config
+                    .preemption_bound
+                    .is_some_and(|b| b > usize::from(u8::MAX))
+                {
+                    return Err("loom's preemption bound is at most 255".into());
+                }
+                if let Some(plan) = text("plan") {
+                    let plan =
+                        Plan::parse(plan).ok_or_else(|| format!("`{plan}` is not a plan"))?;
+                    config.plan = Some(plan);
+                }
                 Ok(Checker::Loom(config))
             }
             "random" | "pct" => {
-                if let Some(err) = unknown(&["depth", "seed", "iterations", "spurious"]) {
+                if let Some(err) = unknown(&["depth", "seed", "iterations", "spurious", "replay"]) {
                     return err;
                 }
-                let iterations = field("iterations").unwrap_or(1000) as usize;
+                let iterations = number("iterations")?.unwrap_or(1000) as usize;
                 let mut config = match kind {
                     "random" => ShuttleConfig::random(iterations),
-                    _ => ShuttleConfig::pct(field("depth").unwrap_or(3) as usize, iterations),
+                    _ => ShuttleConfig::pct(number("depth")?.unwrap_or(3) as usize, iterations),
                 };
-                if let Some(seed) = field("seed") {
+                if let Some(seed) = number("seed")? {
                     config = config.seed(seed);
                 }
-                let spurious = u32::try_from(field("spurious").unwrap_or(0))
+                let spurious = u32::try_from(number("spurious")?.unwrap_or(0))
                     .map_err(|_| "spurious is too large")?;
-                Ok(Checker::Shuttle(config.spurious_one_in(spurious)))
+                let config = config.spurious_one_in(spurious);
+                match text("replay") {
+                    None => Ok(Checker::Shuttle(config)),
+                    Some(replay) => {
+                        let decisions = Decisions::parse(replay)
+                            .ok_or_else(|| format!("`{replay}` is not a schedule"))?;
+                        Ok(Checker::Shuttle(config.replaying(decisions)))
+                    }
+                }
             }
             _ => Err(format!(
                 "unknown checker `{kind}` (expected loom, random or pct)"
@@ -249,6 +290,18 @@ mod tests {
             ),
             Checker::Shuttle(ShuttleConfig::random(500).seed(42).spurious_one_in(4)),
             Checker::Shuttle(ShuttleConfig::pct(2, 100)),
+            Checker::Loom(LoomConfig {
+                plan: Plan::parse("t0#1+t#0=2"),
+                ..LoomConfig::exhaustive()
+                    .preemption_bound(1)
+                    .spurious_wakeups(2)
+            }),
+            Checker::Shuttle(
+                ShuttleConfig::pct(3, 1000)
+                    .spurious_one_in(4)
+                    .replaying(Decisions::parse("s2k3t1_s1k0t2_dt0#1v3").unwrap()),
+            ),
+            Checker::Shuttle(ShuttleConfig::random(7).replaying(Decisions::default())),
         ];
         for checker in checkers {
             assert_eq!(
@@ -274,6 +327,11 @@ mod tests {
             "loom:depth=3",
             "pct:depth=x",
             "random:spurious=99999999999",
+            "loom:plan=t0",
+            "loom:preemptions=300",
+            "random:replay=s3>1",
+            "random:replay=s3t1",
+            "random:replay=x1",
         ] {
             assert!(Checker::parse(bad).is_err(), "{bad}");
         }

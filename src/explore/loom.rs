@@ -1,14 +1,26 @@
 //! Exhaustive exploration with loom: every interleaving within the preemption bound, and with
-//! spurious wakeups on, every placement of up to `spurious_wakeups` of them.
+//! spurious wakeups on, every placement of up to `spurious_wakeups` of them; a failure is
+//! reported at the smallest preemption bound that has one.
 //!
 //! Invariant: [`Coverage::Exhaustive`] is reported only when loom finished every spurious plan;
-//! a budget stop says so, and the outcomes are then a lower bound.
+//! a budget stop says so, and the outcomes are then a lower bound. A failure is the first one
+//! found at the smallest preemption bound (CHESS's iterative context bounding), and among the
+//! plans at that bound, the first with the fewest spurious wakeups.
+//!
+//! Cost: the exploration first runs at the configured bound, as without the search. A body
+//! that passes there passes at every smaller bound too (each bound's executions are, up to
+//! equivalence, a subset of the next one's), so a passing exploration costs nothing more. Only
+//! a failure pays for the search: bounds 0, 1, ... below it, each stopping at its first
+//! failure, and small bounds are cheap.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{run_checker, Budget, Coverage, Recorder, Report, RunEnd};
+use super::{
+    run_checker, Budget, Checker, Coverage, Failure, Found, Minimal, Minimality, Recorder, Report,
+    RunEnd, Schedule, Unsupported,
+};
 use crate::sync::spurious::{self, Plan, Policy};
 
 /// How deep loom explores.
@@ -23,6 +35,9 @@ pub struct LoomConfig {
     pub max_branches: usize,
     /// Record each execution's primitive operations, so a failure comes with its trace.
     pub record_traces: bool,
+    /// Replay: explore only this spurious plan, only at `preemption_bound`, and search no
+    /// further (a failure's replay token sets it).
+    pub plan: Option<Plan>,
 }
 
 impl Default for LoomConfig {
@@ -33,8 +48,41 @@ impl Default for LoomConfig {
             budget: Budget::UNLIMITED,
             max_branches: 100_000,
             record_traces: true,
+            plan: None,
         }
     }
+}
+
+/// The environment variables loom's `Builder::new()` reads that would change an exploration:
+/// threadproof sets each of these itself, so a value in the environment would be ignored
+/// silently (or, malformed, crash loom). They are refused instead.
+pub const REFUSED_ENV: [&str; 6] = [
+    "LOOM_MAX_PREEMPTIONS",
+    "LOOM_MAX_BRANCHES",
+    "LOOM_MAX_PERMUTATIONS",
+    "LOOM_MAX_DURATION",
+    "LOOM_CHECKPOINT_FILE",
+    "LOOM_CHECKPOINT_INTERVAL",
+];
+
+/// Why the environment stops loom from running as configured, if it does.
+pub fn environment_refusal() -> Option<Unsupported> {
+    let set: Vec<&str> = REFUSED_ENV
+        .iter()
+        .copied()
+        .filter(|var| std::env::var_os(var).is_some())
+        .collect();
+    if set.is_empty() {
+        return None;
+    }
+    Some(Unsupported {
+        reason: format!(
+            "refused: {} set in the environment; threadproof sets loom's limits itself \
+             (LoomConfig, `--budget`, `--timeout`) and would otherwise ignore it",
+            set.join(", ")
+        ),
+        instead: Some(format!("unset {}", set.join(" and "))),
+    })
 }
 
 impl LoomConfig {
@@ -64,11 +112,118 @@ impl LoomConfig {
             None => "no preemption bound".to_string(),
             Some(b) => format!("preemption bound {b}"),
         };
-        let spurious = match self.spurious_wakeups {
-            0 => "spurious wakeups off".to_string(),
-            n => format!("spurious wakeups <= {n}"),
+        let spurious = match (self.spurious_wakeups, &self.plan) {
+            (_, Some(plan)) => format!("replaying spurious plan {plan}"),
+            (0, None) => "spurious wakeups off".to_string(),
+            (n, None) => format!("spurious wakeups <= {n}"),
         };
         format!("loom ({preemptions}, {spurious})")
+    }
+
+    /// What loom cannot see with these settings.
+    pub fn blind_spots(&self) -> Vec<String> {
+        let mut spots = Vec::new();
+        if let Some(bound) = self.preemption_bound {
+            spots.push(format!("executions with more than {bound} preemptions"));
+        }
+        spots.push(match self.spurious_wakeups {
+            0 => "spurious wakeups".to_string(),
+            1 => "more than 1 spurious wakeup per execution".to_string(),
+            n => format!("more than {n} spurious wakeups per execution"),
+        });
+        spots.push(format!(
+            "bodies with more than {} threads besides main",
+            ::loom::MAX_THREADS - 1
+        ));
+        spots.push(
+            "a weaker access reordering with an adjacent SeqCst one (SeqCst is modelled with \
+             fences)"
+                .to_string(),
+        );
+        spots
+    }
+}
+
+/// The executions of one exploration, run after run.
+struct Runs<O, B, I> {
+    recorder: Arc<Recorder<O>>,
+    checked: Arc<(B, I)>,
+    max_branches: usize,
+    spurious_wakeups: usize,
+}
+
+/// How a search over the spurious plans at one bound ended.
+struct PlansEnd {
+    end: RunEnd,
+    /// The plan of the run that failed, and the failing execution's number within that run.
+    failing: Option<(Plan, u64)>,
+}
+
+impl<O, B, I> Runs<O, B, I>
+where
+    O: Ord + Send + 'static,
+    B: Fn() -> O + Send + Sync + 'static,
+    I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
+{
+    /// One `Builder::check` at `bound` under `plan`.
+    fn run(&self, bound: Option<usize>, plan: &Plan) -> RunEnd {
+        let policy = match self.spurious_wakeups {
+            0 => Policy::Off,
+            _ => Policy::Plan(plan.clone()),
+        };
+        let _installed = spurious::install(policy);
+        let mut builder = ::loom::model::Builder::new();
+        builder.preemption_bound = bound;
+        builder.max_branches = self.max_branches;
+        // Our budget is checked per execution; loom's own limits would only be checked every
+        // 20,000 executions and end the run silently.
+        builder.max_duration = None;
+        builder.max_permutations = None;
+        builder.checkpoint_file = None;
+        builder.max_threads = ::loom::MAX_THREADS;
+        // Names the user's lines in data race reports (it costs next to nothing).
+        builder.location = true;
+        let (recorder, checked) = (Arc::clone(&self.recorder), Arc::clone(&self.checked));
+        run_checker(|| builder.check(move || recorder.execute_unwinding(&checked.0, &checked.1)))
+    }
+
+    /// Every spurious plan at `bound`, fewest spurious wakeups first, until one fails.
+    fn plans(&self, bound: Option<usize>) -> PlansEnd {
+        let mut queue = VecDeque::from([Plan::default()]);
+        let mut seen = BTreeSet::from([Plan::default()]);
+        while let Some(plan) = queue.pop_front() {
+            let before = self.recorder.executions();
+            let end = self.run(bound, &plan);
+            match end {
+                RunEnd::Completed => {
+                    if plan.len() < self.spurious_wakeups {
+                        // One more spurious wakeup, at each wait the runs under it reached.
+                        for (choice, values) in spurious::reached() {
+                            if plan.0.contains_key(&choice) {
+                                continue;
+                            }
+                            for value in 1..values {
+                                let next = plan.with(choice.clone(), value);
+                                if seen.insert(next.clone()) {
+                                    queue.push_back(next);
+                                }
+                            }
+                        }
+                    }
+                }
+                end => {
+                    let number = self.recorder.executions() - before;
+                    return PlansEnd {
+                        end,
+                        failing: Some((plan, number)),
+                    };
+                }
+            }
+        }
+        PlansEnd {
+            end: RunEnd::Completed,
+            failing: None,
+        }
     }
 }
 
@@ -80,67 +235,170 @@ where
     B: Fn() -> O + Send + Sync + 'static,
     I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
 {
+    if let Some(refusal) = environment_refusal() {
+        return Report::not_run(config.describe(), refusal, 0);
+    }
     let started = Instant::now();
-    let recorder = Arc::new(Recorder::new(config.budget, config.record_traces));
-    let checked = Arc::new((body, invariant));
-    let mut plans = VecDeque::from([Plan::default()]);
-    let mut end = RunEnd::Completed;
-    let mut failing_plan = None;
+    let runs = Runs {
+        recorder: Arc::new(Recorder::new(config.budget, config.record_traces)),
+        checked: Arc::new((body, invariant)),
+        max_branches: config.max_branches,
+        spurious_wakeups: config.spurious_wakeups,
+    };
 
-    while let Some(plan) = plans.pop_front() {
-        let policy = match config.spurious_wakeups {
-            0 => Policy::Off,
-            _ => Policy::Plan(plan.clone()),
-        };
-        let _installed = spurious::install(policy);
-        let mut builder = ::loom::model::Builder::new();
-        builder.preemption_bound = config.preemption_bound;
-        builder.max_branches = config.max_branches;
-        // Our budget is checked per execution; loom's own limits would only be checked every
-        // 20,000 executions and end the run silently.
-        builder.max_duration = None;
-        builder.max_permutations = None;
-        let (recorder_in, checked_in) = (Arc::clone(&recorder), Arc::clone(&checked));
-        end = run_checker(|| {
-            builder.check(move || recorder_in.execute(&checked_in.0, &checked_in.1))
-        });
-        match end {
-            RunEnd::Completed if plan.0.len() < config.spurious_wakeups => {
-                // Extend the plan by one more spurious wait at each ordinal past its last one
-                // that some execution under it reached.
-                let first = plan.0.last().map_or(0, |last| last + 1);
-                for ordinal in first..spurious::most_waits() {
-                    let mut next = plan.0.clone();
-                    next.push(ordinal);
-                    plans.push_back(Plan(next));
+    let (end, failing, minimal) = match &config.plan {
+        Some(plan) => {
+            let before = runs.recorder.executions();
+            let end = runs.run(config.preemption_bound, plan);
+            let number = runs.recorder.executions() - before;
+            let failing = Some((config.preemption_bound, plan.clone(), number));
+            (end, failing, None)
+        }
+        None => {
+            let main = runs.plans(config.preemption_bound);
+            match main.end {
+                RunEnd::Failed(found) => {
+                    let (plan, number) = main.failing.unwrap_or_default();
+                    simplest(&runs, config, found, plan, number)
                 }
-            }
-            RunEnd::Completed => {}
-            _ => {
-                failing_plan = Some(plan);
-                break;
+                end => (end, None, None),
             }
         }
-    }
+    };
 
-    let executions = recorder.executions();
-    let coverage = match end {
+    let executions = runs.recorder.executions();
+    let coverage = match &end {
         RunEnd::Completed => Coverage::Exhaustive,
         RunEnd::OutOfBudget => Coverage::BudgetExhausted,
         RunEnd::Failed(..) => Coverage::StoppedAtFailure,
+        RunEnd::Unsupported(unsupported) => Coverage::Unsupported(unsupported.clone()),
     };
-    let failure = end.failure(
-        executions,
-        failing_plan.filter(|_| config.spurious_wakeups > 0),
-    );
+    let failure = match (end, failing) {
+        (RunEnd::Failed(found), Some((bound, plan, number))) => {
+            let replay = LoomConfig {
+                preemption_bound: bound,
+                plan: Some(plan.clone()),
+                budget: Budget::UNLIMITED,
+                ..config.clone()
+            };
+            Some(Failure {
+                kind: found.kind,
+                message: found.message,
+                location: found.location,
+                execution: executions,
+                spurious_plan: (config.spurious_wakeups > 0).then_some(plan),
+                trace: found.trace,
+                minimal,
+                replay: Schedule {
+                    checker: Checker::Loom(replay),
+                    execution: number,
+                },
+            })
+        }
+        _ => None,
+    };
     Report {
         checker: config.describe(),
         executions,
-        outcomes: recorder.take_outcomes(),
+        outcomes: runs.recorder.take_outcomes(),
         elapsed: started.elapsed(),
         coverage,
         failure,
-        largest_execution: recorder.largest_execution(),
+        largest_execution: runs.recorder.largest_execution(),
         pct_miss_bound: None,
+        blind_spots: config.blind_spots(),
     }
+}
+
+/// How far the search for a simpler failure goes when the exploration had no preemption
+/// bound: each bound costs about 5x the one before, and failures found by exhaustive runs
+/// needed at most 3 preemptions in every kill-matrix mutant.
+const UNBOUNDED_SEARCH_LIMIT: usize = 6;
+
+/// The failure to report, given that the run at the configured bound found `found` (under
+/// `plan`, at execution `number` of its run): the first failure at the smallest bound.
+#[allow(clippy::type_complexity)]
+fn simplest<O, B, I>(
+    runs: &Runs<O, B, I>,
+    config: &LoomConfig,
+    found: Found,
+    plan: Plan,
+    number: u64,
+) -> (RunEnd, Option<(Option<usize>, Plan, u64)>, Option<Minimal>)
+where
+    O: Ord + Send + 'static,
+    B: Fn() -> O + Send + Sync + 'static,
+    I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
+{
+    let minimal = |preemptions: usize, plan: &Plan, proof: Minimality| Minimal {
+        preemptions,
+        context_switches: None,
+        spurious_wakeups: plan.len(),
+        proof,
+    };
+    for bound in 0.. {
+        if config
+            .preemption_bound
+            .is_some_and(|configured| bound >= configured)
+        {
+            break;
+        }
+        if config.preemption_bound.is_none() && bound > UNBOUNDED_SEARCH_LIMIT {
+            let why = format!("no failure within {UNBOUNDED_SEARCH_LIMIT} preemptions");
+            let minimal = Minimal {
+                preemptions: bound,
+                context_switches: None,
+                spurious_wakeups: plan.len(),
+                proof: Minimality::Unknown(why),
+            };
+            return (
+                RunEnd::Failed(found),
+                Some((None, plan, number)),
+                Some(minimal),
+            );
+        }
+        let at_bound = runs.plans(Some(bound));
+        match at_bound.end {
+            RunEnd::Completed => continue,
+            RunEnd::Failed(simpler) => {
+                let (plan, number) = at_bound.failing.unwrap_or_default();
+                let minimal = minimal(bound, &plan, Minimality::Proven);
+                return (
+                    RunEnd::Failed(simpler),
+                    Some((Some(bound), plan, number)),
+                    Some(minimal),
+                );
+            }
+            RunEnd::OutOfBudget | RunEnd::Unsupported(_) => {
+                // The search could not finish: report what the first run found.
+                let why = format!("the budget ran out at preemption bound {bound}");
+                let preemptions = config.preemption_bound.unwrap_or(bound);
+                let minimal = match config.preemption_bound {
+                    Some(_) => minimal(preemptions, &plan, Minimality::Unknown(why)),
+                    None => Minimal {
+                        preemptions: bound,
+                        context_switches: None,
+                        spurious_wakeups: plan.len(),
+                        proof: Minimality::Unknown(format!(
+                            "more than {} preemptions; {why}",
+                            bound.saturating_sub(1)
+                        )),
+                    },
+                };
+                return (
+                    RunEnd::Failed(found),
+                    Some((config.preemption_bound, plan, number)),
+                    Some(minimal),
+                );
+            }
+        }
+    }
+    // Every bound below the configured one passed: the failure needs exactly that many.
+    let bound = config.preemption_bound.unwrap_or_default();
+    let minimal = minimal(bound, &plan, Minimality::Proven);
+    (
+        RunEnd::Failed(found),
+        Some((config.preemption_bound, plan, number)),
+        Some(minimal),
+    )
 }

@@ -1,15 +1,20 @@
 //! Exploration: run a body under a model checker, within a budget, and report what it reached.
 //!
-//! Invariant: every exploration returns a [`Report`], never a panic: a deadlock, a violated
-//! invariant, a panic in the body and an exhausted budget all come back as data, with the
-//! executions explored, the distinct outcomes with their counts, and the time taken.
+//! Invariant: every exploration returns a [`Report`], never a panic, and every word of it is
+//! true: a deadlock, a violated invariant, a panic in the body, an exhausted budget and a body
+//! the checker cannot run all come back as data, with the executions explored, the distinct
+//! outcomes with their counts, the time taken, and what the checker cannot see. A report that
+//! explored nothing, or that its checker could not run, has not passed. A failure is the
+//! simplest the checker found (fewest preemptions, then fewest spurious wakeups), comes with
+//! the trace of its execution and a token that replays it ([`replay`]).
 //!
 //! ```text
 //!   body: Fn() -> O  ──►  [ per execution: budget check ─ body ─ invariant ─ record ]
-//!                              │ loom: every interleaving (DPOR), × every spurious plan
-//!                              │ shuttle: N random or PCT schedules
+//!                              │ loom: every interleaving (DPOR), × every spurious plan;
+//!                              │       on a failure, again at preemption bounds 0, 1, ...
+//!                              │ shuttle: N random or PCT schedules; a failure is shrunk
 //!                              ▼
-//!                          Report<O> { executions, outcomes, coverage, failure }
+//!                          Report<O> { executions, outcomes, coverage, failure, blind spots }
 //! ```
 //!
 //! The budget is enforced by this harness at the start of every execution: loom checks its own
@@ -27,12 +32,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
+use crate::sync::model::{self, Stop, TooManyThreads};
+use crate::sync::spurious;
 use crate::sync::trace::{self, Trace};
-use crate::sync::{panic_message, spurious};
 
 pub use self::checker::{Checker, CheckerKind, Schedule};
 pub use self::loom::LoomConfig;
-pub use self::shuttle::{Schedules, ShuttleConfig};
+pub use self::shuttle::{Decisions, Schedules, ShuttleConfig};
 
 /// Limits on one exploration, checked before every execution.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -60,6 +66,17 @@ impl Budget {
             max_time: Some(max),
         }
     }
+
+    /// Why this budget allows nothing to run, if it does not (0 executions, 0 seconds).
+    pub fn allows_nothing(&self) -> Option<&'static str> {
+        if self.max_executions == Some(0) {
+            Some("a budget of 0 executions explores nothing")
+        } else if self.max_time == Some(Duration::ZERO) {
+            Some("a time limit of 0 explores nothing")
+        } else {
+            None
+        }
+    }
 }
 
 /// What went wrong in a failing execution.
@@ -83,23 +100,88 @@ impl fmt::Display for FailureKind {
     }
 }
 
-/// The first failing execution an exploration found.
+/// How simple a failure is, and how sure the checker is that none is simpler.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Minimal {
+    /// Times a thread that could go on was switched out for another.
+    pub preemptions: usize,
+    /// Times the running thread changed (preemptions, and switches away from a blocked
+    /// thread), when the checker counts them (shuttle).
+    pub context_switches: Option<usize>,
+    pub spurious_wakeups: usize,
+    pub proof: Minimality,
+}
+
+/// Why a failure is said to be minimal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Minimality {
+    /// Loom explored every execution with fewer preemptions (and, at this bound, fewer
+    /// spurious wakeups) and none failed.
+    Proven,
+    /// Shuttle's failing schedule was shrunk until no preemption, spurious wakeup or other
+    /// scheduling choice could be taken out of it without losing the failure (in this many
+    /// replays).
+    Shrunk { replays: u64 },
+    /// The search for a simpler failure did not finish (the reason is given).
+    Unknown(String),
+}
+
+impl fmt::Display for Minimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = |n: usize, word: &str| {
+            if n == 1 {
+                format!("{n} {word}")
+            } else {
+                format!("{n} {word}s")
+            }
+        };
+        let mut parts = vec![plural(self.preemptions, "preemption")];
+        if let Some(switches) = self.context_switches {
+            parts.push(plural(switches, "context switch").replace("switchs", "switches"));
+        }
+        parts.push(plural(self.spurious_wakeups, "spurious wakeup"));
+        let label = match self.proof {
+            Minimality::Unknown(_) => "found with",
+            _ => "minimal:",
+        };
+        write!(f, "{label} {}", parts.join(", "))?;
+        match &self.proof {
+            Minimality::Proven => write!(
+                f,
+                " (every execution with fewer preemptions was explored and passed)"
+            ),
+            Minimality::Shrunk { replays } => write!(
+                f,
+                " (shrunk in {replays} replays: no single choice can be taken out of it)"
+            ),
+            Minimality::Unknown(why) => write!(f, " (not known to be minimal: {why})"),
+        }
+    }
+}
+
+/// The failure an exploration reports: the simplest failing execution it found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
     pub kind: FailureKind,
     pub message: String,
-    /// Where the panic was raised, for deadlocks and panics.
+    /// The user's line where the panic was raised, for panics (a data race: the access that
+    /// loom caught).
     pub location: Option<String>,
-    /// The 1-based number of the failing execution.
+    /// The 1-based number of the execution, counting every execution of the exploration.
     pub execution: u64,
     /// Which waits woke spuriously in it (loom), if that was explored.
     pub spurious_plan: Option<spurious::Plan>,
     /// The failing execution's primitive operations, when traces were recorded.
     pub trace: Option<Trace>,
+    /// How simple it is.
+    pub minimal: Option<Minimal>,
+    /// Replays exactly this execution: `explore::replay(&failure.replay, body, invariant)`.
+    pub replay: Schedule,
 }
 
 impl Failure {
-    /// The failure for a person: what went wrong, where, and the interleaving that led there.
+    /// The failure for a person: what went wrong, where, how simple, the interleaving that led
+    /// there, and the line of code that replays it.
     pub fn explain(&self) -> String {
         let mut out = format!(
             "{} at execution {}: {}\n",
@@ -108,8 +190,11 @@ impl Failure {
         if let Some(location) = &self.location {
             out += &format!("  raised at {location}\n");
         }
-        if let Some(plan) = &self.spurious_plan {
-            out += &format!("  spurious wakeups at waits: {plan}\n");
+        if let Some(minimal) = &self.minimal {
+            out += &format!("  {minimal}\n");
+        }
+        if let Some(plan) = self.spurious_plan.as_ref().filter(|p| !p.is_empty()) {
+            out += &format!("  spurious wakeups at waits (thread#k): {plan}\n");
         }
         if let Some(trace) = &self.trace {
             if self.kind == FailureKind::Deadlock {
@@ -117,10 +202,43 @@ impl Failure {
                     out += &format!("  {line}\n");
                 }
             }
-            out += "\nthe failing interleaving, one column per thread:\n";
+            let all = trace.threads().len();
+            let shown = trace.shown_threads();
+            if shown.len() < all {
+                out += &format!(
+                    "\nthe failing interleaving, one column per thread involved ({} of {all}; \
+                     the other threads' steps are folded):\n",
+                    shown.len()
+                );
+            } else {
+                out += "\nthe failing interleaving, one column per thread:\n";
+            }
             out += &trace.columns();
         }
+        out += &format!(
+            "\nreplay it in code: threadproof::explore::replay(\"{}\", body, invariant)\n",
+            self.replay
+        );
         out
+    }
+}
+
+/// Why a checker could not run a body: nothing it says about it is a proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unsupported {
+    /// What the checker cannot do, e.g. `the body spawns a 5th thread ...`.
+    pub reason: String,
+    /// What can run it instead, if anything.
+    pub instead: Option<String>,
+}
+
+impl fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)?;
+        if let Some(instead) = &self.instead {
+            write!(f, "; {instead}")?;
+        }
+        Ok(())
     }
 }
 
@@ -135,6 +253,21 @@ pub enum Coverage {
     BudgetExhausted,
     /// A failure stopped the exploration.
     StoppedAtFailure,
+    /// The checker cannot run this body (or was refused its settings): no verdict.
+    Unsupported(Unsupported),
+}
+
+impl Coverage {
+    /// How far the exploration got, in a word or two.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Coverage::Exhaustive => "exhaustive",
+            Coverage::Sampled => "sampled",
+            Coverage::BudgetExhausted => "bounded (budget)",
+            Coverage::StoppedAtFailure => "stopped at failure",
+            Coverage::Unsupported(_) => "not run",
+        }
+    }
 }
 
 /// What an exploration reached.
@@ -148,13 +281,15 @@ pub struct Report<O> {
     pub elapsed: Duration,
     pub coverage: Coverage,
     pub failure: Option<Failure>,
-    /// The most threads and the most primitive operations one execution had (when traced).
+    /// The most threads and the most scheduling steps one execution had.
     pub largest_execution: Option<Shape>,
     /// For PCT runs: the bound on the chance that a bug of the run's depth was missed.
     pub pct_miss_bound: Option<PctBound>,
+    /// What this checker cannot see with these settings: the scope of a pass.
+    pub blind_spots: Vec<String>,
 }
 
-/// The size of an execution: threads, and steps (primitive operations, the scheduling points).
+/// The size of an execution: threads, and steps (scheduling points).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Shape {
     pub threads: usize,
@@ -163,7 +298,8 @@ pub struct Shape {
 
 /// PCT finds a given bug of depth d in one run with probability at least `1/(n * k^(d-1))`
 /// (n threads, k steps): so after `runs` runs the chance of having missed it is at most
-/// `(1 - 1/(n * k^(d-1)))^runs`.
+/// `(1 - 1/(n * k^(d-1)))^runs`. It holds for the bugs shuttle can express: schedule bugs on
+/// sequentially consistent memory.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PctBound {
     pub threads: usize,
@@ -174,8 +310,14 @@ pub struct PctBound {
 
 impl PctBound {
     pub fn miss_probability(&self) -> f64 {
-        let per_run = 1.0 / (self.threads as f64 * (self.steps as f64).powi(self.depth as i32 - 1));
+        let per_run = 1.0
+            / (self.threads.max(1) as f64 * (self.steps.max(1) as f64).powi(self.depth as i32 - 1));
         (1.0 - per_run.min(1.0)).powf(self.runs as f64)
+    }
+
+    /// Whether the bound says nothing: a miss is at least 99% likely for all it knows.
+    pub fn is_vacuous(&self) -> bool {
+        self.miss_probability() >= 0.99
     }
 }
 
@@ -183,13 +325,24 @@ impl fmt::Display for PctBound {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "P(missed a depth-{} bug) <= (1 - 1/({}*{}^{}))^{} = {:.3}",
+            "P(missed a depth-{} schedule bug) <= (1 - 1/({}*{}^{}))^{} = {:.3}",
             self.depth,
             self.threads,
             self.steps,
             self.depth - 1,
             self.runs,
             self.miss_probability()
+        )?;
+        if self.is_vacuous() {
+            write!(
+                f,
+                " (vacuous: {} runs are far too few for {} threads and {} steps)",
+                self.runs, self.threads, self.steps
+            )?;
+        }
+        write!(
+            f,
+            " (schedule bugs only: says nothing of weak memory or data races)"
         )
     }
 }
@@ -210,11 +363,37 @@ impl<O> Report<O> {
             failure: self.failure,
             largest_execution: self.largest_execution,
             pct_miss_bound: self.pct_miss_bound,
+            blind_spots: self.blind_spots,
         }
     }
 
+    /// A report of a body the checker did not run.
+    pub(crate) fn not_run(checker: String, unsupported: Unsupported, executions: u64) -> Self {
+        Report {
+            checker,
+            executions,
+            outcomes: BTreeMap::new(),
+            elapsed: Duration::ZERO,
+            coverage: Coverage::Unsupported(unsupported),
+            failure: None,
+            largest_execution: None,
+            pct_miss_bound: None,
+            blind_spots: Vec::new(),
+        }
+    }
+
+    /// Whether the exploration ran at least one execution and found no failure. A report of
+    /// nothing explored, or of a body the checker could not run, has not passed.
     pub fn passed(&self) -> bool {
-        self.failure.is_none()
+        self.failure.is_none() && self.executions > 0 && self.unsupported().is_none()
+    }
+
+    /// Why the checker could not run the body, if it could not.
+    pub fn unsupported(&self) -> Option<&Unsupported> {
+        match &self.coverage {
+            Coverage::Unsupported(unsupported) => Some(unsupported),
+            _ => None,
+        }
     }
 
     /// The failure kind, if the exploration found one.
@@ -222,34 +401,62 @@ impl<O> Report<O> {
         self.failure.as_ref().map(|f| f.kind)
     }
 
-    /// One line for logs: checker, executions, outcomes, time, coverage, verdict.
+    /// One line for logs: checker, executions, outcomes, time, coverage, verdict, and what the
+    /// checker cannot see.
     pub fn summary(&self) -> String {
-        let verdict = match &self.failure {
-            None => "passed".to_string(),
-            Some(f) => format!(
+        let verdict = match (&self.failure, &self.coverage) {
+            (Some(f), _) => format!(
                 "FAILED at execution {}: {}: {}",
                 f.execution, f.kind, f.message
             ),
-        };
-        let coverage = match self.coverage {
-            Coverage::Exhaustive => "exhaustive",
-            Coverage::Sampled => "sampled",
-            Coverage::BudgetExhausted => "bounded by budget",
-            Coverage::StoppedAtFailure => "stopped at failure",
+            (None, Coverage::Unsupported(unsupported)) => format!("not checked: {unsupported}"),
+            (None, _) if self.executions == 0 => "nothing explored: not a pass".to_string(),
+            (None, _) => "passed".to_string(),
         };
         let bound = match &self.pct_miss_bound {
             Some(bound) => format!("; {bound}"),
             None => String::new(),
         };
+        let blind = match self.blind_spots.as_slice() {
+            [] => String::new(),
+            spots => format!("; cannot see: {}", spots.join(", ")),
+        };
         format!(
-            "{}: {} executions, {} distinct outcomes, {:.2?}, {}; {}{bound}",
+            "{}: {} executions, {} distinct outcomes, {:.2?}, {}; {}{bound}{blind}",
             self.checker,
             self.executions,
             self.outcomes.len(),
             self.elapsed,
-            coverage,
+            self.coverage.describe(),
             verdict
         )
+    }
+}
+
+/// Replays the execution `token` names (a failure's [`Failure::replay`]), with the body and
+/// invariant that failed: one line, `explore::replay(token, body, invariant)`. The body must
+/// use the primitives of the token's checker ([`crate::sync::Loom`] for `loom:...`,
+/// [`crate::sync::Shuttle`] otherwise). Reproduced, the report's failure is the same, at the
+/// same execution, with the same trace; a malformed token is a report of nothing run.
+pub fn replay<O, B, I>(token: &str, body: B, invariant: I) -> Report<O>
+where
+    O: Ord + Send + 'static,
+    B: Fn() -> O + Send + Sync + 'static,
+    I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
+{
+    match Schedule::parse(token) {
+        Ok(schedule) => schedule
+            .checker
+            .with_budget(Budget::executions(schedule.execution))
+            .explore(body, invariant),
+        Err(e) => Report::not_run(
+            format!("replay of `{token}`"),
+            Unsupported {
+                reason: format!("not a replay token: {e}"),
+                instead: None,
+            },
+            0,
+        ),
     }
 }
 
@@ -282,17 +489,18 @@ impl<O: Ord> Recorder<O> {
         }
     }
 
-    /// One execution: budget check, body, invariant, record.
-    fn execute(&self, body: &impl Fn() -> O, invariant: &impl Fn(&O) -> Result<(), String>) {
+    fn over_budget(&self) -> bool {
         let done = self.executions.load(Ordering::Relaxed);
         let over_count = self.budget.max_executions.is_some_and(|max| done >= max);
         let over_time = self
             .budget
             .max_time
             .is_some_and(|max| self.started.elapsed() >= max);
-        if over_count || over_time {
-            panic::panic_any(BudgetExhausted);
-        }
+        over_count || over_time
+    }
+
+    /// Starts an execution: counts it, shows progress, resets the model state and the trace.
+    fn begin(&self, quiet_stops: bool) {
         let number = self.executions.fetch_add(1, Ordering::Relaxed) + 1;
         if number % 256 == 0 {
             PROGRESS.with(|p| {
@@ -301,17 +509,20 @@ impl<O: Ord> Recorder<O> {
                 }
             });
         }
-        spurious::begin_execution();
-        forget_panics();
+        model::begin(quiet_stops);
         if self.record_traces {
             trace::start();
         }
-        let outcome = body();
+    }
+
+    /// Ends an execution that returned `outcome`: its shape and outcome recorded, its verdict.
+    fn finish(
+        &self,
+        outcome: O,
+        invariant: &impl Fn(&O) -> Result<(), String>,
+    ) -> Result<(), String> {
         if let Some((threads, steps)) = trace::shape() {
-            let mut largest = self.largest.lock().unwrap_or_else(|e| e.into_inner());
-            let shape = largest.get_or_insert_with(Shape::default);
-            shape.threads = shape.threads.max(threads);
-            shape.steps = shape.steps.max(steps);
+            self.note_shape(Shape { threads, steps });
         }
         let verdict = invariant(&outcome);
         *self
@@ -320,8 +531,52 @@ impl<O: Ord> Recorder<O> {
             .unwrap_or_else(|e| e.into_inner())
             .entry(outcome)
             .or_insert(0) += 1;
-        if let Err(complaint) = verdict {
+        verdict
+    }
+
+    fn note_shape(&self, shape: Shape) {
+        let mut largest = self.largest.lock().unwrap_or_else(|e| e.into_inner());
+        let largest = largest.get_or_insert_with(Shape::default);
+        largest.threads = largest.threads.max(shape.threads);
+        largest.steps = largest.steps.max(shape.steps);
+    }
+
+    /// One loom execution: budget check, body, invariant, record. Failures unwind into loom,
+    /// which ends its exploration with them.
+    fn execute_unwinding(
+        &self,
+        body: &impl Fn() -> O,
+        invariant: &impl Fn(&O) -> Result<(), String>,
+    ) {
+        if self.over_budget() {
+            panic::panic_any(BudgetExhausted);
+        }
+        self.begin(false);
+        let outcome = body();
+        if let Err(complaint) = self.finish(outcome, invariant) {
+            trace::freeze();
             panic::panic_any(InvariantViolation(complaint));
+        }
+    }
+
+    /// One shuttle execution (its main thread): body, invariant, record. A failure asks
+    /// threadproof's scheduler to stop the execution, quietly (see [`model::request_stop`]).
+    fn execute_quietly(
+        &self,
+        body: &impl Fn() -> O,
+        invariant: &impl Fn(&O) -> Result<(), String>,
+    ) {
+        self.begin(true);
+        model::thread_started();
+        let ran = panic::catch_unwind(AssertUnwindSafe(body));
+        model::thread_finished();
+        match ran {
+            Ok(outcome) => {
+                if let Err(complaint) = self.finish(outcome, invariant) {
+                    model::request_stop(Stop::Invariant(complaint));
+                }
+            }
+            Err(payload) => model::request_stop(model::stop_for_panic(&*payload)),
         }
     }
 
@@ -338,30 +593,129 @@ impl<O: Ord> Recorder<O> {
     }
 }
 
+/// A failing execution, as one run of a checker found it.
+#[derive(Clone, Debug)]
+struct Found {
+    kind: FailureKind,
+    message: String,
+    location: Option<String>,
+    trace: Option<Trace>,
+}
+
+impl Found {
+    /// The failure `stop` describes, with the trace recorded up to it.
+    fn from_stop(stop: Stop) -> Found {
+        let (kind, message, location) = match stop {
+            Stop::Deadlock => (
+                FailureKind::Deadlock,
+                "every live thread is blocked".to_string(),
+                None,
+            ),
+            Stop::Invariant(complaint) => (FailureKind::InvariantViolated, complaint, None),
+            Stop::Panicked { message, location } => (FailureKind::Panicked, message, location),
+        };
+        let trace = trace::take();
+        let mut found = Found {
+            kind,
+            message,
+            location,
+            trace,
+        };
+        found.describe_race();
+        found
+    }
+
+    /// Loom reports a data race as a panic raised in its own sources, naming the accesses by
+    /// loom's thread numbers: say it in the user's terms (threads by name, the cell by its
+    /// label, the user's lines).
+    fn describe_race(&mut self) {
+        let message = self.message.trim_start();
+        let Some(rest) = message.strip_prefix("Causality violation: ") else {
+            return;
+        };
+        let headline = rest.lines().next().unwrap_or_default().trim();
+        // The threads in loom's numbering: main is #0, then each spawned thread in order.
+        let mut numbered: Vec<String> = vec!["main".into()];
+        if let Some(trace) = &self.trace {
+            numbered.extend(
+                trace
+                    .events
+                    .iter()
+                    .filter(|e| e.op == trace::Op::Spawn)
+                    .map(|e| e.object.to_string()),
+            );
+        }
+        let mut accesses = Vec::new();
+        for line in rest.lines().skip(1) {
+            let Some((key, place)) = line.trim().split_once(": ") else {
+                continue;
+            };
+            if key == "created" {
+                continue;
+            }
+            let Some((thread, at)) = place.split_once(" @ ") else {
+                continue;
+            };
+            let thread = thread
+                .strip_prefix("thread #")
+                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|n| numbered.get(n).cloned())
+                .unwrap_or_else(|| thread.to_string());
+            let at = short_place(at);
+            accesses.push(format!("{thread} {} at {at}", access_verb(key)));
+        }
+        // The access loom caught is the racing thread's last row: a cell access.
+        let cell = self.trace.as_ref().and_then(|t| {
+            t.events
+                .iter()
+                .rev()
+                .find(|e| matches!(e.op, trace::Op::Read | trace::Op::Write))
+                .map(|e| (e.object.to_string(), e.place()))
+        });
+        let (object, caught_at) = match cell {
+            Some((object, place)) => (object, Some(place)),
+            None => ("a cell".to_string(), None),
+        };
+        self.message = format!(
+            "data race on {object}: {}, and no lock or release/acquire pair orders them \
+             (loom: {headline})",
+            accesses.join(" while ")
+        );
+        if caught_at.is_some() {
+            self.location = caught_at;
+        }
+    }
+}
+
+fn access_verb(key: &str) -> &str {
+    match key {
+        "read" => "reads",
+        "write" => "writes",
+        other => other,
+    }
+}
+
+/// `src/x.rs:12` from loom's `/abs/path/src/x.rs:12:5`.
+fn short_place(place: &str) -> String {
+    let without_column = match place.rsplit_once(':') {
+        Some((rest, column)) if column.chars().all(|c| c.is_ascii_digit()) => rest,
+        _ => place,
+    };
+    match without_column
+        .find("src/")
+        .or_else(|| without_column.find("tests/"))
+    {
+        Some(i) => without_column[i..].to_string(),
+        None => without_column.to_string(),
+    }
+}
+
 /// How one run of a checker ended.
 enum RunEnd {
     Completed,
     OutOfBudget,
-    Failed(FailureKind, String, Option<String>),
-}
-
-impl RunEnd {
-    /// The failure this run ended with, if it did.
-    fn failure(self, execution: u64, spurious_plan: Option<spurious::Plan>) -> Option<Failure> {
-        let failing_trace = trace::take();
-        trace::stop();
-        match self {
-            RunEnd::Failed(kind, message, location) => Some(Failure {
-                kind,
-                message,
-                location,
-                execution,
-                spurious_plan,
-                trace: failing_trace,
-            }),
-            _ => None,
-        }
-    }
+    Failed(Found),
+    Unsupported(Unsupported),
 }
 
 /// Runs one checker invocation, turning its panics into a [`RunEnd`].
@@ -369,25 +723,40 @@ fn run_checker(check: impl FnOnce()) -> RunEnd {
     let exploring = Exploring::start();
     let result = panic::catch_unwind(AssertUnwindSafe(check));
     drop(exploring);
-    match result {
-        Ok(()) => RunEnd::Completed,
+    let end = match result {
+        Ok(()) => match model::take_stop() {
+            Some(stop) => RunEnd::Failed(Found::from_stop(stop)),
+            None => RunEnd::Completed,
+        },
         Err(payload) => {
             if payload.is::<BudgetExhausted>() {
                 RunEnd::OutOfBudget
             } else if let Some(InvariantViolation(complaint)) = payload.downcast_ref() {
-                RunEnd::Failed(FailureKind::InvariantViolated, complaint.clone(), None)
+                RunEnd::Failed(Found::from_stop(Stop::Invariant(complaint.clone())))
+            } else if let Some(too_many) = payload.downcast_ref::<TooManyThreads>() {
+                RunEnd::Unsupported(too_many_threads(too_many))
             } else {
-                let message = panic_message(&*payload);
-                // loom: "deadlock; threads = ..."; shuttle: "deadlock! blocked tasks: ...".
-                // Their thread lists and the checker's own source line say less than the
-                // trace's wait-for lines, so a deadlock is reported in our words.
-                if message.starts_with("deadlock") {
-                    let message = "every live thread is blocked".to_string();
-                    return RunEnd::Failed(FailureKind::Deadlock, message, None);
-                }
-                RunEnd::Failed(FailureKind::Panicked, message, first_panic_location())
+                RunEnd::Failed(Found::from_stop(model::stop_for_panic(&*payload)))
             }
         }
+    };
+    trace::stop();
+    end
+}
+
+/// Loom's thread cap, in words.
+fn too_many_threads(too_many: &TooManyThreads) -> Unsupported {
+    Unsupported {
+        reason: format!(
+            "unsupported by loom: the body spawns at least {} threads ({}:{} spawned the {}th), \
+             loom allows {} besides main",
+            too_many.spawned,
+            short_place(too_many.at.file()),
+            too_many.at.line(),
+            too_many.spawned,
+            too_many.limit
+        ),
+        instead: Some("shuttle (random, pct) can run it: `--backend shuttle`".to_string()),
     }
 }
 
@@ -397,8 +766,6 @@ thread_local! {
     static EXPLORING: Cell<bool> = const { Cell::new(false) };
     /// Called with the number of executions so far, every few executions (progress bars).
     static PROGRESS: RefCell<Option<Progress>> = const { RefCell::new(None) };
-    /// The first panic of the current execution: message and source location.
-    static FIRST_PANIC: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
 }
 
 /// A progress callback: told the number of executions so far.
@@ -437,18 +804,9 @@ impl Drop for Exploring {
     }
 }
 
-/// Where the current execution's first panic happened, if it panicked.
-fn first_panic_location() -> Option<String> {
-    FIRST_PANIC.with(|p| p.borrow().as_ref().map(|(_, location)| location.clone()))
-}
-
-fn forget_panics() {
-    FIRST_PANIC.with(|p| *p.borrow_mut() = None);
-}
-
-/// During an exploration a panic is a finding, not a crash: the hook records the first one's
-/// location for the report and prints nothing, since the report says it all. Outside an
-/// exploration, panics go to the hook that was there before (std's).
+/// During an exploration a panic is a finding, not a crash: the hook notes each one (message,
+/// location, and where the trace was) for the report and prints nothing, since the report
+/// says it all. Outside an exploration, panics go to the hook that was there before (std's).
 ///
 /// Shuttle installs a hook of its own on its first run, wrapping whatever is there; a trivial
 /// run first makes ours the outer one.
@@ -458,7 +816,7 @@ fn install_panic_hook() {
         let original = panic::take_hook();
         panic::set_hook(Box::new(|_| {}));
         ::shuttle::Runner::new(
-            ::shuttle::scheduler::RandomScheduler::new(1),
+            ::shuttle::scheduler::RoundRobinScheduler::new(1),
             ::shuttle::Config::new(),
         )
         .run(|| {});
@@ -466,14 +824,8 @@ fn install_panic_hook() {
             if !EXPLORING.with(Cell::get) {
                 return original(info);
             }
-            trace::freeze();
-            FIRST_PANIC.with(|first| {
-                let mut first = first.borrow_mut();
-                if first.is_none() {
-                    let location = info.location().map(|l| l.to_string()).unwrap_or_default();
-                    *first = Some((panic_message(info.payload()), location));
-                }
-            });
+            let location = info.location().map(|l| l.to_string()).unwrap_or_default();
+            model::note_panic(crate::sync::panic_message(info.payload()), location);
         }));
     });
 }

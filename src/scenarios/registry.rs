@@ -84,12 +84,21 @@ pub struct Checked {
 impl Checked {
     /// Whether the checker did what the variant's data says it must: pass a correct variant,
     /// catch a mutant with the stated failure kind, or let a mutant it cannot see escape.
+    /// Never for an exploration that explored nothing or that its checker could not run (see
+    /// [`Report::unsupported`]): that is neither a pass nor a failure.
     pub fn as_expected(&self) -> bool {
-        self.expected.met_by(self.report.failure_kind())
+        let explored = self.report.executions > 0 && self.report.unsupported().is_none();
+        explored && self.expected.met_by(self.report.failure_kind())
     }
 
     /// The verdict in words.
     pub fn verdict(&self) -> String {
+        if let Some(unsupported) = self.report.unsupported() {
+            return unsupported.reason.clone();
+        }
+        if self.report.executions == 0 {
+            return "NOTHING EXPLORED".into();
+        }
         let found = self.report.failure_kind();
         match (self.expected, found) {
             (Expected::Passes, None) => "pass".into(),
@@ -108,13 +117,7 @@ impl Checked {
 
     /// The replay token of the failing execution, if there is one.
     pub fn schedule(&self) -> Option<explore::Schedule> {
-        self.report
-            .failure
-            .as_ref()
-            .map(|failure| explore::Schedule {
-                checker: self.checker.clone(),
-                execution: failure.execution,
-            })
+        self.report.failure.as_ref().map(|f| f.replay.clone())
     }
 }
 

@@ -1,8 +1,16 @@
-//! [`Cell`]: plain shared memory whose accesses loom checks for data races.
+//! [`Cell`]: plain shared memory whose accesses loom checks for data races, and which traces
+//! show at the caller's line.
 //!
 //! Invariant: the caller synchronises every access (see [`Cell`]'s safety contract); loom
-//! verifies it, the other backends trust it.
+//! verifies it and names both racing accesses at the user's lines; shuttle makes every access
+//! a scheduling point (so that a bug in how plain data interleaves can show in the values)
+//! but cannot see a race itself; the production backends trust it. Every access is recorded,
+//! as `read` or `write`, before it happens: a race is reported during the access.
 
+use std::panic::Location;
+use std::sync::Arc;
+
+use super::trace::{self, Object, Op, Value};
 use super::{Primitives, RawCell};
 
 /// Shared memory whose reads and writes loom checks for data races.
@@ -11,21 +19,48 @@ use super::{Primitives, RawCell};
 ///
 /// `with` and `with_mut` hand out raw pointers: the caller guarantees, through a lock or an
 /// acquire/release pair, that no `with_mut` overlaps another access. Loom reports a violation
-/// of that guarantee as a causality error; the other backends trust it.
+/// of that guarantee as a data race; the other backends trust it.
 pub struct Cell<P: Primitives, T> {
     raw: P::Cell<T>,
+    name: Option<Arc<str>>,
 }
 
 impl<P: Primitives, T> Cell<P, T> {
+    #[track_caller]
     pub fn new(value: T) -> Self {
         Self {
             raw: RawCell::new(value),
+            name: None,
         }
     }
+
+    /// A new cell that traces call `name` instead of `Cell#n`.
+    #[track_caller]
+    pub fn named(name: impl Into<Arc<str>>, value: T) -> Self {
+        Self {
+            raw: RawCell::new(value),
+            name: Some(name.into()),
+        }
+    }
+
+    #[track_caller]
+    fn access(&self, op: Op) {
+        P::plain_access();
+        let object = Object::of("Cell", self, self.name.as_deref());
+        trace::effect::<P>(op, object, Value::None, Location::caller());
+    }
+
+    /// Reads through a pointer to the value.
+    #[track_caller]
     pub fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        self.access(Op::Read);
         self.raw.with(f)
     }
+
+    /// Writes (or reads) through a mutable pointer to the value.
+    #[track_caller]
     pub fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        self.access(Op::Write);
         self.raw.with_mut(f)
     }
 }

@@ -6,18 +6,21 @@
 //! only once the receiver is gone. That disconnection is what a worker's "end of input" is.
 //!
 //! Why not each backend's own `mpsc`: loom 0.7's does not track senders (a `recv` with every
-//! sender dropped blocks forever, which loom reports as a deadlock) and prints a `dbg!` line
-//! on every receive. Built from the facade's lock and condvar, this one behaves the same on
-//! every backend, and loom and shuttle see all of it.
+//! sender dropped blocks forever, which loom reports as a deadlock). Built from the facade's
+//! lock and condvar, this one behaves the same on every backend, and loom and shuttle see all
+//! of it. Traces number the messages: `send Channel#1 message 2`, `recv Channel#1 → message 2`.
 
 use std::collections::VecDeque;
+use std::panic::Location;
 use std::sync::Arc;
 
-use super::trace::{Object, Op};
-use super::{record, Condvar, Mutex, Primitives};
+use super::trace::{self, Object, Op, Value};
+use super::{Condvar, Mutex, Primitives};
 
 struct State<T> {
-    queue: VecDeque<T>,
+    /// Each message with its number (1 for the first sent).
+    queue: VecDeque<(u64, T)>,
+    sent: u64,
     senders: usize,
     receiver: bool,
 }
@@ -42,6 +45,7 @@ pub fn channel<P: Primitives, T: Send>() -> (Sender<P, T>, Receiver<P, T>) {
     let inner = Arc::new(Inner {
         state: Mutex::new(State {
             queue: VecDeque::new(),
+            sent: 0,
             senders: 1,
             receiver: true,
         }),
@@ -56,20 +60,26 @@ pub fn channel<P: Primitives, T: Send>() -> (Sender<P, T>, Receiver<P, T>) {
 }
 
 /// The channel as a trace names it.
-fn object<P: Primitives, T: Send>(inner: &Arc<Inner<P, T>>) -> Object {
-    Object::At("Channel", Arc::as_ptr(inner) as *const () as usize)
+fn object<P: Primitives, T: Send>(inner: &Arc<Inner<P, T>>) -> Object<'_> {
+    Object::of("Channel", &**inner, None)
 }
 
 impl<P: Primitives, T: Send> Sender<P, T> {
     /// Queues `message`; gives it back if the receiver is gone.
     #[track_caller]
     pub fn send(&self, message: T) -> Result<(), T> {
-        record::<P>(Op::Send, object(&self.inner), true);
+        let at = Location::caller();
         let mut state = self.inner.state.lock();
         if !state.receiver {
+            drop(state);
+            trace::effect::<P>(Op::Send, object(&self.inner), Value::Disconnected, at);
             return Err(message);
         }
-        state.queue.push_back(message);
+        state.sent += 1;
+        let number = state.sent;
+        state.queue.push_back((number, message));
+        // Under the lock: where the message went in.
+        trace::effect::<P>(Op::Send, object(&self.inner), Value::Message(number), at);
         drop(state);
         self.inner.ready.notify_one();
         Ok(())
@@ -110,13 +120,20 @@ impl<P: Primitives, T: Send> Receiver<P, T> {
     /// The next message; `None` once the queue is empty and every sender is gone.
     #[track_caller]
     pub fn recv(&self) -> Option<T> {
-        record::<P>(Op::Recv, object(&self.inner), true);
         let state = self.inner.state.lock();
         let mut state = self
             .inner
             .ready
             .wait_while(state, |s| s.queue.is_empty() && s.senders > 0);
-        state.queue.pop_front()
+        let message = state.queue.pop_front();
+        // Under the lock: where the message came out. Waiting for it shows as the wait on
+        // the channel's condvar.
+        let value = match &message {
+            Some((number, _)) => Value::Message(*number),
+            None => Value::Disconnected,
+        };
+        trace::effect::<P>(Op::Recv, object(&self.inner), value, Location::caller());
+        message.map(|(_, message)| message)
     }
 }
 

@@ -1,17 +1,40 @@
 //! The loom backend: every interleaving, explored exhaustively (DPOR) inside a loom model.
 //!
 //! Invariant: valid only inside `loom::model` (see [`crate::explore::loom`]); spurious wakeups
-//! follow the exploration's [`super::spurious`] plan.
+//! follow the exploration's [`super::spurious`] plan; a `SeqCst` access is fenced so that loom
+//! treats it as sequentially consistent (see [`super`]).
+
+use std::cell::RefCell;
+use std::sync::atomic::Ordering;
 
 use ::loom::cell::UnsafeCell;
 use ::loom::sync;
 use ::loom::thread;
 
+use super::model::ThreadContext;
+
 /// Exhaustive model-checking primitives from loom.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Loom;
 
-super::raw_atomics!(sync::atomic::AtomicUsize, sync::atomic::AtomicBool);
+::loom::thread_local! {
+    static CONTEXT: RefCell<Option<ThreadContext>> = RefCell::new(None);
+}
+
+/// Loom's `seq_cst()` for accesses is a stub; only its `SeqCst` fence is sequentially
+/// consistent.
+#[inline]
+fn seq_cst_fence(order: Ordering) {
+    if order == Ordering::SeqCst {
+        sync::atomic::fence(Ordering::SeqCst);
+    }
+}
+
+super::raw_atomics!(
+    sync::atomic::AtomicUsize,
+    sync::atomic::AtomicBool,
+    seq_cst_fence = seq_cst_fence
+);
 super::std_like_primitives!(
     Loom,
     "loom",
@@ -19,16 +42,22 @@ super::std_like_primitives!(
     thread,
     model = true,
     cell = UnsafeCell,
-    spurious = super::spurious::next_wait_spurs()
+    spurious = super::spurious::next_wait_spurs::<Loom>(),
+    context = CONTEXT,
+    max_spawned = Some(::loom::MAX_THREADS - 1),
+    plain_access = ()
 );
 
 impl<T> super::RawCell<T> for UnsafeCell<T> {
+    #[track_caller]
     fn new(value: T) -> Self {
         UnsafeCell::new(value)
     }
+    #[track_caller]
     fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
         UnsafeCell::with(self, f)
     }
+    #[track_caller]
     fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
         UnsafeCell::with_mut(self, f)
     }

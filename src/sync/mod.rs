@@ -3,7 +3,8 @@
 //! Invariant: scenario code names only the types of this module ([`Mutex`], [`Condvar`],
 //! [`spawn`], [`channel`], [`AtomicUsize`], [`AtomicBool`], [`Cell`]) with a backend
 //! parameter `P: Primitives`. Whatever it does, it does the same on every backend; only the
-//! `impl Primitives` blocks in this module's children differ.
+//! `impl Primitives` blocks in this module's children differ. Under the model backends every
+//! wrapper records each call where it took effect, with its value ([`trace`] says how).
 //!
 //! | backend | where it is valid |
 //! |---|---|
@@ -29,9 +30,18 @@
 //!   they are used on purpose (loom's `Arc` multiplied the state space a hundredfold, see
 //!   design.md) and only hold data that a [`Mutex`] or an atomic guards.
 //! - Shuttle treats every atomic as `SeqCst`: weak-memory bugs (a `Relaxed` publication) are
-//!   loom's job alone.
-//! - Loom allows at most 5 threads including the model's main thread and has no `Barrier`,
-//!   `Once`, scoped threads or `const fn new`; scenarios use none of them.
+//!   loom's job alone. Shuttle does not detect data races on [`Cell`] either; it makes each
+//!   access a scheduling point, so a bug that shows in the values can still be found.
+//! - Loom treats `SeqCst` loads and stores like `Acquire`/`Release` ones (its `seq_cst()` is a
+//!   stub), which would report impossible outcomes of correct `SeqCst` code (store buffering
+//!   ending `(0, 0)`). The loom backend therefore puts a `SeqCst` fence after a `SeqCst` store,
+//!   before a `SeqCst` load and around a `SeqCst` read-modify-write. That is stronger than
+//!   `SeqCst`: a weaker access next to a `SeqCst` one on another location can no longer
+//!   reorder with it, so loom misses bugs that need exactly that reordering.
+//! - Loom allows at most 5 threads including the model's main thread (4 spawned): [`spawn`]
+//!   raises [`model::TooManyThreads`] at the fifth spawn, which the explorer reports as
+//!   unsupported by loom, never as a bug. Loom has no `Barrier`, `Once`, scoped threads or
+//!   `const fn new`; scenarios use none of them.
 //! - Neither checker has timeouts: `wait_timeout` never times out, so no scenario relies on one.
 //! - Spurious wakeups are a bounded choice: loom explores every placement of at most
 //!   [`spurious::Plan`]'s bound of them; shuttle draws each with a replayable coin.
@@ -39,8 +49,9 @@
 //!   `lock` of it panics inside the model. Code that must survive a panicking closure under
 //!   the lock (the lazy value's initialiser) catches the panic, unlocks, then resumes it.
 //! - The [`channel`] is built once on [`Mutex`] and [`Condvar`] for every backend (loom
-//!   0.7's `mpsc` never sees its senders go, and prints a `dbg!` line per receive): the
-//!   checkers see its lock and condvar like any other, and traces name its sends and receives.
+//!   0.7's `mpsc` never sees its senders go, so a receive after the last sender left is a
+//!   deadlock there): the checkers see its lock and condvar like any other, and traces name
+//!   its sends and receives, numbered.
 //! - Real processes, pipes and sockets are not modelled; process scenarios check their
 //!   coordination logic over channels between threads.
 //! - Production backends are not instrumented: a real OS may wake spuriously at will and
@@ -51,6 +62,7 @@ mod cell;
 mod channel;
 mod condvar;
 mod loom;
+pub mod model;
 mod mutex;
 mod parking_lot;
 mod shuttle;
@@ -60,12 +72,12 @@ mod std_like;
 mod thread;
 pub mod trace;
 
+use ::std::cell::RefCell;
 use ::std::io;
 use ::std::ops::DerefMut;
-use ::std::panic::Location;
 use ::std::sync::atomic::Ordering;
 
-use self::trace::{Object, Op};
+use self::model::ThreadContext;
 
 pub use self::atomic::{AtomicBool, AtomicUsize};
 pub use self::cell::{Cell, PlainCell};
@@ -120,6 +132,18 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     fn join<T: Send + 'static>(handle: Self::JoinHandle<T>) -> ::std::thread::Result<T>;
     fn current_thread_name() -> Option<String>;
     fn yield_now();
+
+    /// At most this many threads spawned per execution besides the main one (loom's cap);
+    /// `None`: no limit.
+    const MAX_SPAWNED: Option<usize> = None;
+
+    /// Runs `f` on the running thread's context slot, kept in the backend's own thread-local
+    /// storage (a model thread's own, under loom and shuttle).
+    fn with_thread_context<R>(f: impl FnOnce(&RefCell<Option<ThreadContext>>) -> R) -> R;
+
+    /// Called before every access to a [`Cell`]: a scheduling point under shuttle, so that
+    /// plain data can interleave there; nothing elsewhere.
+    fn plain_access() {}
 }
 
 /// An atomic value of one backend.
@@ -142,31 +166,18 @@ pub trait RawAtomicInt {
     fn fetch_add(&self, value: usize, order: Ordering) -> usize;
 }
 
-/// A cell whose accesses the backend can check for data races (loom's `UnsafeCell`).
+/// A cell whose accesses the backend can check for data races (loom's `UnsafeCell`). An
+/// implementation that reports races marks its methods `#[track_caller]`, so that they name
+/// the user's lines.
 pub trait RawCell<T> {
+    #[track_caller]
     fn new(value: T) -> Self;
+    #[track_caller]
     fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R;
+    #[track_caller]
     fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R;
 }
 
-/// Records `op` on `object` for the model backends; compiles to nothing for production ones.
-#[track_caller]
-pub(crate) fn record<P: Primitives>(op: Op, object: Object, done: bool) -> Option<trace::Step> {
-    record_at::<P>(op, object, done, Location::caller())
-}
-
-pub(crate) fn record_at<P: Primitives>(
-    op: Op,
-    object: Object,
-    done: bool,
-    location: &'static Location<'static>,
-) -> Option<trace::Step> {
-    if !P::MODEL {
-        return None;
-    }
-    trace::begin(P::current_thread_name, op, object, location, done)
-}
-
-pub(crate) fn address<T: ?Sized>(object: &T) -> usize {
-    object as *const T as *const () as usize
-}
+/// The `seq_cst_fence` of the backends whose `SeqCst` accesses need none.
+#[inline(always)]
+pub(crate) fn no_fence(_: Ordering) {}

@@ -1,20 +1,22 @@
 //! [`Mutex`]: a lock whose `lock` cannot fail, over any backend.
 //!
 //! Invariant: every acquisition and release goes through the backend's own lock, and under the
-//! model backends each is recorded (the acquisition where it took effect, the release where
-//! it happened), so a trace shows who held the lock when.
+//! model backends each is recorded where it took effect (an acquisition that had to wait also
+//! where it began), so a trace shows who held the lock when.
 
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
+use std::sync::Arc;
 
-use super::trace::{self, Object, Op};
-use super::{address, record, record_at, Primitives};
+use super::trace::{self, Object, Op, Value};
+use super::Primitives;
 
 /// A mutual exclusion lock whose `lock` cannot fail.
 pub struct Mutex<P: Primitives, T: Send> {
     raw: P::Mutex<T>,
+    name: Option<Arc<str>>,
 }
 
 /// Proof that the holder owns the [`Mutex`]; unlocks on drop.
@@ -30,15 +32,34 @@ impl<P: Primitives, T: Send> Mutex<P, T> {
     pub fn new(value: T) -> Self {
         Self {
             raw: P::mutex(value),
+            name: None,
         }
+    }
+
+    /// A new mutex that traces call `name` instead of `Mutex#n`.
+    pub fn named(name: impl Into<Arc<str>>, value: T) -> Self {
+        Self {
+            raw: P::mutex(value),
+            name: Some(name.into()),
+        }
+    }
+
+    /// The mutex as a trace names it.
+    pub(super) fn object(&self) -> Object<'_> {
+        Object::of("Mutex", self, self.name.as_deref())
     }
 
     #[track_caller]
     pub fn lock(&self) -> MutexGuard<'_, P, T> {
-        let step = record::<P>(Op::Lock, Object::At("Mutex", address(self)), false);
+        let attempt = trace::attempt::<P>(Op::Lock, self.object(), Location::caller());
         let raw = P::lock(&self.raw);
-        trace::done(step);
+        attempt.took_effect(Value::None);
         MutexGuard::from_parts(self, raw)
+    }
+
+    /// Locks without recording: for a wait that relocks, whose row says so itself.
+    pub(super) fn lock_unrecorded(&self) -> P::Guard<'_, T> {
+        P::lock(&self.raw)
     }
 
     pub fn into_inner(self) -> T {
@@ -93,13 +114,9 @@ impl<'a, P: Primitives, T: Send> MutexGuard<'a, P, T> {
 
 impl<P: Primitives, T: Send> Drop for MutexGuard<'_, P, T> {
     fn drop(&mut self) {
-        record_at::<P>(
-            Op::Unlock,
-            Object::At("Mutex", address(self.mutex)),
-            true,
-            self.locked_at,
-        );
         // SAFETY: `raw` is dropped exactly once, here; `into_parts` skips this `Drop`.
         unsafe { ManuallyDrop::drop(&mut self.raw) }
+        // After the release: shuttle may switch threads just before it.
+        trace::effect::<P>(Op::Unlock, self.mutex.object(), Value::None, self.locked_at);
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! Invariant: a faithful pass-through; parking_lot locks never poison.
 
+use super::model::ThreadContext;
 use super::{PlainCell, Primitives, Std};
+use ::std::cell::RefCell;
 use ::std::io;
 
 /// Production primitives with parking_lot's `Mutex` and `Condvar`.
@@ -62,5 +64,8 @@ impl Primitives for ParkingLot {
     }
     fn yield_now() {
         Std::yield_now()
+    }
+    fn with_thread_context<R>(f: impl FnOnce(&RefCell<Option<ThreadContext>>) -> R) -> R {
+        Std::with_thread_context(f)
     }
 }

@@ -2,6 +2,9 @@
 //!
 //! Invariant: a faithful pass-through; poisoned locks are entered anyway (see [`super`]).
 
+use std::cell::RefCell;
+
+use super::model::ThreadContext;
 use super::PlainCell;
 use ::std::sync;
 use ::std::thread;
@@ -10,7 +13,15 @@ use ::std::thread;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Std;
 
-super::raw_atomics!(sync::atomic::AtomicUsize, sync::atomic::AtomicBool);
+::std::thread_local! {
+    static CONTEXT: RefCell<Option<ThreadContext>> = const { RefCell::new(None) };
+}
+
+super::raw_atomics!(
+    sync::atomic::AtomicUsize,
+    sync::atomic::AtomicBool,
+    seq_cst_fence = super::no_fence
+);
 super::std_like_primitives!(
     Std,
     "std",
@@ -18,5 +29,8 @@ super::std_like_primitives!(
     thread,
     model = false,
     cell = PlainCell,
-    spurious = false
+    spurious = false,
+    context = CONTEXT,
+    max_spawned = None,
+    plain_access = ()
 );

@@ -2,22 +2,27 @@
 //! `std::thread` (std itself, loom, shuttle), as two macros.
 //!
 //! Invariant: the macros only forward to the named crate's types, entering poisoned locks
-//! anyway; whatever differs between those backends is a macro argument.
+//! anyway; whatever differs between those backends is a macro argument. `seq_cst_fence` is
+//! called before a `SeqCst` load, after a `SeqCst` store and around a `SeqCst`
+//! read-modify-write: a no-op except under loom (see the module docs of [`super`]).
 
 /// Implements [`RawAtomic`] and [`RawAtomicInt`] for a backend's `AtomicUsize` and `AtomicBool`,
 /// which all share std's method names.
 macro_rules! raw_atomics {
-    ($usize:ty, $bool:ty) => {
-        $crate::sync::raw_atomics!(@one $usize, usize);
-        $crate::sync::raw_atomics!(@one $bool, bool);
+    ($usize:ty, $bool:ty, seq_cst_fence = $fence:path) => {
+        $crate::sync::raw_atomics!(@one $usize, usize, $fence);
+        $crate::sync::raw_atomics!(@one $bool, bool, $fence);
         impl $crate::sync::RawAtomicInt for $usize {
             #[inline]
             fn fetch_add(&self, value: usize, order: ::std::sync::atomic::Ordering) -> usize {
-                <$usize>::fetch_add(self, value, order)
+                $fence(order);
+                let old = <$usize>::fetch_add(self, value, order);
+                $fence(order);
+                old
             }
         }
     };
-    (@one $ty:ty, $v:ty) => {
+    (@one $ty:ty, $v:ty, $fence:path) => {
         impl $crate::sync::RawAtomic<$v> for $ty {
             #[inline]
             fn new(value: $v) -> Self {
@@ -25,15 +30,20 @@ macro_rules! raw_atomics {
             }
             #[inline]
             fn load(&self, order: ::std::sync::atomic::Ordering) -> $v {
+                $fence(order);
                 <$ty>::load(self, order)
             }
             #[inline]
             fn store(&self, value: $v, order: ::std::sync::atomic::Ordering) {
-                <$ty>::store(self, value, order)
+                <$ty>::store(self, value, order);
+                $fence(order);
             }
             #[inline]
             fn swap(&self, value: $v, order: ::std::sync::atomic::Ordering) -> $v {
-                <$ty>::swap(self, value, order)
+                $fence(order);
+                let old = <$ty>::swap(self, value, order);
+                $fence(order);
+                old
             }
             #[inline]
             fn compare_exchange(
@@ -43,7 +53,10 @@ macro_rules! raw_atomics {
                 success: ::std::sync::atomic::Ordering,
                 failure: ::std::sync::atomic::Ordering,
             ) -> Result<$v, $v> {
-                <$ty>::compare_exchange(self, current, new, success, failure)
+                $fence(success);
+                let result = <$ty>::compare_exchange(self, current, new, success, failure);
+                $fence(if result.is_ok() { success } else { failure });
+                result
             }
         }
     };
@@ -53,10 +66,11 @@ pub(crate) use raw_atomics;
 /// Implements [`Primitives`] for a backend whose crate mirrors `std::sync` and `std::thread`
 /// (std itself, loom, shuttle): `$sync` and `$thread` name its modules.
 macro_rules! std_like_primitives {
-    ($backend:ty, $name:literal, $sync:ident, $thread:ident, model = $model:literal, cell = $cell:ident, spurious = $spurious:expr) => {
+    ($backend:ty, $name:literal, $sync:ident, $thread:ident, model = $model:literal, cell = $cell:ident, spurious = $spurious:expr, context = $context:ident, max_spawned = $max_spawned:expr, plain_access = $plain_access:expr) => {
         impl $crate::sync::Primitives for $backend {
             const NAME: &'static str = $name;
             const MODEL: bool = $model;
+            const MAX_SPAWNED: Option<usize> = $max_spawned;
 
             type Mutex<T: Send> = $sync::Mutex<T>;
             type Guard<'a, T: Send + 'a> = $sync::MutexGuard<'a, T>;
@@ -114,6 +128,16 @@ macro_rules! std_like_primitives {
             }
             fn yield_now() {
                 $thread::yield_now()
+            }
+            fn with_thread_context<R>(
+                f: impl FnOnce(
+                    &::std::cell::RefCell<Option<$crate::sync::model::ThreadContext>>,
+                ) -> R,
+            ) -> R {
+                $context.with(f)
+            }
+            fn plain_access() {
+                $plain_access
             }
         }
     };

@@ -2,14 +2,19 @@
 //! error, never as a panic in the joiner), the current thread's name, and yielding.
 //!
 //! Invariant: a thread's name is the one it was spawned with on every backend, so traces,
-//! outputs and reports name the same threads.
+//! outputs and reports name the same threads. Under the model backends a spawned thread gets
+//! its [`model::ThreadContext`] before its body runs, a spawn past the checker's thread cap
+//! raises [`model::TooManyThreads`] instead of spawning, and a panic in a thread's body ends
+//! the execution as the explorer asked ([`model::thread_panicked`]).
 
 use std::fmt;
 use std::io;
+use std::panic::{self, AssertUnwindSafe, Location};
 use std::sync::Arc;
 
-use super::trace::{self, Object, Op};
-use super::{record, Primitives};
+use super::model;
+use super::trace::{self, Object, Op, Value};
+use super::Primitives;
 
 /// An owned permission to join a spawned thread.
 pub struct JoinHandle<P: Primitives, T: Send + 'static> {
@@ -44,9 +49,11 @@ impl<P: Primitives, T: Send + 'static> JoinHandle<P, T> {
     /// Waits for the thread; its panic comes back as an error, never as a panic here.
     #[track_caller]
     pub fn join(self) -> Result<T, Panicked> {
-        let step = record::<P>(Op::Join, Object::Named(Arc::clone(&self.name)), false);
+        let attempt = trace::attempt::<P>(Op::Join, Object::Thread(&self.name), Location::caller());
         let joined = P::join(self.raw).map_err(|payload| Panicked(panic_message(&*payload)));
-        trace::done(step);
+        attempt.took_effect(Value::Joined {
+            panicked: joined.is_err(),
+        });
         joined
     }
 
@@ -66,8 +73,26 @@ where
 {
     let name: String = name.into();
     let label: Arc<str> = Arc::from(name.as_str());
-    record::<P>(Op::Spawn, Object::Named(Arc::clone(&label)), true);
-    P::spawn(name, body).map(|raw| JoinHandle { raw, name: label })
+    if !P::MODEL {
+        return P::spawn(name, body).map(|raw| JoinHandle { raw, name: label });
+    }
+    let at = Location::caller();
+    let spawned = model::count_spawn();
+    if let Some(limit) = P::MAX_SPAWNED.filter(|limit| spawned > *limit) {
+        panic::panic_any(model::TooManyThreads { spawned, limit, at });
+    }
+    let context = model::with_context::<P, _>(|c| c.next_child(Arc::clone(&label)));
+    model::thread_started();
+    let raw = P::spawn(name, move || {
+        P::with_thread_context(|slot| *slot.borrow_mut() = Some(context));
+        let ran = panic::catch_unwind(AssertUnwindSafe(body));
+        model::thread_finished();
+        ran.unwrap_or_else(|payload| model::thread_panicked(payload, P::yield_now))
+    })
+    .inspect_err(|_| model::thread_finished())?;
+    // Neither checker switches threads inside a spawn: the child has not run yet.
+    trace::effect::<P>(Op::Spawn, Object::Thread(&label), Value::None, at);
+    Ok(JoinHandle { raw, name: label })
 }
 
 /// The name the current thread was spawned with, if any.
