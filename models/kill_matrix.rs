@@ -93,7 +93,8 @@ impl Row {
 
 /// Explores `variant` of `S` at `config` with `checker` and asserts what the variant's data
 /// says: the failure kind (none for a pass or an escape), and what a failure must carry (the
-/// interleaving that broke it, across more than one thread; for a deadlock, who waits on what).
+/// interleaving that broke it, across more than one thread; for a deadlock, who waits on what;
+/// how simple it is, and its replay token).
 pub fn run_row<S: Scenario>(config: &S::Config, variant: S::Variant, checker: &Checker) {
     let expected = variant.expected(checker.kind(), checker.spurious_wakeups());
     let report = scenarios::check::<S>(config, variant, checker);
@@ -120,6 +121,19 @@ pub fn run_row<S: Scenario>(config: &S::Config, variant: S::Variant, checker: &C
             if failure.kind == FailureKind::Deadlock {
                 assert!(!trace.blocked().is_empty(), "{}", failure.explain());
             }
+            // The simplest counterexample the checker found, and how to replay it.
+            let minimal = failure
+                .minimal
+                .as_ref()
+                .expect("a failure says how simple it is");
+            assert!(
+                failure.explain().contains(&minimal.to_string()),
+                "{}",
+                failure.explain()
+            );
+            assert!(failure
+                .explain()
+                .contains(&format!("explore::replay(\"{}\"", failure.replay)));
         }
     }
 }

@@ -198,7 +198,7 @@ fn main() -> ExitCode {
                     "--timeout 0 explores nothing: give at least 1 second".into(),
                 );
             }
-            if iterations == 0 && backend != ModelBackend::Loom {
+            if iterations == 0 {
                 usage_error(
                     "check",
                     "--iterations 0 explores nothing: give at least 1 schedule".into(),
@@ -212,10 +212,16 @@ fn main() -> ExitCode {
                 max_time: Some(Duration::from_secs(timeout)),
             };
             let checkers = checkers(backend, iterations, budget);
+            // What runs a variant loom cannot (too many threads), when shuttle was not chosen.
+            let instead = match backend {
+                ModelBackend::Loom => self::checkers(ModelBackend::Shuttle, iterations, budget),
+                _ => Vec::new(),
+            };
             let options = CheckOptions {
                 mutants,
                 verbose,
                 require_complete,
+                instead,
                 report,
             };
             check(
@@ -237,6 +243,20 @@ fn main() -> ExitCode {
             };
             if let Some(refusal) = environment_refusal(backend) {
                 usage_error("replay", refusal);
+            }
+            // A token that re-explores from a seed would get the environment's instead.
+            if let Checker::Shuttle(config) = &schedule.checker {
+                let env_seed = explore::shuttle::environment_seed().and_then(Result::ok);
+                if config.replay.is_none() && env_seed.is_some_and(|seed| seed != config.seed) {
+                    usage_error(
+                        "replay",
+                        format!(
+                            "refused: SHUTTLE_RANDOM_SEED is set and is not the seed {:#x} of \
+                             {schedule}: unset it",
+                            config.seed
+                        ),
+                    );
+                }
             }
             replay(&scenario, &variant, &schedule, &Params::from(&params))
         }
@@ -336,6 +356,8 @@ struct CheckOptions {
     mutants: bool,
     verbose: bool,
     require_complete: bool,
+    /// The checkers that explore a variant instead of one that cannot run it.
+    instead: Vec<Checker>,
     report: Option<std::path::PathBuf>,
 }
 
@@ -357,10 +379,13 @@ fn check(
             if bug.is_some() && !options.mutants {
                 continue;
             }
-            for checker in checkers {
+            let mut queue: Vec<Checker> = checkers.to_vec();
+            let mut next = 0;
+            while let Some(checker) = queue.get(next).cloned() {
+                next += 1;
                 let label = format!("{} / {variant} / {}", s.name(), checker.kind());
                 let checked = with_spinner(&label, checker.budget(), || {
-                    s.check(variant, checker, params)
+                    s.check(variant, &checker, params)
                 });
                 let checked = match checked {
                     Ok(checked) => checked,
@@ -373,6 +398,17 @@ fn check(
                     || unsupported
                 {
                     println!("{}", report::details(&checked, params));
+                }
+                if unsupported && !options.instead.is_empty() && next == checkers.len() {
+                    let kinds: Vec<&str> =
+                        options.instead.iter().map(|c| c.kind().name()).collect();
+                    println!(
+                        "{} / {variant}: {} cannot run it; checking it with {} instead\n",
+                        s.name(),
+                        checker.kind(),
+                        kinds.join(" and ")
+                    );
+                    queue.extend(options.instead.iter().cloned());
                 }
                 results.push(checked);
             }

@@ -56,7 +56,9 @@ pub fn details(checked: &Checked, params: &Params) -> String {
         checked.checker,
         checked.report.summary()
     );
-    out += &outcome_table(checked);
+    if checked.report.unsupported().is_none() {
+        out += &outcome_table(checked);
+    }
     if let Some(failure) = &checked.report.failure {
         out += "\n";
         out += &failure.explain();

@@ -76,10 +76,11 @@ pub fn environment_refusal() -> Option<Unsupported> {
         return None;
     }
     Some(Unsupported {
-        reason: format!(
-            "refused: {} set in the environment; threadproof sets loom's limits itself \
-             (LoomConfig, `--budget`, `--timeout`) and would otherwise ignore it",
-            set.join(", ")
+        reason: format!("refused: {} set in the environment", set.join(", ")),
+        detail: Some(
+            "threadproof sets loom's limits itself (LoomConfig, `--budget`, `--timeout`) and \
+             would otherwise ignore it"
+                .to_string(),
         ),
         instead: Some(format!("unset {}", set.join(" and "))),
     })
@@ -267,6 +268,7 @@ where
     };
 
     let executions = runs.recorder.executions();
+    let coverage_is_run = !matches!(end, RunEnd::Unsupported(_));
     let coverage = match &end {
         RunEnd::Completed => Coverage::Exhaustive,
         RunEnd::OutOfBudget => Coverage::BudgetExhausted,
@@ -306,7 +308,11 @@ where
         failure,
         largest_execution: runs.recorder.largest_execution(),
         pct_miss_bound: None,
-        blind_spots: config.blind_spots(),
+        blind_spots: if coverage_is_run {
+            config.blind_spots()
+        } else {
+            Vec::new()
+        },
     }
 }
 

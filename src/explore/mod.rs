@@ -226,8 +226,11 @@ impl Failure {
 /// Why a checker could not run a body: nothing it says about it is a proof.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unsupported {
-    /// What the checker cannot do, e.g. `the body spawns a 5th thread ...`.
+    /// What the checker cannot do, in one short line: `unsupported by loom: at least 5
+    /// threads, loom allows 4 besides main`.
     pub reason: String,
+    /// Where or why, in more words.
+    pub detail: Option<String>,
     /// What can run it instead, if anything.
     pub instead: Option<String>,
 }
@@ -235,6 +238,9 @@ pub struct Unsupported {
 impl fmt::Display for Unsupported {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.reason)?;
+        if let Some(detail) = &self.detail {
+            write!(f, " ({detail})")?;
+        }
         if let Some(instead) = &self.instead {
             write!(f, "; {instead}")?;
         }
@@ -453,6 +459,7 @@ where
             format!("replay of `{token}`"),
             Unsupported {
                 reason: format!("not a replay token: {e}"),
+                detail: None,
                 instead: None,
             },
             0,
@@ -695,19 +702,13 @@ fn access_verb(key: &str) -> &str {
     }
 }
 
-/// `src/x.rs:12` from loom's `/abs/path/src/x.rs:12:5`.
+/// `models/x.rs:12` from loom's `models/x.rs:12:5`, as a trace names a place.
 fn short_place(place: &str) -> String {
     let without_column = match place.rsplit_once(':') {
         Some((rest, column)) if column.chars().all(|c| c.is_ascii_digit()) => rest,
         _ => place,
     };
-    match without_column
-        .find("src/")
-        .or_else(|| without_column.find("tests/"))
-    {
-        Some(i) => without_column[i..].to_string(),
-        None => without_column.to_string(),
-    }
+    trace::short_file(without_column).to_string()
 }
 
 /// How one run of a checker ended.
@@ -748,14 +749,14 @@ fn run_checker(check: impl FnOnce()) -> RunEnd {
 fn too_many_threads(too_many: &TooManyThreads) -> Unsupported {
     Unsupported {
         reason: format!(
-            "unsupported by loom: the body spawns at least {} threads ({}:{} spawned the {}th), \
-             loom allows {} besides main",
-            too_many.spawned,
-            short_place(too_many.at.file()),
-            too_many.at.line(),
-            too_many.spawned,
-            too_many.limit
+            "unsupported by loom: at least {} threads, loom allows {} besides main",
+            too_many.spawned, too_many.limit
         ),
+        detail: Some(format!(
+            "the thread past the limit is spawned at {}:{}",
+            trace::short_file(too_many.at.file()),
+            too_many.at.line()
+        )),
         instead: Some("shuttle (random, pct) can run it: `--backend shuttle`".to_string()),
     }
 }

@@ -69,7 +69,8 @@ pub const SEED_ENV: &str = "SHUTTLE_RANDOM_SEED";
 pub fn environment_seed() -> Option<Result<u64, Unsupported>> {
     let value = std::env::var(SEED_ENV).ok()?;
     Some(value.trim().parse().map_err(|_| Unsupported {
-        reason: format!("refused: {SEED_ENV}={value:?} is not a seed (a decimal u64)"),
+        reason: format!("refused: {SEED_ENV}={value:?} is not a seed"),
+        detail: Some("shuttle reads it as a decimal u64, in place of the run's own seed".into()),
         instead: Some(format!("unset {SEED_ENV} or give it a number")),
     }))
 }

@@ -500,10 +500,15 @@ impl Recording {
     }
 }
 
-/// `src/scenarios/turns.rs` for a path inside this crate; the file name elsewhere.
-fn short_file(file: &str) -> &str {
-    match file.find("src/") {
-        Some(i) => &file[i..],
+/// A source file as a trace names it: relative to its crate (`src/scenarios/turns.rs`,
+/// `models/truth.rs`) for the crate being built, whose paths the compiler gives relative; from
+/// `src/` on for a dependency's absolute path; the file name otherwise.
+pub fn short_file(file: &str) -> &str {
+    if !file.starts_with('/') {
+        return file;
+    }
+    match file.find("/src/") {
+        Some(i) => &file[i + 1..],
         None => file.rsplit('/').next().unwrap_or(file),
     }
 }
@@ -606,8 +611,13 @@ impl Trace {
 
     /// The thread holding mutex `object` at the end of the trace.
     fn holder(&self, object: &str) -> Option<&str> {
+        self.holder_before(object, self.events.len())
+    }
+
+    /// The thread holding mutex `object` just before row `row` (0-based).
+    fn holder_before(&self, object: &str, row: usize) -> Option<&str> {
         let mut holder = None;
-        for event in &self.events {
+        for event in &self.events[..row] {
             let acquired = event.phase != Phase::Began;
             match (&event.op, &event.value) {
                 (Op::Lock, _) if acquired && *event.object == *object => {
@@ -653,16 +663,22 @@ impl Trace {
         if let Some(last) = self.events.last() {
             push(&mut involved, &threads, &last.thread);
         }
-        for (i, pair) in self.events.windows(2).enumerate() {
-            let [before, after] = pair else { continue };
-            if before.thread == after.thread || before.phase == Phase::Began {
+        for i in 1..self.events.len() {
+            let (before, after) = (&self.events[i - 1], &self.events[i]);
+            if before.thread == after.thread {
                 continue;
             }
-            // `before`'s thread could go on (it was not waiting) and did, later: preempted.
+            // `before`'s thread could go on (it was not waiting: a lock attempt on a free
+            // mutex does not wait) and did, later: it was preempted.
+            let could_go_on = match (before.phase, before.op) {
+                (Phase::Began, Op::Lock) => self.holder_before(&before.object, i).is_none(),
+                (Phase::Began, _) => false,
+                _ => true,
+            };
             let went_on = last_rows
                 .iter()
-                .any(|(t, last)| *t == &*before.thread && *last > i);
-            if went_on {
+                .any(|(t, last)| *t == &*before.thread && *last >= i);
+            if could_go_on && went_on {
                 push(&mut involved, &threads, &before.thread);
                 push(&mut involved, &threads, &after.thread);
             }
