@@ -45,7 +45,8 @@ super::std_like_primitives!(
     spurious = super::spurious::next_wait_spurs::<Loom>(),
     context = CONTEXT,
     max_spawned = Some(::loom::MAX_THREADS - 1),
-    plain_access = ()
+    plain_access = (),
+    rwlock = super::BuiltRwLock<Loom, T>
 );
 
 impl<T> super::RawCell<T> for UnsafeCell<T> {

@@ -58,16 +58,25 @@
 //!   schedules threads as it likes; the model runs are what prove the orderings.
 
 mod atomic;
+mod barrier;
 mod cell;
 mod channel;
 mod condvar;
-mod loom;
+#[path = "loom.rs"]
+mod loom_backend;
 pub mod model;
 mod mutex;
-mod parking_lot;
-mod shuttle;
+mod once;
+#[path = "parking_lot.rs"]
+mod parking_lot_backend;
+mod paths;
+mod rwlock;
+mod semaphore;
+#[path = "shuttle.rs"]
+mod shuttle_backend;
 pub mod spurious;
-mod std;
+#[path = "std.rs"]
+mod std_backend;
 mod std_like;
 mod thread;
 pub mod trace;
@@ -80,14 +89,19 @@ use ::std::sync::atomic::Ordering;
 use self::model::ThreadContext;
 
 pub use self::atomic::{AtomicBool, AtomicUsize};
+pub use self::barrier::{Barrier, BarrierWaitResult};
 pub use self::cell::{Cell, PlainCell};
 pub use self::channel::{channel, Receiver, Sender};
 pub use self::condvar::Condvar;
-pub use self::loom::Loom;
+pub use self::loom_backend::Loom;
 pub use self::mutex::{Mutex, MutexGuard};
-pub use self::parking_lot::ParkingLot;
-pub use self::shuttle::Shuttle;
-pub use self::std::Std;
+pub use self::once::Once;
+pub use self::parking_lot_backend::ParkingLot;
+pub use self::paths::{loom, parking_lot, shuttle, std};
+pub use self::rwlock::{BuiltRwLock, RawRwLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use self::semaphore::Semaphore;
+pub use self::shuttle_backend::Shuttle;
+pub use self::std_backend::Std;
 pub(crate) use self::std_like::{raw_atomics, std_like_primitives};
 pub use self::thread::{
     current_thread_name, panic_message, spawn, yield_now, JoinHandle, Panicked,
@@ -114,6 +128,10 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     fn mutex<T: Send>(value: T) -> Self::Mutex<T>;
     fn lock<T: Send>(mutex: &Self::Mutex<T>) -> Self::Guard<'_, T>;
     fn into_inner<T: Send>(mutex: Self::Mutex<T>) -> T;
+    /// The lock if it is free now; never waits.
+    fn try_lock<T: Send>(mutex: &Self::Mutex<T>) -> Option<Self::Guard<'_, T>>;
+
+    type RwLock<T: Send + Sync>: RawRwLock<T>;
 
     fn condvar() -> Self::Condvar;
     fn wait<'a, T: Send>(condvar: &Self::Condvar, guard: Self::Guard<'a, T>) -> Self::Guard<'a, T>;

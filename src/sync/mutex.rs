@@ -62,6 +62,14 @@ impl<P: Primitives, T: Send> Mutex<P, T> {
         P::lock(&self.raw)
     }
 
+    /// The lock if it is free now; never waits.
+    #[track_caller]
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, P, T>> {
+        let raw = P::try_lock(&self.raw)?;
+        trace::effect::<P>(Op::Lock, self.object(), Value::None, Location::caller());
+        Some(MutexGuard::from_parts(self, raw))
+    }
+
     pub fn into_inner(self) -> T {
         P::into_inner(self.raw)
     }

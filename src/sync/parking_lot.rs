@@ -33,6 +33,12 @@ impl Primitives for ParkingLot {
     fn into_inner<T: Send>(mutex: Self::Mutex<T>) -> T {
         mutex.into_inner()
     }
+    fn try_lock<T: Send>(mutex: &Self::Mutex<T>) -> Option<Self::Guard<'_, T>> {
+        mutex.try_lock()
+    }
+
+    type RwLock<T: Send + Sync> = ::parking_lot::RwLock<T>;
+
     fn condvar() -> Self::Condvar {
         ::parking_lot::Condvar::new()
     }

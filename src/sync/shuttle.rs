@@ -37,5 +37,6 @@ super::std_like_primitives!(
     max_spawned = None,
     // A bare switch: `sleep` has no time in shuttle, and unlike `yield_now` it does not tell
     // PCT to lower the thread's priority.
-    plain_access = thread::sleep(Duration::ZERO)
+    plain_access = thread::sleep(Duration::ZERO),
+    rwlock = super::BuiltRwLock<Shuttle, T>
 );

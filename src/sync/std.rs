@@ -32,5 +32,6 @@ super::std_like_primitives!(
     spurious = false,
     context = CONTEXT,
     max_spawned = None,
-    plain_access = ()
+    plain_access = (),
+    rwlock = ::std::sync::RwLock<T>
 );

@@ -66,7 +66,7 @@ pub(crate) use raw_atomics;
 /// Implements [`Primitives`] for a backend whose crate mirrors `std::sync` and `std::thread`
 /// (std itself, loom, shuttle): `$sync` and `$thread` name its modules.
 macro_rules! std_like_primitives {
-    ($backend:ty, $name:literal, $sync:ident, $thread:ident, model = $model:literal, cell = $cell:ident, spurious = $spurious:expr, context = $context:ident, max_spawned = $max_spawned:expr, plain_access = $plain_access:expr) => {
+    ($backend:ty, $name:literal, $sync:ident, $thread:ident, model = $model:literal, cell = $cell:ident, spurious = $spurious:expr, context = $context:ident, max_spawned = $max_spawned:expr, plain_access = $plain_access:expr, rwlock = $rwlock:ty) => {
         impl $crate::sync::Primitives for $backend {
             const NAME: &'static str = $name;
             const MODEL: bool = $model;
@@ -93,6 +93,17 @@ macro_rules! std_like_primitives {
                     .into_inner()
                     .unwrap_or_else(::std::sync::PoisonError::into_inner)
             }
+            fn try_lock<T: Send>(mutex: &Self::Mutex<T>) -> Option<Self::Guard<'_, T>> {
+                match mutex.try_lock() {
+                    Ok(guard) => Some(guard),
+                    Err(::std::sync::TryLockError::Poisoned(poisoned)) => {
+                        Some(poisoned.into_inner())
+                    }
+                    Err(::std::sync::TryLockError::WouldBlock) => None,
+                }
+            }
+
+            type RwLock<T: Send + Sync> = $rwlock;
             fn condvar() -> Self::Condvar {
                 $sync::Condvar::new()
             }
