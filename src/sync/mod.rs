@@ -58,26 +58,18 @@
 //!   schedules threads as it likes; the model runs are what prove the orderings.
 
 mod atomic;
+mod backend;
 mod barrier;
 mod cell;
 mod channel;
 mod condvar;
-#[path = "loom.rs"]
-mod loom_backend;
 pub mod model;
 mod mutex;
 mod once;
-#[path = "parking_lot.rs"]
-mod parking_lot_backend;
 mod paths;
 mod rwlock;
 mod semaphore;
-#[path = "shuttle.rs"]
-mod shuttle_backend;
 pub mod spurious;
-#[path = "std.rs"]
-mod std_backend;
-mod std_like;
 mod thread;
 pub mod trace;
 
@@ -89,20 +81,17 @@ use ::std::sync::atomic::Ordering;
 use self::model::ThreadContext;
 
 pub use self::atomic::{AtomicBool, AtomicUsize};
+pub(crate) use self::backend::{raw_atomics, std_like_primitives};
+pub use self::backend::{Loom, ParkingLot, Shuttle, Std};
 pub use self::barrier::{Barrier, BarrierWaitResult};
 pub use self::cell::{Cell, PlainCell};
 pub use self::channel::{channel, Receiver, Sender};
 pub use self::condvar::Condvar;
-pub use self::loom_backend::Loom;
 pub use self::mutex::{Mutex, MutexGuard};
 pub use self::once::Once;
-pub use self::parking_lot_backend::ParkingLot;
 pub use self::paths::{loom, parking_lot, shuttle, std};
 pub use self::rwlock::{BuiltRwLock, RawRwLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use self::semaphore::Semaphore;
-pub use self::shuttle_backend::Shuttle;
-pub use self::std_backend::Std;
-pub(crate) use self::std_like::{raw_atomics, std_like_primitives};
 pub use self::thread::{
     current_thread_name, panic_message, spawn, yield_now, JoinHandle, Panicked,
 };

@@ -3,8 +3,8 @@
 //!
 //! Invariant: a faithful pass-through; parking_lot locks never poison.
 
-use super::model::ThreadContext;
-use super::{PlainCell, Primitives, Std};
+use crate::sync::model::ThreadContext;
+use crate::sync::{PlainCell, Primitives, Std};
 use ::std::cell::RefCell;
 use ::std::io;
 

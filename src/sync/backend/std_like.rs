@@ -4,7 +4,7 @@
 //! Invariant: the macros only forward to the named crate's types, entering poisoned locks
 //! anyway; whatever differs between those backends is a macro argument. `seq_cst_fence` is
 //! called before a `SeqCst` load, after a `SeqCst` store and around a `SeqCst`
-//! read-modify-write: a no-op except under loom (see the module docs of [`super`]).
+//! read-modify-write: a no-op except under loom (see the module docs of [`crate::sync`]).
 
 /// Implements [`RawAtomic`] and [`RawAtomicInt`] for a backend's `AtomicUsize` and `AtomicBool`,
 /// which all share std's method names.

@@ -1,8 +1,8 @@
 //! The loom backend: every interleaving, explored exhaustively (DPOR) inside a loom model.
 //!
 //! Invariant: valid only inside `loom::model` (see [`crate::explore::loom`]); spurious wakeups
-//! follow the exploration's [`super::spurious`] plan; a `SeqCst` access is fenced so that loom
-//! treats it as sequentially consistent (see [`super`]).
+//! follow the exploration's [`crate::sync::spurious`] plan; a `SeqCst` access is fenced so that loom
+//! treats it as sequentially consistent (see [`crate::sync`]).
 
 use std::cell::RefCell;
 use std::sync::atomic::Ordering;
@@ -11,7 +11,7 @@ use ::loom::cell::UnsafeCell;
 use ::loom::sync;
 use ::loom::thread;
 
-use super::model::ThreadContext;
+use crate::sync::model::ThreadContext;
 
 /// Exhaustive model-checking primitives from loom.
 #[derive(Debug, Clone, Copy, Default)]
@@ -30,26 +30,26 @@ fn seq_cst_fence(order: Ordering) {
     }
 }
 
-super::raw_atomics!(
+crate::sync::raw_atomics!(
     sync::atomic::AtomicUsize,
     sync::atomic::AtomicBool,
     seq_cst_fence = seq_cst_fence
 );
-super::std_like_primitives!(
+crate::sync::std_like_primitives!(
     Loom,
     "loom",
     sync,
     thread,
     model = true,
     cell = UnsafeCell,
-    spurious = super::spurious::next_wait_spurs::<Loom>(),
+    spurious = crate::sync::spurious::next_wait_spurs::<Loom>(),
     context = CONTEXT,
     max_spawned = Some(::loom::MAX_THREADS - 1),
     plain_access = (),
-    rwlock = super::BuiltRwLock<Loom, T>
+    rwlock = crate::sync::BuiltRwLock<Loom, T>
 );
 
-impl<T> super::RawCell<T> for UnsafeCell<T> {
+impl<T> crate::sync::RawCell<T> for UnsafeCell<T> {
     #[track_caller]
     fn new(value: T) -> Self {
         UnsafeCell::new(value)
