@@ -11,7 +11,7 @@
 use std::fmt;
 
 use super::{Budget, Decisions, LoomConfig, Report, Schedules, ShuttleConfig};
-use crate::sync::spurious::Plan;
+use crate::sync::choice::Plan;
 
 /// The kinds of exploration a [`Checker`] can be, as reports and expectations name them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

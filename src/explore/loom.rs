@@ -21,7 +21,7 @@ use super::{
     run_checker, Budget, Checker, Coverage, Failure, Found, Minimal, Minimality, Recorder, Report,
     RunEnd, Schedule, Unsupported,
 };
-use crate::sync::spurious::{self, Plan, Policy};
+use crate::sync::choice::{self, Kind, Pick, Plan, Policy};
 
 /// How deep loom explores.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -168,11 +168,11 @@ where
 {
     /// One `Builder::check` at `bound` under `plan`.
     fn run(&self, bound: Option<usize>, plan: &Plan) -> RunEnd {
-        let policy = match self.spurious_wakeups {
-            0 => Policy::Off,
-            _ => Policy::Plan(plan.clone()),
+        let policy = Policy::Plan {
+            plan: plan.clone(),
+            faults: self.spurious_wakeups > 0,
         };
-        let _installed = spurious::install(policy);
+        let _installed = choice::install(policy);
         let mut builder = ::loom::model::Builder::new();
         builder.preemption_bound = bound;
         builder.max_branches = self.max_branches;
@@ -197,17 +197,22 @@ where
             let end = self.run(bound, &plan);
             match end {
                 RunEnd::Completed => {
-                    if plan.len() < self.spurious_wakeups {
-                        // One more spurious wakeup, at each wait the runs under it reached.
-                        for (choice, values) in spurious::reached() {
-                            if plan.0.contains_key(&choice) {
-                                continue;
-                            }
-                            for value in 1..values {
-                                let next = plan.with(choice.clone(), value);
-                                if seen.insert(next.clone()) {
-                                    queue.push_back(next);
-                                }
+                    // One more choice taken, at each one the runs under it reached: any value
+                    // of a value choice; a fault while the plan has fewer than the bound.
+                    let more_faults = plan.faults() < self.spurious_wakeups;
+                    for (choice, reached) in choice::reached() {
+                        if plan.0.contains_key(&choice) {
+                            continue;
+                        }
+                        let picks: Vec<Pick> = match reached.kind {
+                            Kind::Fault if more_faults => vec![Pick::FAULT],
+                            Kind::Fault => Vec::new(),
+                            Kind::Value => (1..reached.values).map(Pick::value).collect(),
+                        };
+                        for pick in picks {
+                            let next = plan.with(choice.clone(), pick);
+                            if seen.insert(next.clone()) {
+                                queue.push_back(next);
                             }
                         }
                     }
@@ -288,7 +293,7 @@ where
                 message: found.message,
                 location: found.location,
                 execution: executions,
-                spurious_plan: (config.spurious_wakeups > 0).then_some(plan),
+                spurious_plan: Some(plan),
                 trace: found.trace,
                 minimal,
                 replay: Schedule {
@@ -339,7 +344,7 @@ where
     let minimal = |preemptions: usize, plan: &Plan, proof: Minimality| Minimal {
         preemptions,
         context_switches: None,
-        spurious_wakeups: plan.len(),
+        spurious_wakeups: plan.faults(),
         proof,
     };
     for bound in 0.. {
@@ -354,7 +359,7 @@ where
             let minimal = Minimal {
                 preemptions: bound,
                 context_switches: None,
-                spurious_wakeups: plan.len(),
+                spurious_wakeups: plan.faults(),
                 proof: Minimality::Unknown(why),
             };
             return (
@@ -384,7 +389,7 @@ where
                     None => Minimal {
                         preemptions: bound,
                         context_switches: None,
-                        spurious_wakeups: plan.len(),
+                        spurious_wakeups: plan.faults(),
                         proof: Minimality::Unknown(format!(
                             "more than {} preemptions; {why}",
                             bound.saturating_sub(1)

@@ -32,8 +32,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
+use crate::sync::choice;
 use crate::sync::model::{self, Stop, TooManyThreads};
-use crate::sync::spurious;
 use crate::sync::trace::{self, Trace};
 
 pub use self::checker::{Checker, CheckerKind, Schedule};
@@ -169,8 +169,9 @@ pub struct Failure {
     pub location: Option<String>,
     /// The 1-based number of the execution, counting every execution of the exploration.
     pub execution: u64,
-    /// Which waits woke spuriously in it (loom), if that was explored.
-    pub spurious_plan: Option<spurious::Plan>,
+    /// The explored choices it took (loom): which waits woke spuriously, which weak exchanges
+    /// failed spuriously, and the values `choose` returned.
+    pub spurious_plan: Option<choice::Plan>,
     /// The failing execution's primitive operations, when traces were recorded.
     pub trace: Option<Trace>,
     /// How simple it is.
@@ -193,8 +194,13 @@ impl Failure {
         if let Some(minimal) = &self.minimal {
             out += &format!("  {minimal}\n");
         }
-        if let Some(plan) = self.spurious_plan.as_ref().filter(|p| !p.is_empty()) {
-            out += &format!("  spurious wakeups at waits (thread#k): {plan}\n");
+        if let Some(plan) = &self.spurious_plan {
+            if let Some(faults) = plan.describe(choice::Kind::Fault) {
+                out += &format!("  spurious wakeups or failures at (thread#k): {faults}\n");
+            }
+            if let Some(values) = plan.describe(choice::Kind::Value) {
+                out += &format!("  values chosen (thread#k=value): {values}\n");
+            }
         }
         if let Some(trace) = &self.trace {
             if self.kind == FailureKind::Deadlock {

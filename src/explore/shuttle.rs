@@ -35,8 +35,8 @@ use super::{
     run_checker, Budget, Checker, Coverage, Failure, FailureKind, Found, Minimal, Minimality,
     PctBound, Recorder, Report, RunEnd, Schedule as Token, Shape, Unsupported,
 };
+use crate::sync::choice::{self, Choice, Drawing, Kind, Policy};
 use crate::sync::model::{self, Stop, ThreadKey};
-use crate::sync::spurious::{self, Choice, Policy};
 
 /// Which schedules shuttle draws.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -520,7 +520,12 @@ impl Scheduler for Driver {
     }
 
     fn next_u64(&mut self) -> u64 {
-        let Some((choice, values)) = spurious::choosing() else {
+        let Some(Drawing {
+            choice,
+            values,
+            kind,
+        }) = choice::choosing()
+        else {
             // Not a choice of ours: shuttle's own randomness, never replayed.
             return match &mut self.mode {
                 Mode::Explore { inner, .. } => inner.scheduler().next_u64(),
@@ -548,7 +553,7 @@ impl Scheduler for Driver {
         if value != 0 {
             self.decisions.draws.push((choice, value));
         }
-        if value == values - 1 {
+        if kind == Kind::Fault && value == values - 1 {
             self.simplicity.spurious_wakeups += 1;
         }
         value
@@ -675,11 +680,10 @@ where
         Err(refusal) => return Report::not_run(config.describe(), refusal, 0),
     };
     let recorder = Arc::new(Recorder::new(config.budget, config.record_traces));
-    let policy = match config.spurious_one_in {
-        0 => Policy::Off,
-        one_in => Policy::Coin { one_in },
+    let policy = Policy::Coin {
+        one_in: config.spurious_one_in,
     };
-    let _installed = spurious::install(policy);
+    let _installed = choice::install(policy);
     let runs = Runs {
         recorder: Arc::clone(&recorder),
         checked: Arc::new((body, invariant)),

@@ -62,6 +62,7 @@ mod backend;
 mod barrier;
 mod cell;
 mod channel;
+pub mod choice;
 mod condvar;
 pub mod model;
 mod mutex;
@@ -69,7 +70,6 @@ mod once;
 mod paths;
 mod rwlock;
 mod semaphore;
-pub mod spurious;
 mod thread;
 pub mod trace;
 
@@ -80,12 +80,17 @@ use ::std::sync::atomic::Ordering;
 
 use self::model::ThreadContext;
 
-pub use self::atomic::{AtomicBool, AtomicUsize};
+pub use self::atomic::{
+    compiler_fence, fence, Atomic, AtomicBits, AtomicBool, AtomicI16, AtomicI32, AtomicI64,
+    AtomicI8, AtomicInteger, AtomicIsize, AtomicPtr, AtomicU16, AtomicU32, AtomicU64, AtomicU8,
+    AtomicUsize, AtomicValue, RawAtomic, Rmw,
+};
 pub(crate) use self::backend::{raw_atomics, std_like_primitives};
 pub use self::backend::{Loom, ParkingLot, Shuttle, Std};
 pub use self::barrier::{Barrier, BarrierWaitResult};
 pub use self::cell::{Cell, PlainCell};
 pub use self::channel::{channel, Receiver, Sender};
+pub use self::choice::choose;
 pub use self::condvar::Condvar;
 pub use self::mutex::{Mutex, MutexGuard};
 pub use self::once::Once;
@@ -110,8 +115,8 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     type Guard<'a, T: Send + 'a>: DerefMut<Target = T>;
     type Condvar: Send + Sync;
     type JoinHandle<T: Send + 'static>: Send;
-    type AtomicUsize: RawAtomic<usize> + RawAtomicInt;
-    type AtomicBool: RawAtomic<bool>;
+    /// The backend's atomic holding a `V` ([`AtomicValue`] names it).
+    type Atomic<V: AtomicValue>: RawAtomic<V>;
     type Cell<T>: RawCell<T>;
 
     fn mutex<T: Send>(value: T) -> Self::Mutex<T>;
@@ -139,6 +144,8 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     fn join<T: Send + 'static>(handle: Self::JoinHandle<T>) -> ::std::thread::Result<T>;
     fn current_thread_name() -> Option<String>;
     fn yield_now();
+    /// A memory fence (`std::sync::atomic::fence`).
+    fn fence(order: Ordering);
 
     /// At most this many threads spawned per execution besides the main one (loom's cap);
     /// `None`: no limit.
@@ -151,26 +158,6 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     /// Called before every access to a [`Cell`]: a scheduling point under shuttle, so that
     /// plain data can interleave there; nothing elsewhere.
     fn plain_access() {}
-}
-
-/// An atomic value of one backend.
-pub trait RawAtomic<V>: Send + Sync {
-    fn new(value: V) -> Self;
-    fn load(&self, order: Ordering) -> V;
-    fn store(&self, value: V, order: Ordering);
-    fn swap(&self, value: V, order: Ordering) -> V;
-    fn compare_exchange(
-        &self,
-        current: V,
-        new: V,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<V, V>;
-}
-
-/// The integer operations of an atomic `usize`.
-pub trait RawAtomicInt {
-    fn fetch_add(&self, value: usize, order: Ordering) -> usize;
 }
 
 /// A cell whose accesses the backend can check for data races (loom's `UnsafeCell`). An

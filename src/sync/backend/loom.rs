@@ -30,11 +30,8 @@ fn seq_cst_fence(order: Ordering) {
     }
 }
 
-crate::sync::raw_atomics!(
-    sync::atomic::AtomicUsize,
-    sync::atomic::AtomicBool,
-    seq_cst_fence = seq_cst_fence
-);
+use ::loom::sync::atomic;
+crate::sync::raw_atomics!(atomic, seq_cst_fence = seq_cst_fence);
 crate::sync::std_like_primitives!(
     Loom,
     "loom",
@@ -42,11 +39,12 @@ crate::sync::std_like_primitives!(
     thread,
     model = true,
     cell = UnsafeCell,
-    spurious = crate::sync::spurious::next_wait_spurs::<Loom>(),
+    spurious = crate::sync::choice::next_wait_spurs::<Loom>(),
     context = CONTEXT,
     max_spawned = Some(::loom::MAX_THREADS - 1),
     plain_access = (),
-    rwlock = crate::sync::BuiltRwLock<Loom, T>
+    rwlock = crate::sync::BuiltRwLock<Loom, T>,
+    atomics = Loom
 );
 
 impl<T> crate::sync::RawCell<T> for UnsafeCell<T> {

@@ -20,8 +20,7 @@ impl Primitives for ParkingLot {
     type Guard<'a, T: Send + 'a> = ::parking_lot::MutexGuard<'a, T>;
     type Condvar = ::parking_lot::Condvar;
     type JoinHandle<T: Send + 'static> = <Std as Primitives>::JoinHandle<T>;
-    type AtomicUsize = <Std as Primitives>::AtomicUsize;
-    type AtomicBool = <Std as Primitives>::AtomicBool;
+    type Atomic<V: crate::sync::AtomicValue> = <Std as Primitives>::Atomic<V>;
     type Cell<T> = PlainCell<T>;
 
     fn mutex<T: Send>(value: T) -> Self::Mutex<T> {
@@ -70,6 +69,9 @@ impl Primitives for ParkingLot {
     }
     fn yield_now() {
         Std::yield_now()
+    }
+    fn fence(order: ::std::sync::atomic::Ordering) {
+        Std::fence(order)
     }
     fn with_thread_context<R>(f: impl FnOnce(&RefCell<Option<ThreadContext>>) -> R) -> R {
         Std::with_thread_context(f)

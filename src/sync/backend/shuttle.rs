@@ -20,11 +20,8 @@ pub struct Shuttle;
     static CONTEXT: RefCell<Option<ThreadContext>> = const { RefCell::new(None) };
 }
 
-crate::sync::raw_atomics!(
-    sync::atomic::AtomicUsize,
-    sync::atomic::AtomicBool,
-    seq_cst_fence = crate::sync::no_fence
-);
+use ::shuttle::sync::atomic;
+crate::sync::raw_atomics!(atomic, seq_cst_fence = crate::sync::no_fence);
 crate::sync::std_like_primitives!(
     Shuttle,
     "shuttle",
@@ -32,11 +29,12 @@ crate::sync::std_like_primitives!(
     thread,
     model = true,
     cell = PlainCell,
-    spurious = crate::sync::spurious::next_wait_spurs::<Shuttle>(),
+    spurious = crate::sync::choice::next_wait_spurs::<Shuttle>(),
     context = CONTEXT,
     max_spawned = None,
     // A bare switch: `sleep` has no time in shuttle, and unlike `yield_now` it does not tell
     // PCT to lower the thread's priority.
     plain_access = thread::sleep(Duration::ZERO),
-    rwlock = crate::sync::BuiltRwLock<Shuttle, T>
+    rwlock = crate::sync::BuiltRwLock<Shuttle, T>,
+    atomics = Shuttle
 );

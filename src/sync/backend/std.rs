@@ -17,11 +17,8 @@ pub struct Std;
     static CONTEXT: RefCell<Option<ThreadContext>> = const { RefCell::new(None) };
 }
 
-crate::sync::raw_atomics!(
-    sync::atomic::AtomicUsize,
-    sync::atomic::AtomicBool,
-    seq_cst_fence = crate::sync::no_fence
-);
+use ::std::sync::atomic;
+crate::sync::raw_atomics!(atomic, seq_cst_fence = crate::sync::no_fence);
 crate::sync::std_like_primitives!(
     Std,
     "std",
@@ -33,5 +30,6 @@ crate::sync::std_like_primitives!(
     context = CONTEXT,
     max_spawned = None,
     plain_access = (),
-    rwlock = ::std::sync::RwLock<T>
+    rwlock = ::std::sync::RwLock<T>,
+    atomics = Std
 );

@@ -6,24 +6,63 @@
 //! called before a `SeqCst` load, after a `SeqCst` store and around a `SeqCst`
 //! read-modify-write: a no-op except under loom (see the module docs of [`crate::sync`]).
 
-/// Implements [`RawAtomic`] and [`RawAtomicInt`] for a backend's `AtomicUsize` and `AtomicBool`,
-/// which all share std's method names.
+/// Implements [`RawAtomic`] for every atomic type of a backend's `atomic` module (named by
+/// `$atomic`), which all share std's method names: the integers with every `fetch_*`
+/// operation, `bool` with the bitwise ones, pointers with none.
+///
+/// [`RawAtomic`]: crate::sync::RawAtomic
 macro_rules! raw_atomics {
-    ($usize:ty, $bool:ty, seq_cst_fence = $fence:path) => {
-        $crate::sync::raw_atomics!(@one $usize, usize, $fence);
-        $crate::sync::raw_atomics!(@one $bool, bool, $fence);
-        impl $crate::sync::RawAtomicInt for $usize {
+    ($atomic:ident, seq_cst_fence = $fence:path) => {
+        $crate::sync::raw_atomics!(@int $atomic, $fence,
+            AtomicI8 i8, AtomicI16 i16, AtomicI32 i32, AtomicI64 i64, AtomicIsize isize,
+            AtomicU8 u8, AtomicU16 u16, AtomicU32 u32, AtomicU64 u64, AtomicUsize usize);
+        $crate::sync::raw_atomics!(@common $atomic::AtomicBool, bool, [], $fence, fetch = [
             #[inline]
-            fn fetch_add(&self, value: usize, order: ::std::sync::atomic::Ordering) -> usize {
+            fn fetch(&self, op: $crate::sync::Rmw, operand: bool, order: ::std::sync::atomic::Ordering) -> bool {
+                use $crate::sync::Rmw;
                 $fence(order);
-                let old = <$usize>::fetch_add(self, value, order);
+                let old = match op {
+                    Rmw::And => self.fetch_and(operand, order),
+                    Rmw::Nand => self.fetch_nand(operand, order),
+                    Rmw::Or => self.fetch_or(operand, order),
+                    Rmw::Xor => self.fetch_xor(operand, order),
+                    Rmw::Add | Rmw::Sub | Rmw::Max | Rmw::Min => {
+                        unreachable!("{op:?} is not a bool operation")
+                    }
+                };
                 $fence(order);
                 old
             }
-        }
+        ]);
+        $crate::sync::raw_atomics!(@common $atomic::AtomicPtr<T>, *mut T, [T], $fence, fetch = [
+            fn fetch(&self, op: $crate::sync::Rmw, _: *mut T, _: ::std::sync::atomic::Ordering) -> *mut T {
+                unreachable!("{op:?} is not a pointer operation")
+            }
+        ]);
     };
-    (@one $ty:ty, $v:ty, $fence:path) => {
-        impl $crate::sync::RawAtomic<$v> for $ty {
+    (@int $atomic:ident, $fence:path, $($ty:ident $v:ty),*) => {$(
+        $crate::sync::raw_atomics!(@common $atomic::$ty, $v, [], $fence, fetch = [
+            #[inline]
+            fn fetch(&self, op: $crate::sync::Rmw, operand: $v, order: ::std::sync::atomic::Ordering) -> $v {
+                use $crate::sync::Rmw;
+                $fence(order);
+                let old = match op {
+                    Rmw::Add => self.fetch_add(operand, order),
+                    Rmw::Sub => self.fetch_sub(operand, order),
+                    Rmw::And => self.fetch_and(operand, order),
+                    Rmw::Nand => self.fetch_nand(operand, order),
+                    Rmw::Or => self.fetch_or(operand, order),
+                    Rmw::Xor => self.fetch_xor(operand, order),
+                    Rmw::Max => self.fetch_max(operand, order),
+                    Rmw::Min => self.fetch_min(operand, order),
+                };
+                $fence(order);
+                old
+            }
+        ]);
+    )*};
+    (@common $ty:ty, $v:ty, [$($generic:ident)?], $fence:path, fetch = [$($fetch:tt)*]) => {
+        impl<$($generic: 'static)?> $crate::sync::RawAtomic<$v> for $ty {
             #[inline]
             fn new(value: $v) -> Self {
                 <$ty>::new(value)
@@ -58,6 +97,24 @@ macro_rules! raw_atomics {
                 $fence(if result.is_ok() { success } else { failure });
                 result
             }
+            #[inline]
+            fn compare_exchange_weak(
+                &self,
+                current: $v,
+                new: $v,
+                success: ::std::sync::atomic::Ordering,
+                failure: ::std::sync::atomic::Ordering,
+            ) -> Result<$v, $v> {
+                $fence(success);
+                let result = <$ty>::compare_exchange_weak(self, current, new, success, failure);
+                $fence(if result.is_ok() { success } else { failure });
+                result
+            }
+            $($fetch)*
+            #[inline]
+            fn into_inner(self) -> $v {
+                <$ty>::into_inner(self)
+            }
         }
     };
 }
@@ -66,7 +123,7 @@ pub(crate) use raw_atomics;
 /// Implements [`Primitives`] for a backend whose crate mirrors `std::sync` and `std::thread`
 /// (std itself, loom, shuttle): `$sync` and `$thread` name its modules.
 macro_rules! std_like_primitives {
-    ($backend:ty, $name:literal, $sync:ident, $thread:ident, model = $model:literal, cell = $cell:ident, spurious = $spurious:expr, context = $context:ident, max_spawned = $max_spawned:expr, plain_access = $plain_access:expr, rwlock = $rwlock:ty) => {
+    ($backend:ty, $name:literal, $sync:ident, $thread:ident, model = $model:literal, cell = $cell:ident, spurious = $spurious:expr, context = $context:ident, max_spawned = $max_spawned:expr, plain_access = $plain_access:expr, rwlock = $rwlock:ty, atomics = $atomic_of:ident) => {
         impl $crate::sync::Primitives for $backend {
             const NAME: &'static str = $name;
             const MODEL: bool = $model;
@@ -76,8 +133,7 @@ macro_rules! std_like_primitives {
             type Guard<'a, T: Send + 'a> = $sync::MutexGuard<'a, T>;
             type Condvar = $sync::Condvar;
             type JoinHandle<T: Send + 'static> = $thread::JoinHandle<T>;
-            type AtomicUsize = $sync::atomic::AtomicUsize;
-            type AtomicBool = $sync::atomic::AtomicBool;
+            type Atomic<V: $crate::sync::AtomicValue> = V::$atomic_of;
             type Cell<T> = $cell<T>;
 
             fn mutex<T: Send>(value: T) -> Self::Mutex<T> {
@@ -139,6 +195,9 @@ macro_rules! std_like_primitives {
             }
             fn yield_now() {
                 $thread::yield_now()
+            }
+            fn fence(order: ::std::sync::atomic::Ordering) {
+                $sync::atomic::fence(order)
             }
             fn with_thread_context<R>(
                 f: impl FnOnce(
