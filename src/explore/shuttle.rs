@@ -1,5 +1,6 @@
-//! Randomised exploration with shuttle: uniformly random schedules or PCT (probabilistic
-//! concurrency testing, which finds a bug of depth d with a probability it bounds from below),
+//! Randomised exploration with shuttle: uniformly random schedules, PCT (probabilistic
+//! concurrency testing, which finds a bug of depth d with a probability it bounds from below)
+//! or a uniform random walk over interleavings (URW),
 //! driven by threadproof's own scheduler, which records every choice, replays a recorded
 //! schedule exactly, and shrinks a failing one.
 //!
@@ -28,7 +29,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ::shuttle::scheduler::{PctScheduler, RandomScheduler, Schedule, Scheduler, Task, TaskId};
+use ::shuttle::scheduler::{
+    PctScheduler, RandomScheduler, Schedule, Scheduler, Task, TaskId, UrwRandomScheduler,
+};
 use ::shuttle::{Config, FailurePersistence, Runner};
 
 use super::{
@@ -45,6 +48,10 @@ pub enum Schedules {
     Random,
     /// PCT with bug depth `depth`: random thread priorities and `depth - 1` priority changes.
     Pct { depth: usize },
+    /// Uniform random walk (shuttle's `UrwRandomScheduler`): each step picks a thread with
+    /// probability proportional to the steps it has left (estimated from earlier executions),
+    /// so that every interleaving is about equally likely, not every step's choice.
+    Urw,
 }
 
 /// How shuttle explores.
@@ -95,6 +102,13 @@ impl ShuttleConfig {
         }
     }
 
+    pub fn urw(iterations: usize) -> Self {
+        ShuttleConfig {
+            schedules: Schedules::Urw,
+            ..Self::random(iterations)
+        }
+    }
+
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -136,6 +150,7 @@ impl ShuttleConfig {
         let schedules = match self.schedules {
             Schedules::Random => "random".to_string(),
             Schedules::Pct { depth } => format!("pct depth {depth}"),
+            Schedules::Urw => "urw".to_string(),
         };
         let spurious = match self.spurious_one_in {
             0 => "spurious wakeups off".to_string(),
@@ -263,6 +278,7 @@ struct Simplicity {
 enum Inner {
     Random(RandomScheduler),
     Pct(PctScheduler),
+    Urw(UrwRandomScheduler),
 }
 
 impl Inner {
@@ -270,6 +286,7 @@ impl Inner {
         match self {
             Inner::Random(s) => s,
             Inner::Pct(s) => s,
+            Inner::Urw(s) => s,
         }
     }
 }
@@ -698,6 +715,9 @@ where
             inner: match config.schedules {
                 Schedules::Random => {
                     Inner::Random(RandomScheduler::new_from_seed(seed, config.iterations))
+                }
+                Schedules::Urw => {
+                    Inner::Urw(UrwRandomScheduler::new_from_seed(seed, config.iterations))
                 }
                 Schedules::Pct { depth } => Inner::Pct(PctScheduler::new_from_seed(
                     seed,
