@@ -93,7 +93,7 @@ pub trait AtomicInteger: AtomicBits {}
 pub trait AtomicBits: AtomicValue {}
 
 macro_rules! integer_values {
-    ($($v:ident $atomic:ident),*) => {$(
+    ($($v:ident $atomic:ident $scalar:ident),*) => {$(
         impl AtomicValue for $v {
             type Std = ::std::sync::atomic::$atomic;
             type Loom = ::loom::sync::atomic::$atomic;
@@ -101,7 +101,7 @@ macro_rules! integer_values {
             const KIND: &'static str = stringify!($atomic);
             #[inline]
             fn scalar(self) -> Scalar {
-                Scalar::Int(self as i128)
+                Scalar::$scalar(self as _)
             }
             #[inline]
             fn apply(op: Rmw, old: Self, operand: Self) -> Self {
@@ -123,8 +123,9 @@ macro_rules! integer_values {
 }
 
 integer_values!(
-    i8 AtomicI8, i16 AtomicI16, i32 AtomicI32, i64 AtomicI64, isize AtomicIsize,
-    u8 AtomicU8, u16 AtomicU16, u32 AtomicU32, u64 AtomicU64, usize AtomicUsize
+    i8 AtomicI8 Int, i16 AtomicI16 Int, i32 AtomicI32 Int, i64 AtomicI64 Int,
+    isize AtomicIsize Int, u8 AtomicU8 Int, u16 AtomicU16 Int, u32 AtomicU32 Int,
+    u64 AtomicU64 Int, usize AtomicUsize Usize
 );
 
 impl AtomicValue for bool {

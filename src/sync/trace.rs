@@ -161,6 +161,8 @@ impl Op {
 /// A value an atomic held, read or wrote.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scalar {
+    Usize(usize),
+    /// Any other integer.
     Int(i128),
     Bool(bool),
     /// A pointer's address (null shows as `null`).
@@ -170,6 +172,7 @@ pub enum Scalar {
 impl fmt::Display for Scalar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Scalar::Usize(v) => write!(f, "{v}"),
             Scalar::Int(v) => write!(f, "{v}"),
             Scalar::Bool(v) => write!(f, "{v}"),
             Scalar::Ptr(0) => write!(f, "null"),
