@@ -149,7 +149,10 @@ impl<O> Verdicts<O> {
 
     /// The report of the checker of `kind`, if it is in the portfolio.
     pub fn report(&self, kind: CheckerKind) -> Option<&Report<O>> {
-        self.reports.iter().find(|(k, _)| *k == kind).map(|(_, r)| r)
+        self.reports
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, r)| r)
     }
 
     /// The failures found, by checker.

@@ -18,10 +18,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{
-    run_checker, Budget, Checker, Coverage, Failure, Found, Minimal, Minimality, Recorder, Report,
-    RunEnd, Schedule, Unsupported,
+    run_checker, with_timer, Budget, Checker, Coverage, Failure, Found, Minimal, Minimality,
+    Recorder, Report, RunEnd, Schedule, Unsupported,
 };
 use crate::sync::choice::{self, Kind, Pick, Plan, Policy};
+use crate::sync::Loom;
 
 /// How deep loom explores.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,6 +152,8 @@ struct Runs<O, B, I> {
     checked: Arc<(B, I)>,
     max_branches: usize,
     spurious_wakeups: usize,
+    /// Whether each execution runs the timer of timed waits ([`crate::sync::timer`]).
+    timer: bool,
 }
 
 /// How a search over the spurious plans at one bound ended.
@@ -185,7 +188,13 @@ where
         // Names the user's lines in data race reports (it costs next to nothing).
         builder.location = true;
         let (recorder, checked) = (Arc::clone(&self.recorder), Arc::clone(&self.checked));
-        run_checker(|| builder.check(move || recorder.execute_unwinding(&checked.0, &checked.1)))
+        let timer = self.timer;
+        run_checker(|| {
+            builder.check(move || {
+                let body = || with_timer::<Loom, O>(timer, &checked.0);
+                recorder.execute_unwinding(&body, &checked.1)
+            })
+        })
     }
 
     /// Every spurious plan at `bound`, fewest spurious wakeups first, until one fails.
@@ -245,11 +254,31 @@ where
         return Report::not_run(config.describe(), refusal, 0);
     }
     let started = Instant::now();
+    let checked = Arc::new((body, invariant));
+    // Without the timer first; the whole exploration again with it once a timed wait needs
+    // it, so that every execution of it runs the same threads.
+    explore_checked(config, Arc::clone(&checked), false, started)
+        .unwrap_or_else(|| explore_checked(config, checked, true, started).expect("the timer runs"))
+}
+
+/// [`explore`], with or without the timer of timed waits: `None` if a timed wait needed it.
+fn explore_checked<O, B, I>(
+    config: &LoomConfig,
+    checked: Arc<(B, I)>,
+    timer: bool,
+    started: Instant,
+) -> Option<Report<O>>
+where
+    O: Ord + Send + 'static,
+    B: Fn() -> O + Send + Sync + 'static,
+    I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
+{
     let runs = Runs {
         recorder: Arc::new(Recorder::new(config.budget, config.record_traces)),
-        checked: Arc::new((body, invariant)),
+        checked,
         max_branches: config.max_branches,
         spurious_wakeups: config.spurious_wakeups,
+        timer,
     };
 
     let (end, failing, minimal) = match &config.plan {
@@ -272,6 +301,9 @@ where
         }
     };
 
+    if let RunEnd::NeedsTimer = end {
+        return None;
+    }
     let executions = runs.recorder.executions();
     let coverage_is_run = !matches!(end, RunEnd::Unsupported(_));
     let coverage = match &end {
@@ -279,6 +311,7 @@ where
         RunEnd::OutOfBudget => Coverage::BudgetExhausted,
         RunEnd::Failed(..) => Coverage::StoppedAtFailure,
         RunEnd::Unsupported(unsupported) => Coverage::Unsupported(unsupported.clone()),
+        RunEnd::NeedsTimer => unreachable!("returned above"),
     };
     let failure = match (end, failing) {
         (RunEnd::Failed(found), Some((bound, plan, number))) => {
@@ -304,7 +337,7 @@ where
         }
         _ => None,
     };
-    Report {
+    Some(Report {
         checker: config.describe(),
         executions,
         outcomes: runs.recorder.take_outcomes(),
@@ -318,7 +351,7 @@ where
         } else {
             Vec::new()
         },
-    }
+    })
 }
 
 /// How far the search for a simpler failure goes when the exploration had no preemption
@@ -380,6 +413,7 @@ where
                     Some(minimal),
                 );
             }
+            RunEnd::NeedsTimer => return (RunEnd::NeedsTimer, None, None),
             RunEnd::OutOfBudget | RunEnd::Unsupported(_) => {
                 // The search could not finish: report what the first run found.
                 let why = format!("the budget ran out at preemption bound {bound}");

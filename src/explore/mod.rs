@@ -35,6 +35,7 @@ use std::time::{Duration, Instant};
 use crate::sync::choice;
 use crate::sync::model::{self, Stop, TooManyThreads};
 use crate::sync::trace::{self, Trace};
+use crate::sync::NeedsTimer;
 
 pub use self::checker::{Checker, CheckerKind, Schedule};
 pub use self::loom::LoomConfig;
@@ -606,6 +607,18 @@ impl<O: Ord> Recorder<O> {
     }
 }
 
+/// Runs `body`, with the timer that models timed waits around it if `timer` holds
+/// ([`crate::sync::timer`]).
+fn with_timer<P: crate::sync::Primitives, O>(timer: bool, body: &impl Fn() -> O) -> O {
+    if !timer {
+        return body();
+    }
+    let running = crate::sync::timer::start::<P>();
+    let outcome = body();
+    running.finish();
+    outcome
+}
+
 /// A failing execution, as one run of a checker found it.
 #[derive(Clone, Debug)]
 struct Found {
@@ -626,6 +639,11 @@ impl Found {
             ),
             Stop::Invariant(complaint) => (FailureKind::InvariantViolated, complaint, None),
             Stop::Panicked { message, location } => (FailureKind::Panicked, message, location),
+            Stop::NeedsTimer => (
+                FailureKind::Panicked,
+                "a timed wait began without the timer".to_string(),
+                None,
+            ),
         };
         let trace = trace::take();
         let mut found = Found {
@@ -723,6 +741,9 @@ enum RunEnd {
     OutOfBudget,
     Failed(Found),
     Unsupported(Unsupported),
+    /// A timed wait began without the timer: the exploration starts again with it
+    /// ([`crate::sync::NeedsTimer`]).
+    NeedsTimer,
 }
 
 /// Runs one checker invocation, turning its panics into a [`RunEnd`].
@@ -732,12 +753,15 @@ fn run_checker(check: impl FnOnce()) -> RunEnd {
     drop(exploring);
     let end = match result {
         Ok(()) => match model::take_stop() {
+            Some(Stop::NeedsTimer) => RunEnd::NeedsTimer,
             Some(stop) => RunEnd::Failed(Found::from_stop(stop)),
             None => RunEnd::Completed,
         },
         Err(payload) => {
             if payload.is::<BudgetExhausted>() {
                 RunEnd::OutOfBudget
+            } else if payload.is::<NeedsTimer>() {
+                RunEnd::NeedsTimer
             } else if let Some(InvariantViolation(complaint)) = payload.downcast_ref() {
                 RunEnd::Failed(Found::from_stop(Stop::Invariant(complaint.clone())))
             } else if let Some(too_many) = payload.downcast_ref::<TooManyThreads>() {
@@ -753,9 +777,14 @@ fn run_checker(check: impl FnOnce()) -> RunEnd {
 
 /// Loom's thread cap, in words.
 fn too_many_threads(too_many: &TooManyThreads) -> Unsupported {
+    let timer = if too_many.timer {
+        " (one of them the timer thread that models the body's timeouts)"
+    } else {
+        ""
+    };
     Unsupported {
         reason: format!(
-            "unsupported by loom: at least {} threads, loom allows {} besides main",
+            "unsupported by loom: at least {} threads{timer}, loom allows {} besides main",
             too_many.spawned, too_many.limit
         ),
         detail: Some(format!(

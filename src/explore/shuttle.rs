@@ -35,11 +35,12 @@ use ::shuttle::scheduler::{
 use ::shuttle::{Config, FailurePersistence, Runner};
 
 use super::{
-    run_checker, Budget, Checker, Coverage, Failure, FailureKind, Found, Minimal, Minimality,
-    PctBound, Recorder, Report, RunEnd, Schedule as Token, Shape, Unsupported,
+    run_checker, with_timer, Budget, Checker, Coverage, Failure, FailureKind, Found, Minimal,
+    Minimality, PctBound, Recorder, Report, RunEnd, Schedule as Token, Shape, Unsupported,
 };
 use crate::sync::choice::{self, Choice, Drawing, Kind, Policy};
 use crate::sync::model::{self, Stop, ThreadKey};
+use crate::sync::Shuttle;
 
 /// Which schedules shuttle draws.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -488,6 +489,15 @@ impl Scheduler for Driver {
             } => {
                 if *single_schedule {
                     default
+                } else if let Inner::Urw(urw) = inner {
+                    // URW counts every task from its spawn, in id order, so it must see the
+                    // watchdog too; it is never run while another thread can be, so URW is
+                    // asked again when it draws it (its weight is one step among many).
+                    let chosen = (0..16)
+                        .filter_map(|_| urw.next_task(runnable, current, is_yielding))
+                        .map(usize::from)
+                        .find(|t| Some(*t) != watchdog);
+                    chosen.unwrap_or(default)
                 } else {
                     let chosen = inner.scheduler().next_task(&threads, current, is_yielding);
                     chosen.map_or(default, usize::from)
@@ -601,6 +611,8 @@ impl Scheduler for Shared {
 struct Runs<O, B, I> {
     recorder: Arc<Recorder<O>>,
     checked: Arc<(B, I)>,
+    /// Whether each execution runs the timer of timed waits ([`crate::sync::timer`]).
+    timer: bool,
 }
 
 impl<O, B, I> Runs<O, B, I>
@@ -616,10 +628,12 @@ where
         config.failure_persistence = FailurePersistence::None;
         config.silence_warnings = true;
         let (recorder, checked) = (Arc::clone(&self.recorder), Arc::clone(&self.checked));
+        let timer = self.timer;
         let execution = move || {
             let watchdog = ::shuttle::thread::spawn(|| {});
             WATCHDOG.with(|w| w.set(Some(usize::from(watchdog.thread().id()))));
-            recorder.execute_quietly(&checked.0, &checked.1);
+            let body = || with_timer::<Shuttle, O>(timer, &checked.0);
+            recorder.execute_quietly(&body, &checked.1);
         };
         let runner = Runner::new(Shared(Rc::clone(driver)), config);
         let end = run_checker(|| {
@@ -696,6 +710,27 @@ where
         Ok((seed, _)) => seed,
         Err(refusal) => return Report::not_run(config.describe(), refusal, 0),
     };
+    let checked = Arc::new((body, invariant));
+    // Without the timer first; the whole exploration again with it once a timed wait needs
+    // it, so that every execution of it runs the same threads.
+    explore_checked(config, seed, Arc::clone(&checked), false, started).unwrap_or_else(|| {
+        explore_checked(config, seed, checked, true, started).expect("the timer runs")
+    })
+}
+
+/// [`explore`], with or without the timer of timed waits: `None` if a timed wait needed it.
+fn explore_checked<O, B, I>(
+    config: &ShuttleConfig,
+    seed: u64,
+    checked: Arc<(B, I)>,
+    timer: bool,
+    started: Instant,
+) -> Option<Report<O>>
+where
+    O: Ord + Send + 'static,
+    B: Fn() -> O + Send + Sync + 'static,
+    I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
+{
     let recorder = Arc::new(Recorder::new(config.budget, config.record_traces));
     let policy = Policy::Coin {
         one_in: config.spurious_one_in,
@@ -703,7 +738,8 @@ where
     let _installed = choice::install(policy);
     let runs = Runs {
         recorder: Arc::clone(&recorder),
-        checked: Arc::new((body, invariant)),
+        checked,
+        timer,
     };
     let mode = match &config.replay {
         Some(decisions) => Mode::Replay {
@@ -750,6 +786,9 @@ where
         )
     };
     drop(driver);
+    if let RunEnd::NeedsTimer = end {
+        return None;
+    }
 
     let executions = recorder.executions();
     let coverage = match &end {
@@ -757,6 +796,7 @@ where
         RunEnd::OutOfBudget => Coverage::BudgetExhausted,
         RunEnd::Failed(..) => Coverage::StoppedAtFailure,
         RunEnd::Unsupported(unsupported) => Coverage::Unsupported(unsupported.clone()),
+        RunEnd::NeedsTimer => unreachable!("returned above"),
     };
     let failure = match end {
         RunEnd::Failed(found) => {
@@ -767,6 +807,7 @@ where
                 let replays = Runs {
                     recorder: Arc::new(Recorder::new(Budget::UNLIMITED, config.record_traces)),
                     checked: Arc::clone(&runs.checked),
+                    timer,
                 };
                 let failing = Shrunk {
                     found,
@@ -815,7 +856,7 @@ where
         }),
         _ => None,
     };
-    Report {
+    Some(Report {
         checker: config.describe(),
         executions,
         outcomes: recorder.take_outcomes(),
@@ -825,7 +866,7 @@ where
         largest_execution,
         pct_miss_bound,
         blind_spots: config.blind_spots(),
-    }
+    })
 }
 
 /// Shrinks a failing schedule, as dejafu does, to fewest preemptions, then fewest context

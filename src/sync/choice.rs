@@ -270,18 +270,24 @@ pub fn choose<P: Primitives>(n: usize) -> usize {
     if !P::MODEL {
         return production_value(n);
     }
+    let value = choose_quietly::<P>(n);
+    super::trace::chose::<P>(value, n, std::panic::Location::caller());
+    value
+}
+
+/// [`choose`] for the model's own machinery (the timer picking which timed wait fires): the
+/// same exploration, no trace row.
+pub(crate) fn choose_quietly<P: Primitives>(n: usize) -> usize {
     let policy = STATE.with(|s| match &s.borrow().policy {
         Policy::Off => None,
         Policy::Plan { .. } => Some(true),
         Policy::Coin { .. } => Some(false),
     });
-    let value = match policy {
+    match policy {
         None => 0,
         Some(true) => planned::<P>(n, Kind::Value),
         Some(false) => drawn::<P>(n as u64, Kind::Value) as usize,
-    };
-    super::trace::chose::<P>(value, n, std::panic::Location::caller());
-    value
+    }
 }
 
 /// A random value in `0..n` for production backends (xorshift, seeded per thread).

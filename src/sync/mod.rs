@@ -67,16 +67,21 @@ mod condvar;
 pub mod model;
 mod mutex;
 mod once;
+pub(crate) mod park;
 mod paths;
 mod rwlock;
 mod semaphore;
 mod thread;
+pub(crate) mod timer;
 pub mod trace;
 
+use ::std::any::Any;
 use ::std::cell::RefCell;
 use ::std::io;
 use ::std::ops::DerefMut;
 use ::std::sync::atomic::Ordering;
+use ::std::sync::Arc;
+use ::std::time::Duration;
 
 use self::model::ThreadContext;
 
@@ -89,17 +94,23 @@ pub(crate) use self::backend::{raw_atomics, std_like_primitives};
 pub use self::backend::{Loom, ParkingLot, Shuttle, Std};
 pub use self::barrier::{Barrier, BarrierWaitResult};
 pub use self::cell::{Cell, PlainCell};
-pub use self::channel::{channel, Receiver, Sender};
+pub use self::channel::{
+    channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError,
+    TrySendError,
+};
 pub use self::choice::choose;
-pub use self::condvar::Condvar;
+pub use self::condvar::{Condvar, WaitTimeoutResult};
 pub use self::mutex::{Mutex, MutexGuard};
 pub use self::once::Once;
+pub use self::park::{Parked, Parker, RawThread};
 pub use self::paths::{loom, parking_lot, shuttle, std};
 pub use self::rwlock::{BuiltRwLock, RawRwLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use self::semaphore::Semaphore;
 pub use self::thread::{
-    current_thread_name, panic_message, spawn, yield_now, JoinHandle, Panicked,
+    current, current_thread_name, panic_message, park, park_timeout, scope, sleep, spawn,
+    yield_now, Builder, JoinHandle, Panicked, Scope, ScopedJoinHandle, Thread,
 };
+pub use self::timer::NeedsTimer;
 
 /// A family of synchronisation primitives: what a backend must provide.
 ///
@@ -137,15 +148,34 @@ pub trait Primitives: Sized + Send + Sync + 'static {
         false
     }
 
-    fn spawn<T, F>(name: String, body: F) -> io::Result<Self::JoinHandle<T>>
+    /// Spawns a thread, named `name` if given.
+    fn spawn<T, F>(name: Option<String>, body: F) -> io::Result<Self::JoinHandle<T>>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static;
     fn join<T: Send + 'static>(handle: Self::JoinHandle<T>) -> ::std::thread::Result<T>;
-    fn current_thread_name() -> Option<String>;
     fn yield_now();
     /// A memory fence (`std::sync::atomic::fence`).
     fn fence(order: Ordering);
+    /// Sleeps (production) or yields (the model backends, which have no time).
+    fn sleep(duration: Duration);
+
+    /// A thread handle: std's in production, a [`Parker`] under the model backends.
+    type Thread: RawThread;
+    /// The thread `handle` runs; under the model backends, the one whose parker is `parker`
+    /// (an `Arc<Parker<Self>>`, made before the thread was spawned).
+    fn thread_of<T: Send + 'static>(
+        handle: &Self::JoinHandle<T>,
+        parker: Option<Arc<dyn Any + Send + Sync>>,
+    ) -> Self::Thread;
+
+    /// A wait that gives up after `timeout` (production backends only: the model backends
+    /// time out through [`timer`]); the guard, and whether it timed out.
+    fn wait_timeout<'a, T: Send>(
+        condvar: &Self::Condvar,
+        guard: Self::Guard<'a, T>,
+        timeout: Duration,
+    ) -> (Self::Guard<'a, T>, bool);
 
     /// At most this many threads spawned per execution besides the main one (loom's cap);
     /// `None`: no limit.

@@ -62,6 +62,11 @@ impl<P: Primitives, T: Send> Mutex<P, T> {
         P::lock(&self.raw)
     }
 
+    /// The backend's lock, for a wait that unlocks and relocks it itself.
+    pub(super) fn raw(&self) -> &P::Mutex<T> {
+        &self.raw
+    }
+
     /// The lock if it is free now; never waits.
     #[track_caller]
     pub fn try_lock(&self) -> Option<MutexGuard<'_, P, T>> {
@@ -104,10 +109,19 @@ impl<'a, P: Primitives, T: Send> MutexGuard<'a, P, T> {
     /// A guard for a lock just taken through the raw guard `raw`, at the caller's line.
     #[track_caller]
     pub(super) fn from_parts(mutex: &'a Mutex<P, T>, raw: P::Guard<'a, T>) -> Self {
+        Self::from_parts_at(mutex, raw, Location::caller())
+    }
+
+    /// A guard for a lock just taken through the raw guard `raw`, at line `at`.
+    pub(super) fn from_parts_at(
+        mutex: &'a Mutex<P, T>,
+        raw: P::Guard<'a, T>,
+        at: &'static Location<'static>,
+    ) -> Self {
         MutexGuard {
             mutex,
             raw: ManuallyDrop::new(raw),
-            locked_at: Location::caller(),
+            locked_at: at,
         }
     }
 

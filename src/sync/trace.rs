@@ -210,8 +210,12 @@ pub enum Value {
     Ordering(Ordering),
     /// A `try_*` call: it acquired, or found no way to without waiting.
     Acquired(bool),
-    /// A timed wait (a `wait_timeout`, `park_timeout`, `recv_timeout`) that timed out.
+    /// A timed wait (a `park_timeout`, `recv_timeout`) that timed out.
     TimedOut,
+    /// A condvar's timed wait that timed out, and relocked this mutex.
+    TimedOutRelocked(Arc<str>),
+    /// A park that returned with no unpark (an explored fault).
+    Spuriously,
     /// A barrier wait: whether this thread was the generation's leader (the last to arrive).
     Leader(bool),
     /// `choose(of)` returned `value`.
@@ -722,7 +726,9 @@ impl Trace {
                 }
                 (Op::Unlock, _) if *event.object == *object => holder = None,
                 (Op::Wait, Value::Unlocking(mutex)) if **mutex == *object => holder = None,
-                (Op::Wait, Value::Woke { relocked, .. }) if **relocked == *object => {
+                (Op::Wait, Value::Woke { relocked, .. } | Value::TimedOutRelocked(relocked))
+                    if **relocked == *object =>
+                {
                     holder = Some(&*event.thread)
                 }
                 _ => {}
@@ -1047,6 +1053,14 @@ impl Event {
             (_, _, Value::Acquired(false)) => format!("{op} {object} → would block"),
             (_, Op::TryRecv, Value::Empty) => format!("try_recv {object} → empty"),
             (_, Op::TryRecv, Value::Message(n)) => format!("try_recv {object} → message {n}"),
+            (Phase::Done, Op::Wait, Value::TimedOutRelocked(relocked)) => {
+                format!("wait {object}: timed out, relocked {relocked}")
+            }
+            (_, Op::Wait, Value::TimedOutRelocked(relocked)) => {
+                format!("... timed out on {object}, relocked {relocked}")
+            }
+            (Phase::Done, _, Value::Spuriously) => format!("{op} {object}: woke spuriously"),
+            (_, _, Value::Spuriously) => format!("... {op} {object} woke spuriously"),
             (Phase::Completed, _, Value::TimedOut) => format!("... {op} {object} timed out"),
             (_, _, Value::TimedOut) => format!("{op} {object}: timed out"),
             (Phase::Completed, Op::BarrierWait, Value::Leader(leader)) => {

@@ -31,5 +31,7 @@ crate::sync::std_like_primitives!(
     max_spawned = None,
     plain_access = (),
     rwlock = ::std::sync::RwLock<T>,
-    atomics = Std
+    atomics = Std,
+    threads = std,
+    sleep = ::std::thread::sleep
 );

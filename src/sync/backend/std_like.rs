@@ -123,7 +123,28 @@ pub(crate) use raw_atomics;
 /// Implements [`Primitives`] for a backend whose crate mirrors `std::sync` and `std::thread`
 /// (std itself, loom, shuttle): `$sync` and `$thread` name its modules.
 macro_rules! std_like_primitives {
-    ($backend:ty, $name:literal, $sync:ident, $thread:ident, model = $model:literal, cell = $cell:ident, spurious = $spurious:expr, context = $context:ident, max_spawned = $max_spawned:expr, plain_access = $plain_access:expr, rwlock = $rwlock:ty, atomics = $atomic_of:ident) => {
+    (@threads std) => {
+        type Thread = ::std::thread::Thread;
+        fn thread_of<T: Send + 'static>(
+            handle: &Self::JoinHandle<T>,
+            _: Option<::std::sync::Arc<dyn ::std::any::Any + Send + Sync>>,
+        ) -> Self::Thread {
+            handle.thread().clone()
+        }
+    };
+    (@threads model) => {
+        type Thread = ::std::sync::Arc<$crate::sync::Parker<Self>>;
+        fn thread_of<T: Send + 'static>(
+            _: &Self::JoinHandle<T>,
+            parker: Option<::std::sync::Arc<dyn ::std::any::Any + Send + Sync>>,
+        ) -> Self::Thread {
+            parker
+                .expect("a model thread's parker is made before it is spawned")
+                .downcast()
+                .unwrap_or_else(|_| unreachable!("a thread's parker is of its own backend"))
+        }
+    };
+    ($backend:ty, $name:literal, $sync:ident, $thread:ident, model = $model:literal, cell = $cell:ident, spurious = $spurious:expr, context = $context:ident, max_spawned = $max_spawned:expr, plain_access = $plain_access:expr, rwlock = $rwlock:ty, atomics = $atomic_of:ident, threads = $threads:ident, sleep = $sleep:path) => {
         impl $crate::sync::Primitives for $backend {
             const NAME: &'static str = $name;
             const MODEL: bool = $model;
@@ -180,18 +201,21 @@ macro_rules! std_like_primitives {
             fn spurious_wakeup() -> bool {
                 $spurious
             }
-            fn spawn<T, F>(name: String, body: F) -> ::std::io::Result<Self::JoinHandle<T>>
+            fn spawn<T, F>(
+                name: Option<String>,
+                body: F,
+            ) -> ::std::io::Result<Self::JoinHandle<T>>
             where
                 T: Send + 'static,
                 F: FnOnce() -> T + Send + 'static,
             {
-                $thread::Builder::new().name(name).spawn(body)
+                match name {
+                    Some(name) => $thread::Builder::new().name(name).spawn(body),
+                    None => $thread::Builder::new().spawn(body),
+                }
             }
             fn join<T: Send + 'static>(handle: Self::JoinHandle<T>) -> ::std::thread::Result<T> {
                 handle.join()
-            }
-            fn current_thread_name() -> Option<String> {
-                $thread::current().name().map(str::to_owned)
             }
             fn yield_now() {
                 $thread::yield_now()
@@ -199,6 +223,20 @@ macro_rules! std_like_primitives {
             fn fence(order: ::std::sync::atomic::Ordering) {
                 $sync::atomic::fence(order)
             }
+            fn sleep(duration: ::std::time::Duration) {
+                $sleep(duration)
+            }
+            fn wait_timeout<'a, T: Send>(
+                condvar: &Self::Condvar,
+                guard: Self::Guard<'a, T>,
+                timeout: ::std::time::Duration,
+            ) -> (Self::Guard<'a, T>, bool) {
+                let (guard, result) = condvar
+                    .wait_timeout(guard, timeout)
+                    .unwrap_or_else(::std::sync::PoisonError::into_inner);
+                (guard, result.timed_out())
+            }
+            $crate::sync::std_like_primitives!(@threads $threads);
             fn with_thread_context<R>(
                 f: impl FnOnce(
                     &::std::cell::RefCell<Option<$crate::sync::model::ThreadContext>>,
