@@ -28,7 +28,6 @@
 
 use std::fmt::{self, Debug, Display, Write as _};
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::explore::{
     self, Budget, Checker, CheckerKind, Coverage, Failure, LoomConfig, Report, ShuttleConfig,
@@ -315,11 +314,6 @@ where
     }
 }
 
-/// How long a check took in all.
-pub fn elapsed<O>(verdicts: &Verdicts<O>) -> Duration {
-    verdicts.reports.iter().map(|(_, r)| r.elapsed).sum()
-}
-
 /// Checks a body under every checker that can express it, and panics with the verdict table,
 /// the failing interleaving and the replay line if any finds a failure: one line in a test.
 ///
@@ -333,6 +327,25 @@ pub fn elapsed<O>(verdicts: &Verdicts<O>) -> Duration {
 macro_rules! check {
     (with $portfolio:expr; $body:expr $(,)?) => {
         $crate::check!(with $portfolio; $body, |_| true)
+    };
+    (with $portfolio:expr; $body:expr, $invariant:expr $(,)?) => {
+        $crate::verdicts!(with $portfolio; $body, $invariant).assert()
+    };
+    ($body:expr $(,)?) => {
+        $crate::check!(with $crate::check::Portfolio::standard(); $body, |_| true)
+    };
+    ($body:expr, $invariant:expr $(,)?) => {
+        $crate::check!(with $crate::check::Portfolio::standard(); $body, $invariant)
+    };
+}
+
+/// [`crate::check!`] without the assertion: the [`Verdicts`], passed or not, for code that
+/// wants to look at them (a test that a checker catches a bug, a report).
+/// `verdicts!(BODY)`, `verdicts!(BODY, INVARIANT)` or `verdicts!(with PORTFOLIO; BODY, INVARIANT)`.
+#[macro_export]
+macro_rules! verdicts {
+    (with $portfolio:expr; $body:expr $(,)?) => {
+        $crate::verdicts!(with $portfolio; $body, |_| true)
     };
     (with $portfolio:expr; $body:expr, $invariant:expr $(,)?) => {
         $crate::check::check(
@@ -349,13 +362,12 @@ macro_rules! check {
             },
             $invariant,
         )
-        .assert()
     };
     ($body:expr $(,)?) => {
-        $crate::check!(with $crate::check::Portfolio::standard(); $body, |_| true)
+        $crate::verdicts!(with $crate::check::Portfolio::standard(); $body, |_| true)
     };
     ($body:expr, $invariant:expr $(,)?) => {
-        $crate::check!(with $crate::check::Portfolio::standard(); $body, $invariant)
+        $crate::verdicts!(with $crate::check::Portfolio::standard(); $body, $invariant)
     };
 }
 

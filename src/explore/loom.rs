@@ -273,6 +273,7 @@ where
     B: Fn() -> O + Send + Sync + 'static,
     I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
 {
+    crate::sync::model::take_limits();
     let runs = Runs {
         recorder: Arc::new(Recorder::new(config.budget, config.record_traces)),
         checked,
@@ -347,7 +348,9 @@ where
         largest_execution: runs.recorder.largest_execution(),
         pct_miss_bound: None,
         blind_spots: if coverage_is_run {
-            config.blind_spots()
+            let mut spots = config.blind_spots();
+            spots.extend(crate::sync::model::take_limits());
+            spots
         } else {
             Vec::new()
         },

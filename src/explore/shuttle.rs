@@ -560,17 +560,9 @@ impl Scheduler for Driver {
             };
         };
         let value = match &mut self.mode {
-            Mode::Explore {
-                inner,
-                single_schedule,
-                ..
-            } => {
-                if *single_schedule {
-                    0
-                } else {
-                    inner.scheduler().next_u64() % values
-                }
-            }
+            // With a single schedule (PCT on a body without a choice of threads) the values
+            // are still drawn: they are the body's only nondeterminism.
+            Mode::Explore { inner, .. } => inner.scheduler().next_u64() % values,
             Mode::Replay { decisions, .. } => decisions
                 .draws
                 .iter()
@@ -731,6 +723,7 @@ where
     B: Fn() -> O + Send + Sync + 'static,
     I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
 {
+    model::take_limits();
     let recorder = Arc::new(Recorder::new(config.budget, config.record_traces));
     let policy = Policy::Coin {
         one_in: config.spurious_one_in,
@@ -865,7 +858,11 @@ where
         failure,
         largest_execution,
         pct_miss_bound,
-        blind_spots: config.blind_spots(),
+        blind_spots: {
+            let mut spots = config.blind_spots();
+            spots.extend(model::take_limits());
+            spots
+        },
     })
 }
 

@@ -6,7 +6,10 @@
 //! (loom has no barrier; std's is the same construction), so the checkers see every step.
 
 use std::fmt;
+use std::panic::Location;
+use std::sync::Arc;
 
+use super::trace::{self, Object, Op, Value};
 use super::Primitives;
 
 /// A reusable barrier for `n` threads, as `std::sync::Barrier`.
@@ -14,6 +17,7 @@ pub struct Barrier<P: Primitives> {
     parties: usize,
     state: P::Mutex<Generation>,
     released: P::Condvar,
+    name: Option<Arc<str>>,
 }
 
 struct Generation {
@@ -46,12 +50,29 @@ impl<P: Primitives> Barrier<P> {
                 number: 0,
             }),
             released: P::condvar(),
+            name: None,
+        }
+    }
+
+    /// A new barrier that traces call `name` instead of `Barrier#n`.
+    pub fn named(name: impl Into<Arc<str>>, n: usize) -> Self {
+        Barrier {
+            name: Some(name.into()),
+            ..Self::new(n)
         }
     }
 
     /// Blocks until `n` threads (this one included) have called `wait` in this generation.
     #[track_caller]
     pub fn wait(&self) -> BarrierWaitResult {
+        let object = Object::of("Barrier", self, self.name.as_deref());
+        let attempt = trace::attempt::<P>(Op::BarrierWait, object, Location::caller());
+        let result = self.arrive();
+        attempt.took_effect(Value::Leader(result.leader));
+        result
+    }
+
+    fn arrive(&self) -> BarrierWaitResult {
         let mut state = P::lock(&self.state);
         let generation = state.number;
         state.arrived += 1;

@@ -64,7 +64,7 @@ pub struct Receiver<P: Primitives, T: Send> {
 }
 
 /// Why [`Receiver::try_recv`] returned no message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TryRecvError {
     /// None queued now; senders remain.
     Empty,
@@ -73,7 +73,7 @@ pub enum TryRecvError {
 }
 
 /// Why [`Receiver::recv_timeout`] returned no message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RecvTimeoutError {
     Timeout,
     Disconnected,

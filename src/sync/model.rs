@@ -202,6 +202,27 @@ pub(crate) struct Panic {
 
 thread_local! {
     static EXECUTION: RefCell<Execution> = RefCell::new(Execution::default());
+    /// What the bodies of the running exploration used that its checker sees only in part.
+    static LIMITS: RefCell<std::collections::BTreeSet<&'static str>> =
+        const { RefCell::new(std::collections::BTreeSet::new()) };
+}
+
+/// Notes that the body used something its checker sees only in part, for the report to say so
+/// (see [`take_limits`]).
+pub(crate) fn note_limit(limit: &'static str) {
+    LIMITS.with(|l| {
+        l.borrow_mut().insert(limit);
+    });
+}
+
+/// The limits noted since the last call: the explorers take them at the start of an
+/// exploration (to forget any left over) and at its end (for the report).
+pub(crate) fn take_limits() -> Vec<String> {
+    LIMITS
+        .with(|l| std::mem::take(&mut *l.borrow_mut()))
+        .into_iter()
+        .map(str::to_string)
+        .collect()
 }
 
 /// Starts a new execution: nothing spawned, nothing stopped. `quiet_stops` says how failures

@@ -13,6 +13,15 @@ use std::sync::Arc;
 use super::trace::{self, Object, Op, Value};
 use super::Primitives;
 
+/// What loom cannot see of a `try_lock`: its model makes a lock's release no event of its
+/// own, so its DPOR never schedules a `try_lock` inside another thread's critical section
+/// unless that thread's critical section and the caller share some other state (probe: a
+/// holder that locks, stores, unlocks and a caller that only `try_lock`s: loom reaches no
+/// failed `try_lock`; with a load of the stored atomic before the `try_lock`, it does).
+pub const LOOM_TRY_LOCK: &str = "a try_lock that fails because another thread holds the lock, \
+     unless the caller touched something of that thread's critical section first (loom does \
+     not see lock releases)";
+
 /// A mutual exclusion lock whose `lock` cannot fail.
 pub struct Mutex<P: Primitives, T: Send> {
     raw: P::Mutex<T>,
@@ -70,6 +79,9 @@ impl<P: Primitives, T: Send> Mutex<P, T> {
     /// The lock if it is free now; never waits.
     #[track_caller]
     pub fn try_lock(&self) -> Option<MutexGuard<'_, P, T>> {
+        if P::NAME == "loom" {
+            super::model::note_limit(LOOM_TRY_LOCK);
+        }
         let raw = P::try_lock(&self.raw)?;
         trace::effect::<P>(Op::Lock, self.object(), Value::None, Location::caller());
         Some(MutexGuard::from_parts(self, raw))

@@ -10,8 +10,12 @@
 
 use std::cell::UnsafeCell;
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
+use std::panic::Location;
+use std::sync::Arc;
 
+use super::trace::{self, Object, Op, Value};
 use super::Primitives;
 
 /// A reader-writer lock of one backend.
@@ -33,55 +37,110 @@ pub trait RawRwLock<T>: Send + Sync {
 /// A reader-writer lock whose `read` and `write` cannot fail.
 pub struct RwLock<P: Primitives, T: Send + Sync> {
     raw: P::RwLock<T>,
+    name: Option<Arc<str>>,
 }
 
 /// Shared access to an [`RwLock`]'s value; released on drop.
 pub struct RwLockReadGuard<'a, P: Primitives, T: Send + Sync + 'a> {
-    raw: <P::RwLock<T> as RawRwLock<T>>::Read<'a>,
+    lock: &'a RwLock<P, T>,
+    /// Dropped by hand: `Drop` records the release after it happened.
+    raw: ManuallyDrop<<P::RwLock<T> as RawRwLock<T>>::Read<'a>>,
+    locked_at: &'static Location<'static>,
 }
 
 /// Exclusive access to an [`RwLock`]'s value; released on drop.
 pub struct RwLockWriteGuard<'a, P: Primitives, T: Send + Sync + 'a> {
-    raw: <P::RwLock<T> as RawRwLock<T>>::Write<'a>,
+    lock: &'a RwLock<P, T>,
+    raw: ManuallyDrop<<P::RwLock<T> as RawRwLock<T>>::Write<'a>>,
+    locked_at: &'static Location<'static>,
 }
 
 impl<P: Primitives, T: Send + Sync> RwLock<P, T> {
     pub fn new(value: T) -> Self {
         RwLock {
             raw: RawRwLock::new(value),
+            name: None,
         }
+    }
+
+    /// A new lock that traces call `name` instead of `RwLock#n`.
+    pub fn named(name: impl Into<Arc<str>>, value: T) -> Self {
+        RwLock {
+            raw: RawRwLock::new(value),
+            name: Some(name.into()),
+        }
+    }
+
+    fn object(&self) -> Object<'_> {
+        Object::of("RwLock", self, self.name.as_deref())
     }
 
     /// Shared access, waiting while a writer holds the lock or waits for it.
     #[track_caller]
     pub fn read(&self) -> RwLockReadGuard<'_, P, T> {
-        RwLockReadGuard {
-            raw: self.raw.read(),
-        }
+        let at = Location::caller();
+        let attempt = trace::attempt::<P>(Op::ReadLock, self.object(), at);
+        let raw = self.raw.read();
+        attempt.took_effect(Value::None);
+        self.read_guard(raw, at)
     }
 
     /// Shared access if it is available now; never waits.
     #[track_caller]
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, P, T>> {
-        self.raw.try_read().map(|raw| RwLockReadGuard { raw })
+        let at = Location::caller();
+        let raw = self.raw.try_read();
+        let acquired = Value::Acquired(raw.is_some());
+        trace::effect::<P>(Op::TryReadLock, self.object(), acquired, at);
+        raw.map(|raw| self.read_guard(raw, at))
     }
 
     /// Exclusive access, waiting until no guard is held.
     #[track_caller]
     pub fn write(&self) -> RwLockWriteGuard<'_, P, T> {
-        RwLockWriteGuard {
-            raw: self.raw.write(),
-        }
+        let at = Location::caller();
+        let attempt = trace::attempt::<P>(Op::WriteLock, self.object(), at);
+        let raw = self.raw.write();
+        attempt.took_effect(Value::None);
+        self.write_guard(raw, at)
     }
 
     /// Exclusive access if it is available now; never waits.
     #[track_caller]
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, P, T>> {
-        self.raw.try_write().map(|raw| RwLockWriteGuard { raw })
+        let at = Location::caller();
+        let raw = self.raw.try_write();
+        let acquired = Value::Acquired(raw.is_some());
+        trace::effect::<P>(Op::TryWriteLock, self.object(), acquired, at);
+        raw.map(|raw| self.write_guard(raw, at))
     }
 
     pub fn into_inner(self) -> T {
         self.raw.into_inner()
+    }
+
+    fn read_guard<'a>(
+        &'a self,
+        raw: <P::RwLock<T> as RawRwLock<T>>::Read<'a>,
+        locked_at: &'static Location<'static>,
+    ) -> RwLockReadGuard<'a, P, T> {
+        RwLockReadGuard {
+            lock: self,
+            raw: ManuallyDrop::new(raw),
+            locked_at,
+        }
+    }
+
+    fn write_guard<'a>(
+        &'a self,
+        raw: <P::RwLock<T> as RawRwLock<T>>::Write<'a>,
+        locked_at: &'static Location<'static>,
+    ) -> RwLockWriteGuard<'a, P, T> {
+        RwLockWriteGuard {
+            lock: self,
+            raw: ManuallyDrop::new(raw),
+            locked_at,
+        }
     }
 }
 
@@ -114,6 +173,24 @@ impl<P: Primitives, T: Send + Sync> Deref for RwLockWriteGuard<'_, P, T> {
 impl<P: Primitives, T: Send + Sync> DerefMut for RwLockWriteGuard<'_, P, T> {
     fn deref_mut(&mut self) -> &mut T {
         &mut self.raw
+    }
+}
+
+impl<P: Primitives, T: Send + Sync> Drop for RwLockReadGuard<'_, P, T> {
+    fn drop(&mut self) {
+        // SAFETY: `raw` is dropped exactly once, here.
+        unsafe { ManuallyDrop::drop(&mut self.raw) }
+        let object = self.lock.object();
+        trace::effect::<P>(Op::Unlock, object, Value::None, self.locked_at);
+    }
+}
+
+impl<P: Primitives, T: Send + Sync> Drop for RwLockWriteGuard<'_, P, T> {
+    fn drop(&mut self) {
+        // SAFETY: `raw` is dropped exactly once, here.
+        unsafe { ManuallyDrop::drop(&mut self.raw) }
+        let object = self.lock.object();
+        trace::effect::<P>(Op::Unlock, object, Value::None, self.locked_at);
     }
 }
 

@@ -7,13 +7,17 @@
 //! no semaphore, and loom and shuttle see every step of this one.
 
 use std::fmt;
+use std::panic::Location;
+use std::sync::Arc;
 
+use super::trace::{self, Object, Op, Value};
 use super::Primitives;
 
 /// A counting semaphore.
 pub struct Semaphore<P: Primitives> {
     permits: P::Mutex<usize>,
     available: P::Condvar,
+    name: Option<Arc<str>>,
 }
 
 impl<P: Primitives> Semaphore<P> {
@@ -22,17 +26,33 @@ impl<P: Primitives> Semaphore<P> {
         Semaphore {
             permits: P::mutex(permits),
             available: P::condvar(),
+            name: None,
         }
+    }
+
+    /// A new semaphore that traces call `name` instead of `Semaphore#n`.
+    pub fn named(name: impl Into<Arc<str>>, permits: usize) -> Self {
+        Semaphore {
+            name: Some(name.into()),
+            ..Self::new(permits)
+        }
+    }
+
+    fn object(&self) -> Object<'_> {
+        Object::of("Semaphore", self, self.name.as_deref())
     }
 
     /// Takes a permit, waiting until one is available.
     #[track_caller]
     pub fn acquire(&self) {
+        let attempt = trace::attempt::<P>(Op::Acquire, self.object(), Location::caller());
         let mut permits = P::lock(&self.permits);
         while *permits == 0 {
             permits = P::wait(&self.available, permits);
         }
         *permits -= 1;
+        // Under the lock: where the permit was taken.
+        attempt.took_effect(Value::None);
     }
 
     /// Takes a permit if one is available now; never waits.
@@ -43,13 +63,18 @@ impl<P: Primitives> Semaphore<P> {
         if acquired {
             *permits -= 1;
         }
+        let (object, at) = (self.object(), Location::caller());
+        trace::effect::<P>(Op::TryAcquire, object, Value::Acquired(acquired), at);
         acquired
     }
 
     /// Adds a permit and wakes one waiter.
     #[track_caller]
     pub fn release(&self) {
-        *P::lock(&self.permits) += 1;
+        let mut permits = P::lock(&self.permits);
+        *permits += 1;
+        trace::effect::<P>(Op::Release, self.object(), Value::None, Location::caller());
+        drop(permits);
         P::notify_one(&self.available);
     }
 

@@ -18,8 +18,8 @@
 //! cannot be checked by loom with timeouts, and the report says so), and its lock around every
 //! wait and notify while it runs.
 //!
-//! `notify_one` wakes the longest-waiting waiter of its condvar (as loom's own condvar does);
-//! which of several waiters a real condvar wakes is not explored there.
+//! Which of several waiters a `notify_one` wakes is a choice of the checker too (loom's own
+//! condvar always wakes the longest-waiting one; shuttle's explores it).
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -188,14 +188,21 @@ impl<P: Primitives> Timer<P> {
     /// See [`notify`].
     fn notify(&self, condvar: usize, all: bool) {
         let mut waits = P::lock(&self.waits);
-        for waiter in waits.waiters.iter_mut() {
-            if waiter.condvar == condvar && waiter.state == State::Waiting {
-                waiter.state = State::Notified;
-                P::notify_one(&waiter.wake);
-                if !all {
-                    break;
-                }
-            }
+        let waiting: Vec<usize> = (waits.waiters.iter().enumerate())
+            .filter(|(_, w)| w.condvar == condvar && w.state == State::Waiting)
+            .map(|(i, _)| i)
+            .collect();
+        let woken = match waiting.len() {
+            0 => return,
+            _ if all => waiting,
+            1 => waiting,
+            // Which waiter a notify_one wakes is the checker's choice, as on a real condvar.
+            n => vec![waiting[super::choice::choose_quietly::<P>(n)]],
+        };
+        for index in woken {
+            let waiter = &mut waits.waiters[index];
+            waiter.state = State::Notified;
+            P::notify_one(&waiter.wake);
         }
     }
 }

@@ -409,9 +409,11 @@ pub(crate) fn take() -> Option<Trace> {
     })
 }
 
-/// Whether rows are being recorded on this OS thread now.
+/// Whether rows are being recorded on this OS thread now: not while a panic unwinds (what it
+/// drops is not the execution, and a checker's thread-locals may be gone by then).
 fn recording() -> bool {
-    RECORDING.with(|r| r.borrow().as_ref().is_some_and(|rec| !rec.frozen))
+    !std::thread::panicking()
+        && RECORDING.with(|r| r.borrow().as_ref().is_some_and(|rec| !rec.frozen))
 }
 
 /// Records `op` on `object`, which took effect just now with `value`: call it right after the
@@ -683,6 +685,15 @@ impl Trace {
                     last.place()
                 ),
                 Op::Join => format!("to join {} ({})", last.object, last.place()),
+                Op::ReadLock => format!("to read {} ({})", last.object, last.place()),
+                Op::WriteLock => format!("to write {} ({})", last.object, last.place()),
+                Op::Acquire => format!("to acquire {} ({})", last.object, last.place()),
+                Op::BarrierWait => format!(
+                    "at {} ({}) for threads that never arrive",
+                    last.object,
+                    last.place()
+                ),
+                Op::Park => format!("in park ({}) for an unpark that never comes", last.place()),
                 Op::Recv => format!("to receive from {} ({})", last.object, last.place()),
                 op => format!("in {} on {} ({})", op.name(), last.object, last.place()),
             };
