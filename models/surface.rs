@@ -646,7 +646,7 @@ mod threads {
     #[test]
     fn scoped_threads_borrow_and_are_joined() {
         check!(with portfolio(); {
-            let values = vec![1, 2, 3];
+            let values = [1, 2, 3];
             let total = atomic::AtomicUsize::new(0);
             thread::scope(|s| {
                 for chunk in values.chunks(2) {
