@@ -207,22 +207,37 @@ impl<O> Verdicts<O> {
         out
     }
 
-    /// The table, what each checker that ran cannot see, and every failure explained, with
-    /// the line that replays it.
+    /// The table, what the checkers that ran cannot see, the first failure explained (its
+    /// interleaving, its replay line), and where the others found one.
     pub fn explain(&self) -> String {
         let mut out = self.table();
+        let mut blind: Vec<(Vec<&str>, String)> = Vec::new();
         for (kind, report) in &self.reports {
-            if report.unsupported().is_none() && !report.blind_spots.is_empty() {
-                let _ = writeln!(out, "{kind} cannot see: {}", report.blind_spots.join("; "));
+            if report.unsupported().is_some() || report.blind_spots.is_empty() {
+                continue;
+            }
+            let spots = report.blind_spots.join("; ");
+            match blind.iter_mut().find(|(_, s)| *s == spots) {
+                Some((kinds, _)) => kinds.push(kind.name()),
+                None => blind.push((vec![kind.name()], spots)),
             }
         }
-        for (kind, failure) in self.failures() {
+        for (kinds, spots) in blind {
+            let _ = writeln!(out, "{} cannot see: {spots}", kinds.join(", "));
+        }
+        let mut failures = self.failures();
+        if let Some((kind, failure)) = failures.next() {
             let _ = write!(out, "\n{kind}: {}", failure.explain());
+            let _ = writeln!(out, "{}", replay_line(failure));
+        }
+        for (kind, failure) in failures {
             let _ = writeln!(
                 out,
-                "replay it in a test: threadproof::replay!(\"{}\", <the same body>, <the same \
-                 invariant>)",
-                failure.replay
+                "\n{kind} found one too: {} at execution {}: {}\n{}",
+                failure.kind,
+                failure.execution,
+                failure.message,
+                replay_line(failure)
             );
         }
         out
@@ -243,6 +258,14 @@ impl<O> fmt::Display for Verdicts<O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.explain())
     }
+}
+
+/// The line that replays `failure` in a test.
+fn replay_line(failure: &Failure) -> String {
+    format!(
+        "replay it in a test: threadproof::replay!(\"{}\", <the same body>, <the same invariant>)",
+        failure.replay
+    )
 }
 
 /// Runs `portfolio` on a body written twice over (once on loom's primitives, once on
