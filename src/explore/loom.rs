@@ -29,7 +29,8 @@ use crate::sync::Loom;
 pub struct LoomConfig {
     /// At most this many preemptions per execution; `None` explores every interleaving.
     pub preemption_bound: Option<usize>,
-    /// At most this many spurious condvar wakeups per execution; 0 turns them off.
+    /// At most this many faults per execution (a condvar wait or a park that returns
+    /// spuriously, a `compare_exchange_weak` that fails spuriously); 0 turns them off.
     pub spurious_wakeups: usize,
     pub budget: Budget,
     /// Loom's limit on branch points in one execution (it fails an execution past it).
@@ -116,8 +117,8 @@ impl LoomConfig {
         };
         let spurious = match (self.spurious_wakeups, &self.plan) {
             (_, Some(plan)) => format!("replaying spurious plan {plan}"),
-            (0, None) => "spurious wakeups off".to_string(),
-            (n, None) => format!("spurious wakeups <= {n}"),
+            (0, None) => "spurious wakeups and failures off".to_string(),
+            (n, None) => format!("spurious wakeups and failures <= {n}"),
         };
         format!("loom ({preemptions}, {spurious})")
     }
@@ -129,9 +130,9 @@ impl LoomConfig {
             spots.push(format!("executions with more than {bound} preemptions"));
         }
         spots.push(match self.spurious_wakeups {
-            0 => "spurious wakeups".to_string(),
-            1 => "more than 1 spurious wakeup per execution".to_string(),
-            n => format!("more than {n} spurious wakeups per execution"),
+            0 => "spurious wakeups and weak-exchange failures".to_string(),
+            1 => "more than 1 spurious wakeup or weak-exchange failure per execution".to_string(),
+            n => format!("more than {n} spurious wakeups or weak-exchange failures per execution"),
         });
         spots.push(format!(
             "bodies with more than {} threads besides main",

@@ -286,7 +286,7 @@ impl Coverage {
 /// What an exploration reached.
 #[derive(Clone, Debug)]
 pub struct Report<O> {
-    /// The checker and its settings, e.g. `loom (preemption bound 3, spurious wakeups <= 1)`.
+    /// The checker and its settings, e.g. `loom (preemption bound 3, spurious wakeups and failures <= 1)`.
     pub checker: String,
     pub executions: u64,
     /// Every outcome reached by a finished execution, with how often.

@@ -115,7 +115,8 @@ impl ShuttleConfig {
         self
     }
 
-    /// Turns spurious wakeups on, each wait spurring with probability `1/one_in`.
+    /// Turns faults on: each wait (or park) wakes, and each weak exchange fails, spuriously
+    /// with probability `1/one_in`.
     pub fn spurious_one_in(mut self, one_in: u32) -> Self {
         self.spurious_one_in = one_in;
         self
@@ -154,8 +155,8 @@ impl ShuttleConfig {
             Schedules::Urw => "urw".to_string(),
         };
         let spurious = match self.spurious_one_in {
-            0 => "spurious wakeups off".to_string(),
-            n => format!("spurious wakeups 1/{n}"),
+            0 => "spurious wakeups and failures off".to_string(),
+            n => format!("spurious wakeups and failures 1/{n}"),
         };
         if let Some(decisions) = &self.replay {
             return format!("shuttle (replaying the {schedules} schedule {decisions}, {spurious})");

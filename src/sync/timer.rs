@@ -77,6 +77,9 @@ fn active<P: Primitives>() -> Option<Arc<Timer<P>>> {
 /// checker's cap as [`model::TooManyThreads`] says).
 #[track_caller]
 pub(crate) fn start<P: Primitives>() -> Arc<Timer<P>> {
+    model::note_limit(
+        "timeout durations: a timed wait may time out at any moment, however long its timeout",
+    );
     let spawned = model::count_spawn();
     if let Some(limit) = P::MAX_SPAWNED.filter(|limit| spawned > *limit) {
         std::panic::panic_any(model::TooManyThreads {
