@@ -7,7 +7,10 @@
 //! - `process_pool/first_result/w=3`: from `ProcessPool::with_program(3)` to the first task's
 //!   result (3 processes exec'd, one `api_call` answered); shutdown is outside the timing.
 //! - `manager/appends/3_processes`: 3 worker processes each append 1,000 values through their
-//!   proxy to one manager server: appends per second (one request and one reply each).
+//!   proxy to one manager server, pipelined (`ListProxy::extend`: up to 64 requests in flight,
+//!   answers read in batches): appends per second.
+//! - `manager/appends_one_by_one/3_processes`: the same, one round trip per append
+//!   (`ListProxy::append`): one request and one reply each.
 //!
 //! `cargo bench --bench processes` takes about half a minute: 10 samples, 3 s per benchmark.
 
@@ -73,19 +76,24 @@ fn manager(c: &mut Criterion) {
     let list = manager.list();
     let pool = ProcessPool::with_program(3, BIN).expect("a pool");
     group.throughput(Throughput::Elements(3 * APPENDS_PER_PROCESS as u64));
-    group.bench_function("appends/3_processes", |b| {
-        b.iter(|| {
-            let futures: Vec<_> = (0..3)
-                .map(|_| {
-                    pool.submit("append_many", (&list, APPENDS_PER_PROCESS))
-                        .expect("submits")
-                })
-                .collect();
-            for future in &futures {
-                black_box(future.result().expect("appends"));
-            }
-        })
-    });
+    for (name, task) in [
+        ("appends/3_processes", "append_many"),
+        ("appends_one_by_one/3_processes", "append_one_by_one"),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let futures: Vec<_> = (0..3)
+                    .map(|_| {
+                        pool.submit(task, (&list, APPENDS_PER_PROCESS))
+                            .expect("submits")
+                    })
+                    .collect();
+                for future in &futures {
+                    black_box(future.result().expect("appends"));
+                }
+            })
+        });
+    }
     pool.shutdown().expect("shuts down");
     manager.shutdown().expect("shuts down");
     group.finish();

@@ -699,9 +699,8 @@ mod simplest {
     }
 
     /// Two threads, each waiting on its own condvar guarded by `if` (not `while`) for its own
-    /// flag, which the main thread sets: the invariant fails only if `second` wakes
-    /// spuriously. The plan that finds it names `second`'s first wait, whatever the
-    /// interleaving: `t1#0`.
+    /// flag, which the main thread sets in order: the outcome says which of them saw its flag.
+    /// A thread that woke spuriously did not.
     fn two_waiters<P: Primitives>() -> (bool, bool) {
         type Flag<P> = (Mutex<P, bool>, Condvar<P>);
         let flags: Arc<[Flag<P>; 2]> =
@@ -730,21 +729,36 @@ mod simplest {
         (seen.next().unwrap(), seen.next().unwrap())
     }
 
+    /// Each thread's spurious wakeup is found, under the plan naming that thread's first wait
+    /// (the same wait in every interleaving, where a global wait ordinal named different
+    /// waits in different interleavings). Before this change, loom explored "every placement
+    /// of one spurious wakeup" of this body and passed it when the invariant asked `first` not
+    /// to spur: the spurious branch yielded before relocking, and loom runs every other
+    /// thread before a yielder, so the main thread always set `first`'s flag before `first`
+    /// could look at it again.
     #[test]
     fn spurious_plans_are_keyed_by_thread_and_ordinal() {
-        let loom = LoomConfig::exhaustive().spurious_wakeups(1);
-        let report = loom::explore(&loom, two_waiters::<Loom>, |seen| match seen.1 {
-            true => Ok(()),
-            false => Err("second woke spuriously".into()),
-        });
-        let failure = report.failure.expect("a spurious wakeup of second");
-        assert_eq!(failure.spurious_plan.as_ref().unwrap().to_string(), "t1#0");
-        assert_eq!(failure.minimal.unwrap().spurious_wakeups, 1);
-        assert!(
-            failure.replay.to_string().contains(":plan=t1#0@"),
-            "{}",
-            failure.replay
-        );
+        for (who, key) in [("first", "t0#0"), ("second", "t1#0")] {
+            let loom = LoomConfig::exhaustive().spurious_wakeups(1);
+            let report = loom::explore(&loom, two_waiters::<Loom>, move |seen| {
+                let saw = if who == "first" { seen.0 } else { seen.1 };
+                match saw {
+                    true => Ok(()),
+                    false => Err(format!("{who} woke spuriously")),
+                }
+            });
+            let summary = report.summary();
+            let failure = report.failure.unwrap_or_else(|| panic!("{summary}"));
+            assert_eq!(failure.message, format!("{who} woke spuriously"));
+            assert_eq!(failure.spurious_plan.as_ref().unwrap().to_string(), key);
+            assert_eq!(failure.minimal.unwrap().spurious_wakeups, 1);
+            let plan = format!(":plan={key}@");
+            assert!(
+                failure.replay.to_string().contains(&plan),
+                "{}",
+                failure.replay
+            );
+        }
     }
 }
 

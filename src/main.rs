@@ -101,8 +101,19 @@ struct ParamArgs {
     #[arg(long, value_name = "K", allow_negative_numbers = true)]
     threads: Option<usize>,
     /// The last number to print (turns).
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_n)]
     n: Option<usize>,
+}
+
+/// The largest `--n`: a million lines, not an allocation the machine cannot make.
+const MAX_N: usize = 1_000_000;
+
+fn parse_n(text: &str) -> Result<usize, String> {
+    let n: usize = text.parse().map_err(|e| format!("`{text}`: {e}"))?;
+    if n > MAX_N {
+        return Err(format!("{n} is too large: at most {MAX_N}"));
+    }
+    Ok(n)
 }
 
 impl From<&ParamArgs> for Params {
@@ -371,6 +382,19 @@ fn check(
     for s in &chosen {
         if let Err(e) = s.validate(params) {
             usage_error("check", format!("{}: {e}", s.name()));
+        }
+    }
+    // A report that cannot be written is a bad argument, found before minutes of exploring.
+    if let Some(path) = &options.report {
+        let writable = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path);
+        if let Err(e) = writable {
+            usage_error(
+                "check",
+                format!("cannot write the report {}: {e}", path.display()),
+            );
         }
     }
     let mut results: Vec<Checked> = Vec::new();

@@ -27,7 +27,10 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use threadproof::process::frame::{encode, read_frame, MAX_FRAME};
 use threadproof::process::manager::{Manager, Request, Response};
-use threadproof::process::{as_completed, Death, ExitDesc, PoolError, ProcessPool, TaskError};
+use threadproof::process::os::OsTransport;
+use threadproof::process::{
+    as_completed, Death, ExitDesc, PoolError, PoolOptions, ProcessPool, TaskError,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_threadproof");
 
@@ -97,7 +100,9 @@ fn api_call_args(i: usize) -> (String, u32) {
 fn kill_9_mid_task_fails_only_that_task_and_the_pool_recovers() {
     let _serial = serial();
     let before = children();
-    let pool = ProcessPool::with_program(3, BIN).unwrap();
+    let transport = OsTransport::program(BIN).unwrap();
+    let pool: ProcessPool =
+        ProcessPool::with_options(3, transport, PoolOptions { history: true }).unwrap();
     let pidfile = temp_path("hang.pid");
     let hang = pool.submit("hang", pidfile.to_str().unwrap()).unwrap();
     let others: Vec<_> = (0..6)
@@ -285,7 +290,7 @@ fn malformed_and_oversized_frames_get_error_replies() {
     let list = manager.list();
 
     // A frame whose body is not a request: an error reply, and the connection goes on.
-    let mut stream = UnixStream::connect(list.socket()).unwrap();
+    let mut stream = list.connect().unwrap();
     let mut garbage = 8u32.to_be_bytes().to_vec();
     garbage.extend_from_slice(b"not json");
     let reply = call(&mut stream, &garbage);
@@ -302,7 +307,7 @@ fn malformed_and_oversized_frames_get_error_replies() {
     assert_eq!(reply, Some(Response::Appended { index: 0 }));
 
     // A length above the maximum: an error reply, then the server closes that connection.
-    let mut big = UnixStream::connect(list.socket()).unwrap();
+    let mut big = list.connect().unwrap();
     let reply = call(&mut big, &((MAX_FRAME as u32) + 1).to_be_bytes());
     assert!(
         matches!(&reply, Some(Response::Error(e)) if e.contains("exceeds the maximum")),

@@ -170,6 +170,9 @@ impl Checker {
             let (key, value) = part
                 .split_once('=')
                 .ok_or_else(|| format!("`{part}` in checker `{token}` is not key=value"))?;
+            if fields.iter().any(|(k, _)| *k == key) {
+                return Err(format!("`{key}` is set twice in checker `{token}`"));
+            }
             fields.push((key, value));
         }
         let text = |key: &str| fields.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
@@ -213,10 +216,16 @@ impl Checker {
                     return err;
                 }
                 let iterations = number("iterations")?.unwrap_or(1000) as usize;
+                let depth = number("depth")?.unwrap_or(3);
+                if depth == 0 {
+                    return Err(format!(
+                        "depth=0 in checker `{token}`: PCT needs depth 1 or more"
+                    ));
+                }
                 let mut config = match kind {
                     "random" => ShuttleConfig::random(iterations),
                     "urw" => ShuttleConfig::urw(iterations),
-                    _ => ShuttleConfig::pct(number("depth")?.unwrap_or(3) as usize, iterations),
+                    _ => ShuttleConfig::pct(depth as usize, iterations),
                 };
                 if let Some(seed) = number("seed")? {
                     config = config.seed(seed);
@@ -334,6 +343,9 @@ mod tests {
             "loom:depth=3",
             "pct:depth=x",
             "random:spurious=99999999999",
+            "pct:depth=0",
+            "random:seed=1:seed=2",
+            "loom:preemptions=1:preemptions=2",
             "loom:plan=t0",
             "loom:preemptions=300",
             "random:replay=s3>1",

@@ -121,8 +121,12 @@ pub enum Minimality {
     Proven,
     /// Shuttle's failing schedule was shrunk until no preemption, spurious wakeup or other
     /// scheduling choice could be taken out of it without losing the failure (in this many
-    /// replays).
-    Shrunk { replays: u64 },
+    /// replays); and whether the search for a schedule with fewer preemptions (none, or a
+    /// single one anywhere) finished within its limits.
+    Shrunk {
+        replays: u64,
+        fewer_preemptions_searched: bool,
+    },
     /// The search for a simpler failure did not finish (the reason is given).
     Unknown(String),
 }
@@ -147,14 +151,26 @@ impl fmt::Display for Minimal {
         };
         write!(f, "{label} {}", parts.join(", "))?;
         match &self.proof {
+            Minimality::Proven if self.preemptions == 0 => {
+                write!(f, " (no preemption needed)")
+            }
             Minimality::Proven => write!(
                 f,
                 " (every execution with fewer preemptions was explored and passed)"
             ),
-            Minimality::Shrunk { replays } => write!(
-                f,
-                " (shrunk in {replays} replays: no single choice can be taken out of it)"
-            ),
+            Minimality::Shrunk {
+                replays,
+                fewer_preemptions_searched,
+            } => {
+                write!(
+                    f,
+                    " (shrunk in {replays} replays: no single choice can be taken out of it"
+                )?;
+                if !fewer_preemptions_searched {
+                    write!(f, "; the search for fewer preemptions stopped at its limit")?;
+                }
+                write!(f, ")")
+            }
             Minimality::Unknown(why) => write!(f, " (not known to be minimal: {why})"),
         }
     }

@@ -342,6 +342,8 @@ struct Driver {
     preemptible: Vec<(usize, usize, Vec<usize>)>,
     /// For each of this execution's switches in `decisions`, whether it preempted.
     preempting: Vec<bool>,
+    /// A buffer for the runnable threads' ids, kept between calls.
+    ids: Vec<usize>,
 }
 
 thread_local! {
@@ -368,6 +370,7 @@ impl Driver {
             most_threads: 0,
             preemptible: Vec::new(),
             preempting: Vec::new(),
+            ids: Vec::new(),
         }
     }
 
@@ -434,7 +437,8 @@ impl Scheduler for Driver {
         self.preemptible.clear();
         self.preempting.clear();
         self.choice_steps = 0;
-        self.decisions = Decisions::default();
+        self.decisions.switches.clear();
+        self.decisions.draws.clear();
         self.simplicity = Simplicity::default();
         Some(schedule)
     }
@@ -449,11 +453,22 @@ impl Scheduler for Driver {
             return None;
         }
         let watchdog = WATCHDOG.with(Cell::get);
-        let threads: Vec<&Task> = runnable
-            .iter()
-            .copied()
-            .filter(|t| Some(task_id(t)) != watchdog)
-            .collect();
+        // The model threads that can run (all but the watchdog), without allocating for the
+        // usual handful.
+        let is_thread = |t: &&&Task| Some(task_id(t)) != watchdog;
+        let mut inline = [runnable[0]; 8];
+        let spilled: Vec<&Task>;
+        let threads: &[&Task] = if runnable.len() <= inline.len() {
+            let mut n = 0;
+            for task in runnable.iter().filter(is_thread) {
+                inline[n] = task;
+                n += 1;
+            }
+            &inline[..n]
+        } else {
+            spilled = runnable.iter().filter(is_thread).copied().collect();
+            &spilled
+        };
         if threads.is_empty() {
             if model::live_threads() > 0 {
                 // Only the watchdog can run: every model thread is blocked.
@@ -463,10 +478,15 @@ impl Scheduler for Driver {
             // Every model thread is done: let the watchdog finish too.
             return runnable.first().map(|t| t.id());
         }
-        let ids: Vec<usize> = threads.iter().map(|t| task_id(t)).collect();
-        for id in &ids {
-            if !self.threads_seen.contains(id) {
-                self.threads_seen.push(*id);
+        let mut ids = std::mem::take(&mut self.ids);
+        ids.clear();
+        ids.extend(threads.iter().map(|t| task_id(t)));
+        // Only PCT's bound needs the count of threads.
+        if matches!(self.mode, Mode::Explore { pct: true, .. }) {
+            for id in &ids {
+                if !self.threads_seen.contains(id) {
+                    self.threads_seen.push(*id);
+                }
             }
         }
         let current_id = current.map(usize::from);
@@ -500,7 +520,7 @@ impl Scheduler for Driver {
                         .find(|t| Some(*t) != watchdog);
                     chosen.unwrap_or(default)
                 } else {
-                    let chosen = inner.scheduler().next_task(&threads, current, is_yielding);
+                    let chosen = inner.scheduler().next_task(threads, current, is_yielding);
                     chosen.map_or(default, usize::from)
                 }
             }
@@ -525,7 +545,8 @@ impl Scheduler for Driver {
         };
         let could_go_on = current_id.is_some_and(|c| ids.contains(&c)) && !is_yielding;
         if let (Some(from), Some(at)) = (current_id, at) {
-            if could_go_on && ids.len() > 1 {
+            // Only replays (shrinking) look for where a preemption could go.
+            if could_go_on && ids.len() > 1 && matches!(self.mode, Mode::Replay { .. }) {
                 let others = ids.iter().copied().filter(|t| *t != from).collect();
                 self.preemptible.push((from, at, others));
             }
@@ -544,6 +565,8 @@ impl Scheduler for Driver {
                 self.simplicity.preemptions += 1;
             }
         }
+        self.ids = ids;
+        model::set_running(Some(chosen));
         Some(TaskId::from(chosen))
     }
 
@@ -633,6 +656,7 @@ where
             runner.run(execution);
         });
         WATCHDOG.with(|w| w.set(None));
+        model::set_running(None);
         if let RunEnd::Completed = end {
             if driver.borrow().out_of_budget {
                 return RunEnd::OutOfBudget;
@@ -809,14 +833,23 @@ where
                     simplicity,
                     preempting,
                 };
-                let (shrunk, replays) = shrink(&replays, failing);
+                let (shrunk, replays, finished, searched) = shrink(&replays, failing);
                 let (found, decisions, simplicity) =
                     (shrunk.found, shrunk.decisions, shrunk.simplicity);
+                let proof = match finished {
+                    true => Minimality::Shrunk {
+                        replays,
+                        fewer_preemptions_searched: searched,
+                    },
+                    false => Minimality::Unknown(format!(
+                        "shrinking stopped at its limit, after {replays} replays"
+                    )),
+                };
                 let minimal = Minimal {
                     preemptions: simplicity.preemptions,
                     context_switches: Some(simplicity.context_switches),
                     spurious_wakeups: simplicity.spurious_wakeups,
-                    proof: Minimality::Shrunk { replays },
+                    proof,
                 };
                 (found, decisions, Some(minimal))
             };
@@ -873,8 +906,10 @@ where
 /// preemptions and context switches. Then, if preemptions are left, a bounded search for
 /// fewer: the schedule without its preemptions (keeping its other choices), and with each
 /// single preemption it allows; delta debugging again on a find. Returns the simplest failing
-/// schedule found and the replays it took.
-fn shrink<O, B, I>(runs: &Runs<O, B, I>, failing: Shrunk) -> (Shrunk, u64)
+/// schedule found, the replays it took, whether delta debugging finished (no single decision
+/// can be taken out) and whether the search for fewer preemptions did, before the limits on
+/// replays and time.
+fn shrink<O, B, I>(runs: &Runs<O, B, I>, failing: Shrunk) -> (Shrunk, u64, bool, bool)
 where
     O: Ord + Send + 'static,
     B: Fn() -> O + Send + Sync + 'static,
@@ -913,14 +948,18 @@ where
 
     let mut best = failing;
     let mut searched = false;
+    let mut search_finished = true;
+    let mut finished;
     loop {
         // Delta debugging.
+        finished = true;
         let mut chunk = best.decisions.len().div_ceil(2).max(1);
         'ddmin: while best.decisions.len() > 0 {
             let mut start = 0;
             let mut progressed = false;
             while start < best.decisions.len() {
                 if out_of_time(replays) {
+                    finished = false;
                     break 'ddmin;
                 }
                 let removed: Vec<usize> =
@@ -958,6 +997,7 @@ where
             'points: for (from, at, others) in baseline.preemptible {
                 for to in others {
                     if out_of_time(replays) {
+                        search_finished = false;
                         break 'points;
                     }
                     let mut trial = base.clone();
@@ -983,5 +1023,5 @@ where
             None => break,
         }
     }
-    (best, replays)
+    (best, replays, finished, search_finished)
 }

@@ -72,6 +72,39 @@ pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, FrameError> {
     Ok(bytes)
 }
 
+/// The length of `message`'s JSON body, without keeping the bytes.
+pub fn encoded_len<T: Serialize>(message: &T) -> usize {
+    struct Count(usize);
+    impl Write for Count {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, message) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
+/// The first frame in `buf`, as it arrives in pieces: `Ok(Some(len))` when its whole body
+/// (`buf[4..4 + len]`) is there, `Ok(None)` while more bytes are needed, and
+/// [`FrameError::TooLarge`] as soon as the prefix says more than `max`.
+pub fn complete_frame(buf: &[u8], max: usize) -> Result<Option<usize>, FrameError> {
+    let Some(prefix) = buf.get(..4) else {
+        return Ok(None);
+    };
+    let len = u32::from_be_bytes(prefix.try_into().expect("4 bytes")) as usize;
+    if len > max {
+        return Err(FrameError::TooLarge { len, max });
+    }
+    Ok((buf.len() >= 4 + len).then_some(len))
+}
+
 /// Writes `message` as one frame and flushes.
 pub fn write_frame<W: Write, T: Serialize>(writer: &mut W, message: &T) -> Result<(), FrameError> {
     let bytes = encode(message)?;

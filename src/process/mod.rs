@@ -1,15 +1,17 @@
 //! Processes: isolation, a process pool that survives dying workers, and a manager-shared list.
 //!
 //! Invariant: the parent and its worker processes share nothing but messages (length-prefixed
-//! serde frames, [`frame`]); every child the parent starts is reaped by the parent (`wait`),
-//! and every child dies with its parent (`PR_SET_PDEATHSIG` + end of input on its stdin).
+//! serde frames, [`frame`]) over two pipes per child ([`ipc`]); every child the parent
+//! starts is reaped by the parent (`wait`), and every child dies with the parent process
+//! (`PR_SET_PDEATHSIG` from a spawner thread that lives as long as the process, and end of
+//! input on its channel). No write to a dead child raises `SIGPIPE` in the host program.
 //!
 //! ```text
 //!   parent                                      worker process (same binary, worker mode)
 //!   ──────                                      ──────────────
-//!   ProcessPool ─ dispatcher thread ── stdin ──► read Job frame ─► Registry::run ─┐
+//!   ProcessPool ─ dispatcher thread ─ channel ─► read Job frame ─► Registry::run ─┐
 //!                     ▲                                                          │
-//!                     └─ reader thread ◄─ stdout ── Reply frame ◄────────────────┘
+//!                     └─ reader thread ◄─ channel ── Reply frame ◄───────────────┘
 //!                        (EOF: waitpid, then an Exited event with the status)
 //! ```
 //!
@@ -21,9 +23,14 @@
 //! against [`crate::sync::Primitives`], with the transport behind a small interface
 //! ([`pool::Transport`], [`manager::Conn`]): [`os`] runs it over real child processes, [`sim`]
 //! over threads that share nothing but the facade's channels, which loom and shuttle explore.
+//!
+//! Limits (see `docs/processes.md`): one frame carries at most [`frame::MAX_FRAME`] bytes of
+//! JSON, so a task's arguments, a task's result and one manager append each fit in 1 MiB; a
+//! manager's list of any size reads back, in pages.
 
 pub(crate) mod dispatcher;
 pub mod frame;
+pub mod ipc;
 pub mod manager;
 pub mod os;
 pub mod pool;
@@ -34,8 +41,14 @@ mod worker;
 
 use std::fmt;
 
-pub use self::pool::{as_completed, PoolError, PoolStats, ProcessPool, TaskError, TaskFuture};
+pub use self::pool::{
+    as_completed, PoolError, PoolOptions, PoolStats, ProcessPool, TaskError, TaskFuture,
+};
 pub use self::task::{Death, Globals, Registry};
+
+/// The most worker processes a scenario starts: beyond it, a bad argument, not minutes of
+/// failed `fork`s.
+pub const MAX_PROCESSES: usize = 256;
 
 /// The environment variable that makes the binary a worker; its value names the role
 /// (`pool` or `manager`).

@@ -1,29 +1,49 @@
 //! The real transport: worker processes of a program (this binary by default) in worker mode,
-//! spoken to over their stdin and stdout pipes.
+//! spoken to over two pipes ([`super::ipc`]).
 //!
 //! Invariant: every child started here is waited for by the reader thread that owns it, which
-//! then reports [`Event::Exited`] with the status `wait` gave: no zombies. Every child has
-//! `PR_SET_PDEATHSIG = SIGKILL` set before it runs a line of our code, exits when its parent's
-//! pid is not the one it was started by, and exits at end of input on its stdin: no orphans.
+//! then reports [`Event::Exited`] with the status `wait` gave: no zombies. Every child dies
+//! with this process ([`super::ipc::spawn_child`]: `PR_SET_PDEATHSIG` from a thread that
+//! lives as long as the process, and end of input on its channel): no orphans. Nothing the
+//! parent writes to a dead worker raises `SIGPIPE`, and a worker is killed through its pidfd,
+//! so a kill can never reach a process that merely reuses its pid.
 //!
 //! A reader thread that reads something other than a reply frame (a worker gone mad) kills
 //! its worker, so the dispatcher never waits on a worker it cannot understand.
 
+use std::ffi::OsString;
+use std::fs::File;
 use std::io::{self, BufReader};
-use std::os::unix::process::CommandExt;
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::Child;
+use std::sync::{Arc, Condvar as StdCondvar, Mutex as StdMutex};
+use std::time::Duration;
 
 use super::frame::{read_frame, write_frame, MAX_FRAME};
+use super::ipc::{spawn_child, NoSigpipe, Spawned};
 use super::transport::{Event, Job, Link, Reply, Transport, WorkerId};
-use super::{ExitDesc, PARENT_ENV, WORKER_ENV};
+use super::ExitDesc;
 use crate::sync::Sender;
 use crate::sync::{spawn, JoinHandle, Primitives};
 
 /// Starts worker processes of `program`.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct OsTransport {
     program: PathBuf,
+    args: Vec<OsString>,
+    timers: Timers,
+}
+
+impl Clone for OsTransport {
+    /// A transport for another pool: same program, timers of its own.
+    fn clone(&self) -> Self {
+        OsTransport {
+            program: self.program.clone(),
+            args: self.args.clone(),
+            timers: Timers::default(),
+        }
+    }
 }
 
 impl OsTransport {
@@ -43,59 +63,57 @@ impl OsTransport {
                 format!("{}: not a file", program.display()),
             ));
         }
-        Ok(OsTransport { program })
+        Ok(OsTransport {
+            program,
+            args: Vec::new(),
+            timers: Timers::default(),
+        })
+    }
+
+    /// Starts the program with these arguments (a test harness, say, that needs a filter to
+    /// reach its `main`'s worker check).
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.args = args.into_iter().map(Into::into).collect();
+        self
     }
 
     pub fn path(&self) -> &std::path::Path {
         &self.program
     }
+
+    /// Starts the program in worker mode `role`: the child and our ends of its channel.
+    pub(crate) fn spawn(&self, role: &str) -> io::Result<Spawned> {
+        spawn_child(&self.program, &self.args, role)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.program.display())))
+    }
 }
 
-/// Starts `program` in worker mode `role`, with piped stdin and stdout and the parent's stderr.
-pub(crate) fn spawn_worker(
-    program: &std::path::Path,
-    role: &str,
-    env: &[(&str, &std::ffi::OsStr)],
-) -> io::Result<Child> {
-    let parent = std::process::id();
-    let mut command = Command::new(program);
-    command
-        .env(WORKER_ENV, role)
-        .env(PARENT_ENV, parent.to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    for (key, value) in env {
-        command.env(key, value);
+/// Events sent later ([`Transport::send_later`]): each timer is a thread that sleeps until its
+/// time or until the transport is dropped, whichever comes first, so that no timer outlives
+/// the pool that set it.
+#[derive(Debug, Default)]
+struct Timers {
+    stopped: Arc<(StdMutex<bool>, StdCondvar)>,
+}
+
+impl Drop for Timers {
+    fn drop(&mut self) {
+        let (stopped, changed) = &*self.stopped;
+        *stopped.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        changed.notify_all();
     }
-    // SAFETY: between fork and exec only async-signal-safe calls (prctl, getppid, _exit).
-    unsafe {
-        command.pre_exec(move || {
-            if libc::prctl(
-                libc::PR_SET_PDEATHSIG,
-                libc::SIGKILL as libc::c_ulong,
-                0,
-                0,
-                0,
-            ) != 0
-            {
-                return Err(io::Error::last_os_error());
-            }
-            // The parent may have died before prctl: then nobody would send the signal.
-            if libc::getppid() as u32 != parent {
-                libc::_exit(1);
-            }
-            Ok(())
-        });
-    }
-    command.spawn()
 }
 
 /// The parent's end of one worker process.
 pub struct OsLink<P: Primitives> {
-    stdin: Option<ChildStdin>,
+    jobs: Option<NoSigpipe<File>>,
     reader: Option<JoinHandle<P, ()>>,
     pid: u32,
+    pidfd: Option<OwnedFd>,
 }
 
 impl<P: Primitives> OsLink<P> {
@@ -108,21 +126,54 @@ impl<P: Primitives> Transport<P> for OsTransport {
     type Link = OsLink<P>;
 
     fn start(&mut self, worker: WorkerId, events: Sender<P, Event>) -> Result<OsLink<P>, String> {
-        let mut child = spawn_worker(&self.program, "pool", &[])
-            .map_err(|e| format!("{}: {e}", self.program.display()))?;
+        let Spawned {
+            child,
+            to_child,
+            from_child,
+        } = self.spawn("pool").map_err(|e| e.to_string())?;
         let pid = child.id();
-        let stdin = child.stdin.take();
-        let stdout = child.stdout.take().expect("stdout is piped");
+        // Opened before anyone waits for the child, so it names this process and no other.
+        let pidfd = rustix::process::Pid::from_child(&child);
+        let pidfd = rustix::process::pidfd_open(pidfd, rustix::process::PidfdFlags::empty()).ok();
         let reader = spawn::<P, _, _>(format!("worker-{}-reader", worker.slot), move || {
-            read_replies(child, stdout, worker, events)
+            read_replies(child, from_child, worker, events)
         });
         match reader {
             Ok(reader) => Ok(OsLink {
-                stdin,
+                jobs: Some(NoSigpipe(to_child)),
                 reader: Some(reader),
                 pid,
+                pidfd,
             }),
+            // The reader owned the child and its output; dropping `to_child` here ends the
+            // worker's input, so it exits; its pdeathsig covers the rest.
             Err(e) => Err(format!("could not start a reader thread: {e}")),
+        }
+    }
+
+    fn adopt_thread(&mut self) {
+        // The dispatcher writes every job: one mask call for its life, not three per job.
+        super::ipc::block_sigpipe_in_this_thread();
+    }
+
+    fn send_later(&mut self, delay: Duration, events: Sender<P, Event>, event: Event) {
+        let stopped = Arc::clone(&self.timers.stopped);
+        let timer = std::thread::Builder::new()
+            .name("pool-timer".into())
+            .spawn(move || {
+                let (flag, changed) = &*stopped;
+                let guard = flag.lock().unwrap_or_else(|e| e.into_inner());
+                let (guard, _) = changed
+                    .wait_timeout_while(guard, delay, |stopped| !*stopped)
+                    .unwrap_or_else(|e| e.into_inner());
+                if !*guard {
+                    drop(guard);
+                    let _ = events.send(event);
+                }
+            });
+        if let Err(e) = timer {
+            // No thread for the timer: better early than never.
+            eprintln!("threadproof: no timer thread ({e}); sending at once");
         }
     }
 }
@@ -131,13 +182,13 @@ impl<P: Primitives> Transport<P> for OsTransport {
 /// how it ended.
 fn read_replies<P: Primitives>(
     mut child: Child,
-    stdout: std::process::ChildStdout,
+    replies: File,
     worker: WorkerId,
     events: Sender<P, Event>,
 ) {
-    let mut stdout = BufReader::new(stdout);
+    let mut replies = BufReader::new(replies);
     loop {
-        match read_frame::<_, Reply>(&mut stdout, MAX_FRAME) {
+        match read_frame::<_, Reply>(&mut replies, MAX_FRAME) {
             Ok(Some(reply)) => {
                 if events.send(Event::Reply { worker, reply }).is_err() {
                     let _ = child.kill();
@@ -161,16 +212,23 @@ fn read_replies<P: Primitives>(
 
 impl<P: Primitives> Link for OsLink<P> {
     fn send(&mut self, job: &Job) -> Result<(), String> {
-        let stdin = self.stdin.as_mut().ok_or("the worker's input is closed")?;
-        write_frame(stdin, job).map_err(|e| e.to_string())
+        let jobs = self.jobs.as_mut().ok_or("the worker's input is closed")?;
+        write_frame(jobs, job).map_err(|e| e.to_string())
     }
 
     fn close(&mut self) {
-        self.stdin = None;
+        self.jobs = None;
+    }
+
+    fn kill(&mut self) {
+        if let Some(pidfd) = &self.pidfd {
+            let _ = rustix::process::pidfd_send_signal(pidfd, rustix::process::Signal::KILL);
+        }
+        self.close();
     }
 
     fn join(mut self) {
-        self.stdin = None;
+        self.close();
         if let Some(reader) = self.reader.take() {
             let _ = reader.join();
         }

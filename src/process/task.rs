@@ -8,9 +8,11 @@
 //! Arguments and results are JSON values ([`serde_json::Value`]); [`Registry::register`] turns
 //! a typed function `Fn(A) -> R` (`A: Deserialize`, `R: Serialize`) into one.
 //!
-//! The task [`DIE`] is not a function: it ends the worker process mid-task (killed by
-//! `SIGKILL`, aborted, or exited with a code). The simulated transport of the model checks
-//! reads it the same way, so a crash is a task like any other in both worlds.
+//! The builtin task [`DIE`] ends its worker process mid-task (killed by `SIGKILL`, aborted, or
+//! exited with a code); the simulated transport of the model checks reads it the same way, so
+//! a crash is a task like any other in both worlds. It is an ordinary registered task: a real
+//! worker runs every task through its registry and has no names of its own, so a user's task
+//! of any name, `die` included, is never shadowed.
 
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
@@ -96,15 +98,37 @@ impl Registry {
     /// | `api_call` | `[url, retry]` | `{"res": url+retry}` (In[8]) |
     /// | `api_call_global` | `[url, retry]` | appends the result to this process's `global_res` and returns `{"res", "global_res"}` (In[6]) |
     /// | `api_call_and_store` | `[url, retry, list]` | appends the result to a manager's list through its proxy, returns it (In[9]) |
-    /// | `append_many` | `[list, n]` | appends 0..n to a manager's list, returns `n` |
+    /// | `append_many` | `[list, n]` | appends 0..n to a manager's list, pipelined ([`ListProxy::extend`]), returns `n` |
+    /// | `append_one_by_one` | `[list, n]` | appends 0..n to a manager's list, one round trip each, returns `n` |
+    /// | `append_tagged` | `[list, tag, n]` | appends `"tag-0"`..`"tag-(n-1)"` to a manager's list, pipelined, returns `n` |
     /// | `echo` | any | the same value |
     /// | `pid` | `null` | this process's id |
     /// | `sleep_ms` | `ms` | `null`, after sleeping |
     /// | `hang` | `pidfile` | writes its pid to the file, then never returns |
     /// | `panic` | `message` | panics with it |
     /// | `partial_append` | `list` | writes half an append request to the manager, then aborts |
+    /// | `die` | a [`Death`] | never returns: ends its own process as the [`Death`] says |
+    /// | `fd_target` | `fd` | what this process's descriptor `fd` points at (`/proc/self/fd`), or `null` |
+    /// | `start_sleeper` | `seconds` | starts `sleep seconds` in the background (inheriting what a child inherits), returns its pid |
+    /// | `text` | `bytes` | a string of that many `x` |
     pub fn builtin() -> Self {
         Registry::new()
+            .register(DIE, |death: Death| -> () { death.now() })
+            .register("fd_target", |fd: u32| {
+                std::fs::read_link(format!("/proc/self/fd/{fd}"))
+                    .ok()
+                    .map(|target| target.to_string_lossy().into_owned())
+            })
+            .register_fallible("start_sleeper", |seconds: u32| {
+                std::process::Command::new("sleep")
+                    .arg(seconds.to_string())
+                    .stdin(std::process::Stdio::inherit())
+                    .stdout(std::process::Stdio::inherit())
+                    .spawn()
+                    .map(|child| child.id())
+                    .map_err(|e| format!("sleep: {e}"))
+            })
+            .register("text", |bytes: usize| "x".repeat(bytes))
             .register("api_call", |(url, retry): (String, u32)| {
                 api_call(&url, retry)
             })
@@ -122,11 +146,22 @@ impl Registry {
                 },
             )
             .register_fallible("append_many", |(list, n): (ListProxy, usize)| {
+                list.extend((0..n).map(|i| json!(i)).collect())?;
+                Ok(n)
+            })
+            .register_fallible("append_one_by_one", |(list, n): (ListProxy, usize)| {
                 for i in 0..n {
-                    list.append(json!(i)).map_err(|e| e.to_string())?;
+                    list.append(json!(i))?;
                 }
                 Ok(n)
             })
+            .register_fallible(
+                "append_tagged",
+                |(list, tag, n): (ListProxy, String, usize)| {
+                    list.extend((0..n).map(|i| json!(format!("{tag}-{i}"))).collect())?;
+                    Ok(n)
+                },
+            )
             .register("echo", |v: Value| v)
             .register("pid", |_: Value| std::process::id())
             .register("sleep_ms", |ms: u64| {

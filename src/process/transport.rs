@@ -4,6 +4,8 @@
 //! [`Reply`], and ends with exactly one [`Event::Exited`] once it is gone. The same messages
 //! cross real pipes ([`super::os`]) and simulated channels ([`super::sim`]).
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -37,6 +39,14 @@ pub struct WorkerId {
 pub enum Event {
     Submit(Job),
     Shutdown,
+    /// Shut down, and terminate whatever is still running after this long.
+    ShutdownWithin(Duration),
+    /// Cancel the queued tasks, kill the workers running tasks (their tasks fail), and stop.
+    Terminate,
+    /// A slot's restart after a startup failure is due ([`Transport::send_later`]).
+    Restart {
+        slot: usize,
+    },
     Reply {
         worker: WorkerId,
         reply: Reply,
@@ -53,6 +63,18 @@ pub enum Event {
 pub trait Transport<P: Primitives>: Send + 'static {
     type Link: Link;
     fn start(&mut self, worker: WorkerId, events: Sender<P, Event>) -> Result<Self::Link, String>;
+
+    /// Called once on the dispatcher's thread before anything else: the thread is the pool's
+    /// own, and the transport may set it up (the OS transport blocks `SIGPIPE` there).
+    fn adopt_thread(&mut self) {}
+
+    /// Sends `event` on `events` after `delay`, by the transport's clock. The simulated world
+    /// has no clock: it sends at once, so the model explores the same orders of events without
+    /// the waiting.
+    fn send_later(&mut self, delay: Duration, events: Sender<P, Event>, event: Event) {
+        let _ = delay;
+        let _ = events.send(event);
+    }
 }
 
 /// The parent's end of one worker.
@@ -62,6 +84,11 @@ pub trait Link: Send + 'static {
     fn send(&mut self, job: &Job) -> Result<(), String>;
     /// Ends the worker's input: it finishes and exits.
     fn close(&mut self);
+    /// Ends the worker now, mid-task if need be; its [`Event::Exited`] follows. A transport
+    /// that cannot kill closes its input: the worker ends after its current job.
+    fn kill(&mut self) {
+        self.close();
+    }
     /// After its [`Event::Exited`]: waits for the transport's helpers (threads) to end.
     fn join(self);
 }

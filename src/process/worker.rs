@@ -1,17 +1,22 @@
 //! Worker mode: what the binary does when its parent started it as a worker.
 //!
 //! Invariant: a worker never outlives its parent and never writes anything but reply frames
-//! to its reply pipe. It exits at end of input, when its parent's pid is not the one it was
-//! started by (checked at startup, with `PR_SET_PDEATHSIG` set too), and when its reply pipe
-//! breaks. Whatever its tasks print to stdout goes to stderr instead: fd 1 is moved aside for
-//! replies and replaced by fd 2 before any task runs.
+//! to its channel. It exits at end of input, when its parent's pid is not the one it was
+//! started by (checked at startup, with `PR_SET_PDEATHSIG` set too), and when its channel
+//! breaks. A process that has [`WORKER_ENV`] set but was not started as a worker (no channel
+//! from a parent) says so and exits with status 2: it never serves, and never exits silently.
+//!
+//! The channel's two pipes are the only descriptors the parent gave it, close-on-exec from the
+//! first line, so a task that starts a process of its own does not hand them on: the parent sees
+//! the worker's end of output when the worker ends, whatever its tasks left running. A task's
+//! stdin is `/dev/null` and its stdout goes to the parent's stderr ([`super::ipc`]).
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
-use std::os::fd::FromRawFd;
+use std::io::BufReader;
 
-use super::frame::{read_frame, write_frame, MAX_FRAME};
-use super::task::{Death, Globals, Registry, DIE};
+use super::frame::{encode, read_frame, MAX_FRAME};
+use super::ipc::channel_from_env;
+use super::task::{Globals, Registry};
 use super::transport::{Job, Reply};
 use super::{manager, PARENT_ENV, WORKER_ENV};
 
@@ -20,6 +25,17 @@ pub(super) fn main(registry: impl FnOnce() -> Registry) -> i32 {
     let role = std::env::var(WORKER_ENV).unwrap_or_default();
     // Tasks may start processes of their own: those are not workers unless they say so.
     std::env::remove_var(WORKER_ENV);
+    let channel = match channel_from_env() {
+        Ok(channel) => channel,
+        Err(e) => {
+            eprintln!(
+                "error: {WORKER_ENV}={role:?} is set in the environment, but {e}. \
+                 {WORKER_ENV} is for the worker processes that a process pool or a manager \
+                 starts; unset it to run this program normally."
+            );
+            return 2;
+        }
+    };
     if !parent_alive() {
         return 1;
     }
@@ -27,10 +43,10 @@ pub(super) fn main(registry: impl FnOnce() -> Registry) -> i32 {
     // them to stderr, from every worker.
     std::panic::set_hook(Box::new(|_| {}));
     match role.as_str() {
-        "pool" => pool_worker(&registry()),
-        "manager" => manager::server_main(),
+        "pool" => pool_worker(&registry(), channel),
+        "manager" => manager::server_main(channel),
         other => {
-            eprintln!("threadproof: unknown worker role {other:?}");
+            eprintln!("error: unknown worker role {WORKER_ENV}={other:?}");
             2
         }
     }
@@ -56,33 +72,46 @@ fn parent_alive() -> bool {
     parent.is_none_or(|p| p == unsafe { libc::getppid() })
 }
 
-/// Moves fd 1 aside for replies and points fd 1 at stderr.
-fn take_stdout_for_replies() -> std::io::Result<File> {
-    // SAFETY: dup and dup2 on the standard descriptors, which are open; the duplicate is owned
-    // by the returned File alone.
-    unsafe {
-        let replies = libc::dup(1);
-        if replies < 0 {
-            return Err(std::io::Error::last_os_error());
+/// The reply frame for `reply`, or, if it is over the frame limit, a frame saying so: the
+/// task fails with an error naming the size and the limit, and the worker lives on.
+fn reply_frame(reply: Reply) -> Vec<u8> {
+    let id = reply.id;
+    match encode(&reply) {
+        Ok(bytes) if bytes.len() - 4 <= MAX_FRAME => bytes,
+        too_large => {
+            let message = match too_large {
+                Ok(bytes) => format!(
+                    "its result of {} bytes exceeds the frame limit of {MAX_FRAME} bytes",
+                    bytes.len() - 4
+                ),
+                Err(e) => format!("its result cannot be sent: {e}"),
+            };
+            let error = Reply {
+                id,
+                result: Err(message),
+            };
+            encode(&error).expect("an error reply encodes")
         }
-        if libc::dup2(2, 1) < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(File::from_raw_fd(replies))
     }
 }
 
-/// Runs jobs from stdin, one at a time, until end of input.
-fn pool_worker(registry: &Registry) -> i32 {
-    let replies = match take_stdout_for_replies() {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("threadproof worker: {e}");
-            return 3;
+/// Writes a reply frame. A plain write: a worker raises `SIGPIPE` only when its parent is
+/// gone, and then there is nobody left to answer (Rust's runtime ignores `SIGPIPE` anyway).
+fn write_reply(replies: &File, mut bytes: &[u8]) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        match rustix::io::write(replies, bytes) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
         }
-    };
-    let mut replies = BufWriter::new(replies);
-    let mut jobs = BufReader::new(std::io::stdin().lock());
+    }
+    Ok(())
+}
+
+/// Runs jobs from the channel, one at a time, until end of input.
+fn pool_worker(registry: &Registry, (jobs, replies): (File, File)) -> i32 {
+    let mut jobs = BufReader::new(jobs);
     let mut globals = Globals::default();
     loop {
         let job: Job = match read_frame(&mut jobs, MAX_FRAME) {
@@ -93,13 +122,8 @@ fn pool_worker(registry: &Registry) -> i32 {
                 return 3;
             }
         };
-        if job.task == DIE {
-            serde_json::from_value::<Death>(job.args)
-                .unwrap_or(Death::Kill)
-                .now();
-        }
         let result = registry.run(&mut globals, &job.task, job.args);
-        if write_frame(&mut replies, &Reply { id: job.id, result }).is_err() {
+        if write_reply(&replies, &reply_frame(Reply { id: job.id, result })).is_err() {
             return 0;
         }
     }

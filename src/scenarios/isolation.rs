@@ -54,6 +54,12 @@ impl IsolationConfig {
         if processes == 0 {
             return Err(ConfigError("isolation needs at least 1 process".into()));
         }
+        if processes > crate::process::MAX_PROCESSES {
+            return Err(ConfigError(format!(
+                "isolation takes at most {} processes",
+                crate::process::MAX_PROCESSES
+            )));
+        }
         Ok(IsolationConfig {
             calls: seed::append_calls(processes),
         })

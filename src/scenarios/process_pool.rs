@@ -53,6 +53,12 @@ impl ProcessPoolConfig {
         if workers == 0 {
             return Err(ConfigError("a process pool needs at least 1 worker".into()));
         }
+        if workers > crate::process::MAX_PROCESSES {
+            return Err(ConfigError(format!(
+                "a process pool takes at most {} workers",
+                crate::process::MAX_PROCESSES
+            )));
+        }
         Ok(ProcessPoolConfig {
             workers: thread_count(workers)?,
             calls: seed::pool_calls(tasks),

@@ -124,10 +124,12 @@ impl<P: Primitives> Condvar<P> {
         let spurious = P::spurious_wakeup();
         let attempt = trace::attempt_with::<P>(Op::Wait, self.object(), unlocking, at);
         let (raw, timed_out) = if spurious {
-            // A spurious wakeup is an unlock and a relock with no notification between: other
-            // threads may run in the gap, exactly as after a real one.
+            // A spurious wakeup is an unlock and a relock with no notification between. The
+            // relock is a scheduling point of its own, so other threads may run in the gap,
+            // and the waiter may also win the race for the lock. (No `yield_now` here: loom
+            // would run every other thread first, so the waiter would never win it, and PCT
+            // would lower the waiter's priority.)
             drop(raw);
-            P::yield_now();
             (mutex.lock_unrecorded(), false)
         } else {
             timer::wait::<P, T>(&self.raw, mutex.raw(), raw, timeout.is_some())

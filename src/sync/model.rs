@@ -3,7 +3,7 @@
 //! threads it spawned and has alive, whether it must stop, and the failure that stopped it).
 //!
 //! Invariant: outside an exploration, or on a production backend, none of this is consulted:
-//! the wrappers read it only when `P::MODEL` holds, and [`begin`] resets the execution's state
+//! the wrappers read it only when `P::MODEL` holds, and `begin` resets the execution's state
 //! at the start of every execution. A thread's context is a function of its spawn path, never
 //! of the interleaving: the same thread has the same [`ThreadKey`] in every execution.
 
@@ -68,8 +68,11 @@ impl fmt::Display for ThreadKey {
     }
 }
 
-/// One model thread's context, kept in the backend's own thread-local storage (which loom and
-/// shuttle give each model thread, afresh in every execution).
+/// One model thread's context: under threadproof's shuttle scheduler in a table by running task
+/// (see [`with_context`]), otherwise in the backend's own thread-local storage (which loom gives
+/// each model thread, afresh in every execution). Every model thread has one, in every
+/// exploration: explored choices (`choose`, faults, the timer's) are keyed by it, `park` and
+/// `current()` find the thread's parker and name in it, and traces name threads by it.
 pub struct ThreadContext {
     /// Its name in traces: the name it was spawned with, its key for a thread spawned without
     /// one; `main` for the model's main thread, on every backend.
@@ -132,7 +135,20 @@ impl ThreadContext {
 }
 
 /// The running thread's context on backend `P`, created for the main thread on first use.
+///
+/// Where threadproof's scheduler runs the execution (shuttle), it says which thread runs, and
+/// contexts live in a table here, by that thread's index: much cheaper than the backend's
+/// thread-local storage, which is the fallback.
 pub(crate) fn with_context<P: super::Primitives, R>(f: impl FnOnce(&ThreadContext) -> R) -> R {
+    if let Some(index) = RUNNING.with(Cell::get) {
+        return CONTEXTS.with(|contexts| {
+            let mut contexts = contexts.borrow_mut();
+            if contexts.len() <= index {
+                contexts.resize_with(index + 1, || None);
+            }
+            f(contexts[index].get_or_insert_with(ThreadContext::main))
+        });
+    }
     P::with_thread_context(|slot| {
         if let Some(context) = slot.borrow().as_ref() {
             return f(context);
@@ -142,6 +158,26 @@ pub(crate) fn with_context<P: super::Primitives, R>(f: impl FnOnce(&ThreadContex
         *slot.borrow_mut() = Some(context);
         result
     })
+}
+
+/// Gives the running thread (just spawned) its context.
+pub(crate) fn install_context<P: super::Primitives>(context: ThreadContext) {
+    match RUNNING.with(Cell::get) {
+        Some(index) => CONTEXTS.with(|contexts| {
+            let mut contexts = contexts.borrow_mut();
+            if contexts.len() <= index {
+                contexts.resize_with(index + 1, || None);
+            }
+            contexts[index] = Some(context);
+        }),
+        None => P::with_thread_context(|slot| *slot.borrow_mut() = Some(context)),
+    }
+}
+
+/// Tells the wrappers which thread runs now, by index (threadproof's shuttle scheduler does,
+/// at every scheduling decision); `None` for none known.
+pub(crate) fn set_running(index: Option<usize>) {
+    RUNNING.with(|r| r.set(index));
 }
 
 /// A panic payload: the body spawned more threads than the checker can model. Raised by
@@ -202,6 +238,10 @@ pub(crate) struct Panic {
 
 thread_local! {
     static EXECUTION: RefCell<Execution> = RefCell::new(Execution::default());
+    /// The running model thread, when the scheduler says (see [`set_running`]).
+    static RUNNING: Cell<Option<usize>> = const { Cell::new(None) };
+    /// The contexts of this execution's threads, by index, when the scheduler says which runs.
+    static CONTEXTS: RefCell<Vec<Option<ThreadContext>>> = const { RefCell::new(Vec::new()) };
     /// What the bodies of the running exploration used that its checker sees only in part.
     static LIMITS: RefCell<std::collections::BTreeSet<&'static str>> =
         const { RefCell::new(std::collections::BTreeSet::new()) };
@@ -229,6 +269,7 @@ pub(crate) fn take_limits() -> Vec<String> {
 /// end it (see [`Execution::quiet_stops`]).
 pub(crate) fn begin(quiet_stops: bool) {
     super::timer::reset();
+    CONTEXTS.with(|c| c.borrow_mut().clear());
     EXECUTION.with(|e| {
         *e.borrow_mut() = Execution {
             quiet_stops,

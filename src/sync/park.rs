@@ -97,8 +97,8 @@ impl<P: Primitives> RawThread for Arc<Parker<P>> {
                 return Parked::Unparked;
             }
             if choice::fault::<P>() {
-                drop(token);
-                P::yield_now();
+                // No `yield_now` before returning (as for a condvar's spurious wakeup): loom
+                // would run every other thread first, and PCT would lower this one's priority.
                 return Parked::Spuriously;
             }
             let (relocked, timed_out) =

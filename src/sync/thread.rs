@@ -225,7 +225,7 @@ where
     let parker: Arc<dyn Any + Send + Sync> = super::park::parker_of::<P>(&context);
     model::thread_started();
     let raw = P::spawn(name, move || {
-        P::with_thread_context(|slot| *slot.borrow_mut() = Some(context));
+        model::install_context::<P>(context);
         let ran = panic::catch_unwind(AssertUnwindSafe(body));
         model::thread_finished();
         ran.unwrap_or_else(|payload| model::thread_panicked(payload, P::yield_now))

@@ -102,7 +102,7 @@ pub(crate) fn start<P: Primitives>() -> Arc<Timer<P>> {
     let context = model::ThreadContext::timer();
     let running = Arc::clone(&timer);
     let handle = P::spawn(Some("timer".to_string()), move || {
-        P::with_thread_context(|slot| *slot.borrow_mut() = Some(context));
+        model::install_context::<P>(context);
         running.run();
     })
     .expect("the checker spawns the timer thread");

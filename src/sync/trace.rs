@@ -2,9 +2,9 @@
 //!
 //! Invariant: each row of a trace sits where its operation took effect, and says what it read,
 //! wrote or returned; two executions that differ in what any thread saw differ in their traces.
-//! Nothing is recorded unless an exploration on this OS thread has called [`start`], and never
+//! Nothing is recorded unless an exploration on this OS thread has called `start`, and never
 //! for the production backends (their calls compile to nothing: the check is on the constant
-//! [`super::Primitives::MODEL`]). Once the execution has failed, [`freeze`] (or [`truncate`],
+//! [`super::Primitives::MODEL`]). Once the execution has failed, `freeze` (or `truncate`,
 //! back to the moment of a panic) keeps the trace as it was then: teardown adds nothing.
 //!
 //! # Recording from a wrapper
@@ -26,7 +26,7 @@
 //! An attempt whose completion follows with nothing recorded between is one row (the thread
 //! did not wait); otherwise the attempt keeps its row, where the call began, and the
 //! completion gets a row of its own where the thread went on. At a deadlock, the attempts that
-//! never completed are what each thread waits on. [`Object`] names what an operation acts on;
+//! never completed are what each thread waits on. `Object` names what an operation acts on;
 //! a user's name for it (`Mutex::named`) replaces the `Kind#n` label.
 
 use std::cell::RefCell;

@@ -5,7 +5,10 @@
 //! breaks. A request is applied only once its whole frame has arrived, so a client killed
 //! mid-request leaves no partial entry. A malformed frame gets an error reply and the
 //! connection goes on; an oversized one gets an error reply and the connection is closed
-//! (its body is never read). Either way the server keeps serving everyone else.
+//! (its body is never read). Either way the server keeps serving everyone else. An append
+//! whose request would exceed the frame limit is refused by the client before anything is
+//! sent; a list of any size reads back, in pages of at most one frame each
+//! ([`Response::ListPart`]).
 //!
 //! ```text
 //!   worker process                        manager server process
@@ -27,18 +30,18 @@
 mod sim;
 mod unix;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::frame::FrameError;
+use super::frame::{encoded_len, FrameError, MAX_FRAME};
 use crate::sync::{Mutex, Primitives};
 
 pub(crate) use self::sim::simulate_with_flaw;
 pub use self::sim::{simulate, Simulated};
 pub(super) use self::unix::server_main;
-pub use self::unix::{ListProxy, Manager, UnixClientConn, UnixConn, SOCKET_ENV};
+pub use self::unix::{ListProxy, Manager, ManagerOptions, UnixClientConn};
 
 /// What a client asks the server.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -56,8 +59,14 @@ pub enum Request {
 /// What the server answers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Response {
-    Appended { index: usize },
+    Appended {
+        index: usize,
+    },
+    /// The list, or its last page.
     List(Vec<Value>),
+    /// A page of the list that does not fit in one frame; more pages follow, the last as
+    /// [`Response::List`].
+    ListPart(Vec<Value>),
     Error(String),
 }
 
@@ -72,11 +81,27 @@ pub enum Flaw {
     AppliesTwice,
 }
 
+/// How many appends a client may have in flight ([`Client::extend`]); the server remembers the
+/// answers to each client's last this many appends.
+pub const WINDOW: usize = 64;
+
+/// How many bytes of requests a client may have in flight: with the answers small, neither
+/// side ever waits on the other's buffers.
+const WINDOW_BYTES: usize = 64 * 1024;
+
+/// What the server remembers of one client: its highest sequence number applied, and the
+/// answers to its last [`WINDOW`] appends, so that every append of a pipelined window resent
+/// on a new connection is answered from memory, not applied again.
+#[derive(Default)]
+struct Seen {
+    last: u64,
+    recent: VecDeque<(u64, usize)>,
+}
+
 #[derive(Default)]
 struct ListState {
     items: Vec<Value>,
-    /// Each client's last sequence number and the answer it got.
-    last: BTreeMap<String, (u64, Response)>,
+    clients: BTreeMap<String, Seen>,
 }
 
 /// The list and the memory of what each client last asked.
@@ -114,23 +139,27 @@ impl<P: Primitives> ManagerCore<P> {
                 // MUTANT applies-twice: skips this memory, so a retried append lands again. A
                 // flaw is honoured only under a model backend.
                 if !(P::MODEL && self.flaw == Flaw::AppliesTwice) {
-                    if let Some((last, response)) = state.last.get(&client) {
-                        if seq == *last {
-                            return response.clone();
-                        }
-                        if seq < *last {
-                            return Response::Error(format!(
-                                "stale request {seq} from {client} (last was {last})"
-                            ));
+                    if let Some(seen) = state.clients.get(&client) {
+                        if seq <= seen.last {
+                            return match seen.recent.iter().find(|(s, _)| *s == seq) {
+                                Some(&(_, index)) => Response::Appended { index },
+                                None => Response::Error(format!(
+                                    "stale request {seq} from {client} (last was {})",
+                                    seen.last
+                                )),
+                            };
                         }
                     }
                 }
                 state.items.push(value);
-                let response = Response::Appended {
-                    index: state.items.len() - 1,
-                };
-                state.last.insert(client, (seq, response.clone()));
-                response
+                let index = state.items.len() - 1;
+                let seen = state.clients.entry(client).or_default();
+                seen.last = seen.last.max(seq);
+                seen.recent.push_back((seq, index));
+                if seen.recent.len() > WINDOW {
+                    seen.recent.pop_front();
+                }
+                Response::Appended { index }
             }
         }
     }
@@ -162,23 +191,38 @@ pub enum ServeEnd {
     Gone,
 }
 
+/// The answer to one frame as it arrived, and whether the connection goes on: a whole request
+/// is applied; a malformed one is refused and the connection goes on; an oversized one is
+/// refused and ends the connection. Every server loop (blocking [`serve`], the production
+/// event loop) answers through here.
+pub(crate) fn answer<P: Primitives>(
+    core: &ManagerCore<P>,
+    received: Result<Request, FrameError>,
+) -> (Response, bool) {
+    match received {
+        Ok(request) => (core.handle(request), true),
+        Err(e @ FrameError::TooLarge { .. }) => (Response::Error(format!("refused: {e}")), false),
+        Err(e) => (Response::Error(format!("refused: {e}")), true),
+    }
+}
+
 /// The request loop: whole requests are applied and answered; a malformed one gets an error
 /// reply and the loop goes on; a partial one is dropped; an oversized one ends the connection.
 pub fn serve<P: Primitives, C: Conn>(core: &ManagerCore<P>, conn: &mut C) -> ServeEnd {
     loop {
-        let response = match conn.recv() {
-            Ok(Some(request)) => core.handle(request),
+        let received = match conn.recv() {
+            Ok(Some(request)) => Ok(request),
             Ok(None) => return ServeEnd::Closed,
             Err(FrameError::Truncated { .. }) => return ServeEnd::Truncated,
             Err(FrameError::Io(_)) => return ServeEnd::Gone,
-            Err(e @ FrameError::TooLarge { .. }) => {
-                let _ = conn.send(&Response::Error(format!("refused: {e}")));
-                return ServeEnd::Refused;
-            }
-            Err(e @ FrameError::Malformed(_)) => Response::Error(format!("refused: {e}")),
+            Err(e) => Err(e),
         };
+        let (response, goes_on) = answer(core, received);
         if conn.send(&response).is_err() {
             return ServeEnd::Gone;
+        }
+        if !goes_on {
+            return ServeEnd::Refused;
         }
     }
 }
@@ -189,6 +233,33 @@ pub trait ClientConn {
     fn call(&mut self, request: &Request) -> Result<Response, String>;
     /// Opens a new connection in place of a broken one.
     fn reconnect(&mut self) -> Result<(), String>;
+    /// Whether [`ClientConn::send`] and [`ClientConn::recv`] work: requests may go out before
+    /// the answers to earlier ones arrive. Without them, [`Client::extend`] appends one by one.
+    fn pipelines(&self) -> bool {
+        false
+    }
+    /// Queues `request` to be sent, in order; an error means the connection broke.
+    fn send(&mut self, _request: &Request) -> Result<(), String> {
+        Err("this connection does not pipeline".into())
+    }
+    /// Sends what is queued.
+    fn flush(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+    /// The answer to the oldest request sent and not yet answered.
+    fn recv(&mut self) -> Result<Response, String> {
+        Err("this connection does not pipeline".into())
+    }
+}
+
+/// Known-bad clients for this module's model check of the pipelined protocol (below):
+/// compiled only into unit tests.
+#[cfg(test)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ClientMutant {
+    None,
+    /// Resends the unanswered appends of a broken connection under new sequence numbers.
+    RenumbersOnResend,
 }
 
 /// How many times a client sends one request before it gives up.
@@ -199,21 +270,133 @@ pub struct Client<C: ClientConn> {
     id: String,
     seq: u64,
     conn: C,
+    #[cfg(test)]
+    mutant: ClientMutant,
 }
 
 impl<C: ClientConn> Client<C> {
     pub fn new(id: String, conn: C) -> Self {
-        Client { id, seq: 0, conn }
+        Client {
+            id,
+            seq: 0,
+            conn,
+            #[cfg(test)]
+            mutant: ClientMutant::None,
+        }
+    }
+
+    /// Appends every value, in order, each exactly once, pipelined: up to [`WINDOW`] requests
+    /// (and [`WINDOW_BYTES`]) go out before their answers are read; the window is refilled
+    /// once half of it is answered, so requests and answers travel in batches. When the connection breaks, every unanswered request is sent again, with its
+    /// own sequence number, on a new connection: the server answers those it applied from
+    /// memory. Every request is checked against the frame limit before any is sent. Returns
+    /// the values' indexes in the list.
+    pub fn extend(&mut self, values: Vec<Value>) -> Result<Vec<usize>, String> {
+        if !self.conn.pipelines() {
+            return values.into_iter().map(|v| self.append(v)).collect();
+        }
+        let mut requests = Vec::with_capacity(values.len());
+        let mut sizes = Vec::with_capacity(values.len());
+        for (i, value) in values.into_iter().enumerate() {
+            let request = Request::Append {
+                client: self.id.clone(),
+                seq: self.seq + 1 + i as u64,
+                value,
+            };
+            let size = encoded_len(&request);
+            if size > MAX_FRAME {
+                return Err(format!(
+                    "nothing sent: append {i}'s request of {size} bytes exceeds the frame \
+                     limit of {MAX_FRAME} bytes"
+                ));
+            }
+            requests.push(request);
+            sizes.push(size);
+        }
+        self.seq += requests.len() as u64;
+        let mut indexes = Vec::with_capacity(requests.len());
+        // requests[..answered] are answered; requests[answered..sent] are in flight.
+        let (mut answered, mut sent, mut in_flight) = (0, 0, 0);
+        let mut failures = 0;
+        loop {
+            let mut broken = 'connection: loop {
+                // Refill once half the window is answered: requests and answers then cross
+                // in batches, not one system call each.
+                let half_answered = sent - answered <= WINDOW / 2 && in_flight <= WINDOW_BYTES / 2;
+                if half_answered {
+                    while sent < requests.len()
+                        && (sent == answered
+                            || (sent - answered < WINDOW
+                                && in_flight + sizes[sent] <= WINDOW_BYTES))
+                    {
+                        if let Err(e) = self.conn.send(&requests[sent]) {
+                            break 'connection e;
+                        }
+                        in_flight += sizes[sent];
+                        sent += 1;
+                    }
+                    if let Err(e) = self.conn.flush() {
+                        break e;
+                    }
+                }
+                if answered == requests.len() {
+                    return Ok(indexes);
+                }
+                match self.conn.recv() {
+                    Ok(Response::Appended { index }) => {
+                        indexes.push(index);
+                        in_flight -= sizes[answered];
+                        answered += 1;
+                        failures = 0;
+                    }
+                    Ok(Response::Error(e)) => return Err(e),
+                    Ok(other) => return Err(format!("unexpected answer {other:?}")),
+                    Err(e) => break e,
+                }
+            };
+            // A new connection, and everything unanswered sent again.
+            loop {
+                failures += 1;
+                if failures >= ATTEMPTS {
+                    return Err(format!(
+                        "the manager did not answer after {ATTEMPTS} attempts: {broken}"
+                    ));
+                }
+                match self.conn.reconnect() {
+                    Ok(()) => break,
+                    Err(e) => broken = e,
+                }
+            }
+            // TEST MUTANT renumbers-on-resend: the resent appends look new to the server.
+            #[cfg(test)]
+            if self.mutant == ClientMutant::RenumbersOnResend {
+                for request in &mut requests[answered..] {
+                    if let Request::Append { seq, .. } = request {
+                        self.seq += 1;
+                        *seq = self.seq;
+                    }
+                }
+            }
+            (sent, in_flight) = (answered, 0);
+        }
     }
 
     /// Appends `value` exactly once: a lost answer is asked for again with the same number.
+    /// A request over the frame limit is refused here, before anything is sent.
     pub fn append(&mut self, value: Value) -> Result<usize, String> {
-        self.seq += 1;
         let request = Request::Append {
             client: self.id.clone(),
-            seq: self.seq,
+            seq: self.seq + 1,
             value,
         };
+        let size = encoded_len(&request);
+        if size > MAX_FRAME {
+            return Err(format!(
+                "append not sent: its request of {size} bytes exceeds the frame limit of \
+                 {MAX_FRAME} bytes"
+            ));
+        }
+        self.seq += 1;
         match self.call(&request)? {
             Response::Appended { index } => Ok(index),
             Response::Error(e) => Err(e),
@@ -247,5 +430,208 @@ impl<C: ClientConn> Client<C> {
         Err(format!(
             "the manager did not answer after {ATTEMPTS} attempts: {last_error}"
         ))
+    }
+}
+
+/// A model check of the pipelined protocol ([`Client::extend`]) over simulated connections:
+/// a server thread running [`serve`], two clients, and one answer lost (the connection
+/// breaks after the server applied the append) while other appends of the same window are in
+/// flight. Every append must land exactly once; the client that resends under new numbers
+/// (a double) and the server without the memory (applies-twice) are caught.
+#[cfg(test)]
+mod pipeline_model {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::explore::{Checker, FailureKind, LoomConfig, Report, ShuttleConfig};
+    use crate::sync::{channel, spawn, Loom, Receiver, Sender, Shuttle};
+
+    /// An answer, or `None`: the connection broke.
+    type Answer = Option<Response>;
+
+    /// The server's end of every connection: requests with where to answer them.
+    struct ServerEnd<P: Primitives> {
+        inbox: Receiver<P, (Request, Sender<P, Answer>)>,
+        answer: Option<Sender<P, Answer>>,
+        current: Option<(String, u64)>,
+        /// The append whose answer is lost once: `(client, seq)`.
+        lose: Option<(String, u64)>,
+    }
+
+    impl<P: Primitives> Conn for ServerEnd<P> {
+        fn recv(&mut self) -> Result<Option<Request>, FrameError> {
+            Ok(self.inbox.recv().map(|(request, answer)| {
+                self.current = match &request {
+                    Request::Append { client, seq, .. } => Some((client.clone(), *seq)),
+                    Request::Snapshot => None,
+                };
+                self.answer = Some(answer);
+                request
+            }))
+        }
+
+        fn send(&mut self, response: &Response) -> Result<(), String> {
+            let answer = self.answer.take().ok_or("no request to answer")?;
+            let lost = self.current.is_some() && self.current == self.lose;
+            if lost {
+                self.lose = None;
+            }
+            let _ = answer.send((!lost).then(|| response.clone()));
+            Ok(())
+        }
+    }
+
+    /// A client's connection: requests go to the server with this connection's answer
+    /// channel; a new connection is a new channel, so answers sent on a broken one are never
+    /// read.
+    struct ClientEnd<P: Primitives> {
+        server: Sender<P, (Request, Sender<P, Answer>)>,
+        answers: (Sender<P, Answer>, Receiver<P, Answer>),
+    }
+
+    impl<P: Primitives> ClientConn for ClientEnd<P> {
+        fn call(&mut self, request: &Request) -> Result<Response, String> {
+            self.send(request)?;
+            self.recv()
+        }
+        fn reconnect(&mut self) -> Result<(), String> {
+            self.answers = channel();
+            Ok(())
+        }
+        fn pipelines(&self) -> bool {
+            true
+        }
+        fn send(&mut self, request: &Request) -> Result<(), String> {
+            let answer = self.answers.0.clone();
+            self.server
+                .send((request.clone(), answer))
+                .map_err(|_| "the server is gone".to_string())
+        }
+        fn recv(&mut self) -> Result<Response, String> {
+            match self.answers.1.recv() {
+                Some(Some(response)) => Ok(response),
+                _ => Err("connection lost".into()),
+            }
+        }
+    }
+
+    /// What each client's `extend` returned (values at their indexes), and the list.
+    type Outcome = (Vec<Result<Vec<(usize, String)>, String>>, Vec<String>);
+
+    /// Client 0 extends by `a0 a1 a2` (all in flight at once), client 1 by `b0`; the answer to
+    /// client 0's first append is lost.
+    fn run<P: Primitives>(flaw: Flaw, mutant: ClientMutant) -> Outcome {
+        let core = Arc::new(ManagerCore::<P>::with_flaw(flaw));
+        let (server_tx, inbox) = channel::<P, (Request, Sender<P, Answer>)>();
+        let mut end = ServerEnd {
+            inbox,
+            answer: None,
+            current: None,
+            lose: Some(("c0".into(), 1)),
+        };
+        let server_core = Arc::clone(&core);
+        let server = spawn::<P, _, _>("manager", move || serve(&server_core, &mut end)).unwrap();
+        let values = [
+            vec![json!("a0"), json!("a1"), json!("a2")],
+            vec![json!("b0")],
+        ];
+        let clients: Vec<_> = values
+            .into_iter()
+            .enumerate()
+            .map(|(c, values)| {
+                let conn = ClientEnd {
+                    server: server_tx.clone(),
+                    answers: channel(),
+                };
+                spawn::<P, _, _>(format!("client-{c}"), move || {
+                    let mut client = Client::new(format!("c{c}"), conn);
+                    client.mutant = mutant;
+                    let indexes = client.extend(values.clone())?;
+                    let values = values.iter().map(Value::to_string);
+                    Ok(indexes.into_iter().zip(values).collect())
+                })
+                .unwrap()
+            })
+            .collect();
+        drop(server_tx);
+        let returned = clients.into_iter().map(|c| c.join().unwrap()).collect();
+        server.join().unwrap();
+        let list = core.items().iter().map(Value::to_string).collect();
+        (returned, list)
+    }
+
+    fn invariant((returned, list): &Outcome) -> Result<(), String> {
+        let mut expected: Vec<String> = ["a0", "a1", "a2", "b0"]
+            .iter()
+            .map(|v| json!(v).to_string())
+            .collect();
+        let mut got = list.clone();
+        expected.sort();
+        got.sort();
+        if got != expected {
+            return Err(format!(
+                "the list is {list:?}: not each append exactly once"
+            ));
+        }
+        for result in returned {
+            for (index, value) in result.as_ref().map_err(Clone::clone)? {
+                if list.get(*index) != Some(value) {
+                    return Err(format!("{value} was answered with index {index}: {list:?}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check(checker: Checker, flaw: Flaw, mutant: ClientMutant) -> Report<Outcome> {
+        match checker {
+            Checker::Loom(_) => checker.explore(move || run::<Loom>(flaw, mutant), invariant),
+            Checker::Shuttle(_) => checker.explore(move || run::<Shuttle>(flaw, mutant), invariant),
+        }
+    }
+
+    /// Loom within preemption bound 1 (bound 2: 71,672 executions, about 10 s in a debug
+    /// build, also passes), and shuttle's random schedules.
+    fn checkers() -> [Checker; 2] {
+        [
+            Checker::Loom(LoomConfig::exhaustive().preemption_bound(1)),
+            Checker::Shuttle(ShuttleConfig::random(500)),
+        ]
+    }
+
+    #[test]
+    fn pipelined_appends_land_exactly_once_when_an_answer_is_lost() {
+        for checker in checkers() {
+            let report = check(checker, Flaw::AppliesOnce, ClientMutant::None);
+            println!("pipelined: {}", report.summary());
+            assert!(report.passed(), "{}", report.summary());
+            assert!(report.outcomes.len() > 1, "{}", report.summary());
+        }
+    }
+
+    #[test]
+    fn a_client_that_renumbers_its_resends_and_a_server_without_memory_are_caught() {
+        for (flaw, mutant) in [
+            (Flaw::AppliesOnce, ClientMutant::RenumbersOnResend),
+            (Flaw::AppliesTwice, ClientMutant::None),
+        ] {
+            for checker in checkers() {
+                let report = check(checker, flaw, mutant);
+                println!("{flaw:?} {mutant:?}: {}", report.summary());
+                assert_eq!(
+                    report.failure_kind(),
+                    Some(FailureKind::InvariantViolated),
+                    "{}",
+                    report.summary()
+                );
+                let message = &report.failure.as_ref().unwrap().message;
+                assert!(
+                    message.contains("not each append exactly once"),
+                    "{message}"
+                );
+            }
+        }
     }
 }
