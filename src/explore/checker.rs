@@ -28,7 +28,7 @@ pub enum CheckerKind {
 
 impl CheckerKind {
     /// The kinds `threadproof check` and the kill matrix run (URW is in the portfolio of
-    /// [`crate::check`]; `check` adds it when the gallery's schedules-to-first-bug say so).
+    /// [`mod@crate::check`]; `check` adds it when the gallery's schedules-to-first-bug say so).
     pub const ALL: [CheckerKind; 3] = [CheckerKind::Loom, CheckerKind::Random, CheckerKind::Pct];
 
     /// `loom`, `random`, `pct` or `urw`.

@@ -69,7 +69,7 @@ impl fmt::Display for ThreadKey {
 }
 
 /// One model thread's context: under threadproof's shuttle scheduler in a table by running task
-/// (see [`with_context`]), otherwise in the backend's own thread-local storage (which loom gives
+/// (see `with_context`), otherwise in the backend's own thread-local storage (which loom gives
 /// each model thread, afresh in every execution). Every model thread has one, in every
 /// exploration: explored choices (`choose`, faults, the timer's) are keyed by it, `park` and
 /// `current()` find the thread's parker and name in it, and traces name threads by it.
