@@ -58,11 +58,18 @@ impl Checkers {
                 let wakeups = if on { self.loom.spurious_wakeups } else { 0 };
                 Checker::Loom(self.loom.clone().spurious_wakeups(wakeups))
             }
-            CheckerKind::Random | CheckerKind::Pct => {
-                let shuttle = if kind == CheckerKind::Random {
-                    &self.random
-                } else {
-                    &self.pct
+            CheckerKind::Random | CheckerKind::Pct | CheckerKind::Urw => {
+                let urw;
+                let shuttle = match kind {
+                    CheckerKind::Random => &self.random,
+                    CheckerKind::Pct => &self.pct,
+                    _ => {
+                        // URW with the random row's budget (the matrix itself runs
+                        // `CheckerKind::ALL`, which does not include it).
+                        urw = ShuttleConfig::urw(self.random.iterations)
+                            .spurious_one_in(self.random.spurious_one_in);
+                        &urw
+                    }
                 };
                 let one_in = if on { shuttle.spurious_one_in } else { 0 };
                 Checker::Shuttle(shuttle.clone().spurious_one_in(one_in))

@@ -32,6 +32,7 @@ mod manager;
 mod pool;
 mod process_pool;
 mod singleton;
+mod surface;
 mod truth;
 mod turns;
 

@@ -1,6 +1,7 @@
 // The crate documentation is the README, so that its examples (checking your own code) are
 // compiled and run as doctests and stay true.
 #![doc = include_str!("../README.md")]
+pub mod check;
 pub mod explore;
 pub mod lazy;
 pub mod process;

@@ -361,34 +361,11 @@ pub fn swimlane(trace: &Trace) -> String {
             y(lane),
             x(i),
             y(lane) - 11,
-            short_op(event.op)
+            event.op.symbol()
         );
     }
     svg += "</svg>\n";
     svg
-}
-
-/// A two-letter label for a step in the swimlane (the full text is its tooltip).
-fn short_op(op: crate::sync::trace::Op) -> &'static str {
-    use crate::sync::trace::Op;
-    match op {
-        Op::Spawn => "sp",
-        Op::Join => "jn",
-        Op::Lock => "L",
-        Op::Unlock => "U",
-        Op::Wait => "W",
-        Op::NotifyOne => "n1",
-        Op::NotifyAll => "nA",
-        Op::Send => "tx",
-        Op::Recv => "rx",
-        Op::Load => "ld",
-        Op::Store => "st",
-        Op::Swap => "sw",
-        Op::FetchAdd => "fa",
-        Op::CompareExchange => "cx",
-        Op::Read => "rd",
-        Op::Write => "wr",
-    }
 }
 
 /// Text safe inside HTML and SVG.

@@ -11,7 +11,7 @@
 use std::fmt;
 
 use super::{Budget, Decisions, LoomConfig, Report, Schedules, ShuttleConfig};
-use crate::sync::spurious::Plan;
+use crate::sync::choice::Plan;
 
 /// The kinds of exploration a [`Checker`] can be, as reports and expectations name them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -22,17 +22,22 @@ pub enum CheckerKind {
     Random,
     /// Shuttle with PCT schedules.
     Pct,
+    /// Shuttle with uniform-random-walk schedules.
+    Urw,
 }
 
 impl CheckerKind {
+    /// The kinds `threadproof check` and the kill matrix run (URW is in the portfolio of
+    /// [`mod@crate::check`]; `check` adds it when the gallery's schedules-to-first-bug say so).
     pub const ALL: [CheckerKind; 3] = [CheckerKind::Loom, CheckerKind::Random, CheckerKind::Pct];
 
-    /// `loom`, `random` or `pct`.
+    /// `loom`, `random`, `pct` or `urw`.
     pub fn name(self) -> &'static str {
         match self {
             CheckerKind::Loom => "loom",
             CheckerKind::Random => "random",
             CheckerKind::Pct => "pct",
+            CheckerKind::Urw => "urw",
         }
     }
 
@@ -100,15 +105,15 @@ impl Checker {
         }
     }
 
-    /// Loom, random or PCT.
+    /// Loom, random, PCT or URW.
     pub fn kind(&self) -> CheckerKind {
         match self {
             Checker::Loom(_) => CheckerKind::Loom,
-            Checker::Shuttle(ShuttleConfig {
-                schedules: Schedules::Random,
-                ..
-            }) => CheckerKind::Random,
-            Checker::Shuttle(_) => CheckerKind::Pct,
+            Checker::Shuttle(config) => match config.schedules {
+                Schedules::Random => CheckerKind::Random,
+                Schedules::Pct { .. } => CheckerKind::Pct,
+                Schedules::Urw => CheckerKind::Urw,
+            },
         }
     }
 
@@ -140,6 +145,7 @@ impl Checker {
                 let schedules = match config.schedules {
                     Schedules::Random => "random".to_string(),
                     Schedules::Pct { depth } => format!("pct:depth={depth}"),
+                    Schedules::Urw => "urw".to_string(),
                 };
                 match &config.replay {
                     Some(decisions) => format!(
@@ -205,7 +211,7 @@ impl Checker {
                 }
                 Ok(Checker::Loom(config))
             }
-            "random" | "pct" => {
+            "random" | "pct" | "urw" => {
                 if let Some(err) = unknown(&["depth", "seed", "iterations", "spurious", "replay"]) {
                     return err;
                 }
@@ -218,6 +224,7 @@ impl Checker {
                 }
                 let mut config = match kind {
                     "random" => ShuttleConfig::random(iterations),
+                    "urw" => ShuttleConfig::urw(iterations),
                     _ => ShuttleConfig::pct(depth as usize, iterations),
                 };
                 if let Some(seed) = number("seed")? {
@@ -236,7 +243,7 @@ impl Checker {
                 }
             }
             _ => Err(format!(
-                "unknown checker `{kind}` (expected loom, random or pct)"
+                "unknown checker `{kind}` (expected loom, random, pct or urw)"
             )),
         }
     }

@@ -18,17 +18,19 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{
-    run_checker, Budget, Checker, Coverage, Failure, Found, Minimal, Minimality, Recorder, Report,
-    RunEnd, Schedule, Unsupported,
+    run_checker, with_timer, Budget, Checker, Coverage, Failure, Found, Minimal, Minimality,
+    Recorder, Report, RunEnd, Schedule, Unsupported,
 };
-use crate::sync::spurious::{self, Plan, Policy};
+use crate::sync::choice::{self, Kind, Pick, Plan, Policy};
+use crate::sync::Loom;
 
 /// How deep loom explores.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoomConfig {
     /// At most this many preemptions per execution; `None` explores every interleaving.
     pub preemption_bound: Option<usize>,
-    /// At most this many spurious condvar wakeups per execution; 0 turns them off.
+    /// At most this many faults per execution (a condvar wait or a park that returns
+    /// spuriously, a `compare_exchange_weak` that fails spuriously); 0 turns them off.
     pub spurious_wakeups: usize,
     pub budget: Budget,
     /// Loom's limit on branch points in one execution (it fails an execution past it).
@@ -115,8 +117,8 @@ impl LoomConfig {
         };
         let spurious = match (self.spurious_wakeups, &self.plan) {
             (_, Some(plan)) => format!("replaying spurious plan {plan}"),
-            (0, None) => "spurious wakeups off".to_string(),
-            (n, None) => format!("spurious wakeups <= {n}"),
+            (0, None) => "spurious wakeups and failures off".to_string(),
+            (n, None) => format!("spurious wakeups and failures <= {n}"),
         };
         format!("loom ({preemptions}, {spurious})")
     }
@@ -128,9 +130,9 @@ impl LoomConfig {
             spots.push(format!("executions with more than {bound} preemptions"));
         }
         spots.push(match self.spurious_wakeups {
-            0 => "spurious wakeups".to_string(),
-            1 => "more than 1 spurious wakeup per execution".to_string(),
-            n => format!("more than {n} spurious wakeups per execution"),
+            0 => "spurious wakeups and weak-exchange failures".to_string(),
+            1 => "more than 1 spurious wakeup or weak-exchange failure per execution".to_string(),
+            n => format!("more than {n} spurious wakeups or weak-exchange failures per execution"),
         });
         spots.push(format!(
             "bodies with more than {} threads besides main",
@@ -151,6 +153,8 @@ struct Runs<O, B, I> {
     checked: Arc<(B, I)>,
     max_branches: usize,
     spurious_wakeups: usize,
+    /// Whether each execution runs the timer of timed waits ([`crate::sync::timer`]).
+    timer: bool,
 }
 
 /// How a search over the spurious plans at one bound ended.
@@ -168,11 +172,11 @@ where
 {
     /// One `Builder::check` at `bound` under `plan`.
     fn run(&self, bound: Option<usize>, plan: &Plan) -> RunEnd {
-        let policy = match self.spurious_wakeups {
-            0 => Policy::Off,
-            _ => Policy::Plan(plan.clone()),
+        let policy = Policy::Plan {
+            plan: plan.clone(),
+            faults: self.spurious_wakeups > 0,
         };
-        let _installed = spurious::install(policy);
+        let _installed = choice::install(policy);
         let mut builder = ::loom::model::Builder::new();
         builder.preemption_bound = bound;
         builder.max_branches = self.max_branches;
@@ -185,7 +189,13 @@ where
         // Names the user's lines in data race reports (it costs next to nothing).
         builder.location = true;
         let (recorder, checked) = (Arc::clone(&self.recorder), Arc::clone(&self.checked));
-        run_checker(|| builder.check(move || recorder.execute_unwinding(&checked.0, &checked.1)))
+        let timer = self.timer;
+        run_checker(|| {
+            builder.check(move || {
+                let body = || with_timer::<Loom, O>(timer, &checked.0);
+                recorder.execute_unwinding(&body, &checked.1)
+            })
+        })
     }
 
     /// Every spurious plan at `bound`, fewest spurious wakeups first, until one fails.
@@ -197,17 +207,22 @@ where
             let end = self.run(bound, &plan);
             match end {
                 RunEnd::Completed => {
-                    if plan.len() < self.spurious_wakeups {
-                        // One more spurious wakeup, at each wait the runs under it reached.
-                        for (choice, values) in spurious::reached() {
-                            if plan.0.contains_key(&choice) {
-                                continue;
-                            }
-                            for value in 1..values {
-                                let next = plan.with(choice.clone(), value);
-                                if seen.insert(next.clone()) {
-                                    queue.push_back(next);
-                                }
+                    // One more choice taken, at each one the runs under it reached: any value
+                    // of a value choice; a fault while the plan has fewer than the bound.
+                    let more_faults = plan.faults() < self.spurious_wakeups;
+                    for (choice, reached) in choice::reached() {
+                        if plan.0.contains_key(&choice) {
+                            continue;
+                        }
+                        let picks: Vec<Pick> = match reached.kind {
+                            Kind::Fault if more_faults => vec![Pick::FAULT],
+                            Kind::Fault => Vec::new(),
+                            Kind::Value => (1..reached.values).map(Pick::value).collect(),
+                        };
+                        for pick in picks {
+                            let next = plan.with(choice.clone(), pick);
+                            if seen.insert(next.clone()) {
+                                queue.push_back(next);
                             }
                         }
                     }
@@ -240,11 +255,32 @@ where
         return Report::not_run(config.describe(), refusal, 0);
     }
     let started = Instant::now();
+    let checked = Arc::new((body, invariant));
+    // Without the timer first; the whole exploration again with it once a timed wait needs
+    // it, so that every execution of it runs the same threads.
+    explore_checked(config, Arc::clone(&checked), false, started)
+        .unwrap_or_else(|| explore_checked(config, checked, true, started).expect("the timer runs"))
+}
+
+/// [`explore`], with or without the timer of timed waits: `None` if a timed wait needed it.
+fn explore_checked<O, B, I>(
+    config: &LoomConfig,
+    checked: Arc<(B, I)>,
+    timer: bool,
+    started: Instant,
+) -> Option<Report<O>>
+where
+    O: Ord + Send + 'static,
+    B: Fn() -> O + Send + Sync + 'static,
+    I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
+{
+    crate::sync::model::take_limits();
     let runs = Runs {
         recorder: Arc::new(Recorder::new(config.budget, config.record_traces)),
-        checked: Arc::new((body, invariant)),
+        checked,
         max_branches: config.max_branches,
         spurious_wakeups: config.spurious_wakeups,
+        timer,
     };
 
     let (end, failing, minimal) = match &config.plan {
@@ -267,6 +303,9 @@ where
         }
     };
 
+    if let RunEnd::NeedsTimer = end {
+        return None;
+    }
     let executions = runs.recorder.executions();
     let coverage_is_run = !matches!(end, RunEnd::Unsupported(_));
     let coverage = match &end {
@@ -274,6 +313,7 @@ where
         RunEnd::OutOfBudget => Coverage::BudgetExhausted,
         RunEnd::Failed(..) => Coverage::StoppedAtFailure,
         RunEnd::Unsupported(unsupported) => Coverage::Unsupported(unsupported.clone()),
+        RunEnd::NeedsTimer => unreachable!("returned above"),
     };
     let failure = match (end, failing) {
         (RunEnd::Failed(found), Some((bound, plan, number))) => {
@@ -288,7 +328,7 @@ where
                 message: found.message,
                 location: found.location,
                 execution: executions,
-                spurious_plan: (config.spurious_wakeups > 0).then_some(plan),
+                spurious_plan: Some(plan),
                 trace: found.trace,
                 minimal,
                 replay: Schedule {
@@ -299,7 +339,7 @@ where
         }
         _ => None,
     };
-    Report {
+    Some(Report {
         checker: config.describe(),
         executions,
         outcomes: runs.recorder.take_outcomes(),
@@ -309,11 +349,13 @@ where
         largest_execution: runs.recorder.largest_execution(),
         pct_miss_bound: None,
         blind_spots: if coverage_is_run {
-            config.blind_spots()
+            let mut spots = config.blind_spots();
+            spots.extend(crate::sync::model::take_limits());
+            spots
         } else {
             Vec::new()
         },
-    }
+    })
 }
 
 /// How far the search for a simpler failure goes when the exploration had no preemption
@@ -339,7 +381,7 @@ where
     let minimal = |preemptions: usize, plan: &Plan, proof: Minimality| Minimal {
         preemptions,
         context_switches: None,
-        spurious_wakeups: plan.len(),
+        spurious_wakeups: plan.faults(),
         proof,
     };
     for bound in 0.. {
@@ -354,7 +396,7 @@ where
             let minimal = Minimal {
                 preemptions: bound,
                 context_switches: None,
-                spurious_wakeups: plan.len(),
+                spurious_wakeups: plan.faults(),
                 proof: Minimality::Unknown(why),
             };
             return (
@@ -375,6 +417,7 @@ where
                     Some(minimal),
                 );
             }
+            RunEnd::NeedsTimer => return (RunEnd::NeedsTimer, None, None),
             RunEnd::OutOfBudget | RunEnd::Unsupported(_) => {
                 // The search could not finish: report what the first run found.
                 let why = format!("the budget ran out at preemption bound {bound}");
@@ -384,7 +427,7 @@ where
                     None => Minimal {
                         preemptions: bound,
                         context_switches: None,
-                        spurious_wakeups: plan.len(),
+                        spurious_wakeups: plan.faults(),
                         proof: Minimality::Unknown(format!(
                             "more than {} preemptions; {why}",
                             bound.saturating_sub(1)

@@ -32,9 +32,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
+use crate::sync::choice;
 use crate::sync::model::{self, Stop, TooManyThreads};
-use crate::sync::spurious;
 use crate::sync::trace::{self, Trace};
+use crate::sync::NeedsTimer;
 
 pub use self::checker::{Checker, CheckerKind, Schedule};
 pub use self::loom::LoomConfig;
@@ -185,8 +186,9 @@ pub struct Failure {
     pub location: Option<String>,
     /// The 1-based number of the execution, counting every execution of the exploration.
     pub execution: u64,
-    /// Which waits woke spuriously in it (loom), if that was explored.
-    pub spurious_plan: Option<spurious::Plan>,
+    /// The explored choices it took (loom): which waits woke spuriously, which weak exchanges
+    /// failed spuriously, and the values `choose` returned.
+    pub spurious_plan: Option<choice::Plan>,
     /// The failing execution's primitive operations, when traces were recorded.
     pub trace: Option<Trace>,
     /// How simple it is.
@@ -209,8 +211,13 @@ impl Failure {
         if let Some(minimal) = &self.minimal {
             out += &format!("  {minimal}\n");
         }
-        if let Some(plan) = self.spurious_plan.as_ref().filter(|p| !p.is_empty()) {
-            out += &format!("  spurious wakeups at waits (thread#k): {plan}\n");
+        if let Some(plan) = &self.spurious_plan {
+            if let Some(faults) = plan.describe(choice::Kind::Fault) {
+                out += &format!("  spurious wakeups or failures at (thread#k): {faults}\n");
+            }
+            if let Some(values) = plan.describe(choice::Kind::Value) {
+                out += &format!("  values chosen (thread#k=value): {values}\n");
+            }
         }
         if let Some(trace) = &self.trace {
             if self.kind == FailureKind::Deadlock {
@@ -295,7 +302,7 @@ impl Coverage {
 /// What an exploration reached.
 #[derive(Clone, Debug)]
 pub struct Report<O> {
-    /// The checker and its settings, e.g. `loom (preemption bound 3, spurious wakeups <= 1)`.
+    /// The checker and its settings, e.g. `loom (preemption bound 3, spurious wakeups and failures <= 1)`.
     pub checker: String,
     pub executions: u64,
     /// Every outcome reached by a finished execution, with how often.
@@ -532,7 +539,7 @@ impl<O: Ord> Recorder<O> {
                 }
             });
         }
-        model::begin(quiet_stops, self.record_traces || spurious::active());
+        model::begin(quiet_stops);
         if self.record_traces {
             trace::start();
         }
@@ -616,6 +623,18 @@ impl<O: Ord> Recorder<O> {
     }
 }
 
+/// Runs `body`, with the timer that models timed waits around it if `timer` holds
+/// ([`crate::sync::timer`]).
+fn with_timer<P: crate::sync::Primitives, O>(timer: bool, body: &impl Fn() -> O) -> O {
+    if !timer {
+        return body();
+    }
+    let running = crate::sync::timer::start::<P>();
+    let outcome = body();
+    running.finish();
+    outcome
+}
+
 /// A failing execution, as one run of a checker found it.
 #[derive(Clone, Debug)]
 struct Found {
@@ -636,6 +655,11 @@ impl Found {
             ),
             Stop::Invariant(complaint) => (FailureKind::InvariantViolated, complaint, None),
             Stop::Panicked { message, location } => (FailureKind::Panicked, message, location),
+            Stop::NeedsTimer => (
+                FailureKind::Panicked,
+                "a timed wait began without the timer".to_string(),
+                None,
+            ),
         };
         let trace = trace::take();
         let mut found = Found {
@@ -733,6 +757,9 @@ enum RunEnd {
     OutOfBudget,
     Failed(Found),
     Unsupported(Unsupported),
+    /// A timed wait began without the timer: the exploration starts again with it
+    /// ([`crate::sync::NeedsTimer`]).
+    NeedsTimer,
 }
 
 /// Runs one checker invocation, turning its panics into a [`RunEnd`].
@@ -742,12 +769,15 @@ fn run_checker(check: impl FnOnce()) -> RunEnd {
     drop(exploring);
     let end = match result {
         Ok(()) => match model::take_stop() {
+            Some(Stop::NeedsTimer) => RunEnd::NeedsTimer,
             Some(stop) => RunEnd::Failed(Found::from_stop(stop)),
             None => RunEnd::Completed,
         },
         Err(payload) => {
             if payload.is::<BudgetExhausted>() {
                 RunEnd::OutOfBudget
+            } else if payload.is::<NeedsTimer>() {
+                RunEnd::NeedsTimer
             } else if let Some(InvariantViolation(complaint)) = payload.downcast_ref() {
                 RunEnd::Failed(Found::from_stop(Stop::Invariant(complaint.clone())))
             } else if let Some(too_many) = payload.downcast_ref::<TooManyThreads>() {
@@ -763,9 +793,14 @@ fn run_checker(check: impl FnOnce()) -> RunEnd {
 
 /// Loom's thread cap, in words.
 fn too_many_threads(too_many: &TooManyThreads) -> Unsupported {
+    let timer = if too_many.timer {
+        " (one of them the timer thread that models the body's timeouts)"
+    } else {
+        ""
+    };
     Unsupported {
         reason: format!(
-            "unsupported by loom: at least {} threads, loom allows {} besides main",
+            "unsupported by loom: at least {} threads{timer}, loom allows {} besides main",
             too_many.spawned, too_many.limit
         ),
         detail: Some(format!(

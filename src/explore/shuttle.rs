@@ -1,5 +1,6 @@
-//! Randomised exploration with shuttle: uniformly random schedules or PCT (probabilistic
-//! concurrency testing, which finds a bug of depth d with a probability it bounds from below),
+//! Randomised exploration with shuttle: uniformly random schedules, PCT (probabilistic
+//! concurrency testing, which finds a bug of depth d with a probability it bounds from below)
+//! or a uniform random walk over interleavings (URW),
 //! driven by threadproof's own scheduler, which records every choice, replays a recorded
 //! schedule exactly, and shrinks a failing one.
 //!
@@ -28,15 +29,18 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ::shuttle::scheduler::{PctScheduler, RandomScheduler, Schedule, Scheduler, Task, TaskId};
+use ::shuttle::scheduler::{
+    PctScheduler, RandomScheduler, Schedule, Scheduler, Task, TaskId, UrwRandomScheduler,
+};
 use ::shuttle::{Config, FailurePersistence, Runner};
 
 use super::{
-    run_checker, Budget, Checker, Coverage, Failure, FailureKind, Found, Minimal, Minimality,
-    PctBound, Recorder, Report, RunEnd, Schedule as Token, Shape, Unsupported,
+    run_checker, with_timer, Budget, Checker, Coverage, Failure, FailureKind, Found, Minimal,
+    Minimality, PctBound, Recorder, Report, RunEnd, Schedule as Token, Shape, Unsupported,
 };
+use crate::sync::choice::{self, Choice, Drawing, Kind, Policy};
 use crate::sync::model::{self, Stop, ThreadKey};
-use crate::sync::spurious::{self, Choice, Policy};
+use crate::sync::Shuttle;
 
 /// Which schedules shuttle draws.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +49,10 @@ pub enum Schedules {
     Random,
     /// PCT with bug depth `depth`: random thread priorities and `depth - 1` priority changes.
     Pct { depth: usize },
+    /// Uniform random walk (shuttle's `UrwRandomScheduler`): each step picks a thread with
+    /// probability proportional to the steps it has left (estimated from earlier executions),
+    /// so that every interleaving is about equally likely, not every step's choice.
+    Urw,
 }
 
 /// How shuttle explores.
@@ -95,12 +103,20 @@ impl ShuttleConfig {
         }
     }
 
+    pub fn urw(iterations: usize) -> Self {
+        ShuttleConfig {
+            schedules: Schedules::Urw,
+            ..Self::random(iterations)
+        }
+    }
+
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
     }
 
-    /// Turns spurious wakeups on, each wait spurring with probability `1/one_in`.
+    /// Turns faults on: each wait (or park) wakes, and each weak exchange fails, spuriously
+    /// with probability `1/one_in`.
     pub fn spurious_one_in(mut self, one_in: u32) -> Self {
         self.spurious_one_in = one_in;
         self
@@ -136,10 +152,11 @@ impl ShuttleConfig {
         let schedules = match self.schedules {
             Schedules::Random => "random".to_string(),
             Schedules::Pct { depth } => format!("pct depth {depth}"),
+            Schedules::Urw => "urw".to_string(),
         };
         let spurious = match self.spurious_one_in {
-            0 => "spurious wakeups off".to_string(),
-            n => format!("spurious wakeups 1/{n}"),
+            0 => "spurious wakeups and failures off".to_string(),
+            n => format!("spurious wakeups and failures 1/{n}"),
         };
         if let Some(decisions) = &self.replay {
             return format!("shuttle (replaying the {schedules} schedule {decisions}, {spurious})");
@@ -263,6 +280,7 @@ struct Simplicity {
 enum Inner {
     Random(RandomScheduler),
     Pct(PctScheduler),
+    Urw(UrwRandomScheduler),
 }
 
 impl Inner {
@@ -270,6 +288,7 @@ impl Inner {
         match self {
             Inner::Random(s) => s,
             Inner::Pct(s) => s,
+            Inner::Urw(s) => s,
         }
     }
 }
@@ -491,6 +510,15 @@ impl Scheduler for Driver {
             } => {
                 if *single_schedule {
                     default
+                } else if let Inner::Urw(urw) = inner {
+                    // URW counts every task from its spawn, in id order, so it must see the
+                    // watchdog too; it is never run while another thread can be, so URW is
+                    // asked again when it draws it (its weight is one step among many).
+                    let chosen = (0..16)
+                        .filter_map(|_| urw.next_task(runnable, current, is_yielding))
+                        .map(usize::from)
+                        .find(|t| Some(*t) != watchdog);
+                    chosen.unwrap_or(default)
                 } else {
                     let chosen = inner.scheduler().next_task(threads, current, is_yielding);
                     chosen.map_or(default, usize::from)
@@ -543,7 +571,12 @@ impl Scheduler for Driver {
     }
 
     fn next_u64(&mut self) -> u64 {
-        let Some((choice, values)) = spurious::choosing() else {
+        let Some(Drawing {
+            choice,
+            values,
+            kind,
+        }) = choice::choosing()
+        else {
             // Not a choice of ours: shuttle's own randomness, never replayed.
             return match &mut self.mode {
                 Mode::Explore { inner, .. } => inner.scheduler().next_u64(),
@@ -551,17 +584,9 @@ impl Scheduler for Driver {
             };
         };
         let value = match &mut self.mode {
-            Mode::Explore {
-                inner,
-                single_schedule,
-                ..
-            } => {
-                if *single_schedule {
-                    0
-                } else {
-                    inner.scheduler().next_u64() % values
-                }
-            }
+            // With a single schedule (PCT on a body without a choice of threads) the values
+            // are still drawn: they are the body's only nondeterminism.
+            Mode::Explore { inner, .. } => inner.scheduler().next_u64() % values,
             Mode::Replay { decisions, .. } => decisions
                 .draws
                 .iter()
@@ -571,7 +596,7 @@ impl Scheduler for Driver {
         if value != 0 {
             self.decisions.draws.push((choice, value));
         }
-        if value == values - 1 {
+        if kind == Kind::Fault && value == values - 1 {
             self.simplicity.spurious_wakeups += 1;
         }
         value
@@ -602,6 +627,8 @@ impl Scheduler for Shared {
 struct Runs<O, B, I> {
     recorder: Arc<Recorder<O>>,
     checked: Arc<(B, I)>,
+    /// Whether each execution runs the timer of timed waits ([`crate::sync::timer`]).
+    timer: bool,
 }
 
 impl<O, B, I> Runs<O, B, I>
@@ -617,10 +644,12 @@ where
         config.failure_persistence = FailurePersistence::None;
         config.silence_warnings = true;
         let (recorder, checked) = (Arc::clone(&self.recorder), Arc::clone(&self.checked));
+        let timer = self.timer;
         let execution = move || {
             let watchdog = ::shuttle::thread::spawn(|| {});
             WATCHDOG.with(|w| w.set(Some(usize::from(watchdog.thread().id()))));
-            recorder.execute_quietly(&checked.0, &checked.1);
+            let body = || with_timer::<Shuttle, O>(timer, &checked.0);
+            recorder.execute_quietly(&body, &checked.1);
         };
         let runner = Runner::new(Shared(Rc::clone(driver)), config);
         let end = run_checker(|| {
@@ -698,15 +727,37 @@ where
         Ok((seed, _)) => seed,
         Err(refusal) => return Report::not_run(config.describe(), refusal, 0),
     };
+    let checked = Arc::new((body, invariant));
+    // Without the timer first; the whole exploration again with it once a timed wait needs
+    // it, so that every execution of it runs the same threads.
+    explore_checked(config, seed, Arc::clone(&checked), false, started).unwrap_or_else(|| {
+        explore_checked(config, seed, checked, true, started).expect("the timer runs")
+    })
+}
+
+/// [`explore`], with or without the timer of timed waits: `None` if a timed wait needed it.
+fn explore_checked<O, B, I>(
+    config: &ShuttleConfig,
+    seed: u64,
+    checked: Arc<(B, I)>,
+    timer: bool,
+    started: Instant,
+) -> Option<Report<O>>
+where
+    O: Ord + Send + 'static,
+    B: Fn() -> O + Send + Sync + 'static,
+    I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
+{
+    model::take_limits();
     let recorder = Arc::new(Recorder::new(config.budget, config.record_traces));
-    let policy = match config.spurious_one_in {
-        0 => Policy::Off,
-        one_in => Policy::Coin { one_in },
+    let policy = Policy::Coin {
+        one_in: config.spurious_one_in,
     };
-    let _installed = spurious::install(policy);
+    let _installed = choice::install(policy);
     let runs = Runs {
         recorder: Arc::clone(&recorder),
-        checked: Arc::new((body, invariant)),
+        checked,
+        timer,
     };
     let mode = match &config.replay {
         Some(decisions) => Mode::Replay {
@@ -718,6 +769,9 @@ where
             inner: match config.schedules {
                 Schedules::Random => {
                     Inner::Random(RandomScheduler::new_from_seed(seed, config.iterations))
+                }
+                Schedules::Urw => {
+                    Inner::Urw(UrwRandomScheduler::new_from_seed(seed, config.iterations))
                 }
                 Schedules::Pct { depth } => Inner::Pct(PctScheduler::new_from_seed(
                     seed,
@@ -750,6 +804,9 @@ where
         )
     };
     drop(driver);
+    if let RunEnd::NeedsTimer = end {
+        return None;
+    }
 
     let executions = recorder.executions();
     let coverage = match &end {
@@ -757,6 +814,7 @@ where
         RunEnd::OutOfBudget => Coverage::BudgetExhausted,
         RunEnd::Failed(..) => Coverage::StoppedAtFailure,
         RunEnd::Unsupported(unsupported) => Coverage::Unsupported(unsupported.clone()),
+        RunEnd::NeedsTimer => unreachable!("returned above"),
     };
     let failure = match end {
         RunEnd::Failed(found) => {
@@ -767,6 +825,7 @@ where
                 let replays = Runs {
                     recorder: Arc::new(Recorder::new(Budget::UNLIMITED, config.record_traces)),
                     checked: Arc::clone(&runs.checked),
+                    timer,
                 };
                 let failing = Shrunk {
                     found,
@@ -824,7 +883,7 @@ where
         }),
         _ => None,
     };
-    Report {
+    Some(Report {
         checker: config.describe(),
         executions,
         outcomes: recorder.take_outcomes(),
@@ -833,8 +892,12 @@ where
         failure,
         largest_execution,
         pct_miss_bound,
-        blind_spots: config.blind_spots(),
-    }
+        blind_spots: {
+            let mut spots = config.blind_spots();
+            spots.extend(model::take_limits());
+            spots
+        },
+    })
 }
 
 /// Shrinks a failing schedule, as dejafu does, to fewest preemptions, then fewest context

@@ -63,7 +63,37 @@ impl<P: Primitives, T> Cell<P, T> {
         self.access(Op::Write);
         self.raw.with_mut(f)
     }
+
+    /// A copy of the value: plain shared data read as a program would.
+    ///
+    /// # Safety
+    ///
+    /// No write may overlap it (the cell's contract): under loom an overlap is reported as a
+    /// data race, in production it is undefined behaviour.
+    #[track_caller]
+    pub unsafe fn get(&self) -> T
+    where
+        T: Copy,
+    {
+        // SAFETY: the caller's contract.
+        self.with(|value| unsafe { *value })
+    }
+
+    /// Writes `value`: plain shared data written as a program would.
+    ///
+    /// # Safety
+    ///
+    /// No other access may overlap it (the cell's contract), as for [`Cell::get`].
+    #[track_caller]
+    pub unsafe fn set(&self, value: T) {
+        // SAFETY: the caller's contract.
+        self.with_mut(|cell| unsafe { *cell = value })
+    }
 }
+
+// SAFETY: the cell's contract makes the caller synchronise every access (loom checks it): it
+// may be shared between threads as `PlainCell` is, whichever backend holds the value.
+unsafe impl<P: Primitives, T: Send> Sync for Cell<P, T> {}
 
 /// `core::cell::UnsafeCell` with loom's `with`/`with_mut` surface, for the backends that do not
 /// check causality.

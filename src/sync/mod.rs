@@ -1,10 +1,15 @@
-//! The swappable primitives: one interface, four backends, all compiled in every build.
+//! The swappable primitives: one interface, four backends, all compiled in every build, and
+//! on top of it the whole std-shaped surface, built once.
 //!
-//! Invariant: scenario code names only the types of this module ([`Mutex`], [`Condvar`],
-//! [`spawn`], [`channel`], [`AtomicUsize`], [`AtomicBool`], [`Cell`]) with a backend
-//! parameter `P: Primitives`. Whatever it does, it does the same on every backend; only the
-//! `impl Primitives` blocks in this module's children differ. Under the model backends every
-//! wrapper records each call where it took effect, with its value ([`trace`] says how).
+//! Invariant: scenario and user code names only the types of this module ([`Mutex`],
+//! [`Condvar`], [`RwLock`], [`Barrier`], [`Semaphore`], [`Once`], [`Cell`], the atomics,
+//! [`channel`] and [`sync_channel`], [`spawn`], [`scope`], [`park`], [`choose`], ...) with a
+//! backend parameter `P: Primitives`, or the same names without it through the per-backend
+//! paths [`loom`], [`shuttle`], [`std`] and [`parking_lot`]. Whatever it does, it does the same
+//! on every backend; only the `impl Primitives` blocks of `backend/` differ. Under the model
+//! backends every wrapper records each call where it took effect, with its value ([`trace`]
+//! says how); production backends compile to the plain std and parking_lot calls (the checks
+//! are on the constant `P::MODEL`).
 //!
 //! | backend | where it is valid |
 //! |---|---|
@@ -13,85 +18,122 @@
 //! | [`Loom`] | inside a loom model only ([`crate::explore::loom`]) |
 //! | [`Shuttle`] | inside a shuttle run only ([`crate::explore::shuttle`]) |
 //!
-//! The surface is poison-free on the production backends: `lock()` returns the guard, as
-//! tokio's loom shim does, and a thread that panics while holding a lock leaves the data as
-//! it was at the panic.
+//! The surface is poison-free: `lock()`, `read()` and `write()` return the guard, as tokio's
+//! loom shim does, and a thread that panics while holding a lock leaves the data as it was at
+//! the panic.
 //!
-//! # Spurious wakeups
+//! # Explored choices
 //!
-//! Neither loom nor shuttle ever wakes a condvar spuriously, so a `wait` guarded by `if` instead
-//! of `while` would pass both. [`Condvar::wait`] therefore asks the backend, before every wait,
-//! whether this wait wakes spuriously ([`Primitives::spurious_wakeup`]); under the model
-//! backends that is an explored choice ([`spurious`]), off unless the exploration turns it on.
+//! What a real run leaves to chance, the model backends explore ([`choice`]): a condvar wait or
+//! a `park` that returns spuriously and a `compare_exchange_weak` that fails spuriously
+//! (faults, bounded per execution: neither checker ever does either), a timed wait that times
+//! out or is notified ([`timer`]: neither checker ever times out), and the body's own
+//! [`choose`]`(n)` (every value, exhaustively, under loom).
+//!
+//! # Built once, for every backend
+//!
+//! [`Barrier`], [`Semaphore`], [`Once`] (on [`crate::lazy::OnceValue`]), the channels and the
+//! model backends' parking and [`RwLock`] are built on the backends' mutex and condvar: loom
+//! has no barrier, once, bounded channel or `recv_timeout`; its `RwLock` has no writer
+//! preference (std's and parking_lot's have, so a recursive read behind a queued writer
+//! deadlocks in production and must under the checkers) and mis-counts a thread holding two
+//! read guards; shuttle's panics on any second read guard; loom's unpark token leaks into
+//! condvar waits. Production keeps std's and parking_lot's own `RwLock` and parking.
 //!
 //! # What the backends do not model
+//!
+//! Each checker's report lists what it cannot see (`Report::blind_spots`), including what a
+//! body used at run time that its checker sees only in part.
 //!
 //! - `std::sync::Arc`, `Box` and plain memory outside [`Cell`] are invisible to the checkers:
 //!   they are used on purpose (loom's `Arc` multiplied the state space a hundredfold, see
 //!   design.md) and only hold data that a [`Mutex`] or an atomic guards.
-//! - Shuttle treats every atomic as `SeqCst`: weak-memory bugs (a `Relaxed` publication) are
-//!   loom's job alone. Shuttle does not detect data races on [`Cell`] either; it makes each
-//!   access a scheduling point, so a bug that shows in the values can still be found.
+//! - Shuttle treats every atomic as `SeqCst` and `fence` as nothing: weak-memory bugs (a
+//!   `Relaxed` publication, store buffering) are loom's job alone. Shuttle does not detect data
+//!   races on [`Cell`] either; it makes each access a scheduling point, so a bug that shows in
+//!   the values can still be found.
 //! - Loom treats `SeqCst` loads and stores like `Acquire`/`Release` ones (its `seq_cst()` is a
 //!   stub), which would report impossible outcomes of correct `SeqCst` code (store buffering
 //!   ending `(0, 0)`). The loom backend therefore puts a `SeqCst` fence after a `SeqCst` store,
 //!   before a `SeqCst` load and around a `SeqCst` read-modify-write. That is stronger than
 //!   `SeqCst`: a weaker access next to a `SeqCst` one on another location can no longer
 //!   reorder with it, so loom misses bugs that need exactly that reordering.
-//! - Loom allows at most 5 threads including the model's main thread (4 spawned): [`spawn`]
-//!   raises [`model::TooManyThreads`] at the fifth spawn, which the explorer reports as
-//!   unsupported by loom, never as a bug. Loom has no `Barrier`, `Once`, scoped threads or
-//!   `const fn new`; scenarios use none of them.
-//! - Neither checker has timeouts: `wait_timeout` never times out, so no scenario relies on one.
-//! - Spurious wakeups are a bounded choice: loom explores every placement of at most
-//!   [`spurious::Plan`]'s bound of them; shuttle draws each with a replayable coin.
+//! - Loom allows at most 5 threads including the model's main thread (4 spawned, scoped
+//!   threads and the timer of timed waits included): [`spawn`] raises
+//!   [`model::TooManyThreads`] past it, which the explorer reports as unsupported by loom,
+//!   never as a bug, and [`crate::check!`] leaves to shuttle.
+//! - Loom does not see a mutex's release as an event: a [`Mutex::try_lock`] that fails because
+//!   another thread holds the lock is explored only if the caller first touched something of
+//!   that thread's critical section (the report says so when a body uses `try_lock`).
+//! - Loom does not explore load buffering, and shuttle no weak memory at all.
+//! - Faults are bounded: loom explores every placement of at most `spurious_wakeups` of them
+//!   per execution; shuttle draws each with a replayable coin.
+//! - Time does not pass under the checkers: `sleep` is a yield, and a timeout fires whenever
+//!   the timer thread runs (any duration may elapse before any step).
 //! - Loom's `Mutex` is not poison-free: after a panic while a guard is held, every later
 //!   `lock` of it panics inside the model. Code that must survive a panicking closure under
 //!   the lock (the lazy value's initialiser) catches the panic, unlocks, then resumes it.
-//! - The [`channel`] is built once on [`Mutex`] and [`Condvar`] for every backend (loom
-//!   0.7's `mpsc` never sees its senders go, so a receive after the last sender left is a
-//!   deadlock there): the checkers see its lock and condvar like any other, and traces name
-//!   its sends and receives, numbered.
+//! - Nothing is `const`: loom's primitives need a running model. Statics of them need a
+//!   lazy value per execution.
 //! - Real processes, pipes and sockets are not modelled; process scenarios check their
 //!   coordination logic over channels between threads.
 //! - Production backends are not instrumented: a real OS may wake spuriously at will and
 //!   schedules threads as it likes; the model runs are what prove the orderings.
 
 mod atomic;
+mod backend;
+mod barrier;
 mod cell;
 mod channel;
+pub mod choice;
 mod condvar;
-mod loom;
 pub mod model;
 mod mutex;
-mod parking_lot;
-mod shuttle;
-pub mod spurious;
-mod std;
-mod std_like;
+mod once;
+pub(crate) mod park;
+mod paths;
+mod rwlock;
+mod semaphore;
 mod thread;
+pub mod timer;
 pub mod trace;
 
+use ::std::any::Any;
 use ::std::cell::RefCell;
 use ::std::io;
 use ::std::ops::DerefMut;
 use ::std::sync::atomic::Ordering;
+use ::std::sync::Arc;
+use ::std::time::Duration;
 
 use self::model::ThreadContext;
 
-pub use self::atomic::{AtomicBool, AtomicUsize};
-pub use self::cell::{Cell, PlainCell};
-pub use self::channel::{channel, Receiver, Sender};
-pub use self::condvar::Condvar;
-pub use self::loom::Loom;
-pub use self::mutex::{Mutex, MutexGuard};
-pub use self::parking_lot::ParkingLot;
-pub use self::shuttle::Shuttle;
-pub use self::std::Std;
-pub(crate) use self::std_like::{raw_atomics, std_like_primitives};
-pub use self::thread::{
-    current_thread_name, panic_message, spawn, yield_now, JoinHandle, Panicked,
+pub use self::atomic::{
+    compiler_fence, fence, Atomic, AtomicBits, AtomicBool, AtomicI16, AtomicI32, AtomicI64,
+    AtomicI8, AtomicInteger, AtomicIsize, AtomicPtr, AtomicU16, AtomicU32, AtomicU64, AtomicU8,
+    AtomicUsize, AtomicValue, RawAtomic, Rmw,
 };
+pub(crate) use self::backend::{raw_atomics, std_like_primitives};
+pub use self::backend::{Loom, ParkingLot, Shuttle, Std};
+pub use self::barrier::{Barrier, BarrierWaitResult};
+pub use self::cell::{Cell, PlainCell};
+pub use self::channel::{
+    channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError,
+    TrySendError,
+};
+pub use self::choice::choose;
+pub use self::condvar::{Condvar, WaitTimeoutResult};
+pub use self::mutex::{Mutex, MutexGuard};
+pub use self::once::Once;
+pub use self::park::{Parked, Parker, RawThread};
+pub use self::paths::{loom, parking_lot, shuttle, std};
+pub use self::rwlock::{BuiltRwLock, RawRwLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use self::semaphore::Semaphore;
+pub use self::thread::{
+    current, current_thread_name, panic_message, park, park_timeout, scope, sleep, spawn,
+    yield_now, Builder, JoinHandle, Panicked, Scope, ScopedJoinHandle, Thread,
+};
+pub use self::timer::NeedsTimer;
 
 /// A family of synchronisation primitives: what a backend must provide.
 ///
@@ -107,13 +149,17 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     type Guard<'a, T: Send + 'a>: DerefMut<Target = T>;
     type Condvar: Send + Sync;
     type JoinHandle<T: Send + 'static>: Send;
-    type AtomicUsize: RawAtomic<usize> + RawAtomicInt;
-    type AtomicBool: RawAtomic<bool>;
+    /// The backend's atomic holding a `V` ([`AtomicValue`] names it).
+    type Atomic<V: AtomicValue>: RawAtomic<V>;
     type Cell<T>: RawCell<T>;
 
     fn mutex<T: Send>(value: T) -> Self::Mutex<T>;
     fn lock<T: Send>(mutex: &Self::Mutex<T>) -> Self::Guard<'_, T>;
     fn into_inner<T: Send>(mutex: Self::Mutex<T>) -> T;
+    /// The lock if it is free now; never waits.
+    fn try_lock<T: Send>(mutex: &Self::Mutex<T>) -> Option<Self::Guard<'_, T>>;
+
+    type RwLock<T: Send + Sync>: RawRwLock<T>;
 
     fn condvar() -> Self::Condvar;
     fn wait<'a, T: Send>(condvar: &Self::Condvar, guard: Self::Guard<'a, T>) -> Self::Guard<'a, T>;
@@ -125,13 +171,34 @@ pub trait Primitives: Sized + Send + Sync + 'static {
         false
     }
 
-    fn spawn<T, F>(name: String, body: F) -> io::Result<Self::JoinHandle<T>>
+    /// Spawns a thread, named `name` if given.
+    fn spawn<T, F>(name: Option<String>, body: F) -> io::Result<Self::JoinHandle<T>>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static;
     fn join<T: Send + 'static>(handle: Self::JoinHandle<T>) -> ::std::thread::Result<T>;
-    fn current_thread_name() -> Option<String>;
     fn yield_now();
+    /// A memory fence (`std::sync::atomic::fence`).
+    fn fence(order: Ordering);
+    /// Sleeps (production) or yields (the model backends, which have no time).
+    fn sleep(duration: Duration);
+
+    /// A thread handle: std's in production, a [`Parker`] under the model backends.
+    type Thread: RawThread;
+    /// The thread `handle` runs; under the model backends, the one whose parker is `parker`
+    /// (an `Arc<Parker<Self>>`, made before the thread was spawned).
+    fn thread_of<T: Send + 'static>(
+        handle: &Self::JoinHandle<T>,
+        parker: Option<Arc<dyn Any + Send + Sync>>,
+    ) -> Self::Thread;
+
+    /// A wait that gives up after `timeout` (production backends only: the model backends
+    /// time out through [`timer`]); the guard, and whether it timed out.
+    fn wait_timeout<'a, T: Send>(
+        condvar: &Self::Condvar,
+        guard: Self::Guard<'a, T>,
+        timeout: Duration,
+    ) -> (Self::Guard<'a, T>, bool);
 
     /// At most this many threads spawned per execution besides the main one (loom's cap);
     /// `None`: no limit.
@@ -144,26 +211,6 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     /// Called before every access to a [`Cell`]: a scheduling point under shuttle, so that
     /// plain data can interleave there; nothing elsewhere.
     fn plain_access() {}
-}
-
-/// An atomic value of one backend.
-pub trait RawAtomic<V>: Send + Sync {
-    fn new(value: V) -> Self;
-    fn load(&self, order: Ordering) -> V;
-    fn store(&self, value: V, order: Ordering);
-    fn swap(&self, value: V, order: Ordering) -> V;
-    fn compare_exchange(
-        &self,
-        current: V,
-        new: V,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<V, V>;
-}
-
-/// The integer operations of an atomic `usize`.
-pub trait RawAtomicInt {
-    fn fetch_add(&self, value: usize, order: Ordering) -> usize;
 }
 
 /// A cell whose accesses the backend can check for data races (loom's `UnsafeCell`). An

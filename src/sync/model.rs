@@ -32,9 +32,17 @@ impl ThreadKey {
         ThreadKey(Arc::from(path))
     }
 
+    /// The key of the timer thread that models timeouts ([`super::timer`]): outside the tree.
+    pub fn timer() -> Self {
+        ThreadKey(Arc::from([u32::MAX]))
+    }
+
     /// Parses [`ThreadKey`]'s display form: `t` for main, `t0.2` for main's first child's third
-    /// child.
+    /// child, `timer` for the timer.
     pub fn parse(text: &str) -> Option<Self> {
+        if text == "timer" {
+            return Some(Self::timer());
+        }
         let path = text.strip_prefix('t')?;
         if path.is_empty() {
             return Some(Self::main());
@@ -46,6 +54,9 @@ impl ThreadKey {
 
 impl fmt::Display for ThreadKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if *self == Self::timer() {
+            return f.write_str("timer");
+        }
         f.write_str("t")?;
         for (i, index) in self.0.iter().enumerate() {
             if i > 0 {
@@ -57,35 +68,59 @@ impl fmt::Display for ThreadKey {
     }
 }
 
-/// One model thread's context, kept in the backend's own thread-local storage (which loom and
-/// shuttle give each model thread, afresh in every execution).
-#[derive(Debug)]
+/// One model thread's context: under threadproof's shuttle scheduler in a table by running task
+/// (see `with_context`), otherwise in the backend's own thread-local storage (which loom gives
+/// each model thread, afresh in every execution). Every model thread has one, in every
+/// exploration: explored choices (`choose`, faults, the timer's) are keyed by it, `park` and
+/// `current()` find the thread's parker and name in it, and traces name threads by it.
 pub struct ThreadContext {
-    /// The name it was spawned with; `main` for the model's main thread, on every backend.
+    /// Its name in traces: the name it was spawned with, its key for a thread spawned without
+    /// one; `main` for the model's main thread, on every backend.
     pub(crate) name: Arc<str>,
+    /// Whether it was given a name (`main` counts as one, as in std).
+    pub(crate) named: bool,
     pub(crate) key: ThreadKey,
+    /// Its parker ([`super::park`]), made on first use, as `Arc<Parker<P>>`.
+    pub(crate) parker: std::cell::OnceCell<Arc<dyn Any + Send + Sync>>,
     /// Children spawned so far, to key the next one.
     children: Cell<u32>,
     /// Explored choices (spurious wakeups) made so far, to key the next one.
     choices: Cell<u32>,
 }
 
+impl fmt::Debug for ThreadContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadContext")
+            .field("name", &self.name)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ThreadContext {
     pub(crate) fn main() -> Self {
-        Self::new(Arc::from("main"), ThreadKey::main())
+        Self::new(Some(Arc::from("main")), ThreadKey::main())
     }
 
-    fn new(name: Arc<str>, key: ThreadKey) -> Self {
+    /// The context of the timer thread ([`super::timer`]).
+    pub(crate) fn timer() -> Self {
+        Self::new(Some(Arc::from("timer")), ThreadKey::timer())
+    }
+
+    fn new(name: Option<Arc<str>>, key: ThreadKey) -> Self {
         ThreadContext {
-            name,
+            named: name.is_some(),
+            name: name.unwrap_or_else(|| Arc::from(key.to_string())),
             key,
+            parker: std::cell::OnceCell::new(),
             children: Cell::new(0),
             choices: Cell::new(0),
         }
     }
 
-    /// The context of the next child this thread spawns.
-    pub(crate) fn next_child(&self, name: Arc<str>) -> Self {
+    /// The context of the next child this thread spawns, named `name` or, without one, by its
+    /// key.
+    pub(crate) fn next_child(&self, name: Option<Arc<str>>) -> Self {
         let index = self.children.get();
         self.children.set(index + 1);
         Self::new(name, self.key.child(index))
@@ -156,6 +191,8 @@ pub struct TooManyThreads {
     pub limit: usize,
     /// The `spawn` call that went past the limit.
     pub at: &'static Location<'static>,
+    /// Whether one of the threads is the timer that models timeouts ([`super::timer`]).
+    pub timer: bool,
 }
 
 /// How an execution of a model stopped early, as the wrappers found it.
@@ -170,6 +207,8 @@ pub(crate) enum Stop {
     Deadlock,
     /// The outcome broke the invariant.
     Invariant(String),
+    /// A timed wait needs the timer, which this execution does not run ([`super::timer`]).
+    NeedsTimer,
 }
 
 #[derive(Default)]
@@ -181,9 +220,6 @@ struct Execution {
     /// Whether panics in model threads stop the execution quietly (shuttle, driven by
     /// threadproof's scheduler) or unwind into the checker (loom, which needs them to).
     quiet_stops: bool,
-    /// Whether threads need their [`ThreadContext`]: for a trace's names, or to key explored
-    /// choices. Without either, spawning skips it (it costs a thread-local per thread).
-    contexts: bool,
     /// Why the execution must stop, once it must.
     stop: Option<Stop>,
     /// The panics seen in this execution (a body may catch some): message, where, and how long
@@ -206,24 +242,40 @@ thread_local! {
     static RUNNING: Cell<Option<usize>> = const { Cell::new(None) };
     /// The contexts of this execution's threads, by index, when the scheduler says which runs.
     static CONTEXTS: RefCell<Vec<Option<ThreadContext>>> = const { RefCell::new(Vec::new()) };
+    /// What the bodies of the running exploration used that its checker sees only in part.
+    static LIMITS: RefCell<std::collections::BTreeSet<&'static str>> =
+        const { RefCell::new(std::collections::BTreeSet::new()) };
+}
+
+/// Notes that the body used something its checker sees only in part, for the report to say so
+/// (see [`take_limits`]).
+pub(crate) fn note_limit(limit: &'static str) {
+    LIMITS.with(|l| {
+        l.borrow_mut().insert(limit);
+    });
+}
+
+/// The limits noted since the last call: the explorers take them at the start of an
+/// exploration (to forget any left over) and at its end (for the report).
+pub(crate) fn take_limits() -> Vec<String> {
+    LIMITS
+        .with(|l| std::mem::take(&mut *l.borrow_mut()))
+        .into_iter()
+        .map(str::to_string)
+        .collect()
 }
 
 /// Starts a new execution: nothing spawned, nothing stopped. `quiet_stops` says how failures
-/// end it (see [`Execution::quiet_stops`]), `contexts` whether threads need their context.
-pub(crate) fn begin(quiet_stops: bool, contexts: bool) {
+/// end it (see [`Execution::quiet_stops`]).
+pub(crate) fn begin(quiet_stops: bool) {
+    super::timer::reset();
     CONTEXTS.with(|c| c.borrow_mut().clear());
     EXECUTION.with(|e| {
         *e.borrow_mut() = Execution {
             quiet_stops,
-            contexts,
             ..Execution::default()
         }
     });
-}
-
-/// Whether this execution's threads need their [`ThreadContext`].
-pub(crate) fn contexts() -> bool {
-    EXECUTION.with(|e| e.borrow().contexts)
 }
 
 /// Counts a spawn; the count so far, this one included.
@@ -320,6 +372,9 @@ pub(crate) fn thread_panicked(payload: Box<dyn Any + Send>, park: impl Fn()) -> 
 /// How a panic with `payload` ends an execution: what it says and where it was raised, with the
 /// trace cut back to its moment.
 pub(crate) fn stop_for_panic(payload: &(dyn Any + Send)) -> Stop {
+    if payload.is::<super::timer::NeedsTimer>() {
+        return Stop::NeedsTimer;
+    }
     let message = super::panic_message(payload);
     let panic = panic_with_message(&message);
     if let Some(panic) = &panic {

@@ -13,6 +13,15 @@ use std::sync::Arc;
 use super::trace::{self, Object, Op, Value};
 use super::Primitives;
 
+/// What loom cannot see of a `try_lock`: its model makes a lock's release no event of its
+/// own, so its DPOR never schedules a `try_lock` inside another thread's critical section
+/// unless that thread's critical section and the caller share some other state (probe: a
+/// holder that locks, stores, unlocks and a caller that only `try_lock`s: loom reaches no
+/// failed `try_lock`; with a load of the stored atomic before the `try_lock`, it does).
+pub const LOOM_TRY_LOCK: &str = "a try_lock that fails because another thread holds the lock, \
+     unless the caller touched something of that thread's critical section first (loom does \
+     not see lock releases)";
+
 /// A mutual exclusion lock whose `lock` cannot fail.
 pub struct Mutex<P: Primitives, T: Send> {
     raw: P::Mutex<T>,
@@ -62,6 +71,22 @@ impl<P: Primitives, T: Send> Mutex<P, T> {
         P::lock(&self.raw)
     }
 
+    /// The backend's lock, for a wait that unlocks and relocks it itself.
+    pub(super) fn raw(&self) -> &P::Mutex<T> {
+        &self.raw
+    }
+
+    /// The lock if it is free now; never waits.
+    #[track_caller]
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, P, T>> {
+        if P::NAME == "loom" {
+            super::model::note_limit(LOOM_TRY_LOCK);
+        }
+        let raw = P::try_lock(&self.raw)?;
+        trace::effect::<P>(Op::Lock, self.object(), Value::None, Location::caller());
+        Some(MutexGuard::from_parts(self, raw))
+    }
+
     pub fn into_inner(self) -> T {
         P::into_inner(self.raw)
     }
@@ -96,10 +121,19 @@ impl<'a, P: Primitives, T: Send> MutexGuard<'a, P, T> {
     /// A guard for a lock just taken through the raw guard `raw`, at the caller's line.
     #[track_caller]
     pub(super) fn from_parts(mutex: &'a Mutex<P, T>, raw: P::Guard<'a, T>) -> Self {
+        Self::from_parts_at(mutex, raw, Location::caller())
+    }
+
+    /// A guard for a lock just taken through the raw guard `raw`, at line `at`.
+    pub(super) fn from_parts_at(
+        mutex: &'a Mutex<P, T>,
+        raw: P::Guard<'a, T>,
+        at: &'static Location<'static>,
+    ) -> Self {
         MutexGuard {
             mutex,
             raw: ManuallyDrop::new(raw),
-            locked_at: Location::caller(),
+            locked_at: at,
         }
     }
 

@@ -34,7 +34,9 @@ use std::fmt::{self, Write as _};
 use std::panic::Location;
 use std::sync::Arc;
 
-use super::{model, Primitives};
+use std::sync::atomic::Ordering;
+
+use super::{model, Primitives, Rmw};
 
 /// An operation on a primitive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,22 +44,44 @@ pub enum Op {
     Spawn,
     Join,
     Lock,
+    /// A `try_lock`: it took the lock, or found it held ([`Value::Acquired`]).
+    TryLock,
     Unlock,
+    /// An `RwLock`'s `read`, `write`, `try_read` and `try_write` (released by [`Op::Unlock`]).
+    ReadLock,
+    WriteLock,
+    TryReadLock,
+    TryWriteLock,
     /// Unlocks, sleeps, relocks.
     Wait,
     NotifyOne,
     NotifyAll,
+    /// A barrier's `wait`: done once the generation's last thread arrived.
+    BarrierWait,
+    /// A semaphore's `acquire`, `try_acquire` and `release`.
+    Acquire,
+    TryAcquire,
+    Release,
+    /// Sleeps until unparked (or woken spuriously, or timed out).
+    Park,
+    Unpark,
     Send,
     Recv,
+    TryRecv,
     Load,
     Store,
     Swap,
-    FetchAdd,
+    /// A `fetch_*` read-modify-write.
+    Fetch(Rmw),
     CompareExchange,
+    CompareExchangeWeak,
+    Fence,
     /// A read of a [`super::Cell`].
     Read,
     /// A write of a [`super::Cell`].
     Write,
+    /// A value chosen by the checker ([`super::choose`]).
+    Choose,
 }
 
 impl Op {
@@ -66,19 +90,70 @@ impl Op {
             Op::Spawn => "spawn",
             Op::Join => "join",
             Op::Lock => "lock",
+            Op::TryLock => "try_lock",
             Op::Unlock => "unlock",
-            Op::Wait => "wait",
+            Op::ReadLock => "read",
+            Op::WriteLock => "write",
+            Op::TryReadLock => "try_read",
+            Op::TryWriteLock => "try_write",
+            Op::Wait | Op::BarrierWait => "wait",
             Op::NotifyOne => "notify_one",
             Op::NotifyAll => "notify_all",
+            Op::Acquire => "acquire",
+            Op::TryAcquire => "try_acquire",
+            Op::Release => "release",
+            Op::Park => "park",
+            Op::Unpark => "unpark",
             Op::Send => "send",
             Op::Recv => "recv",
+            Op::TryRecv => "try_recv",
             Op::Load => "load",
             Op::Store => "store",
             Op::Swap => "swap",
-            Op::FetchAdd => "fetch_add",
+            Op::Fetch(rmw) => rmw.name(),
             Op::CompareExchange => "compare_exchange",
+            Op::CompareExchangeWeak => "compare_exchange_weak",
+            Op::Fence => "fence",
             Op::Read => "read",
             Op::Write => "write",
+            Op::Choose => "choose",
+        }
+    }
+
+    /// A label of a letter or two, for a step in a swimlane (the full text is its tooltip).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::Spawn => "sp",
+            Op::Join => "jn",
+            Op::Lock => "L",
+            Op::TryLock => "tL",
+            Op::Unlock => "U",
+            Op::ReadLock => "R",
+            Op::WriteLock => "W",
+            Op::TryReadLock => "tR",
+            Op::TryWriteLock => "tW",
+            Op::Wait => "W",
+            Op::NotifyOne => "n1",
+            Op::NotifyAll => "nA",
+            Op::BarrierWait => "B",
+            Op::Acquire => "P",
+            Op::TryAcquire => "tP",
+            Op::Release => "V",
+            Op::Park => "pk",
+            Op::Unpark => "up",
+            Op::Send => "tx",
+            Op::Recv => "rx",
+            Op::TryRecv => "tr",
+            Op::Load => "ld",
+            Op::Store => "st",
+            Op::Swap => "sw",
+            Op::Fetch(_) => "fa",
+            Op::CompareExchange => "cx",
+            Op::CompareExchangeWeak => "cw",
+            Op::Fence => "fn",
+            Op::Read => "rd",
+            Op::Write => "wr",
+            Op::Choose => "ch",
         }
     }
 }
@@ -87,26 +162,21 @@ impl Op {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scalar {
     Usize(usize),
+    /// Any other integer.
+    Int(i128),
     Bool(bool),
-}
-
-impl From<usize> for Scalar {
-    fn from(v: usize) -> Self {
-        Scalar::Usize(v)
-    }
-}
-
-impl From<bool> for Scalar {
-    fn from(v: bool) -> Self {
-        Scalar::Bool(v)
-    }
+    /// A pointer's address (null shows as `null`).
+    Ptr(usize),
 }
 
 impl fmt::Display for Scalar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Scalar::Usize(v) => write!(f, "{v}"),
+            Scalar::Int(v) => write!(f, "{v}"),
             Scalar::Bool(v) => write!(f, "{v}"),
+            Scalar::Ptr(0) => write!(f, "null"),
+            Scalar::Ptr(v) => write!(f, "{v:#x}"),
         }
     }
 }
@@ -130,6 +200,28 @@ pub enum Value {
         new: Scalar,
         saw: Scalar,
     },
+    /// A compare_exchange_weak that failed spuriously (an explored fault), having read `saw`.
+    FailedSpuriously {
+        expected: Scalar,
+        new: Scalar,
+        saw: Scalar,
+    },
+    /// A fence's ordering.
+    Ordering(Ordering),
+    /// A `try_*` call: it acquired, or found no way to without waiting.
+    Acquired(bool),
+    /// A timed wait (a `park_timeout`, `recv_timeout`) that timed out.
+    TimedOut,
+    /// A condvar's timed wait that timed out, and relocked this mutex.
+    TimedOutRelocked(Arc<str>),
+    /// A park that returned with no unpark (an explored fault).
+    Spuriously,
+    /// A barrier wait: whether this thread was the generation's leader (the last to arrive).
+    Leader(bool),
+    /// `choose(of)` returned `value`.
+    Chose { value: usize, of: usize },
+    /// A `try_recv` that found nothing to receive.
+    Empty,
     /// A wait began, unlocking this mutex.
     Unlocking(Arc<str>),
     /// A wait ended, woken by a notify (`spurious` false) or not, and relocked this mutex.
@@ -152,6 +244,8 @@ pub(crate) enum Object<'a> {
         name: Option<&'a str>,
     },
     Thread(&'a Arc<str>),
+    /// Something with one name in every execution (`memory`, for fences).
+    Global(&'static str),
 }
 
 impl<'a> Object<'a> {
@@ -315,9 +409,11 @@ pub(crate) fn take() -> Option<Trace> {
     })
 }
 
-/// Whether rows are being recorded on this OS thread now.
+/// Whether rows are being recorded on this OS thread now: not while a panic unwinds (what it
+/// drops is not the execution, and a checker's thread-locals may be gone by then).
 fn recording() -> bool {
-    RECORDING.with(|r| r.borrow().as_ref().is_some_and(|rec| !rec.frozen))
+    !std::thread::panicking()
+        && RECORDING.with(|r| r.borrow().as_ref().is_some_and(|rec| !rec.frozen))
 }
 
 /// Records `op` on `object`, which took effect just now with `value`: call it right after the
@@ -347,6 +443,12 @@ pub(crate) fn effect<P: Primitives>(
             value,
         });
     });
+}
+
+/// Records that `choose(of)` returned `value`.
+pub(crate) fn chose<P: Primitives>(value: usize, of: usize, location: &'static Location<'static>) {
+    let value = Value::Chose { value, of };
+    effect::<P>(Op::Choose, Object::Global("choice"), value, location);
 }
 
 /// The label `object` has (or gets now) in the recording, if one is being recorded.
@@ -467,6 +569,7 @@ impl Recording {
     fn label(&mut self, object: Object<'_>) -> Arc<str> {
         let (kind, address, name) = match object {
             Object::Thread(name) => return Arc::clone(name),
+            Object::Global(name) => return Arc::from(name),
             Object::Primitive {
                 kind,
                 address,
@@ -582,6 +685,15 @@ impl Trace {
                     last.place()
                 ),
                 Op::Join => format!("to join {} ({})", last.object, last.place()),
+                Op::ReadLock => format!("to read {} ({})", last.object, last.place()),
+                Op::WriteLock => format!("to write {} ({})", last.object, last.place()),
+                Op::Acquire => format!("to acquire {} ({})", last.object, last.place()),
+                Op::BarrierWait => format!(
+                    "at {} ({}) for threads that never arrive",
+                    last.object,
+                    last.place()
+                ),
+                Op::Park => format!("in park ({}) for an unpark that never comes", last.place()),
                 Op::Recv => format!("to receive from {} ({})", last.object, last.place()),
                 op => format!("in {} on {} ({})", op.name(), last.object, last.place()),
             };
@@ -625,7 +737,9 @@ impl Trace {
                 }
                 (Op::Unlock, _) if *event.object == *object => holder = None,
                 (Op::Wait, Value::Unlocking(mutex)) if **mutex == *object => holder = None,
-                (Op::Wait, Value::Woke { relocked, .. }) if **relocked == *object => {
+                (Op::Wait, Value::Woke { relocked, .. } | Value::TimedOutRelocked(relocked))
+                    if **relocked == *object =>
+                {
                     holder = Some(&*event.thread)
                 }
                 _ => {}
@@ -928,11 +1042,46 @@ impl Event {
         match (self.phase, self.op, &self.value) {
             (_, Op::Load, Value::Read(v)) => format!("load {object} → {v}"),
             (_, Op::Store, Value::Wrote(v)) => format!("store {object} ← {v}"),
-            (_, Op::Swap | Op::FetchAdd, Value::Updated { old, new }) => {
+            (_, Op::Swap | Op::Fetch(_), Value::Updated { old, new }) => {
                 format!("{op} {object} {old} → {new}")
             }
-            (_, Op::CompareExchange, Value::Exchanged { expected, new }) => {
+            (
+                _,
+                Op::CompareExchange | Op::CompareExchangeWeak,
+                Value::Exchanged { expected, new },
+            ) => {
                 format!("{op} {object} {expected} → {new} ok")
+            }
+            (_, Op::CompareExchangeWeak, Value::NotExchanged { expected, new, saw }) => {
+                format!("{op} {object} {expected} → {new} failed, saw {saw}")
+            }
+            (_, Op::CompareExchangeWeak, Value::FailedSpuriously { expected, new, saw }) => {
+                format!("{op} {object} {expected} → {new} failed spuriously, saw {saw}")
+            }
+            (_, Op::Fence, Value::Ordering(order)) => format!("fence {order:?}"),
+            (_, Op::Choose, Value::Chose { value, of }) => format!("choose({of}) → {value}"),
+            (_, _, Value::Acquired(true)) => format!("{op} {object} → acquired"),
+            (_, _, Value::Acquired(false)) => format!("{op} {object} → would block"),
+            (_, Op::TryRecv, Value::Empty) => format!("try_recv {object} → empty"),
+            (_, Op::TryRecv, Value::Message(n)) => format!("try_recv {object} → message {n}"),
+            (Phase::Done, Op::Wait, Value::TimedOutRelocked(relocked)) => {
+                format!("wait {object}: timed out, relocked {relocked}")
+            }
+            (_, Op::Wait, Value::TimedOutRelocked(relocked)) => {
+                format!("... timed out on {object}, relocked {relocked}")
+            }
+            (Phase::Done, _, Value::Spuriously) => format!("{op} {object}: woke spuriously"),
+            (_, _, Value::Spuriously) => format!("... {op} {object} woke spuriously"),
+            (Phase::Completed, _, Value::TimedOut) => format!("... {op} {object} timed out"),
+            (_, _, Value::TimedOut) => format!("{op} {object}: timed out"),
+            (Phase::Completed, Op::BarrierWait, Value::Leader(leader)) => {
+                format!("... released from {object}{}", leader_suffix(*leader))
+            }
+            (_, Op::BarrierWait, Value::Leader(leader)) => {
+                format!("wait {object}{}", leader_suffix(*leader))
+            }
+            (Phase::Completed, Op::ReadLock | Op::WriteLock | Op::Acquire | Op::Park, _) => {
+                format!("... {op} {object} done")
             }
             (_, Op::CompareExchange, Value::NotExchanged { expected, new, saw }) => {
                 format!("{op} {object} {expected} → {new} failed, saw {saw}")
@@ -969,6 +1118,14 @@ impl Event {
             (Phase::Completed, _, _) => format!("... {op} {object} done"),
             _ => format!("{op} {object}"),
         }
+    }
+}
+
+fn leader_suffix(leader: bool) -> &'static str {
+    if leader {
+        " (the last to arrive: leader)"
+    } else {
+        ""
     }
 }
 

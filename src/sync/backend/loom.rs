@@ -1,8 +1,8 @@
 //! The loom backend: every interleaving, explored exhaustively (DPOR) inside a loom model.
 //!
 //! Invariant: valid only inside `loom::model` (see [`crate::explore::loom`]); spurious wakeups
-//! follow the exploration's [`super::spurious`] plan; a `SeqCst` access is fenced so that loom
-//! treats it as sequentially consistent (see [`super`]).
+//! follow the exploration's [`crate::sync::spurious`] plan; a `SeqCst` access is fenced so that loom
+//! treats it as sequentially consistent (see [`crate::sync`]).
 
 use std::cell::RefCell;
 use std::sync::atomic::Ordering;
@@ -11,7 +11,7 @@ use ::loom::cell::UnsafeCell;
 use ::loom::sync;
 use ::loom::thread;
 
-use super::model::ThreadContext;
+use crate::sync::model::ThreadContext;
 
 /// Exhaustive model-checking primitives from loom.
 #[derive(Debug, Clone, Copy, Default)]
@@ -30,25 +30,26 @@ fn seq_cst_fence(order: Ordering) {
     }
 }
 
-super::raw_atomics!(
-    sync::atomic::AtomicUsize,
-    sync::atomic::AtomicBool,
-    seq_cst_fence = seq_cst_fence
-);
-super::std_like_primitives!(
+use ::loom::sync::atomic;
+crate::sync::raw_atomics!(atomic, seq_cst_fence = seq_cst_fence);
+crate::sync::std_like_primitives!(
     Loom,
     "loom",
     sync,
     thread,
     model = true,
     cell = UnsafeCell,
-    spurious = super::spurious::next_wait_spurs::<Loom>(),
+    spurious = crate::sync::choice::next_wait_spurs::<Loom>(),
     context = CONTEXT,
     max_spawned = Some(::loom::MAX_THREADS - 1),
-    plain_access = ()
+    plain_access = (),
+    rwlock = crate::sync::BuiltRwLock<Loom, T>,
+    atomics = Loom,
+    threads = model,
+    sleep = yield_for
 );
 
-impl<T> super::RawCell<T> for UnsafeCell<T> {
+impl<T> crate::sync::RawCell<T> for UnsafeCell<T> {
     #[track_caller]
     fn new(value: T) -> Self {
         UnsafeCell::new(value)
@@ -61,4 +62,9 @@ impl<T> super::RawCell<T> for UnsafeCell<T> {
     fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
         UnsafeCell::with_mut(self, f)
     }
+}
+
+/// `sleep` under the checkers, which have no time: a yield, so that the others run first.
+fn yield_for(_: std::time::Duration) {
+    thread::yield_now()
 }

@@ -1,14 +1,14 @@
 //! The shuttle backend: random and PCT schedules inside a shuttle run.
 //!
 //! Invariant: valid only inside a shuttle execution (see [`crate::explore::shuttle`]); every
-//! atomic is `SeqCst` there, every [`super::Cell`] access is a scheduling point, and spurious
-//! wakeups follow the run's [`super::spurious`] setting.
+//! atomic is `SeqCst` there, every [`crate::sync::Cell`] access is a scheduling point, and spurious
+//! wakeups follow the run's [`crate::sync::spurious`] setting.
 
 use std::cell::RefCell;
 use std::time::Duration;
 
-use super::model::ThreadContext;
-use super::PlainCell;
+use crate::sync::model::ThreadContext;
+use crate::sync::PlainCell;
 use ::shuttle::sync;
 use ::shuttle::thread;
 
@@ -20,22 +20,28 @@ pub struct Shuttle;
     static CONTEXT: RefCell<Option<ThreadContext>> = const { RefCell::new(None) };
 }
 
-super::raw_atomics!(
-    sync::atomic::AtomicUsize,
-    sync::atomic::AtomicBool,
-    seq_cst_fence = super::no_fence
-);
-super::std_like_primitives!(
+use ::shuttle::sync::atomic;
+crate::sync::raw_atomics!(atomic, seq_cst_fence = crate::sync::no_fence);
+crate::sync::std_like_primitives!(
     Shuttle,
     "shuttle",
     sync,
     thread,
     model = true,
     cell = PlainCell,
-    spurious = super::spurious::next_wait_spurs::<Shuttle>(),
+    spurious = crate::sync::choice::next_wait_spurs::<Shuttle>(),
     context = CONTEXT,
     max_spawned = None,
     // A bare switch: `sleep` has no time in shuttle, and unlike `yield_now` it does not tell
     // PCT to lower the thread's priority.
-    plain_access = thread::sleep(Duration::ZERO)
+    plain_access = thread::sleep(Duration::ZERO),
+    rwlock = crate::sync::BuiltRwLock<Shuttle, T>,
+    atomics = Shuttle,
+    threads = model,
+    sleep = yield_for
 );
+
+/// `sleep` under the checkers, which have no time: a yield, so that the others run first.
+fn yield_for(_: std::time::Duration) {
+    thread::yield_now()
+}

@@ -3,8 +3,8 @@
 //!
 //! Invariant: a faithful pass-through; parking_lot locks never poison.
 
-use super::model::ThreadContext;
-use super::{PlainCell, Primitives, Std};
+use crate::sync::model::ThreadContext;
+use crate::sync::{PlainCell, Primitives, Std};
 use ::std::cell::RefCell;
 use ::std::io;
 
@@ -20,8 +20,7 @@ impl Primitives for ParkingLot {
     type Guard<'a, T: Send + 'a> = ::parking_lot::MutexGuard<'a, T>;
     type Condvar = ::parking_lot::Condvar;
     type JoinHandle<T: Send + 'static> = <Std as Primitives>::JoinHandle<T>;
-    type AtomicUsize = <Std as Primitives>::AtomicUsize;
-    type AtomicBool = <Std as Primitives>::AtomicBool;
+    type Atomic<V: crate::sync::AtomicValue> = <Std as Primitives>::Atomic<V>;
     type Cell<T> = PlainCell<T>;
 
     fn mutex<T: Send>(value: T) -> Self::Mutex<T> {
@@ -33,6 +32,12 @@ impl Primitives for ParkingLot {
     fn into_inner<T: Send>(mutex: Self::Mutex<T>) -> T {
         mutex.into_inner()
     }
+    fn try_lock<T: Send>(mutex: &Self::Mutex<T>) -> Option<Self::Guard<'_, T>> {
+        mutex.try_lock()
+    }
+
+    type RwLock<T: Send + Sync> = ::parking_lot::RwLock<T>;
+
     fn condvar() -> Self::Condvar {
         ::parking_lot::Condvar::new()
     }
@@ -49,7 +54,7 @@ impl Primitives for ParkingLot {
     fn notify_all(condvar: &Self::Condvar) {
         condvar.notify_all();
     }
-    fn spawn<T, F>(name: String, body: F) -> io::Result<Self::JoinHandle<T>>
+    fn spawn<T, F>(name: Option<String>, body: F) -> io::Result<Self::JoinHandle<T>>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
@@ -59,11 +64,31 @@ impl Primitives for ParkingLot {
     fn join<T: Send + 'static>(handle: Self::JoinHandle<T>) -> ::std::thread::Result<T> {
         Std::join(handle)
     }
-    fn current_thread_name() -> Option<String> {
-        Std::current_thread_name()
-    }
     fn yield_now() {
         Std::yield_now()
+    }
+    fn fence(order: ::std::sync::atomic::Ordering) {
+        Std::fence(order)
+    }
+    fn sleep(duration: ::std::time::Duration) {
+        Std::sleep(duration)
+    }
+
+    type Thread = <Std as Primitives>::Thread;
+    fn thread_of<T: Send + 'static>(
+        handle: &Self::JoinHandle<T>,
+        parker: Option<::std::sync::Arc<dyn ::std::any::Any + Send + Sync>>,
+    ) -> Self::Thread {
+        Std::thread_of(handle, parker)
+    }
+
+    fn wait_timeout<'a, T: Send>(
+        condvar: &Self::Condvar,
+        mut guard: Self::Guard<'a, T>,
+        timeout: ::std::time::Duration,
+    ) -> (Self::Guard<'a, T>, bool) {
+        let timed_out = condvar.wait_for(&mut guard, timeout).timed_out();
+        (guard, timed_out)
     }
     fn with_thread_context<R>(f: impl FnOnce(&RefCell<Option<ThreadContext>>) -> R) -> R {
         Std::with_thread_context(f)

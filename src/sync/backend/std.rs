@@ -1,11 +1,11 @@
 //! The `std` backend: production primitives from `std::sync` and `std::thread`.
 //!
-//! Invariant: a faithful pass-through; poisoned locks are entered anyway (see [`super`]).
+//! Invariant: a faithful pass-through; poisoned locks are entered anyway (see [`crate::sync`]).
 
 use std::cell::RefCell;
 
-use super::model::ThreadContext;
-use super::PlainCell;
+use crate::sync::model::ThreadContext;
+use crate::sync::PlainCell;
 use ::std::sync;
 use ::std::thread;
 
@@ -17,12 +17,9 @@ pub struct Std;
     static CONTEXT: RefCell<Option<ThreadContext>> = const { RefCell::new(None) };
 }
 
-super::raw_atomics!(
-    sync::atomic::AtomicUsize,
-    sync::atomic::AtomicBool,
-    seq_cst_fence = super::no_fence
-);
-super::std_like_primitives!(
+use ::std::sync::atomic;
+crate::sync::raw_atomics!(atomic, seq_cst_fence = crate::sync::no_fence);
+crate::sync::std_like_primitives!(
     Std,
     "std",
     sync,
@@ -32,5 +29,9 @@ super::std_like_primitives!(
     spurious = false,
     context = CONTEXT,
     max_spawned = None,
-    plain_access = ()
+    plain_access = (),
+    rwlock = ::std::sync::RwLock<T>,
+    atomics = Std,
+    threads = std,
+    sleep = ::std::thread::sleep
 );

@@ -1,0 +1,420 @@
+//! One line to check your own code under every checker that can express it: [`crate::check!`].
+//!
+//! ```
+//! use threadproof::check;
+//!
+//! // Two threads increment a counter under a lock: every checker agrees it ends at 2.
+//! check!({
+//!     let counter = Arc::new(Mutex::new(0));
+//!     let c = Arc::clone(&counter);
+//!     let t = thread::spawn(move || *c.lock() += 1);
+//!     *counter.lock() += 1;
+//!     t.join().unwrap();
+//!     let total = *counter.lock();
+//!     total
+//! }, |total| *total == 2);
+//! ```
+//!
+//! The body is written once, in std's words: the macro runs it under loom with
+//! `threadproof::sync::loom::*` in scope and under shuttle with `threadproof::sync::shuttle::*`
+//! (`P` names the backend there, for code written generically over `P: Primitives`).
+//!
+//! Invariant: a verdict table has one row per checker of the [`Portfolio`] (loom, then
+//! shuttle's random, PCT and URW schedules), each row that checker's own report; a check
+//! passes only if no checker found a failure and at least one of them explored the body. A
+//! checker that cannot run the body (loom past its thread cap, loom with every thread slot
+//! taken when timeouts need one) says so in its row, with the reason, and the others run it
+//! anyway: never silently.
+
+use std::fmt::{self, Debug, Display, Write as _};
+use std::sync::Arc;
+
+use crate::explore::{
+    self, Budget, Checker, CheckerKind, Coverage, Failure, LoomConfig, Report, ShuttleConfig,
+};
+
+/// The checkers a [`check`] runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Portfolio {
+    /// Loom, if it runs: every interleaving within its bounds, weak memory included.
+    pub loom: Option<LoomConfig>,
+    /// Shuttle's schedulers, in order.
+    pub shuttle: Vec<ShuttleConfig>,
+}
+
+/// Loom's default budget: enough for the bodies loom can finish in a test's time (about a
+/// minute at ~1 ms per execution in a debug build), after which its row says "bounded".
+pub const LOOM_EXECUTIONS: u64 = 50_000;
+
+/// Shuttle's default schedules per scheduler.
+pub const SHUTTLE_ITERATIONS: usize = 1_000;
+
+impl Portfolio {
+    /// Loom (every interleaving, up to one spurious wakeup or failure per execution, within
+    /// [`LOOM_EXECUTIONS`]) and [`SHUTTLE_ITERATIONS`] schedules each of shuttle's random,
+    /// PCT (depth 3) and URW schedulers (one wait or weak exchange in 4 fails spuriously).
+    pub fn standard() -> Self {
+        Self::with_iterations(SHUTTLE_ITERATIONS)
+    }
+
+    /// [`Portfolio::standard`] with `iterations` schedules per shuttle scheduler.
+    pub fn with_iterations(iterations: usize) -> Self {
+        Portfolio {
+            loom: Some(
+                LoomConfig::exhaustive()
+                    .spurious_wakeups(1)
+                    .budget(Budget::executions(LOOM_EXECUTIONS)),
+            ),
+            shuttle: vec![
+                ShuttleConfig::random(iterations).spurious_one_in(4),
+                ShuttleConfig::pct(3, iterations).spurious_one_in(4),
+                ShuttleConfig::urw(iterations).spurious_one_in(4),
+            ],
+        }
+    }
+
+    /// The same checkers, loom left out.
+    pub fn without_loom(mut self) -> Self {
+        self.loom = None;
+        self
+    }
+
+    /// The same checkers, each stopped at `budget` too.
+    pub fn budget(mut self, budget: Budget) -> Self {
+        if let Some(loom) = &mut self.loom {
+            loom.budget = budget;
+        }
+        for shuttle in &mut self.shuttle {
+            shuttle.budget = budget;
+        }
+        self
+    }
+
+    /// Every checker, in the order the table lists them.
+    pub fn checkers(&self) -> Vec<Checker> {
+        let loom = self.loom.iter().cloned().map(Checker::Loom);
+        loom.chain(self.shuttle.iter().cloned().map(Checker::Shuttle))
+            .collect()
+    }
+}
+
+impl Default for Portfolio {
+    fn default() -> Self {
+        Self::standard()
+    }
+}
+
+/// What an invariant says of an outcome: `true` or `Ok(())` accept it; `false` or `Err(why)`
+/// reject it.
+pub trait Judgement {
+    fn judge(self) -> Result<(), String>;
+}
+
+impl Judgement for bool {
+    fn judge(self) -> Result<(), String> {
+        if self {
+            Ok(())
+        } else {
+            Err("the invariant does not hold".to_string())
+        }
+    }
+}
+
+impl Judgement for () {
+    fn judge(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<E: Display> Judgement for Result<(), E> {
+    fn judge(self) -> Result<(), String> {
+        self.map_err(|e| e.to_string())
+    }
+}
+
+/// Each checker's report on one body.
+#[derive(Clone, Debug)]
+pub struct Verdicts<O> {
+    pub reports: Vec<(CheckerKind, Report<O>)>,
+}
+
+impl<O> Verdicts<O> {
+    /// Whether no checker found a failure, and at least one explored the body.
+    pub fn passed(&self) -> bool {
+        let failed = self.reports.iter().any(|(_, r)| r.failure.is_some());
+        let explored = self.reports.iter().any(|(_, r)| r.passed());
+        !failed && explored
+    }
+
+    /// The report of the checker of `kind`, if it is in the portfolio.
+    pub fn report(&self, kind: CheckerKind) -> Option<&Report<O>> {
+        self.reports
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, r)| r)
+    }
+
+    /// The failures found, by checker.
+    pub fn failures(&self) -> impl Iterator<Item = (CheckerKind, &Failure)> {
+        (self.reports.iter()).filter_map(|(kind, r)| r.failure.as_ref().map(|f| (*kind, f)))
+    }
+
+    /// One row per checker: executions, distinct outcomes, coverage, verdict, time.
+    pub fn table(&self) -> String {
+        let mut rows = vec![[
+            "checker".to_string(),
+            "executions".to_string(),
+            "outcomes".to_string(),
+            "coverage".to_string(),
+            "verdict".to_string(),
+            "time".to_string(),
+        ]];
+        for (kind, report) in &self.reports {
+            let verdict = match (&report.failure, &report.coverage) {
+                (Some(f), _) => format!("FAILED: {} at execution {}", f.kind, f.execution),
+                (None, Coverage::Unsupported(why)) => format!("skipped: {}", why.reason),
+                (None, _) if report.executions == 0 => "nothing explored".to_string(),
+                (None, _) => "pass".to_string(),
+            };
+            rows.push([
+                kind.name().to_string(),
+                report.executions.to_string(),
+                report.outcomes.len().to_string(),
+                report.coverage.describe().to_string(),
+                verdict,
+                format!("{:.2?}", report.elapsed),
+            ]);
+        }
+        let widths: Vec<usize> = (0..6)
+            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+            .collect();
+        let mut out = String::new();
+        for row in &rows {
+            let mut line = String::new();
+            for (c, cell) in row.iter().enumerate() {
+                // Numbers right-aligned, words left-aligned.
+                let cell = if matches!(c, 1 | 2) && cell.parse::<u64>().is_ok() {
+                    format!("{cell:>width$}", width = widths[c])
+                } else {
+                    format!("{cell:<width$}", width = widths[c])
+                };
+                line += &cell;
+                line += "  ";
+            }
+            out += line.trim_end();
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The table, what the checkers that ran cannot see, the first failure explained (its
+    /// interleaving, its replay line), and where the others found one.
+    pub fn explain(&self) -> String {
+        let mut out = self.table();
+        let mut blind: Vec<(Vec<&str>, String)> = Vec::new();
+        for (kind, report) in &self.reports {
+            if report.unsupported().is_some() || report.blind_spots.is_empty() {
+                continue;
+            }
+            let spots = report.blind_spots.join("; ");
+            match blind.iter_mut().find(|(_, s)| *s == spots) {
+                Some((kinds, _)) => kinds.push(kind.name()),
+                None => blind.push((vec![kind.name()], spots)),
+            }
+        }
+        for (kinds, spots) in blind {
+            let _ = writeln!(out, "{} cannot see: {spots}", kinds.join(", "));
+        }
+        let mut failures = self.failures();
+        if let Some((kind, failure)) = failures.next() {
+            let _ = write!(out, "\n{kind}: {}", failure.explain());
+            let _ = writeln!(out, "{}", replay_line(failure));
+        }
+        for (kind, failure) in failures {
+            let _ = writeln!(
+                out,
+                "\n{kind} found one too: {} at execution {}: {}\n{}",
+                failure.kind,
+                failure.execution,
+                failure.message,
+                replay_line(failure)
+            );
+        }
+        out
+    }
+
+    /// These verdicts, or a panic that explains them if the check did not pass: what a test
+    /// wants.
+    #[track_caller]
+    pub fn assert(self) -> Self {
+        if !self.passed() {
+            panic!("threadproof::check! failed:\n{}", self.explain());
+        }
+        self
+    }
+}
+
+impl<O> fmt::Display for Verdicts<O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.explain())
+    }
+}
+
+/// The line that replays `failure` in a test.
+fn replay_line(failure: &Failure) -> String {
+    format!(
+        "replay it in a test: threadproof::replay!(\"{}\", <the same body>, <the same invariant>)",
+        failure.replay
+    )
+}
+
+/// Runs `portfolio` on a body written twice over (once on loom's primitives, once on
+/// shuttle's: [`crate::check!`] writes both from one block), judging each outcome with
+/// `invariant`.
+pub fn check<O, L, S, I, J>(
+    portfolio: &Portfolio,
+    on_loom: L,
+    on_shuttle: S,
+    invariant: I,
+) -> Verdicts<O>
+where
+    O: Ord + Debug + Send + 'static,
+    L: Fn() -> O + Send + Sync + 'static,
+    S: Fn() -> O + Send + Sync + 'static,
+    I: Fn(&O) -> J + Send + Sync + 'static,
+    J: Judgement,
+{
+    let judge = judge(invariant);
+    let (on_loom, on_shuttle) = (Arc::new(on_loom), Arc::new(on_shuttle));
+    let mut reports = Vec::new();
+    for checker in portfolio.checkers() {
+        let judge = Arc::clone(&judge);
+        let judged = move |outcome: &O| judge(outcome);
+        let report = match &checker {
+            Checker::Loom(config) => {
+                let body = Arc::clone(&on_loom);
+                explore::loom::explore(config, move || body(), judged)
+            }
+            Checker::Shuttle(config) => {
+                let body = Arc::clone(&on_shuttle);
+                explore::shuttle::explore(config, move || body(), judged)
+            }
+        };
+        reports.push((checker.kind(), report));
+    }
+    Verdicts { reports }
+}
+
+/// `invariant` as the explorers take it: `Err` with the reason and the outcome.
+#[allow(clippy::type_complexity)]
+fn judge<O: Debug, J: Judgement>(
+    invariant: impl Fn(&O) -> J + Send + Sync + 'static,
+) -> Arc<dyn Fn(&O) -> Result<(), String> + Send + Sync> {
+    Arc::new(move |outcome: &O| {
+        invariant(outcome)
+            .judge()
+            .map_err(|why| format!("{why} (outcome {outcome:?})"))
+    })
+}
+
+/// Replays the execution `token` names (a failure's replay token, as [`Verdicts::explain`]
+/// prints it) with the same body, written twice over as for [`check`]: the report of that
+/// one execution, its failure explained again.
+pub fn replay<O, L, S, I, J>(token: &str, on_loom: L, on_shuttle: S, invariant: I) -> Report<O>
+where
+    O: Ord + Debug + Send + 'static,
+    L: Fn() -> O + Send + Sync + 'static,
+    S: Fn() -> O + Send + Sync + 'static,
+    I: Fn(&O) -> J + Send + Sync + 'static,
+    J: Judgement,
+{
+    let judge = judge(invariant);
+    let judged = move |outcome: &O| judge(outcome);
+    if token.starts_with("loom") {
+        explore::replay(token, on_loom, judged)
+    } else {
+        explore::replay(token, on_shuttle, judged)
+    }
+}
+
+/// Checks a body under every checker that can express it, and panics with the verdict table,
+/// the failing interleaving and the replay line if any finds a failure: one line in a test.
+///
+/// `check!(BODY)`, `check!(BODY, INVARIANT)` or `check!(with PORTFOLIO; BODY, INVARIANT)`.
+/// `BODY` is a block written with std's names (`Mutex`, `Condvar`, `Arc`, `thread::spawn`,
+/// `atomic::AtomicUsize`, `choose`, ...), which the macro brings into scope from
+/// [`crate::sync::loom`] for loom and [`crate::sync::shuttle`] for shuttle, `P` naming the
+/// backend; it returns the outcome (any `Ord + Debug` value). `INVARIANT` takes `&outcome` and
+/// returns `bool` or `Result<(), impl Display>`. Returns the [`Verdicts`].
+#[macro_export]
+macro_rules! check {
+    (with $portfolio:expr; $body:expr $(,)?) => {
+        $crate::check!(with $portfolio; $body, |_| true)
+    };
+    (with $portfolio:expr; $body:expr, $invariant:expr $(,)?) => {
+        $crate::verdicts!(with $portfolio; $body, $invariant).assert()
+    };
+    ($body:expr $(,)?) => {
+        $crate::check!(with $crate::check::Portfolio::standard(); $body, |_| true)
+    };
+    ($body:expr, $invariant:expr $(,)?) => {
+        $crate::check!(with $crate::check::Portfolio::standard(); $body, $invariant)
+    };
+}
+
+/// [`crate::check!`] without the assertion: the [`Verdicts`], passed or not, for code that
+/// wants to look at them (a test that a checker catches a bug, a report).
+/// `verdicts!(BODY)`, `verdicts!(BODY, INVARIANT)` or `verdicts!(with PORTFOLIO; BODY, INVARIANT)`.
+#[macro_export]
+macro_rules! verdicts {
+    (with $portfolio:expr; $body:expr $(,)?) => {
+        $crate::verdicts!(with $portfolio; $body, |_| true)
+    };
+    (with $portfolio:expr; $body:expr, $invariant:expr $(,)?) => {
+        $crate::check::check(
+            &$portfolio,
+            move || {
+                #[allow(unused_imports)]
+                use $crate::sync::loom::*;
+                $body
+            },
+            move || {
+                #[allow(unused_imports)]
+                use $crate::sync::shuttle::*;
+                $body
+            },
+            $invariant,
+        )
+    };
+    ($body:expr $(,)?) => {
+        $crate::verdicts!(with $crate::check::Portfolio::standard(); $body, |_| true)
+    };
+    ($body:expr, $invariant:expr $(,)?) => {
+        $crate::verdicts!(with $crate::check::Portfolio::standard(); $body, $invariant)
+    };
+}
+
+/// Replays a failure of [`crate::check!`] from its token: `replay!(TOKEN, BODY, INVARIANT)`,
+/// with the body and invariant that failed. Returns the [`Report`] of that one execution.
+#[macro_export]
+macro_rules! replay {
+    ($token:expr, $body:expr $(,)?) => {
+        $crate::replay!($token, $body, |_| true)
+    };
+    ($token:expr, $body:expr, $invariant:expr $(,)?) => {
+        $crate::check::replay(
+            $token,
+            move || {
+                #[allow(unused_imports)]
+                use $crate::sync::loom::*;
+                $body
+            },
+            move || {
+                #[allow(unused_imports)]
+                use $crate::sync::shuttle::*;
+                $body
+            },
+            $invariant,
+        )
+    };
+}

@@ -1,0 +1,431 @@
+//! [`RwLock`]: a reader-writer lock whose `read` and `write` cannot fail, over any backend.
+//!
+//! Invariant: while a write guard lives no other guard does, and read guards only coexist
+//! with read guards. Production backends use their own lock (std's, parking_lot's); the model
+//! backends use [`BuiltRwLock`], built on the backend's mutex and condvar with the policy of
+//! those production locks: a waiting writer blocks new readers (writer preference), so a
+//! thread that takes a second read guard while a writer waits deadlocks, under the checkers
+//! as in production. Loom's own lock has no writer preference (that deadlock never shows) and
+//! mis-counts a thread holding two read guards; shuttle's panics on any second read guard.
+
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::mem::ManuallyDrop;
+use std::ops::{Deref, DerefMut};
+use std::panic::Location;
+use std::sync::Arc;
+
+use super::trace::{self, Object, Op, Value};
+use super::Primitives;
+
+/// A reader-writer lock of one backend.
+pub trait RawRwLock<T>: Send + Sync {
+    type Read<'a>: Deref<Target = T>
+    where
+        Self: 'a;
+    type Write<'a>: DerefMut<Target = T>
+    where
+        Self: 'a;
+    fn new(value: T) -> Self;
+    fn read(&self) -> Self::Read<'_>;
+    fn try_read(&self) -> Option<Self::Read<'_>>;
+    fn write(&self) -> Self::Write<'_>;
+    fn try_write(&self) -> Option<Self::Write<'_>>;
+    fn into_inner(self) -> T;
+}
+
+/// A reader-writer lock whose `read` and `write` cannot fail.
+pub struct RwLock<P: Primitives, T: Send + Sync> {
+    raw: P::RwLock<T>,
+    name: Option<Arc<str>>,
+}
+
+/// Shared access to an [`RwLock`]'s value; released on drop.
+pub struct RwLockReadGuard<'a, P: Primitives, T: Send + Sync + 'a> {
+    lock: &'a RwLock<P, T>,
+    /// Dropped by hand: `Drop` records the release after it happened.
+    raw: ManuallyDrop<<P::RwLock<T> as RawRwLock<T>>::Read<'a>>,
+    locked_at: &'static Location<'static>,
+}
+
+/// Exclusive access to an [`RwLock`]'s value; released on drop.
+pub struct RwLockWriteGuard<'a, P: Primitives, T: Send + Sync + 'a> {
+    lock: &'a RwLock<P, T>,
+    raw: ManuallyDrop<<P::RwLock<T> as RawRwLock<T>>::Write<'a>>,
+    locked_at: &'static Location<'static>,
+}
+
+impl<P: Primitives, T: Send + Sync> RwLock<P, T> {
+    pub fn new(value: T) -> Self {
+        RwLock {
+            raw: RawRwLock::new(value),
+            name: None,
+        }
+    }
+
+    /// A new lock that traces call `name` instead of `RwLock#n`.
+    pub fn named(name: impl Into<Arc<str>>, value: T) -> Self {
+        RwLock {
+            raw: RawRwLock::new(value),
+            name: Some(name.into()),
+        }
+    }
+
+    fn object(&self) -> Object<'_> {
+        Object::of("RwLock", self, self.name.as_deref())
+    }
+
+    /// Shared access, waiting while a writer holds the lock or waits for it.
+    #[track_caller]
+    pub fn read(&self) -> RwLockReadGuard<'_, P, T> {
+        let at = Location::caller();
+        let attempt = trace::attempt::<P>(Op::ReadLock, self.object(), at);
+        let raw = self.raw.read();
+        attempt.took_effect(Value::None);
+        self.read_guard(raw, at)
+    }
+
+    /// Shared access if it is available now; never waits.
+    #[track_caller]
+    pub fn try_read(&self) -> Option<RwLockReadGuard<'_, P, T>> {
+        let at = Location::caller();
+        let raw = self.raw.try_read();
+        let acquired = Value::Acquired(raw.is_some());
+        trace::effect::<P>(Op::TryReadLock, self.object(), acquired, at);
+        raw.map(|raw| self.read_guard(raw, at))
+    }
+
+    /// Exclusive access, waiting until no guard is held.
+    #[track_caller]
+    pub fn write(&self) -> RwLockWriteGuard<'_, P, T> {
+        let at = Location::caller();
+        let attempt = trace::attempt::<P>(Op::WriteLock, self.object(), at);
+        let raw = self.raw.write();
+        attempt.took_effect(Value::None);
+        self.write_guard(raw, at)
+    }
+
+    /// Exclusive access if it is available now; never waits.
+    #[track_caller]
+    pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, P, T>> {
+        let at = Location::caller();
+        let raw = self.raw.try_write();
+        let acquired = Value::Acquired(raw.is_some());
+        trace::effect::<P>(Op::TryWriteLock, self.object(), acquired, at);
+        raw.map(|raw| self.write_guard(raw, at))
+    }
+
+    pub fn into_inner(self) -> T {
+        self.raw.into_inner()
+    }
+
+    fn read_guard<'a>(
+        &'a self,
+        raw: <P::RwLock<T> as RawRwLock<T>>::Read<'a>,
+        locked_at: &'static Location<'static>,
+    ) -> RwLockReadGuard<'a, P, T> {
+        RwLockReadGuard {
+            lock: self,
+            raw: ManuallyDrop::new(raw),
+            locked_at,
+        }
+    }
+
+    fn write_guard<'a>(
+        &'a self,
+        raw: <P::RwLock<T> as RawRwLock<T>>::Write<'a>,
+        locked_at: &'static Location<'static>,
+    ) -> RwLockWriteGuard<'a, P, T> {
+        RwLockWriteGuard {
+            lock: self,
+            raw: ManuallyDrop::new(raw),
+            locked_at,
+        }
+    }
+}
+
+impl<P: Primitives, T: Send + Sync + Default> Default for RwLock<P, T> {
+    fn default() -> Self {
+        Self::new(T::default())
+    }
+}
+
+impl<P: Primitives, T: Send + Sync> fmt::Debug for RwLock<P, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RwLock<{}>", P::NAME)
+    }
+}
+
+impl<P: Primitives, T: Send + Sync> Deref for RwLockReadGuard<'_, P, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.raw
+    }
+}
+
+impl<P: Primitives, T: Send + Sync> Deref for RwLockWriteGuard<'_, P, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.raw
+    }
+}
+
+impl<P: Primitives, T: Send + Sync> DerefMut for RwLockWriteGuard<'_, P, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.raw
+    }
+}
+
+impl<P: Primitives, T: Send + Sync> Drop for RwLockReadGuard<'_, P, T> {
+    fn drop(&mut self) {
+        // SAFETY: `raw` is dropped exactly once, here.
+        unsafe { ManuallyDrop::drop(&mut self.raw) }
+        let object = self.lock.object();
+        trace::effect::<P>(Op::Unlock, object, Value::None, self.locked_at);
+    }
+}
+
+impl<P: Primitives, T: Send + Sync> Drop for RwLockWriteGuard<'_, P, T> {
+    fn drop(&mut self) {
+        // SAFETY: `raw` is dropped exactly once, here.
+        unsafe { ManuallyDrop::drop(&mut self.raw) }
+        let object = self.lock.object();
+        trace::effect::<P>(Op::Unlock, object, Value::None, self.locked_at);
+    }
+}
+
+impl<T: Send + Sync> RawRwLock<T> for ::std::sync::RwLock<T> {
+    type Read<'a>
+        = ::std::sync::RwLockReadGuard<'a, T>
+    where
+        T: 'a;
+    type Write<'a>
+        = ::std::sync::RwLockWriteGuard<'a, T>
+    where
+        T: 'a;
+    #[inline]
+    fn new(value: T) -> Self {
+        ::std::sync::RwLock::new(value)
+    }
+    #[inline]
+    fn read(&self) -> Self::Read<'_> {
+        ::std::sync::RwLock::read(self).unwrap_or_else(::std::sync::PoisonError::into_inner)
+    }
+    #[inline]
+    fn try_read(&self) -> Option<Self::Read<'_>> {
+        match ::std::sync::RwLock::try_read(self) {
+            Ok(guard) => Some(guard),
+            Err(::std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(::std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+    #[inline]
+    fn write(&self) -> Self::Write<'_> {
+        ::std::sync::RwLock::write(self).unwrap_or_else(::std::sync::PoisonError::into_inner)
+    }
+    #[inline]
+    fn try_write(&self) -> Option<Self::Write<'_>> {
+        match ::std::sync::RwLock::try_write(self) {
+            Ok(guard) => Some(guard),
+            Err(::std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(::std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+    #[inline]
+    fn into_inner(self) -> T {
+        ::std::sync::RwLock::into_inner(self).unwrap_or_else(::std::sync::PoisonError::into_inner)
+    }
+}
+
+impl<T: Send + Sync> RawRwLock<T> for ::parking_lot::RwLock<T> {
+    type Read<'a>
+        = ::parking_lot::RwLockReadGuard<'a, T>
+    where
+        T: 'a;
+    type Write<'a>
+        = ::parking_lot::RwLockWriteGuard<'a, T>
+    where
+        T: 'a;
+    #[inline]
+    fn new(value: T) -> Self {
+        ::parking_lot::RwLock::new(value)
+    }
+    #[inline]
+    fn read(&self) -> Self::Read<'_> {
+        ::parking_lot::RwLock::read(self)
+    }
+    #[inline]
+    fn try_read(&self) -> Option<Self::Read<'_>> {
+        ::parking_lot::RwLock::try_read(self)
+    }
+    #[inline]
+    fn write(&self) -> Self::Write<'_> {
+        ::parking_lot::RwLock::write(self)
+    }
+    #[inline]
+    fn try_write(&self) -> Option<Self::Write<'_>> {
+        ::parking_lot::RwLock::try_write(self)
+    }
+    #[inline]
+    fn into_inner(self) -> T {
+        ::parking_lot::RwLock::into_inner(self)
+    }
+}
+
+/// A writer-preferring reader-writer lock on the backend's mutex and condvar: the model
+/// backends' [`RawRwLock`] (see the module docs for why not the checkers' own).
+pub struct BuiltRwLock<P: Primitives, T> {
+    access: P::Mutex<Access>,
+    changed: P::Condvar,
+    value: UnsafeCell<T>,
+}
+
+/// Who holds the lock, and how many writers wait for it.
+struct Access {
+    readers: usize,
+    writer: bool,
+    writers_waiting: usize,
+}
+
+impl Access {
+    fn readable(&self) -> bool {
+        !self.writer && self.writers_waiting == 0
+    }
+
+    fn writable(&self) -> bool {
+        !self.writer && self.readers == 0
+    }
+}
+
+// SAFETY: `Access` grants `&T` to readers only while no writer holds the lock, and `&mut T`
+// to one writer only while nothing else does: the `RwLock` contract, as for std's.
+unsafe impl<P: Primitives, T: Send + Sync> Sync for BuiltRwLock<P, T> {}
+// SAFETY: moving the lock moves the `T` it owns.
+unsafe impl<P: Primitives, T: Send> Send for BuiltRwLock<P, T> {}
+
+/// A read guard of a [`BuiltRwLock`].
+pub struct BuiltReadGuard<'a, P: Primitives, T> {
+    lock: &'a BuiltRwLock<P, T>,
+}
+
+/// A write guard of a [`BuiltRwLock`].
+pub struct BuiltWriteGuard<'a, P: Primitives, T> {
+    lock: &'a BuiltRwLock<P, T>,
+}
+
+impl<P: Primitives, T: Send + Sync> RawRwLock<T> for BuiltRwLock<P, T> {
+    type Read<'a>
+        = BuiltReadGuard<'a, P, T>
+    where
+        T: 'a;
+    type Write<'a>
+        = BuiltWriteGuard<'a, P, T>
+    where
+        T: 'a;
+
+    fn new(value: T) -> Self {
+        BuiltRwLock {
+            access: P::mutex(Access {
+                readers: 0,
+                writer: false,
+                writers_waiting: 0,
+            }),
+            changed: P::condvar(),
+            value: UnsafeCell::new(value),
+        }
+    }
+
+    fn read(&self) -> Self::Read<'_> {
+        let mut access = P::lock(&self.access);
+        while !access.readable() {
+            access = P::wait(&self.changed, access);
+        }
+        access.readers += 1;
+        BuiltReadGuard { lock: self }
+    }
+
+    fn try_read(&self) -> Option<Self::Read<'_>> {
+        let mut access = P::lock(&self.access);
+        access.readable().then(|| {
+            access.readers += 1;
+            BuiltReadGuard { lock: self }
+        })
+    }
+
+    fn write(&self) -> Self::Write<'_> {
+        let mut access = P::lock(&self.access);
+        access.writers_waiting += 1;
+        while !access.writable() {
+            access = P::wait(&self.changed, access);
+        }
+        access.writers_waiting -= 1;
+        access.writer = true;
+        BuiltWriteGuard { lock: self }
+    }
+
+    fn try_write(&self) -> Option<Self::Write<'_>> {
+        let mut access = P::lock(&self.access);
+        access.writable().then(|| {
+            access.writer = true;
+            BuiltWriteGuard { lock: self }
+        })
+    }
+
+    fn into_inner(self) -> T {
+        self.value.into_inner()
+    }
+}
+
+/// Under a model checker, a panic (a deadlock found, a failed assertion) unwinds through our
+/// drops: touching a model primitive then would panic again and abort the test process.
+fn unwinding_in_model<P: Primitives>() -> bool {
+    P::MODEL && std::thread::panicking()
+}
+
+impl<P: Primitives, T> Drop for BuiltReadGuard<'_, P, T> {
+    fn drop(&mut self) {
+        if unwinding_in_model::<P>() {
+            return;
+        }
+        let mut access = P::lock(&self.lock.access);
+        access.readers -= 1;
+        let last = access.readers == 0;
+        drop(access);
+        if last {
+            P::notify_all(&self.lock.changed);
+        }
+    }
+}
+
+impl<P: Primitives, T> Drop for BuiltWriteGuard<'_, P, T> {
+    fn drop(&mut self) {
+        if unwinding_in_model::<P>() {
+            return;
+        }
+        P::lock(&self.lock.access).writer = false;
+        P::notify_all(&self.lock.changed);
+    }
+}
+
+impl<P: Primitives, T> Deref for BuiltReadGuard<'_, P, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: a read guard exists only while no writer holds the lock (`Access`).
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+impl<P: Primitives, T> Deref for BuiltWriteGuard<'_, P, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the write guard is the only guard while it lives (`Access`).
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+impl<P: Primitives, T> DerefMut for BuiltWriteGuard<'_, P, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as for `deref`, and `&mut self` makes this borrow unique.
+        unsafe { &mut *self.lock.value.get() }
+    }
+}

@@ -1,0 +1,92 @@
+//! [`Semaphore`]: a counting semaphore (Dijkstra's P and V, Java's `acquire`/`release`).
+//!
+//! Invariant: the permit count never goes below zero; `acquire` takes one permit, waiting
+//! while there is none, and `release` adds one, whether or not the caller took one (as in
+//! Java: releasing a permit never acquired inflates the count, a classic bug this type lets a
+//! model show). Built once, on the backend's own mutex and condvar, for every backend: std has
+//! no semaphore, and loom and shuttle see every step of this one.
+
+use std::fmt;
+use std::panic::Location;
+use std::sync::Arc;
+
+use super::trace::{self, Object, Op, Value};
+use super::Primitives;
+
+/// A counting semaphore.
+pub struct Semaphore<P: Primitives> {
+    permits: P::Mutex<usize>,
+    available: P::Condvar,
+    name: Option<Arc<str>>,
+}
+
+impl<P: Primitives> Semaphore<P> {
+    /// A semaphore holding `permits` permits.
+    pub fn new(permits: usize) -> Self {
+        Semaphore {
+            permits: P::mutex(permits),
+            available: P::condvar(),
+            name: None,
+        }
+    }
+
+    /// A new semaphore that traces call `name` instead of `Semaphore#n`.
+    pub fn named(name: impl Into<Arc<str>>, permits: usize) -> Self {
+        Semaphore {
+            name: Some(name.into()),
+            ..Self::new(permits)
+        }
+    }
+
+    fn object(&self) -> Object<'_> {
+        Object::of("Semaphore", self, self.name.as_deref())
+    }
+
+    /// Takes a permit, waiting until one is available.
+    #[track_caller]
+    pub fn acquire(&self) {
+        let attempt = trace::attempt::<P>(Op::Acquire, self.object(), Location::caller());
+        let mut permits = P::lock(&self.permits);
+        while *permits == 0 {
+            permits = P::wait(&self.available, permits);
+        }
+        *permits -= 1;
+        // Under the lock: where the permit was taken.
+        attempt.took_effect(Value::None);
+    }
+
+    /// Takes a permit if one is available now; never waits.
+    #[track_caller]
+    pub fn try_acquire(&self) -> bool {
+        let mut permits = P::lock(&self.permits);
+        let acquired = *permits > 0;
+        if acquired {
+            *permits -= 1;
+        }
+        let (object, at) = (self.object(), Location::caller());
+        trace::effect::<P>(Op::TryAcquire, object, Value::Acquired(acquired), at);
+        acquired
+    }
+
+    /// Adds a permit and wakes one waiter.
+    #[track_caller]
+    pub fn release(&self) {
+        let mut permits = P::lock(&self.permits);
+        *permits += 1;
+        trace::effect::<P>(Op::Release, self.object(), Value::None, Location::caller());
+        drop(permits);
+        P::notify_one(&self.available);
+    }
+
+    /// The permits available now (stale as soon as it returns, unless the caller knows better).
+    #[track_caller]
+    pub fn available_permits(&self) -> usize {
+        *P::lock(&self.permits)
+    }
+}
+
+impl<P: Primitives> fmt::Debug for Semaphore<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Semaphore<{}>", P::NAME)
+    }
+}
