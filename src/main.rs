@@ -447,36 +447,43 @@ fn check(
     let progress = MultiProgress::new();
     let mut results: Vec<Checked> = Vec::new();
     let instead = &options.instead;
-    explore_in_parallel(&explorations, params, options.jobs, instead, &progress, |explored| {
-        let checked = match explored {
-            Ok(checked) => checked,
-            Err((s, e)) => usage_error("check", format!("{s}: {e}")),
-        };
-        let ran_instead = checked.len() > 1;
-        for (i, checked) in checked.into_iter().enumerate() {
-            let unsupported = checked.report.unsupported().is_some();
-            if options.verbose
-                || !checked.as_expected()
-                || checked.report.failure.is_some()
-                || unsupported
-            {
-                progress.suspend(|| println!("{}", report::details(&checked, params)));
+    explore_in_parallel(
+        &explorations,
+        params,
+        options.jobs,
+        instead,
+        &progress,
+        |explored| {
+            let checked = match explored {
+                Ok(checked) => checked,
+                Err((s, e)) => usage_error("check", format!("{s}: {e}")),
+            };
+            let ran_instead = checked.len() > 1;
+            for (i, checked) in checked.into_iter().enumerate() {
+                let unsupported = checked.report.unsupported().is_some();
+                if options.verbose
+                    || !checked.as_expected()
+                    || checked.report.failure.is_some()
+                    || unsupported
+                {
+                    progress.suspend(|| println!("{}", report::details(&checked, params)));
+                }
+                if i == 0 && ran_instead {
+                    let kinds: Vec<&str> = instead.iter().map(|c| c.kind().name()).collect();
+                    progress.suspend(|| {
+                        println!(
+                            "{} / {}: {} cannot run it; checking it with {} instead\n",
+                            checked.scenario,
+                            checked.variant,
+                            checked.checker.kind(),
+                            kinds.join(" and ")
+                        )
+                    });
+                }
+                results.push(checked);
             }
-            if i == 0 && ran_instead {
-                let kinds: Vec<&str> = instead.iter().map(|c| c.kind().name()).collect();
-                progress.suspend(|| {
-                    println!(
-                        "{} / {}: {} cannot run it; checking it with {} instead\n",
-                        checked.scenario,
-                        checked.variant,
-                        checked.checker.kind(),
-                        kinds.join(" and ")
-                    )
-                });
-            }
-            results.push(checked);
-        }
-    });
+        },
+    );
     println!("{}", report::verdict_table(&results));
     if let Some(path) = &options.report {
         if let Err(e) = std::fs::write(path, report::html(&results, params)) {
