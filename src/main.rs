@@ -15,7 +15,8 @@ use clap::builder::PossibleValuesParser;
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use threadproof::explore::{self, Budget, Checker, Coverage, LoomConfig, Schedule, ShuttleConfig};
+use threadproof::check::Portfolio;
+use threadproof::explore::{self, Budget, Checker, CheckerKind, Coverage, Schedule};
 use threadproof::report;
 use threadproof::scenarios::{self, AnyScenario, Checked, Params, Production, ScenarioError};
 
@@ -339,23 +340,20 @@ fn run(scenario: Option<&str>, backend: Production, params: &Params) -> ExitCode
     ExitCode::SUCCESS
 }
 
-/// The checkers `check` runs: loom with spurious wakeups explored, random and PCT with them.
+/// The checkers `check` runs: the library's [`Portfolio`] (loom with a spurious wakeup explored, random and PCT with one wait in 4 spurring) for the kinds in [`CheckerKind::ALL`].
 fn checkers(backend: ModelBackend, iterations: usize, budget: Budget) -> Vec<Checker> {
-    let mut checkers = Vec::new();
-    if backend != ModelBackend::Shuttle {
-        checkers.push(Checker::Loom(LoomConfig::exhaustive().spurious_wakeups(1)));
-    }
-    if backend != ModelBackend::Loom {
-        checkers.push(Checker::Shuttle(
-            ShuttleConfig::random(iterations).spurious_one_in(4),
-        ));
-        checkers.push(Checker::Shuttle(
-            ShuttleConfig::pct(3, iterations).spurious_one_in(4),
-        ));
-    }
-    checkers
+    // The library's portfolio, as `check!` runs it, limited to the kinds the gate's
+    // expectations are stated for.
+    Portfolio::with_iterations(iterations)
+        .budget(budget)
+        .checkers()
         .into_iter()
-        .map(|c| c.with_budget(budget))
+        .filter(|c| CheckerKind::ALL.contains(&c.kind()))
+        .filter(|c| match backend {
+            ModelBackend::Loom => c.kind() == CheckerKind::Loom,
+            ModelBackend::Shuttle => c.kind().is_shuttle(),
+            ModelBackend::All => true,
+        })
         .collect()
 }
 
