@@ -116,18 +116,19 @@ kill_rows! {
 }
 
 /// The targeted version at the seed's three threads. Every interleaving is out of reach
-/// beyond a few turns: the thread that passes the turn takes the lock again while the thread
-/// it woke takes it too, and loom explores both orders at every turn (the price of one wakeup
-/// per turn: with the waker holding the lock until it sleeps, the woken thread had nothing to
-/// race, and paid a second wakeup in production instead). Measured on the shared 2-core
-/// machine (release, load average 4-5), every interleaving without spurious wakeups: n=3,
-/// 118k executions, 26 s; n=4, 932k, 250 s; n=5, over 2M (not finished in 400 s).
+/// beyond a few turns: when the next thread sleeps, the thread that passes the turn lets go
+/// of the lock to wake it and takes the lock again while the woken thread takes it too, and
+/// loom explores both orders at every such turn (the price of one wakeup per turn: with the
+/// waker holding the lock until it sleeps, the woken thread had nothing to race, and paid a
+/// second wakeup in production instead). Measured on the shared 2-core machine (release,
+/// traces off, one core, load average 5): every interleaving of k=3, n=3 without spurious
+/// wakeups is 84,175 executions, 6 s; with up to one, 965,216 executions, 71 s.
 #[cfg(feature = "deep")]
 mod deep {
     use super::*;
 
     /// k=3, n=3 (each thread prints once), every interleaving with up to one spurious wakeup
-    /// anywhere (~1.8M executions, ~95 s): only the strict rotation is reachable.
+    /// anywhere (965k executions, ~70 s): only the strict rotation is reachable.
     #[test]
     fn k3_n3_exhaustive_with_spurious_wakeups() {
         let config = TurnsConfig::new(3, 3).unwrap();
@@ -138,20 +139,20 @@ mod deep {
     }
 
     /// Preemption bound of [`seed_preemption_bound`]. Knob: `THREADPROOF_LOOM_PREEMPTIONS`
-    /// (default 3; loom's own `LOOM_MAX_PREEMPTIONS` is not read, since the harness sets
-    /// bounds explicitly). The cost grows ~14x per step, measured on the shared 2-core machine
-    /// (release, traces off, load average 4-5): bound 1: 78 executions; 2: 2,351; 3: 44,219,
-    /// 5 s; 4: 606,794, 50 s; 5 (the nightly job's) would be ~8M executions, ~11 min; 6, ~100M.
+    /// (default 4; loom's own `LOOM_MAX_PREEMPTIONS` is not read, since the harness sets
+    /// bounds explicitly). The cost grows ~12-28x per step, measured on the shared 2-core
+    /// machine (release, traces off, one core, load average 5): bound 1: 75 executions; 2:
+    /// 2,074; 3: 35,967, 3 s; 4: 452,591, 37 s; 5 would be ~6M executions, ~8 min; 6, ~70M.
     fn seed_preemptions() -> usize {
         match std::env::var("THREADPROOF_LOOM_PREEMPTIONS") {
             Ok(value) => value
                 .parse()
                 .expect("THREADPROOF_LOOM_PREEMPTIONS is a number of preemptions"),
-            Err(_) => 3,
+            Err(_) => 4,
         }
     }
 
-    /// The seed's k=3, n=15, every interleaving with at most 3 preemptions (more with
+    /// The seed's k=3, n=15, every interleaving with at most 4 preemptions (more with
     /// `THREADPROOF_LOOM_PREEMPTIONS`, see [`seed_preemptions`]). Traces are off: a pass needs
     /// none, and a failure's `replay` command re-runs it with them.
     #[test]

@@ -216,10 +216,15 @@ impl<P: Primitives> Targeted<P> {
     fn pass_turn<'a>(&'a self, mut seats: Guard<'a, P>) -> Guard<'a, P> {
         let next = self.next_after(seats.board.turn);
         seats.board.turn = next;
-        let wake = self.to_wake(&seats, next);
-        drop(seats);
-        self.wake(wake);
-        self.seats.lock()
+        match self.to_wake(&seats, next) {
+            // Nobody to wake: no reason to let go of the lock only to take it back.
+            Wake::Nobody => seats,
+            wake => {
+                drop(seats);
+                self.wake(wake);
+                self.seats.lock()
+            }
+        }
     }
 
     fn next_after(&self, id: usize) -> usize {
@@ -370,10 +375,11 @@ impl Scenario for Turns {
         TurnsConfig { threads: 3, n: 3 }
     }
 
-    /// Every interleaving of the targeted version at that size is ~1.8M executions with a
-    /// spurious wakeup explored (95 s): the thread that passes the turn takes the lock again
-    /// while the thread it woke takes it too, and loom explores both orders at every turn.
-    /// Within 4 preemptions it is ~61k executions, about 5 s (the seed's `notify-all`, ~130k).
+    /// Every interleaving of the targeted version at that size is 965k executions with a
+    /// spurious wakeup explored (~70 s): a thread that wakes the next lets go of the lock and
+    /// takes it back while the woken thread takes it too, and loom explores both orders at
+    /// every such turn. Within 4 preemptions it is ~29k executions, a few seconds (the seed's
+    /// `notify-all`, ~108k).
     const CHECK_PREEMPTION_BOUND: Option<usize> = Some(4);
 
     fn config(params: &Params) -> Result<TurnsConfig, ConfigError> {
