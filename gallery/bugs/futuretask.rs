@@ -32,7 +32,11 @@ struct Task {
 impl Task {
     /// BUGGY (JDK 7 `innerSet`): claim DONE, then write the result.
     fn set(&self, v: u32) {
-        if self.state.compare_exchange(NEW, DONE, SeqCst, SeqCst).is_ok() {
+        if self
+            .state
+            .compare_exchange(NEW, DONE, SeqCst, SeqCst)
+            .is_ok()
+        {
             *self.result.lock() = Some(v);
             self.wake();
         }

@@ -36,7 +36,9 @@ fn read_key(key: &Key) -> Outcome {
         return Err("EKEYREVOKED");
     }
     let payload = key.sem.lock();
-    let keys = payload.as_ref().expect("NULL dereference: keyring payload gone");
+    let keys = payload
+        .as_ref()
+        .expect("NULL dereference: keyring payload gone");
     Ok(keys.len())
 }
 

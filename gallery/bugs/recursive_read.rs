@@ -29,7 +29,11 @@ struct State {
 /// guard is still held when the arm reads again.
 fn reader(state: &RwLock<State>) -> u64 {
     let scrutinee = state.read();
-    let value = if scrutinee.foo > 0 { state.read().bar } else { 0 };
+    let value = if scrutinee.foo > 0 {
+        state.read().bar
+    } else {
+        0
+    };
     drop(scrutinee); // the end of the `match`
     value
 }

@@ -51,7 +51,11 @@ impl Stack {
             }
             let next = self.next[top].load(SeqCst);
             let new = self.word(head, next);
-            if self.head.compare_exchange(head, new, SeqCst, SeqCst).is_ok() {
+            if self
+                .head
+                .compare_exchange(head, new, SeqCst, SeqCst)
+                .is_ok()
+            {
                 return Some(top);
             }
         }
@@ -62,7 +66,11 @@ impl Stack {
             let head = self.head.load(SeqCst);
             self.next[node].store(Self::index(head), SeqCst);
             let new = self.word(head, node);
-            if self.head.compare_exchange(head, new, SeqCst, SeqCst).is_ok() {
+            if self
+                .head
+                .compare_exchange(head, new, SeqCst, SeqCst)
+                .is_ok()
+            {
                 return;
             }
         }
@@ -83,7 +91,11 @@ fn model(tagged: bool) -> Outcome {
     // A(0) -> B(1) -> C(2)
     let stack = Arc::new(Stack {
         head: AtomicU64::new(0),
-        next: vec![AtomicUsize::new(1), AtomicUsize::new(2), AtomicUsize::new(NIL)],
+        next: vec![
+            AtomicUsize::new(1),
+            AtomicUsize::new(2),
+            AtomicUsize::new(NIL),
+        ],
         tagged,
     });
     let t1 = {
@@ -124,6 +136,8 @@ pub fn invariant((held, stack): &Outcome) -> Result<(), String> {
     if all == [0, 1, 2] {
         Ok(())
     } else {
-        Err(format!("held {held:?}, stack {stack:?}: a node is both held and on the stack"))
+        Err(format!(
+            "held {held:?}, stack {stack:?}: a node is both held and on the stack"
+        ))
     }
 }

@@ -34,7 +34,10 @@ fn once(s: &OnceState) {
         return;
     }
     s.waiters.fetch_add(1, SeqCst);
-    assert!(s.lock_live.load(SeqCst), "use after free: entering a freed lock");
+    assert!(
+        s.lock_live.load(SeqCst),
+        "use after free: entering a freed lock"
+    );
     {
         let _guard = s.lock.lock();
         // SAFETY: under the lock (but see the unlocked read above).
@@ -44,7 +47,10 @@ fn once(s: &OnceState) {
         }
     }
     if s.waiters.fetch_sub(1, SeqCst) == 1 {
-        assert!(s.lock_live.swap(false, SeqCst), "double free of the once lock");
+        assert!(
+            s.lock_live.swap(false, SeqCst),
+            "double free of the once lock"
+        );
     }
 }
 
