@@ -313,7 +313,7 @@ pub const ALL: &[Bug] = &[
         random: Catches(Deadlock),
         pct: Misses(Deadlock),
         urw: Catches(Deadlock),
-        fixed_loom_bound: Some(3),
+        fixed_loom_bound: Some(2),
         check: threadproof!(asyncappender),
         replay: replay!(asyncappender),
         raw_loom: raw!(raw_loom, asyncappender),
