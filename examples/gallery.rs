@@ -4,7 +4,7 @@
 //! random, PCT and URW schedulers on the same programs (`gallery/bugs/rt.rs`). Prints the
 //! markdown table of docs/gallery.md.
 //!
-//! `cargo run --release --example gallery [SEEDS] [BUDGET]` (`just gallery`): the randomised
+//! `cargo run --release --example gallery [SEEDS] [BUDGET] [BUG]` (`just gallery`): the randomised
 //! checkers run once per seed 1..=SEEDS (default 10) with BUDGET schedules each (default
 //! 1,000, the portfolio's); a cell is the median over the seeds of the executions up to and
 //! including the first failing one, a seed that found nothing counting as more than BUDGET,
@@ -241,6 +241,7 @@ fn main() {
     let budget: usize = (args.next()).map_or(SHUTTLE_ITERATIONS, |s| {
         s.parse().expect("BUDGET is a number of schedules")
     });
+    let only = args.next();
     // threadproof's explorations install their panic hook first; raw runs then go quiet.
     let _ = (bugs::ALL[0].check)(
         &Portfolio::with_iterations(1).without_loom(),
@@ -248,7 +249,7 @@ fn main() {
     );
     let threadproof_hook = panic::take_hook();
     panic::set_hook(Box::new(move |info| {
-        if !QUIET.with(Cell::get) {
+        if !QUIET.with(Cell::get) || std::env::var_os("GALLERY_VERBOSE").is_some() {
             threadproof_hook(info)
         }
     }));
@@ -268,7 +269,7 @@ fn main() {
     println!("| {} |", header.join(" | "));
     println!("|{}", "---|".repeat(header.len()));
     let mut times = [0f64; 8];
-    for bug in bugs::ALL {
+    for bug in bugs::ALL.iter().filter(|b| only.as_deref().is_none_or(|o| b.name == o)) {
         let mut columns: Vec<Column> = Vec::new();
         let mut timed = |i: usize, run: &mut dyn FnMut() -> Column| {
             let started = Instant::now();

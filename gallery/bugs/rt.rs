@@ -58,11 +58,14 @@ macro_rules! poison_free {
     };
 }
 
-/// Raw loom (`loom::sync`, `loom::thread`), as a loom user writes it: loom's own `Arc`.
+/// Raw loom (`loom::sync`, `loom::thread`), with std's `Arc` as threadproof's paths have:
+/// loom's own `Arc` aborts the whole process when a model deadlocks (unwinding out of the
+/// deadlock drops it, and its drop panics again outside the execution: a double panic), so a
+/// run could not go on to its next bug. It also keeps the program the same on every runtime.
 pub mod raw_loom {
     pub mod sync {
         pub use ::loom::sync::atomic;
-        pub use ::loom::sync::Arc;
+        pub use ::std::sync::Arc;
         poison_free!(loom);
 
         /// Plain shared data on loom's race-checked `UnsafeCell`.
