@@ -269,7 +269,10 @@ fn main() {
     println!("| {} |", header.join(" | "));
     println!("|{}", "---|".repeat(header.len()));
     let mut times = [0f64; 8];
-    for bug in bugs::ALL.iter().filter(|b| only.as_deref().is_none_or(|o| b.name == o)) {
+    for bug in bugs::ALL
+        .iter()
+        .filter(|b| only.as_deref().is_none_or(|o| b.name == o))
+    {
         let mut columns: Vec<Column> = Vec::new();
         let mut timed = |i: usize, run: &mut dyn FnMut() -> Column| {
             let started = Instant::now();
