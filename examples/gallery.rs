@@ -30,12 +30,15 @@ use bugs::{Bug, Kind, Raw, Sees, Version};
 use threadproof::check::{Portfolio, LOOM_EXECUTIONS, SHUTTLE_ITERATIONS};
 use threadproof::explore::{Budget, LoomConfig, Report, ShuttleConfig};
 
+/// A shuttle scheduler's config at a number of schedules.
+type Schedules = fn(usize) -> ShuttleConfig;
+
 /// PCT's depth, as the standard portfolio sets it.
 const PCT_DEPTH: usize = 3;
 
 /// How one checker did on one bug: executions to the first failure per seed (`None`: not
 /// found within the budget), and the kind of the first failure.
-struct Cell_ {
+struct Measured {
     found: Vec<Option<u64>>,
     kind: Option<Kind>,
     budget: u64,
@@ -43,7 +46,7 @@ struct Cell_ {
     reported: Option<u64>,
 }
 
-impl Cell_ {
+impl Measured {
     fn median(&self) -> Option<u64> {
         let mut runs: Vec<u64> = self.found.iter().map(|f| f.unwrap_or(u64::MAX)).collect();
         runs.sort();
@@ -69,7 +72,7 @@ impl Cell_ {
 
 /// A column of the table.
 enum Column {
-    Cell(Cell_),
+    Cell(Measured),
     /// The checker cannot express or run the bug (why).
     Not(String),
 }
@@ -124,14 +127,14 @@ fn raw_run(
     }
 }
 
-fn raw_loom(body: fn()) -> Cell_ {
+fn raw_loom(body: fn()) -> Measured {
     let (found, kind) = raw_run(LOOM_EXECUTIONS, body, |counted| {
         let mut builder = ::loom::model::Builder::new();
         builder.max_duration = None;
         builder.max_permutations = None;
         builder.check(counted);
     });
-    Cell_ {
+    Measured {
         found: vec![found],
         kind,
         budget: LOOM_EXECUTIONS,
@@ -145,7 +148,7 @@ fn raw_shuttle<S: Scheduler + 'static>(
     seeds: u64,
     budget: usize,
     make: impl Fn(u64, usize) -> S,
-) -> Cell_ {
+) -> Measured {
     let mut found = Vec::new();
     let mut kind = None;
     for seed in 1..=seeds {
@@ -158,7 +161,7 @@ fn raw_shuttle<S: Scheduler + 'static>(
         found.push(at);
         kind = kind.or(k);
     }
-    Cell_ {
+    Measured {
         found,
         kind,
         budget: budget as u64,
@@ -168,7 +171,7 @@ fn raw_shuttle<S: Scheduler + 'static>(
 
 /// threadproof's loom, as the standard portfolio sets it: where its first run met the bug
 /// (the smallest budget that finds it), and what its report says.
-fn threadproof_loom(bug: &Bug) -> Cell_ {
+fn threadproof_loom(bug: &Bug) -> Measured {
     let config = |budget: u64| Portfolio {
         loom: Some(
             LoomConfig::exhaustive()
@@ -183,7 +186,7 @@ fn threadproof_loom(bug: &Bug) -> Cell_ {
         report.failure.as_ref().map(|f| (f.execution, Kind::of(f)))
     };
     let Some((reported, kind)) = failure_at(LOOM_EXECUTIONS) else {
-        return Cell_ {
+        return Measured {
             found: vec![None],
             kind: None,
             budget: LOOM_EXECUTIONS,
@@ -200,7 +203,7 @@ fn threadproof_loom(bug: &Bug) -> Cell_ {
             low = middle + 1;
         }
     }
-    Cell_ {
+    Measured {
         found: vec![Some(low)],
         kind: Some(kind),
         budget: LOOM_EXECUTIONS,
@@ -209,7 +212,7 @@ fn threadproof_loom(bug: &Bug) -> Cell_ {
 }
 
 /// One of threadproof's shuttle schedulers, once per seed, as the standard portfolio sets it.
-fn threadproof_shuttle(bug: &Bug, seeds: u64, config: impl Fn(u64) -> ShuttleConfig) -> Cell_ {
+fn threadproof_shuttle(bug: &Bug, seeds: u64, config: impl Fn(u64) -> ShuttleConfig) -> Measured {
     let mut found = Vec::new();
     let mut kind = None;
     let mut budget = 0;
@@ -225,7 +228,7 @@ fn threadproof_shuttle(bug: &Bug, seeds: u64, config: impl Fn(u64) -> ShuttleCon
         found.push(failure.map(|f| f.execution));
         kind = kind.or(failure.map(Kind::of));
     }
-    Cell_ {
+    Measured {
         found,
         kind,
         budget,
@@ -292,7 +295,7 @@ fn main() {
             Raw::Runs { buggy, .. } => Column::Cell(raw_loom(buggy)),
             Raw::CannotExpress(why) => Column::Not(why.to_string()),
         }));
-        let tp_configs: [(usize, fn(usize) -> ShuttleConfig); 3] = [
+        let tp_configs: [(usize, Schedules); 3] = [
             (2, ShuttleConfig::random),
             (4, |n| ShuttleConfig::pct(PCT_DEPTH, n)),
             (6, ShuttleConfig::urw),

@@ -60,8 +60,7 @@ fn borrow(pool: &Mutex<PoolState>, fixed: bool) -> Outcome {
     } else {
         granted = latch.ready.wait(granted); // BUGGY: no predicate, an earlier notify is lost
     }
-    let was_granted = *granted;
-    was_granted
+    *granted
 }
 
 fn invalidate(pool: &Mutex<PoolState>) {

@@ -20,6 +20,8 @@ use super::rt::thread;
 /// What the reader computed.
 pub type Outcome = u64;
 
+// The article's names.
+#[allow(clippy::disallowed_names)]
 struct State {
     foo: u64,
     bar: u64,
@@ -38,10 +40,10 @@ fn reader(state: &RwLock<State>) -> u64 {
     value
 }
 
-/// FIXED: `let foo = state.read().foo > 0; if foo { state.read().bar }`.
+/// FIXED: `let positive = state.read().foo > 0; if positive { state.read().bar }`.
 fn reader_fixed(state: &RwLock<State>) -> u64 {
-    let foo = state.read().foo > 0;
-    if foo {
+    let positive = state.read().foo > 0;
+    if positive {
         state.read().bar
     } else {
         0

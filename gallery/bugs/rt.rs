@@ -71,6 +71,11 @@ pub mod raw_loom {
         /// Plain shared data on loom's race-checked `UnsafeCell`.
         pub struct Cell<T>(::loom::cell::UnsafeCell<T>);
 
+        // SAFETY: the caller synchronises every access (`get`/`set`'s contract), and loom
+        // checks that it did. (loom's `UnsafeCell` is not `Sync`, and loom's `spawn` does not
+        // ask for `Send`, so without this a program could share a cell that std would refuse.)
+        unsafe impl<T: Send> Sync for Cell<T> {}
+
         impl<T: Copy> Cell<T> {
             pub fn new(value: T) -> Self {
                 Cell(::loom::cell::UnsafeCell::new(value))

@@ -9,8 +9,8 @@
 //!
 //! Source: the ABA problem (en.wikipedia.org/wiki/ABA_problem); Treiber, "Systems
 //! Programming: Coping with Parallelism", IBM RJ 5118 (1986), which introduced the tag;
-//! CDSChecker benchmarks `treiber-stack/my_stack.c` (commit 7ca8c7d, `MAKE_POINTER(idx, count
-//! + 1)`).
+//! CDSChecker benchmarks `treiber-stack/my_stack.c` (commit 7ca8c7d: the head made of an
+//! index and a count, bumped by one on every swap).
 //! Class: ABA; fails its invariant on every checker (it is not a weak-memory bug).
 
 use super::rt::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
