@@ -23,6 +23,11 @@ gate:
 example:
     bash .ci/run example
 
+# The bug gallery's table: executions to first bug per checker, threadproof beside raw loom
+# and raw shuttle, over SEEDS seeds of BUDGET schedules (docs/gallery.md).
+gallery SEEDS="10" BUDGET="1000":
+    cargo run --release --example gallery -- {{SEEDS}} {{BUDGET}}
+
 # Render an HTML check report to PNG in headless Chromium (under target/report).
 report:
     bash .ci/run report
