@@ -1,7 +1,7 @@
-//! Executions to first bug, per checker, on every bug of the gallery (`gallery/bugs/`), in one
+//! Executions to first bug, per checker, on every bug of the gallery (`models/gallery/bugs/`), in one
 //! run: threadproof's loom and its shuttle random, PCT and URW schedulers (each as the
 //! standard portfolio configures it), beside raw loom (`loom::model`) and raw shuttle's
-//! random, PCT and URW schedulers on the same programs (`gallery/bugs/rt.rs`). Prints the
+//! random, PCT and URW schedulers on the same programs (`models/gallery/bugs/rt.rs`). Prints the
 //! markdown table of docs/gallery.md.
 //!
 //! `cargo run --release --example gallery [SEEDS] [BUDGET] [BUG]` (`just gallery`): the randomised
@@ -16,7 +16,7 @@
 //! Invariant: a cell never hides a miss: "not found in N" when no seed found the bug, and the
 //! count of seeds that found it otherwise.
 
-#[path = "../gallery/bugs/mod.rs"]
+#[path = "../models/gallery/bugs/mod.rs"]
 mod bugs;
 
 use std::cell::Cell;
