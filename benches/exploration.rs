@@ -3,7 +3,7 @@
 //!   traces recorded and without (the goal: recording costs at most 25%);
 //! - `overhead`: the same small program run by the raw engine (`loom::model`,
 //!   `shuttle::check_random`, `shuttle::check_pct`) and through threadproof's exploration with
-//!   traces on (the goal: at least 0.95x the raw engine's executions per second).
+//!   traces on (the goal: at least 0.95x the raw engine's executions per second), and off.
 //!
 //! Each iteration is one whole exploration of a fixed size, so criterion's time per iteration
 //! divided into the executions (the throughput) gives executions per second.
@@ -138,14 +138,14 @@ fn overhead(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(5))
         .sampling_mode(SamplingMode::Flat);
     let iterations = 1000;
-    let traced_loom = LoomConfig::exhaustive();
-    let traced_random = ShuttleConfig::random(iterations);
-    let traced_pct = ShuttleConfig::pct(3, iterations);
-    assert!(traced_loom.record_traces && traced_random.record_traces && traced_pct.record_traces);
+    let loom_config = LoomConfig::exhaustive();
+    let random = ShuttleConfig::random(iterations);
+    let pct = ShuttleConfig::pct(3, iterations);
+    assert!(loom_config.record_traces && random.record_traces && pct.record_traces);
 
     // Both sides must run the same executions for their rates to compare.
     let raw = raw_loom();
-    let through = explore::loom::explore(&traced_loom, counter::<Loom>, expected);
+    let through = explore::loom::explore(&loom_config, counter::<Loom>, expected);
     assert!(through.passed(), "{}", through.summary());
     assert_eq!(
         raw, through.executions,
@@ -153,23 +153,37 @@ fn overhead(c: &mut Criterion) {
     );
     group.throughput(Throughput::Elements(raw));
     group.bench_function("counter/loom/raw", |b| b.iter(raw_loom));
-    group.bench_function("counter/loom/threadproof-traced", |b| {
-        b.iter(|| explore::loom::explore(&traced_loom, counter::<Loom>, expected))
-    });
+    // Untraced beside traced, to tell what the traces cost from what the rest costs.
+    for traces in [true, false] {
+        let label = if traces { "traced" } else { "untraced" };
+        let config = LoomConfig {
+            record_traces: traces,
+            ..loom_config.clone()
+        };
+        group.bench_function(format!("counter/loom/threadproof-{label}"), |b| {
+            b.iter(|| explore::loom::explore(&config, counter::<Loom>, expected))
+        });
+    }
 
     group.throughput(Throughput::Elements(iterations as u64));
     group.bench_function("counter/random/raw", |b| {
         b.iter(|| shuttle::check_random(raw_counter!(shuttle), iterations))
     });
-    group.bench_function("counter/random/threadproof-traced", |b| {
-        b.iter(|| explore::shuttle::explore(&traced_random, counter::<Shuttle>, expected))
-    });
     group.bench_function("counter/pct/raw", |b| {
         b.iter(|| shuttle::check_pct(raw_counter!(shuttle), iterations, 3))
     });
-    group.bench_function("counter/pct/threadproof-traced", |b| {
-        b.iter(|| explore::shuttle::explore(&traced_pct, counter::<Shuttle>, expected))
-    });
+    for (name, config) in [("random", random), ("pct", pct)] {
+        for traces in [true, false] {
+            let label = if traces { "traced" } else { "untraced" };
+            let config = ShuttleConfig {
+                record_traces: traces,
+                ..config.clone()
+            };
+            group.bench_function(format!("counter/{name}/threadproof-{label}"), |b| {
+                b.iter(|| explore::shuttle::explore(&config, counter::<Shuttle>, expected))
+            });
+        }
+    }
     group.finish();
 }
 
