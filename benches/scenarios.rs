@@ -2,9 +2,12 @@
 //!
 //! - group `turns`: turn handoffs per second (one handoff = one printed line) for the seed's
 //!   `notify-all` (one condvar, every thread woken every turn) against `targeted` (one condvar
-//!   per thread, only the next thread woken), at k = 2, 3 and 8 threads, on `std` and
-//!   `parking-lot`. Each iteration hands the turn over [`HANDOFFS`] times, so the cost of
-//!   spawning k threads is small against it. Ids: `{variant}/{backend}/k={k}`.
+//!   per thread, only the next thread woken, once per turn), at k = 2, 3 and 8 threads, on
+//!   `std` and `parking-lot`; and `under-lock`, the targeted version as it was before one
+//!   wakeup per turn (notified with the lock held, so the woken thread blocks on it until its
+//!   waker sleeps: a second wakeup on std), to measure the change side by side. Each iteration
+//!   hands the turn over [`HANDOFFS`] times, so the cost of spawning k threads is small
+//!   against it. Ids: `{variant}/{backend}/k={k}`.
 //! - group `appends`: appends per second with 4 threads. `scenario/{backend}` runs the scenario
 //!   as it is (4 threads, one append each): that is thread spawn and join cost, not locking.
 //!   `scaled/{backend}` is the same pattern scaled up (4 threads, [`APPENDS_PER_THREAD`]
@@ -28,7 +31,7 @@ use threadproof::process::World;
 use threadproof::scenarios::appends::{Appends, AppendsConfig, AppendsVariant};
 use threadproof::scenarios::turns::{Turns, TurnsConfig, TurnsVariant};
 use threadproof::scenarios::{Scenario, Variant};
-use threadproof::sync::{spawn, Mutex, ParkingLot, Primitives, Std};
+use threadproof::sync::{spawn, Condvar, Mutex, ParkingLot, Primitives, Std};
 
 /// Turn handoffs per `turns` iteration.
 const HANDOFFS: usize = 20_000;
@@ -60,6 +63,66 @@ fn bench_turns_on<P: Primitives>(
     });
 }
 
+/// The targeted handoff before one wakeup per turn: k spawned threads, one lock, one condvar
+/// per thread, the next thread notified while the lock is held. Returns the lines printed.
+fn turns_under_lock<P: Primitives>(k: usize, n: usize) -> usize {
+    struct Board {
+        current: usize,
+        turn: usize,
+        lines: Vec<(usize, usize)>,
+    }
+    let shared = Arc::new((
+        Mutex::<P, Board>::new(Board {
+            current: 1,
+            turn: 0,
+            lines: Vec::with_capacity(n),
+        }),
+        (0..k).map(|_| Condvar::<P>::new()).collect::<Vec<_>>(),
+    ));
+    let threads: Vec<_> = (0..k)
+        .map(|id| {
+            let shared = Arc::clone(&shared);
+            spawn::<P, _, _>(format!("Thread-{id}"), move || {
+                let (board, wakeups) = &*shared;
+                let mut board = board.lock();
+                loop {
+                    while board.current <= n && board.turn != id {
+                        board = wakeups[id].wait(board);
+                    }
+                    if board.current > n {
+                        return;
+                    }
+                    let number = board.current;
+                    board.lines.push((id, number));
+                    board.current += 1;
+                    board.turn = (board.turn + 1) % k;
+                    if board.current > n {
+                        wakeups.iter().for_each(Condvar::notify_all);
+                    } else {
+                        wakeups[board.turn].notify_one();
+                    }
+                }
+            })
+            .expect("spawn")
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("no printer panics");
+    }
+    let printed = shared.0.lock().lines.len();
+    printed
+}
+
+fn bench_under_lock_on<P: Primitives>(group: &mut BenchmarkGroup<'_, WallTime>, k: usize) {
+    group.bench_function(format!("under-lock/{}/k={k}", P::NAME), |b| {
+        b.iter(|| {
+            let printed = turns_under_lock::<P>(k, black_box(HANDOFFS));
+            assert_eq!(printed, HANDOFFS);
+            printed
+        })
+    });
+}
+
 fn turns(c: &mut Criterion) {
     let mut group = c.benchmark_group("turns");
     short(&mut group);
@@ -71,6 +134,8 @@ fn turns(c: &mut Criterion) {
             bench_turns_on::<Std>(&mut group, variant, k);
             bench_turns_on::<ParkingLot>(&mut group, variant, k);
         }
+        bench_under_lock_on::<Std>(&mut group, k);
+        bench_under_lock_on::<ParkingLot>(&mut group, k);
     }
     group.finish();
 }

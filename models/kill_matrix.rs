@@ -8,7 +8,8 @@
 //! `every_variant_has_its_kill_rows` (in `main.rs`) checks that every variant of every
 //! scenario has its rows.
 
-use threadproof::explore::{Checker, CheckerKind, FailureKind, LoomConfig, ShuttleConfig};
+use threadproof::check::Portfolio;
+use threadproof::explore::{Budget, Checker, CheckerKind, FailureKind, LoomConfig, ShuttleConfig};
 use threadproof::scenarios::{self, Expected, Scenario, Variant};
 
 use crate::support::show;
@@ -21,14 +22,27 @@ pub struct Checkers {
 }
 
 impl Checkers {
-    /// As `threadproof check` runs them, without its budget: exhaustive loom with up to one
-    /// spurious wakeup anywhere; 1,000 random and 1,000 PCT (depth 3) schedules with a
-    /// spurious wakeup at one wait in 4.
+    /// As `threadproof check` runs them, without its budget: the library's standard
+    /// [`Portfolio`] (exhaustive loom with up to one spurious wakeup anywhere; 1,000 random
+    /// and 1,000 PCT (depth 3) schedules with a spurious wakeup at one wait in 4).
     pub fn as_check() -> Checkers {
+        let portfolio = Portfolio::standard().budget(Budget::UNLIMITED);
+        let shuttle = |kind: CheckerKind| {
+            let found = portfolio
+                .shuttle
+                .iter()
+                .find(|s| Checker::Shuttle((*s).clone()).kind() == kind);
+            found
+                .cloned()
+                .expect("the standard portfolio runs random and PCT")
+        };
         Checkers {
-            loom: LoomConfig::exhaustive().spurious_wakeups(1),
-            random: ShuttleConfig::random(1000).spurious_one_in(4),
-            pct: ShuttleConfig::pct(3, 1000).spurious_one_in(4),
+            loom: portfolio
+                .loom
+                .clone()
+                .expect("the standard portfolio runs loom"),
+            random: shuttle(CheckerKind::Random),
+            pct: shuttle(CheckerKind::Pct),
         }
     }
 
@@ -41,6 +55,13 @@ impl Checkers {
             random: ShuttleConfig::random(1000),
             pct: ShuttleConfig::pct(3, 1000),
         }
+    }
+
+    /// The same checkers with loom within `bound` preemptions (none: every interleaving), as
+    /// `threadproof check` bounds a scenario by its `CHECK_PREEMPTION_BOUND`.
+    pub fn within(mut self, bound: Option<usize>) -> Checkers {
+        self.loom.preemption_bound = bound;
+        self
     }
 
     /// The checker of `kind`, with spurious wakeups as chosen or turned off.

@@ -200,14 +200,20 @@ mod deep {
     use super::*;
     use crate::support::assert_mutants_caught;
 
-    /// The seed's 3 workers and 4 tasks, every interleaving with at most 2 preemptions (~93k
-    /// executions, ~15 s in release on 2 cores). Why 2: bound 1 is ~650 executions, bound 3
-    /// passed 740k executions in 2 minutes without finishing, so 2 is the deepest bound that
-    /// fits the minute; and every pool mutant is caught within it.
+    /// The seed's 3 workers and 4 tasks, every interleaving with at most 2 preemptions (~53k
+    /// executions, ~6 s in release on 2 cores, traces off; ~93k before idle workers were woken
+    /// one at a time at shutdown). Why 2: bound 3 passed 1.7M executions in 200 s without
+    /// finishing (traces off), so 2 is the deepest bound that fits the minute; and every pool
+    /// mutant is caught within it. Traces are off for the proof (a failure's `replay` command
+    /// re-runs it with them), on for the mutants.
     #[test]
     fn seed_preemption_bound_2() {
         let loom = LoomConfig::exhaustive().preemption_bound(2);
-        let report = check_loom::<Pool>(&PoolConfig::seed(), PoolVariant::Correct, &loom);
+        let proof = LoomConfig {
+            record_traces: false,
+            ..loom.clone()
+        };
+        let report = check_loom::<Pool>(&PoolConfig::seed(), PoolVariant::Correct, &proof);
         assert_proved("pool w=3 t=4 preemption bound 2", &report);
         assert!(report.outcomes.len() > 24, "{}", report.summary());
         assert_mutants_caught::<Pool>(&PoolConfig::seed(), &loom);

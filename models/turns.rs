@@ -1,5 +1,6 @@
 //! `turns` (the notes' NumberPrinter, In[9]-[11]): k threads take turns printing 1..=n, one
-//! condvar wait per turn. Only the strict rotation `Thread-{(i-1)%k}: i` is reachable.
+//! condvar wait and one wakeup per turn. Only the strict rotation `Thread-{(i-1)%k}: i` is
+//! reachable.
 
 use threadproof::explore::{LoomConfig, ShuttleConfig};
 use threadproof::process::World;
@@ -103,37 +104,44 @@ fn kill_config() -> TurnsConfig {
 }
 
 kill_rows! {
-    Turns, kill_config(), Checkers::as_check();
+    Turns, kill_config(), Checkers::as_check().within(Turns::CHECK_PREEMPTION_BOUND);
     targeted: TurnsVariant::Targeted;
-    // notify_all wakes every thread every turn: with spurious wakeups too, loom does not finish
-    // k=3 exhaustively in 30 s (~10x the executions of targeted wakeups), so loom proves it
-    // without them.
+    // notify_all wakes every thread every turn: with spurious wakeups too it is ~130k
+    // executions within the bound, twice the targeted version's, so loom proves it without
+    // them here (`check` explores them).
     notify_all: TurnsVariant::NotifyAll, loom_without_spurious;
     notify_one: TurnsVariant::NotifyOne;
     if_not_while: TurnsVariant::IfNotWhile, also_without_spurious;
+    lost_handoff: TurnsVariant::LostHandoff;
 }
 
-/// Spurious wakeups are off here (they multiply the state space by the number of waits):
-/// `if-not-while` is the mutant that needs them, and its kill rows explore them.
+/// The targeted version at the seed's three threads. Every interleaving is out of reach
+/// beyond a few turns: the thread that passes the turn takes the lock again while the thread
+/// it woke takes it too, and loom explores both orders at every turn (the price of one wakeup
+/// per turn: with the waker holding the lock until it sleeps, the woken thread had nothing to
+/// race, and paid a second wakeup in production instead). Measured on the shared 2-core
+/// machine (release, load average 4-5), every interleaving without spurious wakeups: n=3,
+/// 118k executions, 26 s; n=4, 932k, 250 s; n=5, over 2M (not finished in 400 s).
 #[cfg(feature = "deep")]
 mod deep {
     use super::*;
 
-    /// k=3, n=6, every interleaving: only the strict rotation is reachable.
+    /// k=3, n=3 (each thread prints once), every interleaving with up to one spurious wakeup
+    /// anywhere (~1.8M executions, ~95 s): only the strict rotation is reachable.
     #[test]
-    fn k3_n6_exhaustive() {
-        let config = TurnsConfig::new(3, 6).unwrap();
-        let report =
-            check_loom::<Turns>(&config, TurnsVariant::Targeted, &LoomConfig::exhaustive());
-        assert_proved("turns k=3 n=6 exhaustive", &report);
+    fn k3_n3_exhaustive_with_spurious_wakeups() {
+        let config = TurnsConfig::new(3, 3).unwrap();
+        let loom = LoomConfig::exhaustive().spurious_wakeups(1);
+        let report = check_loom::<Turns>(&config, TurnsVariant::Targeted, &loom);
+        assert_proved("turns k=3 n=3 exhaustive spurious<=1", &report);
         assert_eq!(report.outcomes.len(), 1);
     }
 
     /// Preemption bound of [`seed_preemption_bound`]. Knob: `THREADPROOF_LOOM_PREEMPTIONS`
     /// (default 3; loom's own `LOOM_MAX_PREEMPTIONS` is not read, since the harness sets
-    /// bounds explicitly). The cost grows ~5x per step, measured on a shared 2-core machine
-    /// (release): bound 3: 8.8k executions, 1 s; 4: 58k, 6 s; 5: 294k, 38 s; 6 (the nightly
-    /// job's): 1.17M, 225 s; 7 would be ~5M executions, ~15 min.
+    /// bounds explicitly). The cost grows ~14x per step, measured on the shared 2-core machine
+    /// (release, traces off, load average 4-5): bound 1: 78 executions; 2: 2,351; 3: 44,219,
+    /// 5 s; 4: 606,794, 50 s; 5 (the nightly job's) would be ~8M executions, ~11 min; 6, ~100M.
     fn seed_preemptions() -> usize {
         match std::env::var("THREADPROOF_LOOM_PREEMPTIONS") {
             Ok(value) => value
@@ -144,16 +152,17 @@ mod deep {
     }
 
     /// The seed's k=3, n=15, every interleaving with at most 3 preemptions (more with
-    /// `THREADPROOF_LOOM_PREEMPTIONS`, see [`seed_preemptions`]).
+    /// `THREADPROOF_LOOM_PREEMPTIONS`, see [`seed_preemptions`]). Traces are off: a pass needs
+    /// none, and a failure's `replay` command re-runs it with them.
     #[test]
     fn seed_preemption_bound() {
         let config = Turns::seed_config();
         let bound = seed_preemptions();
-        let report = check_loom::<Turns>(
-            &config,
-            TurnsVariant::Targeted,
-            &LoomConfig::exhaustive().preemption_bound(bound),
-        );
+        let loom = LoomConfig {
+            record_traces: false,
+            ..LoomConfig::exhaustive().preemption_bound(bound)
+        };
+        let report = check_loom::<Turns>(&config, TurnsVariant::Targeted, &loom);
         assert_proved(&format!("turns k=3 n=15 preemption bound {bound}"), &report);
         assert_eq!(report.outcomes.len(), 1);
     }

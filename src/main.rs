@@ -7,13 +7,16 @@
 //! panics or hangs on bad input.
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use clap::builder::PossibleValuesParser;
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
-use threadproof::explore::{self, Budget, Checker, Coverage, LoomConfig, Schedule, ShuttleConfig};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use threadproof::check::Portfolio;
+use threadproof::explore::{self, Budget, Checker, CheckerKind, Coverage, Schedule};
 use threadproof::report;
 use threadproof::scenarios::{self, AnyScenario, Checked, Params, Production, ScenarioError};
 
@@ -70,6 +73,9 @@ enum Command {
         /// Also write a self-contained HTML report (verdicts, outcome tables, swimlanes).
         #[arg(long, value_name = "FILE.html")]
         report: Option<std::path::PathBuf>,
+        /// Explorations run at once (default: one per CPU). Output is the same for any value.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
         #[command(flatten)]
         params: ParamArgs,
     },
@@ -193,6 +199,7 @@ fn main() -> ExitCode {
             verbose,
             require_complete,
             report,
+            jobs,
             params,
         } => {
             // Nothing explored is never a pass: refuse settings that explore nothing, and
@@ -223,6 +230,10 @@ fn main() -> ExitCode {
                 max_time: Some(Duration::from_secs(timeout)),
             };
             let checkers = checkers(backend, iterations, budget);
+            let jobs = jobs.map_or_else(
+                || std::thread::available_parallelism().map_or(1, usize::from),
+                usize::from,
+            );
             // What runs a variant loom cannot (too many threads), when shuttle was not chosen.
             let instead = match backend {
                 ModelBackend::Loom => self::checkers(ModelBackend::Shuttle, iterations, budget),
@@ -234,6 +245,7 @@ fn main() -> ExitCode {
                 require_complete,
                 instead,
                 report,
+                jobs,
             };
             check(
                 scenario.as_deref(),
@@ -328,23 +340,20 @@ fn run(scenario: Option<&str>, backend: Production, params: &Params) -> ExitCode
     ExitCode::SUCCESS
 }
 
-/// The checkers `check` runs: loom with spurious wakeups explored, random and PCT with them.
+/// The checkers `check` runs: the library's [`Portfolio`] (loom with a spurious wakeup explored, random and PCT with one wait in 4 spurring) for the kinds in [`CheckerKind::ALL`].
 fn checkers(backend: ModelBackend, iterations: usize, budget: Budget) -> Vec<Checker> {
-    let mut checkers = Vec::new();
-    if backend != ModelBackend::Shuttle {
-        checkers.push(Checker::Loom(LoomConfig::exhaustive().spurious_wakeups(1)));
-    }
-    if backend != ModelBackend::Loom {
-        checkers.push(Checker::Shuttle(
-            ShuttleConfig::random(iterations).spurious_one_in(4),
-        ));
-        checkers.push(Checker::Shuttle(
-            ShuttleConfig::pct(3, iterations).spurious_one_in(4),
-        ));
-    }
-    checkers
+    // The library's portfolio, as `check!` runs it, limited to the kinds the gate's
+    // expectations are stated for.
+    Portfolio::with_iterations(iterations)
+        .budget(budget)
+        .checkers()
         .into_iter()
-        .map(|c| c.with_budget(budget))
+        .filter(|c| CheckerKind::ALL.contains(&c.kind()))
+        .filter(|c| match backend {
+            ModelBackend::Loom => c.kind() == CheckerKind::Loom,
+            ModelBackend::Shuttle => c.kind().is_shuttle(),
+            ModelBackend::All => true,
+        })
         .collect()
 }
 
@@ -370,6 +379,27 @@ struct CheckOptions {
     /// The checkers that explore a variant instead of one that cannot run it.
     instead: Vec<Checker>,
     report: Option<std::path::PathBuf>,
+    /// Explorations run at once.
+    jobs: usize,
+}
+
+/// One exploration `check` runs: a variant of a scenario under one checker.
+struct Exploration {
+    scenario: &'static dyn AnyScenario,
+    variant: &'static str,
+    checker: Checker,
+}
+
+impl Exploration {
+    /// Loom on a correct variant: the explorations that take seconds rather than milliseconds.
+    fn is_long(&self) -> bool {
+        let mutant = self
+            .scenario
+            .variants()
+            .iter()
+            .any(|(variant, bug)| *variant == self.variant && bug.is_some());
+        matches!(self.checker, Checker::Loom(_)) && !mutant
+    }
 }
 
 fn check(
@@ -397,47 +427,61 @@ fn check(
             );
         }
     }
-    let mut results: Vec<Checked> = Vec::new();
+    let mut explorations = Vec::new();
     for s in chosen {
         for (variant, bug) in s.variants() {
             if bug.is_some() && !options.mutants {
                 continue;
             }
-            let mut queue: Vec<Checker> = checkers.to_vec();
-            let mut next = 0;
-            while let Some(checker) = queue.get(next).cloned() {
-                next += 1;
-                let label = format!("{} / {variant} / {}", s.name(), checker.kind());
-                let checked = with_spinner(&label, checker.budget(), || {
-                    s.check(variant, &checker, params)
+            for checker in checkers {
+                explorations.push(Exploration {
+                    scenario: s,
+                    variant,
+                    checker: s.with_check_bound(checker),
                 });
-                let checked = match checked {
-                    Ok(checked) => checked,
-                    Err(e) => usage_error("check", format!("{}: {e}", s.name())),
-                };
+            }
+        }
+    }
+    let progress = MultiProgress::new();
+    let mut results: Vec<Checked> = Vec::new();
+    let instead = &options.instead;
+    explore_in_parallel(
+        &explorations,
+        params,
+        options.jobs,
+        instead,
+        &progress,
+        |explored| {
+            let checked = match explored {
+                Ok(checked) => checked,
+                Err((s, e)) => usage_error("check", format!("{s}: {e}")),
+            };
+            let ran_instead = checked.len() > 1;
+            for (i, checked) in checked.into_iter().enumerate() {
                 let unsupported = checked.report.unsupported().is_some();
                 if options.verbose
                     || !checked.as_expected()
                     || checked.report.failure.is_some()
                     || unsupported
                 {
-                    println!("{}", report::details(&checked, params));
+                    progress.suspend(|| println!("{}", report::details(&checked, params)));
                 }
-                if unsupported && !options.instead.is_empty() && next == checkers.len() {
-                    let kinds: Vec<&str> =
-                        options.instead.iter().map(|c| c.kind().name()).collect();
-                    println!(
-                        "{} / {variant}: {} cannot run it; checking it with {} instead\n",
-                        s.name(),
-                        checker.kind(),
-                        kinds.join(" and ")
-                    );
-                    queue.extend(options.instead.iter().cloned());
+                if i == 0 && ran_instead {
+                    let kinds: Vec<&str> = instead.iter().map(|c| c.kind().name()).collect();
+                    progress.suspend(|| {
+                        println!(
+                            "{} / {}: {} cannot run it; checking it with {} instead\n",
+                            checked.scenario,
+                            checked.variant,
+                            checked.checker.kind(),
+                            kinds.join(" and ")
+                        )
+                    });
                 }
                 results.push(checked);
             }
-        }
-    }
+        },
+    );
     println!("{}", report::verdict_table(&results));
     if let Some(path) = &options.report {
         if let Err(e) = std::fs::write(path, report::html(&results, params)) {
@@ -527,10 +571,111 @@ fn gate(results: &[Checked], require_complete: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Runs `exploration` under a spinner showing executions and time (hidden when stderr is not
+/// What one exploration ended with: its result, or the scenario's name and why it could not
+/// run.
+/// One exploration's verdicts: its own, then those of the checkers that ran it instead when
+/// its checker could not.
+type Explored = Result<Vec<Checked>, (&'static str, ScenarioError)>;
+
+/// Runs `explorations` on `jobs` threads and hands each result to `done` in the explorations'
+/// own order, as soon as it and every one before it are finished: the output is the same as
+/// one after the other, whatever finishes first.
+///
+/// Explorations are independent (loom and shuttle keep their state per OS thread), so they
+/// can run side by side. The long ones (loom on a correct variant) start first, so that no
+/// long one is left to run alone at the end while the other threads idle.
+fn explore_in_parallel(
+    explorations: &[Exploration],
+    params: &Params,
+    jobs: usize,
+    instead: &[Checker],
+    progress: &MultiProgress,
+    mut done: impl FnMut(Explored),
+) {
+    let mut order: Vec<usize> = (0..explorations.len()).collect();
+    order.sort_by_key(|&i| !explorations[i].is_long());
+    let overall = progress.add(ProgressBar::new(explorations.len() as u64));
+    overall.set_style(
+        ProgressStyle::with_template("{pos}/{len} explorations, {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let next = AtomicUsize::new(0);
+    let (finished, inbox) = mpsc::channel::<(usize, Explored)>();
+    // Each checking thread takes the next exploration in `order` until none is left.
+    let work = |finished: mpsc::Sender<(usize, Explored)>| {
+        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let exploration = &explorations[i];
+            let explore = |checker: &Checker| {
+                let spinner = progress.insert_before(&overall, ProgressBar::new_spinner());
+                let label = format!(
+                    "{} / {} / {}",
+                    exploration.scenario.name(),
+                    exploration.variant,
+                    checker.kind()
+                );
+                with_spinner(spinner, &label, checker.budget(), || {
+                    exploration
+                        .scenario
+                        .check(exploration.variant, checker, params)
+                        .map_err(|e| (exploration.scenario.name(), e))
+                })
+            };
+            let explored = explore(&exploration.checker).and_then(|checked| {
+                let mut all = vec![checked];
+                if all[0].report.unsupported().is_some() {
+                    for checker in instead {
+                        all.push(explore(checker)?);
+                    }
+                }
+                Ok(all)
+            });
+            if finished.send((i, explored)).is_err() {
+                break;
+            }
+        }
+    };
+    std::thread::scope(|scope| {
+        let mut started = 0;
+        for worker in 0..jobs.min(explorations.len()) {
+            let (work, finished) = (&work, finished.clone());
+            // As big as the main thread's: a model's own frames run on this stack.
+            let spawned = std::thread::Builder::new()
+                .name(format!("check-{worker}"))
+                .stack_size(8 << 20)
+                .spawn_scoped(scope, move || work(finished));
+            match spawned {
+                Ok(_) => started += 1,
+                Err(e) => eprintln!("warning: cannot start checking thread {worker}: {e}"),
+            }
+        }
+        if started == 0 && !explorations.is_empty() {
+            // Not one thread: explore on this one, with the same output.
+            work(finished.clone());
+        }
+        drop(finished);
+        let mut waiting: Vec<Option<Explored>> = explorations.iter().map(|_| None).collect();
+        let mut printed = 0;
+        for (i, explored) in inbox {
+            overall.inc(1);
+            waiting[i] = Some(explored);
+            while let Some(explored) = waiting.get_mut(printed).and_then(Option::take) {
+                done(explored);
+                printed += 1;
+            }
+        }
+        overall.finish_and_clear();
+    });
+}
+
+/// Runs `exploration` under `spinner`, showing executions and time (hidden when stderr is not
 /// a terminal).
-fn with_spinner<R>(label: &str, budget: Budget, exploration: impl FnOnce() -> R) -> R {
-    let spinner = ProgressBar::new_spinner().with_message(label.to_string());
+fn with_spinner<R>(
+    spinner: ProgressBar,
+    label: &str,
+    budget: Budget,
+    exploration: impl FnOnce() -> R,
+) -> R {
+    spinner.set_message(label.to_string());
     let limit = budget
         .max_executions
         .map(|m| format!(" / {m}"))
@@ -559,7 +704,9 @@ fn replay(scenario: &str, variant: &str, schedule: &Schedule, params: &Params) -
         .checker
         .clone()
         .with_budget(Budget::executions(schedule.execution));
-    let checked = match with_spinner(&format!("replaying {schedule}"), checker.budget(), || {
+    let spinner = ProgressBar::new_spinner();
+    let label = format!("replaying {schedule}");
+    let checked = match with_spinner(spinner, &label, checker.budget(), || {
         s.check(variant, &checker, params)
     }) {
         Ok(checked) => checked,

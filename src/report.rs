@@ -7,6 +7,7 @@
 
 use std::fmt::Write as _;
 
+use crate::explore::{Checker, Coverage};
 use crate::scenarios::{Checked, Params};
 use crate::sync::trace::{Phase, Trace};
 
@@ -24,9 +25,18 @@ pub fn outcome_table(checked: &Checked) -> String {
     out
 }
 
-/// How far the exploration got, in one word or two.
-pub fn coverage(checked: &Checked) -> &'static str {
-    checked.report.coverage.describe()
+/// How far the exploration got, in a word or two; a finished loom exploration with a
+/// preemption bound names it, since it covered every interleaving within the bound only.
+pub fn coverage(checked: &Checked) -> String {
+    let bound = match &checked.checker {
+        Checker::Loom(loom) => loom.preemption_bound,
+        Checker::Shuttle(_) => None,
+    };
+    match (&checked.report.coverage, bound) {
+        (Coverage::Exhaustive, Some(1)) => "within 1 preemption".into(),
+        (Coverage::Exhaustive, Some(bound)) => format!("within {bound} preemptions"),
+        (coverage, _) => coverage.describe().into(),
+    }
 }
 
 /// The command that replays `checked`'s failure, if it failed: its token names the one
@@ -91,7 +101,7 @@ pub fn verdict_table(all: &[Checked]) -> String {
                 c.checker.kind().to_string(),
                 c.report.executions.to_string(),
                 c.report.outcomes.len().to_string(),
-                coverage(c).to_string(),
+                coverage(c),
                 c.verdict(),
                 format!("{:.2?}", c.report.elapsed),
             ]

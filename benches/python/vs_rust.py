@@ -81,10 +81,12 @@ NOTES = {
     "(`get_or_init`) or `Lazy`, criterion's loop; Python: `DatabaseConnection.get_connection()` "
     "in a `for` loop, after the first call.",
     "turns": "Python: the notes' NumberPrinter (one `Condition`, `notify_all`), n = 100,000 turns, "
-    "lines collected in a list; the same Python figure is the twin of both `targeted` and "
-    "`notify-all`. Rust: `turns`, 20,000 turns per criterion iteration (benches/scenarios.rs), "
-    "spawning and joining the k threads inside each iteration; `targeted` = one condvar per "
-    "thread, only the next thread woken; `notify-all` = the notes' one condvar.",
+    "lines collected in a list; the same Python figure is the twin of every Rust variant. Rust: "
+    "`turns`, 20,000 turns per criterion iteration (benches/scenarios.rs), starting and joining "
+    "the threads inside each iteration; `targeted` = one condvar per thread, the turn passed "
+    "after letting go of the lock, only a sleeping next thread woken (one wakeup per turn); "
+    "`notify-all` = the notes' one condvar; `under-lock` = the targeted version before one "
+    "wakeup per turn (the next thread notified with the lock held), measured in the same run.",
 }
 
 
@@ -193,12 +195,26 @@ def rows(scale):
             backends("scenarios", r"^turns/notify-all/{b}/k=8$"),
             LIMIT_HANDOFF,
         ),
+        Row(
+            "turns k=3, targeted, notified under the lock (before)",
+            ["number_printer.py", "-k", "3", "--ops", str(n(100_000))],
+            n(100_000),
+            backends("scenarios", r"^turns/under-lock/{b}/k=3$"),
+            LIMIT_HANDOFF,
+        ),
+        Row(
+            "turns k=8, targeted, notified under the lock (before)",
+            ["number_printer.py", "-k", "8", "--ops", str(n(100_000))],
+            n(100_000),
+            backends("scenarios", r"^turns/under-lock/{b}/k=8$"),
+            LIMIT_HANDOFF,
+        ),
     ]
 
 
 # Criterion filters per bench: only what the tables use, so the run stays short.
 FILTERS = {
-    "scenarios": r"^(appends/scaled/|turns/(targeted|notify-all)/(std|parking-lot)/k=(2|3|8)$)",
+    "scenarios": r"^(appends/scaled/|turns/(targeted|notify-all|under-lock)/(std|parking-lot)/k=(2|3|8)$)",
     "limits": r"^limits-",
     "executors": r"^(pool|singleton)/",
     "processes": r"^(process_pool/trivial_tasks|manager/appends)",

@@ -42,6 +42,11 @@ pub trait Scenario: 'static {
         Self::seed_config()
     }
 
+    /// The preemption bound `threadproof check` explores this scenario with under loom, when
+    /// every interleaving is beyond the time one exploration of the gate may take; `None`:
+    /// every interleaving. The verdict table names the bound.
+    const CHECK_PREEMPTION_BOUND: Option<usize> = None;
+
     /// The CLI parameters it takes, by flag name (`threads`, `n`).
     const PARAMS: &'static [&'static str];
 

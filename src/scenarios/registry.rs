@@ -50,6 +50,9 @@ pub trait AnyScenario: Sync {
     fn run(&self, backend: Production, params: &Params) -> Result<String, ScenarioError>;
     /// Checks `params` without running anything.
     fn validate(&self, params: &Params) -> Result<(), ConfigError>;
+    /// `checker` as `threadproof check` runs it here: loom within the scenario's
+    /// [`Scenario::CHECK_PREEMPTION_BOUND`], unless it has a bound of its own.
+    fn with_check_bound(&self, checker: &Checker) -> Checker;
     /// Explores `variant` with `checker`, at [`Scenario::model_config`] unless `params` say
     /// otherwise.
     fn check(
@@ -160,6 +163,15 @@ impl<S: Scenario> AnyScenario for Entry<S> {
 
     fn params(&self) -> &'static [&'static str] {
         S::PARAMS
+    }
+
+    fn with_check_bound(&self, checker: &Checker) -> Checker {
+        match (checker, S::CHECK_PREEMPTION_BOUND) {
+            (Checker::Loom(loom), Some(bound)) if loom.preemption_bound.is_none() => {
+                Checker::Loom(loom.clone().preemption_bound(bound))
+            }
+            _ => checker.clone(),
+        }
     }
 
     fn run(&self, backend: Production, params: &Params) -> Result<String, ScenarioError> {

@@ -8,17 +8,23 @@
 //! ```
 //!
 //! Each thread holds the lock except while it waits, waits while it is not its turn, prints,
-//! passes the turn on and wakes the next thread. The correct version wakes only that thread
-//! (one condvar per thread: `targeted`), so no thread wakes just to find it must sleep again;
-//! the seed's version (`notify-all`: one shared condvar, every thread woken every turn) is kept
-//! for comparison.
+//! passes the turn on and wakes the next thread. The correct version (`targeted`) gives each
+//! thread a condvar of its own and spends one wakeup per turn: the thread passing the turn
+//! lets go of the lock before it notifies, so the woken thread finds the lock free instead of
+//! blocking on it (to be woken a second time when its waker lets go), and it notifies only a
+//! thread that sleeps. The seed's version (`notify-all`: one shared condvar, every thread
+//! woken every turn to find out whose turn it is) is kept for comparison. Thread-0 is the
+//! calling thread (see [`run_printers`]).
 //!
-//! Mutants:
+//! Mutants, each a small function of its own in place of the correct one:
 //! - `notify-one`: the seed's shared condvar with `notify_one`. The one woken thread may be
 //!   one whose turn it is not; it sleeps again, nobody wakes the right one: deadlock.
 //! - `if-not-while`: the targeted version waiting under `if`. Correct as long as every wakeup
 //!   is a notification, so it passes any checker that never wakes spuriously; one spurious
 //!   wakeup makes a thread print out of turn.
+//! - `lost-handoff`: the targeted version looking at who sleeps, letting go of the lock, and
+//!   only then passing the turn. The next thread, awake when looked at, may fall asleep before
+//!   the turn reaches it, and nobody wakes it: deadlock.
 
 use std::sync::Arc;
 
@@ -26,7 +32,7 @@ use super::seed;
 use super::{thread_count, ConfigError, Mutant, Params, RunError, Scenario, Variant};
 use crate::explore::FailureKind;
 use crate::process::World;
-use crate::sync::{spawn, Condvar, Mutex, Primitives};
+use crate::sync::{spawn, Condvar, Mutex, MutexGuard, Primitives};
 
 /// k threads and the last number n.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,14 +68,16 @@ pub struct Line {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TurnsVariant {
-    /// One condvar per thread; each turn wakes only the next thread.
+    /// One seat per thread; each turn is passed with at most one wakeup, of the next thread.
     Targeted,
     /// The seed's version: one condvar, `notify_all` every turn.
     NotifyAll,
-    /// Mutant: one condvar, `notify_one`.
+    /// Mutant: the seed's version with `notify_one`.
     NotifyOne,
     /// Mutant: the targeted version with `if` instead of `while` around `wait`.
     IfNotWhile,
+    /// Mutant: the targeted version passing the turn after letting go of the lock.
+    LostHandoff,
 }
 
 impl Variant for TurnsVariant {
@@ -78,6 +86,7 @@ impl Variant for TurnsVariant {
         TurnsVariant::NotifyAll,
         TurnsVariant::NotifyOne,
         TurnsVariant::IfNotWhile,
+        TurnsVariant::LostHandoff,
     ];
     const PRODUCTION: Self = TurnsVariant::Targeted;
 
@@ -87,6 +96,7 @@ impl Variant for TurnsVariant {
             TurnsVariant::NotifyAll => "notify-all",
             TurnsVariant::NotifyOne => "notify-one",
             TurnsVariant::IfNotWhile => "if-not-while",
+            TurnsVariant::LostHandoff => "lost-handoff",
         }
     }
 
@@ -104,73 +114,234 @@ impl Variant for TurnsVariant {
                 )
                 .needing_spurious_wakeups(),
             ),
+            TurnsVariant::LostHandoff => Some(Mutant::caught_as(
+                FailureKind::Deadlock,
+                "sees who sleeps, lets go of the lock, then passes the turn (lost wakeup)",
+            )),
         }
     }
 }
 
-impl TurnsVariant {
-    fn targeted(self) -> bool {
-        matches!(self, TurnsVariant::Targeted | TurnsVariant::IfNotWhile)
-    }
-}
-
-/// What the threads share: the seed's `current` and `turn`, and the printed lines.
+/// What the threads share, under one lock: the seed's `current` and `turn`, and the lines.
 struct Board {
     current: usize,
     turn: usize,
     lines: Vec<Line>,
 }
 
-struct Printer<P: Primitives> {
+impl Board {
+    fn new(n: usize) -> Self {
+        Board {
+            current: 1,
+            turn: 0,
+            lines: Vec::with_capacity(n),
+        }
+    }
+
+    /// Whether thread `id` must wait: numbers are left, and the turn is another's.
+    fn waits(&self, id: usize, n: usize) -> bool {
+        self.current <= n && self.turn != id
+    }
+
+    /// Prints the next number as `id`'s line; false once every number is printed.
+    fn print_next(&mut self, id: usize, n: usize) -> bool {
+        if self.current > n {
+            return false;
+        }
+        self.lines.push(Line {
+            thread: id,
+            number: self.current,
+        });
+        self.current += 1;
+        true
+    }
+}
+
+/// The targeted version's shared state: the board, and which threads sleep on their condvar.
+struct Seats {
+    board: Board,
+    asleep: Vec<bool>,
+}
+
+type Guard<'a, P> = MutexGuard<'a, P, Seats>;
+/// How thread `id` waits, holding the lock, until the turn is its or every number is printed.
+type Wait<P> = for<'a> fn(&'a Targeted<P>, usize, Guard<'a, P>) -> Guard<'a, P>;
+/// How a thread that has just printed passes the turn on; it returns holding the lock.
+type Pass<P> = for<'a> fn(&'a Targeted<P>, Guard<'a, P>) -> Guard<'a, P>;
+
+/// Whom passing the turn wakes.
+enum Wake {
+    Nobody,
+    One(usize),
+    /// After the last number: every thread still asleep, to see the end and leave.
+    Every(Vec<usize>),
+}
+
+/// The targeted version: one lock over the board, one condvar per thread.
+struct Targeted<P: Primitives> {
     config: TurnsConfig,
-    variant: TurnsVariant,
-    board: Mutex<P, Board>,
-    /// One condvar per thread when targeted; one shared by all otherwise.
+    seats: Mutex<P, Seats>,
     wakeups: Vec<Condvar<P>>,
 }
 
-impl<P: Primitives> Printer<P> {
-    fn wakeup_of(&self, thread: usize) -> &Condvar<P> {
-        &self.wakeups[thread % self.wakeups.len()]
-    }
-
-    /// The seed's `print_number(thread_id)`.
-    fn print_numbers(&self, id: usize) {
-        let n = self.config.n;
-        let waits = |board: &Board| board.current <= n && board.turn != id;
-        let mut board = self.board.lock();
+impl<P: Primitives> Targeted<P> {
+    /// A thread's life: wait for the turn, print, pass it on, until every number is printed.
+    fn take_turns(&self, id: usize, wait: Wait<P>, pass: Pass<P>) {
+        let mut seats = self.seats.lock();
         loop {
-            if self.variant == TurnsVariant::IfNotWhile {
-                if waits(&board) {
-                    board = self.wakeup_of(id).wait(board);
-                }
-            } else {
-                while waits(&board) {
-                    board = self.wakeup_of(id).wait(board);
-                }
-            }
-            if board.current > n {
+            seats = wait(self, id, seats);
+            if !seats.board.print_next(id, self.config.n) {
                 return;
             }
-            let number = board.current;
-            board.lines.push(Line { thread: id, number });
-            board.current += 1;
-            board.turn = (board.turn + 1) % self.config.threads;
-            if board.current > n {
-                // Everyone still waiting must see the end and leave.
-                for wakeup in &self.wakeups {
-                    wakeup.notify_all();
-                }
-            } else {
-                match self.variant {
-                    TurnsVariant::Targeted | TurnsVariant::IfNotWhile => {
-                        self.wakeup_of(board.turn).notify_one()
-                    }
-                    TurnsVariant::NotifyAll => self.wakeup_of(board.turn).notify_all(),
-                    TurnsVariant::NotifyOne => self.wakeup_of(board.turn).notify_one(),
+            seats = pass(self, seats);
+        }
+    }
+
+    fn wait_for_turn<'a>(&'a self, id: usize, mut seats: Guard<'a, P>) -> Guard<'a, P> {
+        while seats.board.waits(id, self.config.n) {
+            seats = self.sleep(id, seats);
+        }
+        seats
+    }
+
+    fn sleep<'a>(&'a self, id: usize, mut seats: Guard<'a, P>) -> Guard<'a, P> {
+        seats.asleep[id] = true;
+        seats = self.wakeups[id].wait(seats);
+        seats.asleep[id] = false;
+        seats
+    }
+
+    /// Passes the turn to the next thread and wakes it if it sleeps (at the end, every
+    /// sleeper), after letting go of the lock; returns holding the lock again.
+    fn pass_turn<'a>(&'a self, mut seats: Guard<'a, P>) -> Guard<'a, P> {
+        let next = self.next_after(seats.board.turn);
+        seats.board.turn = next;
+        let wake = self.to_wake(&seats, next);
+        drop(seats);
+        self.wake(wake);
+        self.seats.lock()
+    }
+
+    fn next_after(&self, id: usize) -> usize {
+        (id + 1) % self.config.threads
+    }
+
+    fn to_wake(&self, seats: &Seats, next: usize) -> Wake {
+        if seats.board.current > self.config.n {
+            let sleepers = (0..self.config.threads).filter(|&id| seats.asleep[id]);
+            Wake::Every(sleepers.collect())
+        } else if seats.asleep[next] {
+            Wake::One(next)
+        } else {
+            Wake::Nobody
+        }
+    }
+
+    fn wake(&self, wake: Wake) {
+        match wake {
+            Wake::Nobody => {}
+            Wake::One(id) => self.wakeups[id].notify_one(),
+            Wake::Every(ids) => {
+                for id in ids {
+                    self.wakeups[id].notify_one();
                 }
             }
         }
+    }
+
+    /// MUTANT if-not-while: sleeps once instead of until the turn is here, trusting that
+    /// nothing but a notification wakes it.
+    fn wait_once<'a>(&'a self, id: usize, mut seats: Guard<'a, P>) -> Guard<'a, P> {
+        if seats.board.waits(id, self.config.n) {
+            seats = self.sleep(id, seats);
+        }
+        seats
+    }
+
+    /// MUTANT lost-handoff: sees who sleeps and lets go of the lock before passing the turn:
+    /// the next thread, awake then, may fall asleep before the turn reaches it, unwoken.
+    fn pass_turn_late<'a>(&'a self, seats: Guard<'a, P>) -> Guard<'a, P> {
+        let next = self.next_after(seats.board.turn);
+        let wake = self.to_wake(&seats, next);
+        drop(seats);
+        self.seats.lock().board.turn = next;
+        self.wake(wake);
+        self.seats.lock()
+    }
+
+    fn run(config: &TurnsConfig, wait: Wait<P>, pass: Pass<P>) -> Result<Vec<Line>, RunError> {
+        let printer = Arc::new(Targeted::<P> {
+            config: *config,
+            seats: Mutex::new(Seats {
+                board: Board::new(config.n),
+                asleep: vec![false; config.threads],
+            }),
+            wakeups: (0..config.threads).map(|_| Condvar::new()).collect(),
+        });
+        let printer_in = Arc::clone(&printer);
+        run_printers::<P>(config.threads, move |id| {
+            printer_in.take_turns(id, wait, pass)
+        })?;
+        let lines = std::mem::take(&mut printer.seats.lock().board.lines);
+        Ok(lines)
+    }
+}
+
+/// Runs `print(id)` for every thread id: Thread-0 on the calling thread, the others on
+/// threads of their own, joined before it returns. The caller taking the first seat saves a
+/// thread for the checkers to interleave (loom explores several times fewer executions).
+fn run_printers<P: Primitives>(
+    threads: usize,
+    print: impl Fn(usize) + Clone + Send + 'static,
+) -> Result<(), RunError> {
+    let others = (1..threads)
+        .map(|id| {
+            let print = print.clone();
+            spawn::<P, _, _>(format!("Thread-{id}"), move || print(id))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    print(0);
+    for thread in others {
+        thread.join()?;
+    }
+    Ok(())
+}
+
+/// The seed's version: one lock over the board, one condvar for every thread.
+struct Condition<P: Primitives> {
+    config: TurnsConfig,
+    board: Mutex<P, Board>,
+    condition: Condvar<P>,
+}
+
+impl<P: Primitives> Condition<P> {
+    /// The seed's `print_number(thread_id)`, notifying with `notify` after each turn.
+    fn print_numbers(&self, id: usize, notify: fn(&Condvar<P>)) {
+        let mut board = self.board.lock();
+        loop {
+            while board.waits(id, self.config.n) {
+                board = self.condition.wait(board);
+            }
+            if !board.print_next(id, self.config.n) {
+                return;
+            }
+            board.turn = (board.turn + 1) % self.config.threads;
+            notify(&self.condition);
+        }
+    }
+
+    fn run(config: &TurnsConfig, notify: fn(&Condvar<P>)) -> Result<Vec<Line>, RunError> {
+        let printer = Arc::new(Condition::<P> {
+            config: *config,
+            board: Mutex::new(Board::new(config.n)),
+            condition: Condvar::new(),
+        });
+        let printer_in = Arc::clone(&printer);
+        run_printers::<P>(config.threads, move |id| {
+            printer_in.print_numbers(id, notify)
+        })?;
+        let lines = std::mem::take(&mut printer.board.lock().lines);
+        Ok(lines)
     }
 }
 
@@ -199,6 +370,12 @@ impl Scenario for Turns {
         TurnsConfig { threads: 3, n: 3 }
     }
 
+    /// Every interleaving of the targeted version at that size is ~1.8M executions with a
+    /// spurious wakeup explored (95 s): the thread that passes the turn takes the lock again
+    /// while the thread it woke takes it too, and loom explores both orders at every turn.
+    /// Within 4 preemptions it is ~61k executions, about 5 s (the seed's `notify-all`, ~130k).
+    const CHECK_PREEMPTION_BOUND: Option<usize> = Some(4);
+
     fn config(params: &Params) -> Result<TurnsConfig, ConfigError> {
         let seed = Self::seed_config();
         TurnsConfig::new(
@@ -212,32 +389,19 @@ impl Scenario for Turns {
         variant: TurnsVariant,
         _world: World,
     ) -> Result<Vec<Line>, RunError> {
-        let condvars = if variant.targeted() {
-            config.threads
-        } else {
-            1
-        };
-        let printer = Arc::new(Printer::<P> {
-            config: *config,
-            variant,
-            board: Mutex::new(Board {
-                current: 1,
-                turn: 0,
-                lines: Vec::with_capacity(config.n),
-            }),
-            wakeups: (0..condvars).map(|_| Condvar::new()).collect(),
-        });
-        let threads = (0..config.threads)
-            .map(|id| {
-                let printer = Arc::clone(&printer);
-                spawn::<P, _, _>(format!("Thread-{id}"), move || printer.print_numbers(id))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        for thread in threads {
-            thread.join()?;
+        match variant {
+            TurnsVariant::Targeted => {
+                Targeted::<P>::run(config, Targeted::wait_for_turn, Targeted::pass_turn)
+            }
+            TurnsVariant::IfNotWhile => {
+                Targeted::<P>::run(config, Targeted::wait_once, Targeted::pass_turn)
+            }
+            TurnsVariant::LostHandoff => {
+                Targeted::<P>::run(config, Targeted::wait_for_turn, Targeted::pass_turn_late)
+            }
+            TurnsVariant::NotifyAll => Condition::<P>::run(config, |c| c.notify_all()),
+            TurnsVariant::NotifyOne => Condition::<P>::run(config, |c| c.notify_one()),
         }
-        let lines = std::mem::take(&mut printer.board.lock().lines);
-        Ok(lines)
     }
 
     fn invariant(config: &TurnsConfig, lines: &Vec<Line>) -> Result<(), String> {

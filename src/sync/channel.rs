@@ -33,7 +33,9 @@ struct State<T> {
     received: u64,
     senders: usize,
     receiver: bool,
-    /// Whether the receiver waits in `recv` now (a rendezvous `try_send` needs one).
+    /// Whether the receiver waits in `recv` now: a send or the last sender's drop notifies
+    /// `ready` only then (fewer operations for loom, no futex wake per send on std), and a
+    /// rendezvous `try_send` needs one.
     receiving: bool,
 }
 
@@ -172,8 +174,11 @@ impl<P: Primitives, T: Send> Inner<P, T> {
         state.queue.push_back((number, message));
         // Under the lock: where the message went in.
         trace::effect::<P>(Op::Send, object(self), Value::Message(number), at);
+        let receiving = state.receiving;
         drop(state);
-        self.ready.notify_one();
+        if receiving {
+            self.ready.notify_one();
+        }
         if rendezvous && wait {
             let mut state = self.state.lock();
             while state.receiver && state.received < number {
@@ -193,9 +198,9 @@ impl<P: Primitives, T: Send> Inner<P, T> {
         }
         let mut state = self.state.lock();
         state.senders -= 1;
-        let last = state.senders == 0;
+        let wake = state.senders == 0 && state.receiving;
         drop(state);
-        if last {
+        if wake {
             self.ready.notify_one();
         }
     }

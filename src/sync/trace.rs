@@ -12,7 +12,7 @@
 //! Loom and shuttle may switch threads at the *start* of every operation, never between its
 //! effect and its return. So a wrapper records after the backend's call returns:
 //!
-//! ```ignore
+//! ```text
 //! // An operation that cannot block: one row, after the call, with its value.
 //! let seen = self.raw.load(order);
 //! trace::effect::<P>(Op::Load, self.object(), Value::Read(seen.into()), Location::caller());

@@ -1,9 +1,15 @@
-//! The simulated manager for the model checks: one server thread and client threads that
-//! share nothing but the facade's channels, with one answer lost on cue.
+//! The simulated manager for the model checks: client threads and a server that share
+//! nothing but the facade's channels, with one answer lost on cue.
 //!
 //! Invariant: the server runs the production request loop ([`serve`]) and the clients the
 //! production retrying [`Client`]; only the connections are simulated. A lost answer is lost
 //! after the server applied the request, which is what forces a retry.
+//!
+//! The model is kept small on purpose, since loom's cost grows steeply with threads and with
+//! operations on shared objects: the calling thread is the server (one thread fewer than a
+//! server thread of its own), requests from every client arrive on one channel, and each
+//! client's answers on a channel of its own that the server holds from the start (no sender
+//! cloned and dropped per request).
 
 use std::sync::Arc;
 
@@ -13,57 +19,60 @@ use super::{serve, Client, ClientConn, Conn, Flaw, ManagerCore, Request, Respons
 use crate::process::frame::FrameError;
 use crate::sync::{channel, spawn, Primitives, Receiver, Sender};
 
-/// A message from a simulated client to the server: a request and where to answer.
-struct SimCall<P: Primitives> {
+/// A request from simulated client `client`.
+struct SimCall {
+    client: usize,
     request: Request,
-    answer: Sender<P, Option<Response>>,
 }
 
-/// The server's end of every simulated connection: requests from all clients on one channel.
+/// The server's end of every simulated connection: requests from all clients on one channel,
+/// and a channel back to each client (`None` is a lost answer).
 struct SimServerConn<P: Primitives> {
-    inbox: Receiver<P, SimCall<P>>,
-    answer: Option<Sender<P, Option<Response>>>,
+    inbox: Receiver<P, SimCall>,
+    answers: Vec<Sender<P, Option<Response>>>,
+    /// The client whose request is being served, and its (client, seq) if an append.
+    asking: Option<(usize, Option<(String, u64)>)>,
     /// Whose answer is lost once: `(client, seq)`.
     lose: Option<(String, u64)>,
-    last: Option<(String, u64)>,
 }
 
 impl<P: Primitives> Conn for SimServerConn<P> {
     fn recv(&mut self) -> Result<Option<Request>, FrameError> {
         Ok(self.inbox.recv().map(|call| {
-            self.last = match &call.request {
+            let append = match &call.request {
                 Request::Append { client, seq, .. } => Some((client.clone(), *seq)),
                 Request::Snapshot => None,
             };
-            self.answer = Some(call.answer);
+            self.asking = Some((call.client, append));
             call.request
         }))
     }
 
     fn send(&mut self, response: &Response) -> Result<(), String> {
-        let answer = self.answer.take().ok_or("no request to answer")?;
+        let (client, append) = self.asking.take().ok_or("no request to answer")?;
         // The connection breaks after the request was applied, before its answer arrives.
-        let lost = self.last.is_some() && self.last == self.lose;
+        let lost = append.is_some() && append == self.lose;
         if lost {
             self.lose = None;
         }
-        let _ = answer.send((!lost).then(|| response.clone()));
+        // A client that is gone has nobody to answer: not the server's failure.
+        let _ = self.answers[client].send((!lost).then(|| response.clone()));
         Ok(())
     }
 }
 
 /// A simulated client connection.
 struct SimClientConn<P: Primitives> {
-    server: Sender<P, SimCall<P>>,
-    answer_tx: Sender<P, Option<Response>>,
+    client: usize,
+    server: Sender<P, SimCall>,
     answers: Receiver<P, Option<Response>>,
 }
 
 impl<P: Primitives> ClientConn for SimClientConn<P> {
     fn call(&mut self, request: &Request) -> Result<Response, String> {
         let call = SimCall {
+            client: self.client,
             request: request.clone(),
-            answer: self.answer_tx.clone(),
         };
         self.server
             .send(call)
@@ -88,9 +97,10 @@ pub struct Simulated {
     pub list: Vec<Value>,
 }
 
-/// Runs a manager over simulated connections: one server thread, and one client thread per
-/// entry of `appends`, each appending its values in order. The answer to client `c`'s `s`-th
-/// append (both from 0) is lost once if `lose == Some((c, s))`: the client must retry.
+/// Runs a manager over simulated connections: one client thread per entry of `appends`, each
+/// appending its values in order, served by the calling thread until every client is done.
+/// The answer to client `c`'s `s`-th append (both from 0) is lost once if
+/// `lose == Some((c, s))`: the client must retry.
 pub fn simulate<P: Primitives>(
     appends: Vec<Vec<Value>>,
     lose: Option<(usize, usize)>,
@@ -105,43 +115,40 @@ pub(crate) fn simulate_with_flaw<P: Primitives>(
     flaw: Flaw,
 ) -> Result<Simulated, String> {
     let core = Arc::new(ManagerCore::<P>::with_flaw(flaw));
-    let (server_tx, inbox) = channel::<P, SimCall<P>>();
+    let (server_tx, inbox) = channel::<P, SimCall>();
     let client_id = |c: usize| format!("client-{c}");
+    let mut answers = Vec::new();
+    let mut clients = Vec::new();
+    for (c, values) in appends.into_iter().enumerate() {
+        let (answer_tx, answer_rx) = channel::<P, Option<Response>>();
+        answers.push(answer_tx);
+        let conn = SimClientConn {
+            client: c,
+            server: server_tx.clone(),
+            answers: answer_rx,
+        };
+        let client = spawn::<P, _, _>(client_id(c), move || {
+            let mut client = Client::new(client_id(c), conn);
+            values
+                .into_iter()
+                .map(|v| client.append(v.clone()).map(|_| v))
+                .collect::<Result<Vec<_>, _>>()
+        });
+        clients.push(client.map_err(|e| e.to_string())?);
+    }
+    // The clients hold the only senders: the request loop ends once every client is done.
+    drop(server_tx);
     let mut conn = SimServerConn {
         inbox,
-        answer: None,
+        answers,
+        asking: None,
         lose: lose.map(|(c, s)| (client_id(c), s as u64 + 1)),
-        last: None,
     };
-    let server_core = Arc::clone(&core);
-    let server = spawn::<P, _, _>("manager", move || serve(&server_core, &mut conn))
-        .map_err(|e| e.to_string())?;
-    let clients = appends
-        .into_iter()
-        .enumerate()
-        .map(|(c, values)| {
-            let (answer_tx, answers) = channel::<P, Option<Response>>();
-            let conn = SimClientConn {
-                server: server_tx.clone(),
-                answer_tx,
-                answers,
-            };
-            spawn::<P, _, _>(format!("client-{c}"), move || {
-                let mut client = Client::new(client_id(c), conn);
-                values
-                    .into_iter()
-                    .map(|v| client.append(v.clone()).map(|_| v))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
-    drop(server_tx);
+    serve(&core, &mut conn);
     let mut returned = Vec::new();
     for client in clients {
         returned.push(client.join().map_err(|p| p.to_string())??);
     }
-    server.join().map_err(|p| p.to_string())?;
     Ok(Simulated {
         returned,
         list: core.items(),
