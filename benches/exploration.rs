@@ -1,16 +1,23 @@
-//! Exploration speed: loom and shuttle executions per second, with failure traces recorded
-//! and without, side by side in one run (the goal: recording costs at most 25%).
+//! Exploration speed, side by side in one run:
+//! - `exploration`: loom and shuttle executions per second through threadproof, with failure
+//!   traces recorded and without (the goal: recording costs at most 25%);
+//! - `overhead`: the same small program run by the raw engine (`loom::model`,
+//!   `shuttle::check_random`, `shuttle::check_pct`) and through threadproof's exploration with
+//!   traces on (the goal: at least 0.95x the raw engine's executions per second), and off.
 //!
 //! Each iteration is one whole exploration of a fixed size, so criterion's time per iteration
 //! divided into the executions (the throughput) gives executions per second.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
-use threadproof::explore::{Checker, LoomConfig, ShuttleConfig};
+use threadproof::explore::{self, Checker, LoomConfig, ShuttleConfig};
 use threadproof::scenarios::appends::{Appends, AppendsConfig, AppendsVariant};
 use threadproof::scenarios::turns::{Turns, TurnsConfig, TurnsVariant};
 use threadproof::scenarios::{check, Scenario};
+use threadproof::sync::{spawn, AtomicUsize, Loom, Mutex, Primitives, Shuttle};
 
 fn exploration(c: &mut Criterion) {
     let mut group = c.benchmark_group("exploration");
@@ -46,5 +53,139 @@ fn exploration(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, exploration);
+/// The program both sides run: two workers and main each add to a counter under a mutex, the
+/// workers twice, and count their passes on an atomic; main joins them and returns both.
+/// Through threadproof it is written once over the backend; the raw engines get the same
+/// code on their own primitives (std's `Arc` on both sides, as threadproof's paths use it,
+/// so that reference counts are no scheduling points on either).
+fn counter<P: Primitives>() -> (u32, usize) {
+    let total = Arc::new(Mutex::<P, u32>::new(0));
+    let passes = Arc::new(AtomicUsize::<P>::new(0));
+    let workers: Vec<_> = (0..2)
+        .map(|i| {
+            let (total, passes) = (Arc::clone(&total), Arc::clone(&passes));
+            spawn::<P, _, _>(format!("worker-{i}"), move || {
+                for _ in 0..2 {
+                    *total.lock() += 1;
+                }
+                passes.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap()
+        })
+        .collect();
+    *total.lock() += 1;
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    let total = *total.lock();
+    (total, passes.load(Ordering::SeqCst))
+}
+
+/// [`counter`] on a raw engine's own primitives (`$engine` is `loom` or `shuttle`).
+macro_rules! raw_counter {
+    ($engine:ident) => {
+        || {
+            use $engine::sync::atomic::AtomicUsize;
+            use $engine::sync::Mutex;
+            let total = Arc::new(Mutex::new(0u32));
+            let passes = Arc::new(AtomicUsize::new(0));
+            let workers: Vec<_> = (0..2)
+                .map(|_| {
+                    let (total, passes) = (Arc::clone(&total), Arc::clone(&passes));
+                    $engine::thread::spawn(move || {
+                        for _ in 0..2 {
+                            *total.lock().unwrap() += 1;
+                        }
+                        passes.fetch_add(1, Ordering::SeqCst);
+                    })
+                })
+                .collect();
+            *total.lock().unwrap() += 1;
+            for worker in workers {
+                worker.join().unwrap();
+            }
+            let total = *total.lock().unwrap();
+            assert_eq!((total, passes.load(Ordering::SeqCst)), (5, 2));
+        }
+    };
+}
+
+fn expected(outcome: &(u32, usize)) -> Result<(), String> {
+    if *outcome == (5, 2) {
+        Ok(())
+    } else {
+        Err(format!("lost an update: {outcome:?}"))
+    }
+}
+
+/// Raw loom's exploration of [`counter`]: how many executions it ran.
+fn raw_loom() -> u64 {
+    let executions = Arc::new(AtomicU64::new(0));
+    let counted = Arc::clone(&executions);
+    let body = raw_counter!(loom);
+    loom::model::Builder::new().check(move || {
+        counted.fetch_add(1, Ordering::Relaxed);
+        body()
+    });
+    executions.load(Ordering::Relaxed)
+}
+
+fn overhead(c: &mut Criterion) {
+    let mut group = c.benchmark_group("overhead");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5))
+        .sampling_mode(SamplingMode::Flat);
+    let iterations = 1000;
+    let loom_config = LoomConfig::exhaustive();
+    let random = ShuttleConfig::random(iterations);
+    let pct = ShuttleConfig::pct(3, iterations);
+    assert!(loom_config.record_traces && random.record_traces && pct.record_traces);
+
+    // Both sides must run the same executions for their rates to compare.
+    let raw = raw_loom();
+    let through = explore::loom::explore(&loom_config, counter::<Loom>, expected);
+    assert!(through.passed(), "{}", through.summary());
+    assert_eq!(
+        raw, through.executions,
+        "loom ran different executions raw and through us"
+    );
+    group.throughput(Throughput::Elements(raw));
+    group.bench_function("counter/loom/raw", |b| b.iter(raw_loom));
+    // Untraced beside traced, to tell what the traces cost from what the rest costs.
+    for traces in [true, false] {
+        let label = if traces { "traced" } else { "untraced" };
+        let config = LoomConfig {
+            record_traces: traces,
+            ..loom_config.clone()
+        };
+        group.bench_function(format!("counter/loom/threadproof-{label}"), |b| {
+            b.iter(|| explore::loom::explore(&config, counter::<Loom>, expected))
+        });
+    }
+
+    group.throughput(Throughput::Elements(iterations as u64));
+    group.bench_function("counter/random/raw", |b| {
+        b.iter(|| shuttle::check_random(raw_counter!(shuttle), iterations))
+    });
+    group.bench_function("counter/pct/raw", |b| {
+        b.iter(|| shuttle::check_pct(raw_counter!(shuttle), iterations, 3))
+    });
+    for (name, config) in [("random", random), ("pct", pct)] {
+        for traces in [true, false] {
+            let label = if traces { "traced" } else { "untraced" };
+            let config = ShuttleConfig {
+                record_traces: traces,
+                ..config.clone()
+            };
+            group.bench_function(format!("counter/{name}/threadproof-{label}"), |b| {
+                b.iter(|| explore::shuttle::explore(&config, counter::<Shuttle>, expected))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, exploration, overhead);
 criterion_main!(benches);

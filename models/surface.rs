@@ -781,3 +781,59 @@ fn the_verdict_table_has_a_row_per_scheduler() {
         );
     }
 }
+
+/// In a test a check is one line; when it fails, it panics with the verdict table, the first
+/// failure explained (its trace at the user's lines) and the line that replays it, and the
+/// token in that line reproduces the failure.
+#[test]
+fn a_failing_one_line_check_panics_with_its_trace_and_replay_line() {
+    // The increment split into a read and a write under separate locks loses an update.
+    macro_rules! split_increment {
+        () => {{
+            let counter = Arc::new(Mutex::new(0));
+            let c = Arc::clone(&counter);
+            let t = thread::spawn(move || {
+                let seen = *c.lock();
+                *c.lock() = seen + 1;
+            });
+            let seen = *counter.lock();
+            *counter.lock() = seen + 1;
+            t.join().unwrap();
+            let total = *counter.lock();
+            total
+        }};
+    }
+    let panicked = std::panic::catch_unwind(|| {
+        check!(with portfolio(); split_increment!(), |total| *total == 2);
+    })
+    .expect_err("the lost update fails the check");
+    let message = panicked
+        .downcast_ref::<String>()
+        .expect("check! panics with a message");
+    assert!(
+        message.starts_with("threadproof::check! failed:"),
+        "{message}"
+    );
+    for row in ["loom", "random", "pct", "urw"] {
+        assert!(
+            message.lines().any(|line| line.starts_with(row)),
+            "no {row} row:\n{message}"
+        );
+    }
+    assert!(message.contains("invariant violated"), "{message}");
+    assert!(message.contains("Mutex#1"), "{message}");
+    assert!(message.contains("@models/surface.rs:"), "{message}");
+    let prefix = "replay it in a test: threadproof::replay!(\"";
+    let token = (message.lines())
+        .find_map(|line| line.strip_prefix(prefix))
+        .and_then(|rest| rest.split_once('"'))
+        .map(|(token, _)| token.to_string())
+        .unwrap_or_else(|| panic!("no replay line:\n{message}"));
+    let replayed = threadproof::replay!(&token, split_increment!(), |total| *total == 2);
+    assert_eq!(
+        replayed.failure_kind(),
+        Some(FailureKind::InvariantViolated),
+        "{}",
+        replayed.summary()
+    );
+}

@@ -64,18 +64,35 @@ impl RawThread for std::thread::Thread {
 }
 
 /// A model thread's parking spot: its unpark token under a mutex, and a condvar to sleep on.
+///
+/// Every model thread has one from its spawn (its parent's handle can unpark it before it
+/// runs), but the checker objects inside are made on the first `park` or `unpark`: most
+/// threads never park, and a mutex and a condvar per spawn are a cost every execution would
+/// pay.
 pub struct Parker<P: Primitives> {
+    spot: std::sync::OnceLock<Spot<P>>,
+    name: Option<Arc<str>>,
+}
+
+struct Spot<P: Primitives> {
     token: P::Mutex<bool>,
     wake: P::Condvar,
-    name: Option<Arc<str>>,
+}
+
+impl<P: Primitives> Parker<P> {
+    fn spot(&self) -> &Spot<P> {
+        self.spot.get_or_init(|| Spot {
+            token: P::mutex(false),
+            wake: P::condvar(),
+        })
+    }
 }
 
 /// The parker of the thread whose context is `context`, made on first use.
 pub(crate) fn parker_of<P: Primitives>(context: &ThreadContext) -> Arc<Parker<P>> {
     let parker = context.parker.get_or_init(|| {
         Arc::new(Parker::<P> {
-            token: P::mutex(false),
-            wake: P::condvar(),
+            spot: std::sync::OnceLock::new(),
             name: context.named.then(|| Arc::clone(&context.name)),
         })
     });
@@ -91,6 +108,7 @@ impl<P: Primitives> RawThread for Arc<Parker<P>> {
 
     fn park(timeout: Option<Duration>) -> Parked {
         let me = Self::current();
+        let me = me.spot();
         let mut token = P::lock(&me.token);
         loop {
             if std::mem::take(&mut *token) {
@@ -112,8 +130,9 @@ impl<P: Primitives> RawThread for Arc<Parker<P>> {
     }
 
     fn unpark(&self) {
-        *P::lock(&self.token) = true;
-        timer::notify::<P>(&self.wake, false);
+        let spot = self.spot();
+        *P::lock(&spot.token) = true;
+        timer::notify::<P>(&spot.wake, false);
     }
 
     fn name(&self) -> Option<&str> {
