@@ -14,17 +14,18 @@ use threadproof::scenarios::{self, Expected, Scenario, Variant};
 
 use crate::support::show;
 
-/// The three checkers a scenario's rows run, at its chosen settings.
+/// The four checkers a scenario's rows run, at its chosen settings.
 pub struct Checkers {
     loom: LoomConfig,
     random: ShuttleConfig,
     pct: ShuttleConfig,
+    urw: ShuttleConfig,
 }
 
 impl Checkers {
     /// As `threadproof check` runs them, without its budget: the library's standard
-    /// [`Portfolio`] (exhaustive loom with up to one spurious wakeup anywhere; 1,000 random
-    /// and 1,000 PCT (depth 3) schedules with a spurious wakeup at one wait in 4).
+    /// [`Portfolio`] (exhaustive loom with up to one spurious wakeup anywhere; 1,000 random,
+    /// PCT (depth 3) and URW schedules each, with a spurious wakeup at one wait in 4).
     pub fn as_check() -> Checkers {
         let portfolio = Portfolio::standard().budget(Budget::UNLIMITED);
         let shuttle = |kind: CheckerKind| {
@@ -34,7 +35,7 @@ impl Checkers {
                 .find(|s| Checker::Shuttle((*s).clone()).kind() == kind);
             found
                 .cloned()
-                .expect("the standard portfolio runs random and PCT")
+                .expect("the standard portfolio runs every shuttle scheduler")
         };
         Checkers {
             loom: portfolio
@@ -43,17 +44,19 @@ impl Checkers {
                 .expect("the standard portfolio runs loom"),
             random: shuttle(CheckerKind::Random),
             pct: shuttle(CheckerKind::Pct),
+            urw: shuttle(CheckerKind::Urw),
         }
     }
 
     /// For the process scenarios, whose correct versions loom cannot finish in a test's time
     /// without a bound: loom at preemption bound 1 (about a second; each mutant fails in its
-    /// first few executions), 1,000 random and 1,000 PCT schedules, no spurious wakeups.
+    /// first few executions), 1,000 random, PCT and URW schedules each, no spurious wakeups.
     pub fn bounded() -> Checkers {
         Checkers {
             loom: LoomConfig::exhaustive().preemption_bound(1),
             random: ShuttleConfig::random(1000),
             pct: ShuttleConfig::pct(3, 1000),
+            urw: ShuttleConfig::urw(1000),
         }
     }
 
@@ -73,17 +76,10 @@ impl Checkers {
                 Checker::Loom(self.loom.clone().spurious_wakeups(wakeups))
             }
             CheckerKind::Random | CheckerKind::Pct | CheckerKind::Urw => {
-                let urw;
                 let shuttle = match kind {
                     CheckerKind::Random => &self.random,
                     CheckerKind::Pct => &self.pct,
-                    _ => {
-                        // URW with the random row's budget (the matrix itself runs
-                        // `CheckerKind::ALL`, which does not include it).
-                        urw = ShuttleConfig::urw(self.random.iterations)
-                            .spurious_one_in(self.random.spurious_one_in);
-                        &urw
-                    }
+                    _ => &self.urw,
                 };
                 let one_in = if on { shuttle.spurious_one_in } else { 0 };
                 Checker::Shuttle(shuttle.clone().spurious_one_in(one_in))
@@ -207,17 +203,18 @@ macro_rules! kill_rows {
     };
     (@setting $scenario:ty, $variant:expr, []) => {
         $crate::kill_matrix::kill_rows!(@rows $scenario, $variant;
-            loom: Loom AsChosen, random: Random AsChosen, pct: Pct AsChosen);
+            loom: Loom AsChosen, random: Random AsChosen, pct: Pct AsChosen, urw: Urw AsChosen);
     };
     (@setting $scenario:ty, $variant:expr, [also_without_spurious]) => {
         $crate::kill_matrix::kill_rows!(@rows $scenario, $variant;
-            loom: Loom AsChosen, random: Random AsChosen, pct: Pct AsChosen,
+            loom: Loom AsChosen, random: Random AsChosen, pct: Pct AsChosen, urw: Urw AsChosen,
             loom_without_spurious: Loom Off, random_without_spurious: Random Off,
-            pct_without_spurious: Pct Off);
+            pct_without_spurious: Pct Off, urw_without_spurious: Urw Off);
     };
     (@setting $scenario:ty, $variant:expr, [loom_without_spurious]) => {
         $crate::kill_matrix::kill_rows!(@rows $scenario, $variant;
-            loom_without_spurious: Loom Off, random: Random AsChosen, pct: Pct AsChosen);
+            loom_without_spurious: Loom Off, random: Random AsChosen, pct: Pct AsChosen,
+            urw: Urw AsChosen);
     };
     (@rows $scenario:ty, $variant:expr; $($test:ident: $kind:ident $spurious:ident),+) => {
         /// The checker of this row.

@@ -340,7 +340,9 @@ fn run(scenario: Option<&str>, backend: Production, params: &Params) -> ExitCode
     ExitCode::SUCCESS
 }
 
-/// The checkers `check` runs: the library's [`Portfolio`] (loom with a spurious wakeup explored, random and PCT with one wait in 4 spurring) for the kinds in [`CheckerKind::ALL`].
+/// The checkers `check` runs: the library's [`Portfolio`] (loom with a spurious wakeup
+/// explored; random, PCT and URW with one wait in 4 spurring), for the kinds in
+/// [`CheckerKind::ALL`].
 fn checkers(backend: ModelBackend, iterations: usize, budget: Budget) -> Vec<Checker> {
     // The library's portfolio, as `check!` runs it, limited to the kinds the gate's
     // expectations are stated for.

@@ -83,14 +83,14 @@ fn check_passes_correct_variants_and_catches_mutants() {
             .unwrap_or_else(|| panic!("no row for {variant} {checker} in:\n{text}"))
             .to_string()
     };
-    for checker in ["random", "pct"] {
+    for checker in ["random", "pct", "urw"] {
         assert!(row("targeted", checker).contains("pass"));
         assert!(row("notify-all", checker).contains("pass"));
         assert!(row("notify-one", checker).contains("caught: deadlock"));
         assert!(row("if-not-while", checker).contains("caught: invariant violated"));
         assert!(row("lost-handoff", checker).contains("caught: deadlock"));
     }
-    assert!(text.contains("all 10 verdicts as expected"), "{text}");
+    assert!(text.contains("all 15 verdicts as expected"), "{text}");
     // A deadlock names who waits on what.
     assert!(
         text.contains("for a notification that never comes"),
@@ -134,16 +134,16 @@ fn html_report_is_whole() {
     let html = std::fs::read_to_string(&path).expect("the report was written");
     std::fs::remove_file(&path).ok();
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
-    // One verdict row and one section per exploration: 5 variants x 2 checkers.
-    assert_eq!(html.matches("<tr class=").count(), 10);
-    assert_eq!(html.matches("<section").count(), 10);
-    assert_eq!(html.matches("</section>").count(), 10);
-    // Every failure (3 mutants x 2 checkers) has its swimlane, with a lane per thread (the
+    // One verdict row and one section per exploration: 5 variants x 3 checkers.
+    assert_eq!(html.matches("<tr class=").count(), 15);
+    assert_eq!(html.matches("<section").count(), 15);
+    assert_eq!(html.matches("</section>").count(), 15);
+    // Every failure (3 mutants x 3 checkers) has its swimlane, with a lane per thread (the
     // three printers, Thread-0 being the main thread) and its replay command.
-    assert_eq!(html.matches("<svg class=\"swimlane\"").count(), 6);
-    assert_eq!(html.matches("</svg>").count(), 6);
-    assert_eq!(html.matches("<g class=\"lane\">").count(), 6 * 3);
-    assert_eq!(html.matches("class=\"replay\"").count(), 6);
+    assert_eq!(html.matches("<svg class=\"swimlane\"").count(), 9);
+    assert_eq!(html.matches("</svg>").count(), 9);
+    assert_eq!(html.matches("<g class=\"lane\">").count(), 9 * 3);
+    assert_eq!(html.matches("class=\"replay\"").count(), 9);
     // Notify arrows exist: the swimlane shows who woke whom.
     assert!(html.contains("class=\"arrow\""));
     assert!(!html.contains("<script"), "self-contained and static");

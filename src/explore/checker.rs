@@ -27,9 +27,14 @@ pub enum CheckerKind {
 }
 
 impl CheckerKind {
-    /// The kinds `threadproof check` and the kill matrix run (URW is in the portfolio of
-    /// [`mod@crate::check`]; `check` adds it when the gallery's schedules-to-first-bug say so).
-    pub const ALL: [CheckerKind; 3] = [CheckerKind::Loom, CheckerKind::Random, CheckerKind::Pct];
+    /// The kinds `threadproof check` and the kill matrix run: every kind, URW included (it
+    /// alone finds the gallery's many-thread straggler; docs/gallery.md).
+    pub const ALL: [CheckerKind; 4] = [
+        CheckerKind::Loom,
+        CheckerKind::Random,
+        CheckerKind::Pct,
+        CheckerKind::Urw,
+    ];
 
     /// `loom`, `random`, `pct` or `urw`.
     pub fn name(self) -> &'static str {
