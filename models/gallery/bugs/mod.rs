@@ -20,14 +20,56 @@ pub mod rt;
 use threadproof::check::{self, Portfolio, Verdicts};
 use threadproof::explore::{CheckerKind, Failure, FailureKind, Report};
 
+/// Mounts the named program files (`models/gallery/bugs/NAME.rs`) as modules of one runtime,
+/// each seeing that runtime as `rt`. The module it expands in must be `#[path = "."]`, so
+/// that its files are this folder's.
+macro_rules! mount {
+    ($runtime:ident: $($bug:ident),+ $(,)?) => {
+        use super::rt::$runtime as rt;
+        $(pub mod $bug;)+
+    };
+}
+
+/// Mounts every program of the gallery: threadproof's paths express them all.
+macro_rules! mount_every_bug {
+    ($runtime:ident) => {
+        mount!($runtime:
+            asyncappender, attach, bank, dcl, dekker, dining, futuretask, hashtable,
+            if_not_while, keyring, pool149, pool162, recursive_read, semaphore, seqlock,
+            straggler, treiber, vpx_once
+        );
+    };
+}
+
+/// Each bug compiled against threadproof's loom paths (`threadproof::sync::loom`).
+#[path = "."]
+pub mod tp_loom {
+    mount_every_bug!(tp_loom);
+}
+
+/// Each bug compiled against threadproof's shuttle paths (`threadproof::sync::shuttle`).
+#[path = "."]
+pub mod tp_shuttle {
+    mount_every_bug!(tp_shuttle);
+}
+
 /// The bugs raw loom can express, compiled against it.
-pub mod raw_loom;
+#[path = "."]
+pub mod raw_loom {
+    mount!(raw_loom:
+        asyncappender, attach, dcl, dekker, dining, futuretask, hashtable, if_not_while,
+        keyring, pool149, seqlock, treiber, vpx_once
+    );
+}
+
 /// The bugs raw shuttle can express, compiled against it.
-pub mod raw_shuttle;
-/// Each bug compiled against threadproof's loom paths.
-pub mod tp_loom;
-/// Each bug compiled against threadproof's shuttle paths.
-pub mod tp_shuttle;
+#[path = "."]
+pub mod raw_shuttle {
+    mount!(raw_shuttle:
+        asyncappender, attach, bank, dcl, dekker, dining, futuretask, hashtable, if_not_while,
+        keyring, pool149, seqlock, straggler, treiber, vpx_once
+    );
+}
 
 /// Which version of a bug's program.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
