@@ -476,7 +476,7 @@ fn check(
                             checked.scenario,
                             checked.variant,
                             checked.checker.kind(),
-                            kinds.join(" and ")
+                            spoken_list(&kinds)
                         )
                     });
                 }
@@ -738,5 +738,13 @@ fn replay(scenario: &str, variant: &str, schedule: &Schedule, params: &Params) -
             );
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn spoken_list(items: &[&str]) -> String {
+    match items {
+        [rest @ .., last] if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        items => items.join(""),
     }
 }

@@ -45,7 +45,7 @@ fn loom_thread_cap_is_not_a_failure_and_check_says_what_it_did_instead() {
     );
     assert!(
         text.contains(
-            "counter / locked: loom cannot run it; checking it with random and pct instead"
+            "counter / locked: loom cannot run it; checking it with random, pct and urw instead"
         ),
         "{text}"
     );
