@@ -164,9 +164,9 @@ pub fn run_row<S: Scenario>(config: &S::Config, variant: S::Variant, checker: &C
 
 /// A scenario's kill rows: `kill_rows! { Scenario, config, checkers; name: variant; ... }`
 /// generates `mod kill`, with `mod name` per variant holding one test per checker kind
-/// (`loom`, `random`, `pct`), all exploring `config` with `checkers` ([`Checkers`]). After a
-/// variant, `also_without_spurious` adds `loom_without_spurious`, `random_without_spurious`
-/// and `pct_without_spurious` (every mutant that needs spurious wakeups must have them);
+/// (`loom`, `random`, `pct`, `urw`), all exploring `config` with `checkers` ([`Checkers`]).
+/// After a variant, `also_without_spurious` adds the same four rows without spurious wakeups
+/// (`loom_without_spurious`, ...: every mutant that needs spurious wakeups must have them);
 /// `loom_without_spurious` replaces its `loom` row by one without them (for a variant loom
 /// cannot finish with them in a test's time).
 macro_rules! kill_rows {

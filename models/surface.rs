@@ -750,6 +750,19 @@ mod channels {
         caught_by_every_checker(&verdicts, FailureKind::Deadlock);
     }
 
+    /// A rendezvous send whose receiver leaves without taking the message gets it back, in
+    /// every interleaving: whether the receiver left before the send or while it waited.
+    #[test]
+    fn a_rendezvous_send_gets_its_message_back_when_the_receiver_leaves() {
+        check!(with portfolio(); {
+            let (tx, rx) = mpsc::sync_channel::<u32>(0);
+            let sender = thread::spawn(move || tx.send(7));
+            drop(rx);
+            let sent = sender.join().unwrap();
+            sent
+        }, |sent| *sent == Err(7));
+    }
+
     #[test]
     fn bounded_channels_hold_their_bound() {
         check!(with portfolio(); {

@@ -7,12 +7,12 @@
 //!   Thread-0: 1 ─wake 1─► Thread-1: 2 ─wake 2─► Thread-2: 3 ─wake 0─► Thread-0: 4 ...
 //! ```
 //!
-//! Each thread holds the lock except while it waits, waits while it is not its turn, prints,
-//! passes the turn on and wakes the next thread. The correct version (`targeted`) gives each
-//! thread a condvar of its own and spends one wakeup per turn: the thread passing the turn
-//! lets go of the lock before it notifies, so the woken thread finds the lock free instead of
-//! blocking on it (to be woken a second time when its waker lets go), and it notifies only a
-//! thread that sleeps. The seed's version (`notify-all`: one shared condvar, every thread
+//! Each thread waits while it is not its turn, prints, passes the turn on and wakes the next
+//! thread. The correct version (`targeted`) gives each thread a condvar of its own and spends
+//! one wakeup per turn: the thread passing the turn notifies only a thread that sleeps, and
+//! lets go of the lock before it does, so the woken thread usually finds the lock free instead
+//! of blocking on it until its waker sleeps (a second wakeup); with nobody to wake, it keeps
+//! the lock. The seed's version (`notify-all`: one shared condvar, every thread
 //! woken every turn to find out whose turn it is) is kept for comparison. Thread-0 is the
 //! calling thread (see [`run_printers`]).
 //!
@@ -233,8 +233,14 @@ impl<P: Primitives> Targeted<P> {
 
     fn to_wake(&self, seats: &Seats, next: usize) -> Wake {
         if seats.board.current > self.config.n {
-            let sleepers = (0..self.config.threads).filter(|&id| seats.asleep[id]);
-            Wake::Every(sleepers.collect())
+            let sleepers: Vec<usize> = (0..self.config.threads)
+                .filter(|&id| seats.asleep[id])
+                .collect();
+            if sleepers.is_empty() {
+                Wake::Nobody
+            } else {
+                Wake::Every(sleepers)
+            }
         } else if seats.asleep[next] {
             Wake::One(next)
         } else {

@@ -4,10 +4,11 @@
 //!
 //! Invariant: [`Receiver::recv`] returns every message sent, in order per sender, and returns
 //! `None` only once the queue is empty and every sender is gone; a send fails only once the
-//! receiver is gone. That disconnection is what a worker's "end of input" is. A bounded
-//! channel never holds more than its bound of messages that no sender is still waiting on: a
-//! [`SyncSender::send`] waits for room (bound > 0), or until its message was received
-//! (bound 0).
+//! receiver is gone, and then gives the message back (a rendezvous send too, when the
+//! receiver leaves without taking it). That disconnection is what a worker's "end of input"
+//! is. A bounded channel never holds more than its bound of messages that no sender is still
+//! waiting on: a [`SyncSender::send`] waits for room (bound > 0), or until its message was
+//! received (bound 0, where `try_send` only hands a message to a receiver waiting for one).
 //!
 //! Why not each backend's own `mpsc`: loom 0.7's does not track senders (a `recv` with every
 //! sender dropped blocks forever, which loom reports as a deadlock), has no `sync_channel`,
@@ -18,6 +19,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::marker::PhantomData;
 use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,9 +62,22 @@ pub struct SyncSender<P: Primitives, T: Send> {
     inner: Arc<Inner<P, T>>,
 }
 
-/// The receiving half.
+/// The receiving half. Like std's, it can move to another thread but not be shared:
+///
+/// ```
+/// fn moved<T: Send>() {}
+/// moved::<threadproof::sync::Receiver<threadproof::sync::Std, u32>>();
+/// ```
+///
+/// ```compile_fail
+/// fn shared<T: Sync>() {}
+/// shared::<threadproof::sync::Receiver<threadproof::sync::Std, u32>>();
+/// ```
 pub struct Receiver<P: Primitives, T: Send> {
     inner: Arc<Inner<P, T>>,
+    /// Not `Sync`, as std's: one thread receives at a time, so the channel notifies at most
+    /// one waiter (see `State::receiving`).
+    _one_receiver: PhantomData<std::cell::Cell<()>>,
 }
 
 /// Why [`Receiver::try_recv`] returned no message.
@@ -121,7 +136,10 @@ pub fn channel<P: Primitives, T: Send>() -> (Sender<P, T>, Receiver<P, T>) {
         Sender {
             inner: Arc::clone(&inner),
         },
-        Receiver { inner },
+        Receiver {
+            inner,
+            _one_receiver: PhantomData,
+        },
     )
 }
 
@@ -133,7 +151,10 @@ pub fn sync_channel<P: Primitives, T: Send>(bound: usize) -> (SyncSender<P, T>, 
         SyncSender {
             inner: Arc::clone(&inner),
         },
-        Receiver { inner },
+        Receiver {
+            inner,
+            _one_receiver: PhantomData,
+        },
     )
 }
 
@@ -183,6 +204,15 @@ impl<P: Primitives, T: Send> Inner<P, T> {
             let mut state = self.state.lock();
             while state.receiver && state.received < number {
                 state = self.taken.wait(state);
+            }
+            if state.received < number {
+                // The receiver left without taking it: give it back, as std does.
+                let mine = state.queue.iter().position(|(n, _)| *n == number);
+                if let Some((_, message)) = mine.and_then(|i| state.queue.remove(i)) {
+                    drop(state);
+                    trace::effect::<P>(Op::Send, object(self), Value::Disconnected, at);
+                    return Err(TrySendError::Disconnected(message));
+                }
             }
         }
         Ok(())
@@ -345,8 +375,12 @@ impl<P: Primitives, T: Send> Drop for Receiver<P, T> {
         }
         let mut state = self.inner.state.lock();
         state.receiver = false;
-        // Messages nobody will read: drop them now, not with the last sender.
-        let unread = std::mem::take(&mut state.queue);
+        // Messages nobody will read: drop them now, not with the last sender; but a
+        // rendezvous sender still waiting takes its own back.
+        let unread = match self.inner.bound {
+            Some(0) => VecDeque::new(),
+            _ => std::mem::take(&mut state.queue),
+        };
         drop(state);
         drop(unread);
         if self.inner.bound.is_some() {
