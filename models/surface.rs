@@ -758,8 +758,7 @@ mod channels {
             let (tx, rx) = mpsc::sync_channel::<u32>(0);
             let sender = thread::spawn(move || tx.send(7));
             drop(rx);
-            let sent = sender.join().unwrap();
-            sent
+            sender.join().unwrap()
         }, |sent| *sent == Err(7));
     }
 
