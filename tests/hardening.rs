@@ -9,6 +9,9 @@
 //!
 //! Every test takes one lock: they count this process's children and descriptors.
 
+mod common;
+
+use common::children;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::process::{Command, Stdio};
@@ -51,29 +54,6 @@ fn results(stdout: &[u8]) -> Vec<String> {
         .lines()
         .filter_map(|l| l.strip_prefix("RESULT ").map(str::to_owned))
         .collect()
-}
-
-/// The pids whose parent is this process, zombies included, from `/proc/<pid>/stat`.
-fn children() -> Vec<u32> {
-    let me = std::process::id();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").expect("/proc is readable") {
-        let Ok(entry) = entry else { continue };
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
-            continue;
-        };
-        if rest.split_whitespace().nth(1).and_then(|p| p.parse().ok()) == Some(me) {
-            found.push(pid);
-        }
-    }
-    found.sort();
-    found
 }
 
 /// Where process `pid`'s descriptors that `wanted` picks point.

@@ -11,6 +11,9 @@
 //!
 //! Every test takes one lock: they count this process's children and descriptors.
 
+mod common;
+
+use common::children;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,29 +32,6 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The pids whose parent is this process, zombies included, from `/proc/<pid>/stat`.
-fn children() -> Vec<u32> {
-    let me = std::process::id();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").expect("/proc is readable") {
-        let Ok(entry) = entry else { continue };
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
-            continue;
-        };
-        if rest.split_whitespace().nth(1).and_then(|p| p.parse().ok()) == Some(me) {
-            found.push(pid);
-        }
-    }
-    found.sort();
-    found
 }
 
 /// This process's open descriptors.

@@ -16,6 +16,7 @@
 //!   a sorted form where the order is the scheduler's), and `--threads 0` exits with 2.
 
 mod common;
+use common::children;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -39,31 +40,6 @@ static CHILDREN: Mutex<()> = Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     CHILDREN.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The pids whose parent is this process, zombies included, from `/proc/<pid>/stat`.
-fn children() -> Vec<u32> {
-    let me = std::process::id();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").expect("/proc is readable") {
-        let Ok(entry) = entry else { continue };
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
-        let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
-            continue;
-        };
-        let ppid = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok());
-        if ppid == Some(me) {
-            found.push(pid);
-        }
-    }
-    found.sort();
-    found
 }
 
 fn temp_path(name: &str) -> PathBuf {

@@ -80,3 +80,27 @@ pub fn parse_res_list(line: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// The pids whose parent is this process, zombies included, from `/proc/<pid>/stat`.
+pub fn children() -> Vec<u32> {
+    let me = std::process::id();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc is readable") {
+        let Ok(entry) = entry else { continue };
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+        let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
+            continue;
+        };
+        if rest.split_whitespace().nth(1).and_then(|p| p.parse().ok()) == Some(me) {
+            found.push(pid);
+        }
+    }
+    found.sort();
+    found
+}
