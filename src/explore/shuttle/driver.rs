@@ -1,0 +1,449 @@
+//! threadproof's shuttle scheduler, [`Driver`]: in exploration an inner Random, PCT or URW
+//! scheduler decides and every decision that differs from the default schedule is recorded; in
+//! replay the recorded differences decide. Also the runs of one body under it ([`Runs`]).
+//!
+//! Invariant: a replay of the decisions an execution recorded runs that execution again, and
+//! every execution ends quietly (a failure stops it through the scheduler).
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use ::shuttle::scheduler::{
+    PctScheduler, RandomScheduler, Schedule, Scheduler, Task, TaskId, UrwRandomScheduler,
+};
+use ::shuttle::{Config, FailurePersistence, Runner};
+
+use super::{Decisions, Switch};
+use crate::explore::{run_checker, with_timer, Recorder, RunEnd};
+use crate::sync::choice::{self, Drawing, Kind};
+use crate::sync::model::{self, Stop};
+use crate::sync::Shuttle;
+
+/// How simple an execution's schedule was.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Simplicity {
+    pub(super) preemptions: usize,
+    pub(super) context_switches: usize,
+    pub(super) spurious_wakeups: usize,
+}
+
+/// The schedulers threadproof drives shuttle with.
+pub(super) enum Inner {
+    Random(RandomScheduler),
+    Pct(PctScheduler),
+    Urw(UrwRandomScheduler),
+}
+
+impl Inner {
+    fn scheduler(&mut self) -> &mut dyn Scheduler {
+        match self {
+            Inner::Random(s) => s,
+            Inner::Pct(s) => s,
+            Inner::Urw(s) => s,
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // shuttle's RandomScheduler prints a "failing seed" to stderr when dropped before it
+        // ran out of iterations: run it out (each new execution is a reseed, nothing more).
+        if let Inner::Random(scheduler) = self {
+            while scheduler.new_execution().is_some() {}
+        }
+    }
+}
+
+pub(super) enum Mode {
+    Explore {
+        inner: Inner,
+        /// PCT panics when no step of the first execution had a choice: it then runs the one
+        /// schedule there is.
+        single_schedule: bool,
+        iterations_left: usize,
+        pct: bool,
+    },
+    Replay {
+        decisions: Decisions,
+        started: bool,
+        /// Where the decisions say nothing and the running thread cannot go on, pick the next
+        /// thread with this random state instead of the default (xorshift; `None`: default).
+        fill: Option<u64>,
+    },
+}
+
+/// threadproof's shuttle scheduler (see the module docs).
+pub(super) struct Driver {
+    mode: Mode,
+    over_budget: Box<dyn Fn() -> bool>,
+    out_of_budget: bool,
+    /// Each task's scheduling points so far in this execution, by task id.
+    points: Vec<usize>,
+    /// This execution's differences from the default schedule.
+    pub(super) decisions: Decisions,
+    pub(super) simplicity: Simplicity,
+    /// Steps with a choice between threads, in this execution and at most in any.
+    pub(super) choice_steps: usize,
+    pub(super) most_choice_steps: usize,
+    /// The threads seen runnable in this execution, and at most in any.
+    pub(super) threads_seen: Vec<usize>,
+    pub(super) most_threads: usize,
+    /// The points where a preemption could have happened in this execution: the running
+    /// task, its scheduling point, and the other tasks that could run there.
+    preemptible: Vec<(usize, usize, Vec<usize>)>,
+    /// For each of this execution's switches in `decisions`, whether it preempted.
+    pub(super) preempting: Vec<bool>,
+    /// A buffer for the runnable threads' ids, kept between calls.
+    ids: Vec<usize>,
+}
+
+thread_local! {
+    /// The watchdog task of the running execution.
+    static WATCHDOG: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+fn task_id(task: &Task) -> usize {
+    usize::from(task.id())
+}
+
+impl Driver {
+    pub(super) fn new(mode: Mode, over_budget: Box<dyn Fn() -> bool>) -> Self {
+        Driver {
+            mode,
+            over_budget,
+            out_of_budget: false,
+            points: Vec::new(),
+            decisions: Decisions::default(),
+            simplicity: Simplicity::default(),
+            choice_steps: 0,
+            most_choice_steps: 0,
+            threads_seen: Vec::new(),
+            most_threads: 0,
+            preemptible: Vec::new(),
+            preempting: Vec::new(),
+            ids: Vec::new(),
+        }
+    }
+
+    /// The default choice: stay on the running thread if it can go on and did not yield, else
+    /// the next runnable thread after it in id order.
+    fn default_choice(runnable: &[usize], current: Option<usize>, yielding: bool) -> usize {
+        if let Some(current) = current {
+            if !yielding && runnable.contains(&current) {
+                return current;
+            }
+            let others = runnable.iter().copied().filter(|t| *t != current);
+            if let Some(next) = others.clone().find(|t| *t > current).or(others.min()) {
+                return next;
+            }
+        }
+        runnable[0]
+    }
+}
+
+impl Scheduler for Driver {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        if model::stop_requested() {
+            // The last execution failed: the exploration ends with it.
+            return None;
+        }
+        let schedule = match &mut self.mode {
+            Mode::Replay { started, .. } => {
+                if std::mem::replace(started, true) {
+                    // One execution only; what it did stays readable.
+                    return None;
+                }
+                Schedule::new(0)
+            }
+            Mode::Explore {
+                inner,
+                single_schedule,
+                iterations_left,
+                pct,
+            } => {
+                if *iterations_left == 0 {
+                    return None;
+                }
+                if (self.over_budget)() {
+                    self.out_of_budget = true;
+                    return None;
+                }
+                *iterations_left -= 1;
+                let ran_once = self.most_threads > 0 || !self.threads_seen.is_empty();
+                let no_choice_yet = self.most_choice_steps.max(self.choice_steps) == 0;
+                if *pct && ran_once && no_choice_yet {
+                    *single_schedule = true;
+                }
+                if *single_schedule {
+                    Schedule::new(0)
+                } else {
+                    inner.scheduler().new_execution()?
+                }
+            }
+        };
+        self.most_choice_steps = self.most_choice_steps.max(self.choice_steps);
+        self.most_threads = self.most_threads.max(self.threads_seen.len());
+        self.threads_seen.clear();
+        self.points.clear();
+        self.preemptible.clear();
+        self.preempting.clear();
+        self.choice_steps = 0;
+        self.decisions.switches.clear();
+        self.decisions.draws.clear();
+        self.simplicity = Simplicity::default();
+        Some(schedule)
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
+        if model::stop_requested() {
+            return None;
+        }
+        let watchdog = WATCHDOG.with(Cell::get);
+        // The model threads that can run (all but the watchdog), without allocating for the
+        // usual handful.
+        let is_thread = |t: &&&Task| Some(task_id(t)) != watchdog;
+        let mut inline = [runnable[0]; 8];
+        let spilled: Vec<&Task>;
+        let threads: &[&Task] = if runnable.len() <= inline.len() {
+            let mut n = 0;
+            for task in runnable.iter().filter(is_thread) {
+                inline[n] = task;
+                n += 1;
+            }
+            &inline[..n]
+        } else {
+            spilled = runnable.iter().filter(is_thread).copied().collect();
+            &spilled
+        };
+        if threads.is_empty() {
+            if model::live_threads() > 0 {
+                // Only the watchdog can run: every model thread is blocked.
+                model::request_stop(Stop::Deadlock);
+                return None;
+            }
+            // Every model thread is done: let the watchdog finish too.
+            return runnable.first().map(|t| t.id());
+        }
+        let mut ids = std::mem::take(&mut self.ids);
+        ids.clear();
+        ids.extend(threads.iter().map(|t| task_id(t)));
+        // Only PCT's bound needs the count of threads.
+        if matches!(self.mode, Mode::Explore { pct: true, .. }) {
+            for id in &ids {
+                if !self.threads_seen.contains(id) {
+                    self.threads_seen.push(*id);
+                }
+            }
+        }
+        let current_id = current.map(usize::from);
+        let default = Self::default_choice(&ids, current_id, is_yielding);
+        if ids.len() > 1 {
+            self.choice_steps += 1;
+        }
+        // Where the running task is in its own program: its how-manieth scheduling point.
+        let at = current_id.map(|c| {
+            if self.points.len() <= c {
+                self.points.resize(c + 1, 0);
+            }
+            self.points[c] += 1;
+            self.points[c] - 1
+        });
+        let chosen = match &mut self.mode {
+            Mode::Explore {
+                inner,
+                single_schedule,
+                ..
+            } => {
+                if *single_schedule {
+                    default
+                } else if let Inner::Urw(urw) = inner {
+                    // URW counts every task from its spawn, in id order, so it must see the
+                    // watchdog too; it is never run while another thread can be, so URW is
+                    // asked again when it draws it (its weight is one step among many).
+                    let chosen = (0..16)
+                        .filter_map(|_| urw.next_task(runnable, current, is_yielding))
+                        .map(usize::from)
+                        .find(|t| Some(*t) != watchdog);
+                    chosen.unwrap_or(default)
+                } else {
+                    let chosen = inner.scheduler().next_task(threads, current, is_yielding);
+                    chosen.map_or(default, usize::from)
+                }
+            }
+            Mode::Replay {
+                decisions, fill, ..
+            } => {
+                let decided = decisions.switches.iter().find(|s| {
+                    Some(s.from) == current_id && Some(s.at) == at && ids.contains(&s.to)
+                });
+                let could_go_on = current_id.is_some_and(|c| ids.contains(&c)) && !is_yielding;
+                match (decided, fill) {
+                    (Some(switch), _) => switch.to,
+                    (None, Some(state)) if !could_go_on => {
+                        *state ^= *state << 13;
+                        *state ^= *state >> 7;
+                        *state ^= *state << 17;
+                        ids[(*state % ids.len() as u64) as usize]
+                    }
+                    (None, _) => default,
+                }
+            }
+        };
+        let could_go_on = current_id.is_some_and(|c| ids.contains(&c)) && !is_yielding;
+        if let (Some(from), Some(at)) = (current_id, at) {
+            // Only replays (shrinking) look for where a preemption could go.
+            if could_go_on && ids.len() > 1 && matches!(self.mode, Mode::Replay { .. }) {
+                let others = ids.iter().copied().filter(|t| *t != from).collect();
+                self.preemptible.push((from, at, others));
+            }
+            if chosen != default {
+                self.decisions.switches.push(Switch {
+                    from,
+                    at,
+                    to: chosen,
+                });
+                self.preempting.push(could_go_on);
+            }
+        }
+        if current_id.is_some_and(|c| c != chosen) {
+            self.simplicity.context_switches += 1;
+            if could_go_on {
+                self.simplicity.preemptions += 1;
+            }
+        }
+        self.ids = ids;
+        model::set_running(Some(chosen));
+        Some(TaskId::from(chosen))
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let Some(Drawing {
+            choice,
+            values,
+            kind,
+        }) = choice::choosing()
+        else {
+            // Not a choice of ours: shuttle's own randomness, never replayed.
+            return match &mut self.mode {
+                Mode::Explore { inner, .. } => inner.scheduler().next_u64(),
+                Mode::Replay { .. } => 0,
+            };
+        };
+        let value = match &mut self.mode {
+            // With a single schedule (PCT on a body without a choice of threads) the values
+            // are still drawn: they are the body's only nondeterminism.
+            Mode::Explore { inner, .. } => inner.scheduler().next_u64() % values,
+            Mode::Replay { decisions, .. } => decisions
+                .draws
+                .iter()
+                .find(|(c, _)| *c == choice)
+                .map_or(0, |(_, v)| *v),
+        };
+        if value != 0 {
+            self.decisions.draws.push((choice, value));
+        }
+        if kind == Kind::Fault && value == values - 1 {
+            self.simplicity.spurious_wakeups += 1;
+        }
+        value
+    }
+}
+
+/// A [`Driver`] shared with the runner that owns it.
+struct Shared(Rc<RefCell<Driver>>);
+
+impl Scheduler for Shared {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        self.0.borrow_mut().new_execution()
+    }
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        yielding: bool,
+    ) -> Option<TaskId> {
+        self.0.borrow_mut().next_task(runnable, current, yielding)
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0.borrow_mut().next_u64()
+    }
+}
+
+/// The body and invariant of one exploration, and what records their executions.
+pub(super) struct Runs<O, B, I> {
+    pub(super) recorder: Arc<Recorder<O>>,
+    pub(super) checked: Arc<(B, I)>,
+    /// Whether each execution runs the timer of timed waits ([`crate::sync::timer`]).
+    pub(super) timer: bool,
+}
+
+impl<O, B, I> Runs<O, B, I>
+where
+    O: Ord + Send + 'static,
+    B: Fn() -> O + Send + Sync + 'static,
+    I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
+{
+    /// Runs shuttle with `driver` until it stops; each execution first starts the watchdog.
+    pub(super) fn run(&self, driver: &Rc<RefCell<Driver>>) -> RunEnd {
+        let mut config = Config::new();
+        // Failures come back in the report, with a replay token of our own.
+        config.failure_persistence = FailurePersistence::None;
+        config.silence_warnings = true;
+        let (recorder, checked) = (Arc::clone(&self.recorder), Arc::clone(&self.checked));
+        let timer = self.timer;
+        let execution = move || {
+            let watchdog = ::shuttle::thread::spawn(|| {});
+            WATCHDOG.with(|w| w.set(Some(usize::from(watchdog.thread().id()))));
+            let body = || with_timer::<Shuttle, O>(timer, &checked.0);
+            recorder.execute_quietly(&body, &checked.1);
+        };
+        let runner = Runner::new(Shared(Rc::clone(driver)), config);
+        let end = run_checker(|| {
+            runner.run(execution);
+        });
+        WATCHDOG.with(|w| w.set(None));
+        model::set_running(None);
+        if let RunEnd::Completed = end {
+            if driver.borrow().out_of_budget {
+                return RunEnd::OutOfBudget;
+            }
+        }
+        end
+    }
+
+    /// Replays `decisions` once, with the choices they leave free at blocking points drawn
+    /// from `fill` rather than the default: what happened, the schedule it really ran, how
+    /// simple, and where it could have been preempted.
+    pub(super) fn replay_filling(&self, decisions: &Decisions, fill: Option<u64>) -> Replayed {
+        let mode = Mode::Replay {
+            decisions: decisions.clone(),
+            started: false,
+            fill,
+        };
+        let driver = Rc::new(RefCell::new(Driver::new(mode, Box::new(|| false))));
+        let end = self.run(&driver);
+        let driver = driver.borrow();
+        Replayed {
+            end,
+            decisions: driver.decisions.clone(),
+            simplicity: driver.simplicity,
+            preemptible: driver.preemptible.clone(),
+            preempting: driver.preempting.clone(),
+        }
+    }
+}
+
+/// One replayed execution (see [`Runs::replay_filling`]).
+pub(super) struct Replayed {
+    pub(super) end: RunEnd,
+    pub(super) decisions: Decisions,
+    pub(super) simplicity: Simplicity,
+    pub(super) preemptible: Vec<(usize, usize, Vec<usize>)>,
+    pub(super) preempting: Vec<bool>,
+}

@@ -1,0 +1,375 @@
+//! Randomised exploration with shuttle: uniformly random schedules, PCT (probabilistic
+//! concurrency testing, which finds a bug of depth d with a probability it bounds from below)
+//! or a uniform random walk over interleavings (URW),
+//! driven by threadproof's own scheduler, which records every choice, replays a recorded
+//! schedule exactly, and shrinks a failing one.
+//!
+//! Invariant: runs are reproducible: the same config (seed included) explores the same
+//! schedules and the same spurious wakeups. Every execution ends quietly: a failure stops it
+//! through the scheduler, so shuttle prints nothing of its own (no "failing seed", no "test
+//! panicked in task", no deadlock hint), and the report's replay token, not shuttle's, is what
+//! reproduces it. A failure is shrunk before it is reported, as dejafu does: choices are taken
+//! out of its schedule while it still fails the same way, fewest preemptions first.
+//!
+//! ```text
+//!   Driver (shuttle's Scheduler)
+//!     explore: inner Random/PCT decides; each decision that differs from the default
+//!              (stay on the running thread, else the next runnable one) is recorded
+//!     replay:  the recorded differences decide; everything else is the default
+//! ```
+//!
+//! Deadlocks: every execution also has an idle watchdog thread, which the driver never runs
+//! while another thread can run. When it is the only runnable thread and a model thread is
+//! alive, every model thread is blocked: the driver stops the execution as a deadlock before
+//! shuttle sees one.
+
+mod decisions;
+mod driver;
+mod shrink;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use ::shuttle::scheduler::{PctScheduler, RandomScheduler, UrwRandomScheduler};
+
+use self::driver::{Driver, Inner, Mode, Runs};
+use self::shrink::{shrink, Shrunk};
+use super::{
+    Budget, Checker, Coverage, Failure, Minimal, Minimality, PctBound, Recorder, Report, RunEnd,
+    Schedule as Token, Shape, Unsupported,
+};
+use crate::sync::choice::{self, Policy};
+use crate::sync::model;
+
+pub use self::decisions::{Decisions, Switch};
+
+/// Which schedules shuttle draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schedules {
+    /// Each step picks a runnable thread uniformly at random.
+    Random,
+    /// PCT with bug depth `depth`: random thread priorities and `depth - 1` priority changes.
+    Pct { depth: usize },
+    /// Uniform random walk (shuttle's `UrwRandomScheduler`): each step picks a thread with
+    /// probability proportional to the steps it has left (estimated from earlier executions),
+    /// so that every interleaving is about equally likely, not every step's choice.
+    Urw,
+}
+
+/// How shuttle explores.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShuttleConfig {
+    pub schedules: Schedules,
+    pub iterations: usize,
+    pub seed: u64,
+    /// Each wait wakes spuriously with probability `1/spurious_one_in`; 0 turns them off.
+    pub spurious_one_in: u32,
+    pub budget: Budget,
+    /// Record each execution's primitive operations, so a failure comes with its trace.
+    pub record_traces: bool,
+    /// Replay: run this one schedule and nothing else (a failure's replay token sets it).
+    pub replay: Option<Decisions>,
+}
+
+/// The variable shuttle's Random and PCT schedulers read a seed from, replacing the one given.
+pub const SEED_ENV: &str = "SHUTTLE_RANDOM_SEED";
+
+/// The seed `SHUTTLE_RANDOM_SEED` sets, if set: it is honoured (and named in the report).
+pub fn environment_seed() -> Option<Result<u64, Unsupported>> {
+    let value = std::env::var(SEED_ENV).ok()?;
+    Some(value.trim().parse().map_err(|_| Unsupported {
+        reason: format!("refused: {SEED_ENV}={value:?} is not a seed"),
+        detail: Some("shuttle reads it as a decimal u64, in place of the run's own seed".into()),
+        instead: Some(format!("unset {SEED_ENV} or give it a number")),
+    }))
+}
+
+impl ShuttleConfig {
+    pub fn random(iterations: usize) -> Self {
+        ShuttleConfig {
+            schedules: Schedules::Random,
+            iterations,
+            seed: 0x7468_7265_6164,
+            spurious_one_in: 0,
+            budget: Budget::UNLIMITED,
+            record_traces: true,
+            replay: None,
+        }
+    }
+
+    pub fn pct(depth: usize, iterations: usize) -> Self {
+        ShuttleConfig {
+            schedules: Schedules::Pct { depth },
+            ..Self::random(iterations)
+        }
+    }
+
+    pub fn urw(iterations: usize) -> Self {
+        ShuttleConfig {
+            schedules: Schedules::Urw,
+            ..Self::random(iterations)
+        }
+    }
+
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Turns faults on: each wait (or park) wakes, and each weak exchange fails, spuriously
+    /// with probability `1/one_in`.
+    pub fn spurious_one_in(mut self, one_in: u32) -> Self {
+        self.spurious_one_in = one_in;
+        self
+    }
+
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// The config that replays `decisions`: seed and iterations play no part in it.
+    pub fn replaying(&self, decisions: Decisions) -> ShuttleConfig {
+        ShuttleConfig {
+            schedules: self.schedules,
+            spurious_one_in: self.spurious_one_in,
+            record_traces: self.record_traces,
+            replay: Some(decisions),
+            ..ShuttleConfig::random(1)
+        }
+    }
+
+    /// The seed the run uses: the config's, or `SHUTTLE_RANDOM_SEED`'s when that is set.
+    fn effective_seed(&self) -> Result<(u64, bool), Unsupported> {
+        match environment_seed() {
+            Some(Ok(seed)) => Ok((seed, true)),
+            Some(Err(refusal)) => Err(refusal),
+            None => Ok((self.seed, false)),
+        }
+    }
+
+    /// The settings as a report names them.
+    pub fn describe(&self) -> String {
+        let schedules = match self.schedules {
+            Schedules::Random => "random".to_string(),
+            Schedules::Pct { depth } => format!("pct depth {depth}"),
+            Schedules::Urw => "urw".to_string(),
+        };
+        let spurious = match self.spurious_one_in {
+            0 => "spurious wakeups and failures off".to_string(),
+            n => format!("spurious wakeups and failures 1/{n}"),
+        };
+        if let Some(decisions) = &self.replay {
+            return format!("shuttle (replaying the {schedules} schedule {decisions}, {spurious})");
+        }
+        let seed = match self.effective_seed() {
+            Ok((seed, true)) => format!("seed {seed:#x} from {SEED_ENV}"),
+            _ => format!("seed {:#x}", self.seed),
+        };
+        format!(
+            "shuttle ({schedules}, {} iterations, {seed}, {spurious})",
+            self.iterations
+        )
+    }
+
+    /// What shuttle cannot see.
+    pub fn blind_spots(&self) -> Vec<String> {
+        let mut spots = vec![
+            "weak memory (every atomic runs SeqCst)".to_string(),
+            "data races on plain memory (Cell accesses interleave, but a race is not detected)"
+                .to_string(),
+        ];
+        if self.replay.is_none() {
+            spots.push("schedules it did not sample".to_string());
+        }
+        spots
+    }
+}
+
+/// Explores `body` under shuttle. `body` runs once per execution, inside the model, and must
+/// use the [`crate::sync::Shuttle`] primitives; `invariant` judges each outcome.
+pub fn explore<O, B, I>(config: &ShuttleConfig, body: B, invariant: I) -> Report<O>
+where
+    O: Ord + Send + 'static,
+    B: Fn() -> O + Send + Sync + 'static,
+    I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
+{
+    let started = Instant::now();
+    let seed = match config.effective_seed() {
+        Ok((seed, _)) => seed,
+        Err(refusal) => return Report::not_run(config.describe(), refusal, 0),
+    };
+    let checked = Arc::new((body, invariant));
+    // Without the timer first; the whole exploration again with it once a timed wait needs
+    // it, so that every execution of it runs the same threads.
+    explore_checked(config, seed, Arc::clone(&checked), false, started).unwrap_or_else(|| {
+        explore_checked(config, seed, checked, true, started).expect("the timer runs")
+    })
+}
+
+/// [`explore`], with or without the timer of timed waits: `None` if a timed wait needed it.
+fn explore_checked<O, B, I>(
+    config: &ShuttleConfig,
+    seed: u64,
+    checked: Arc<(B, I)>,
+    timer: bool,
+    started: Instant,
+) -> Option<Report<O>>
+where
+    O: Ord + Send + 'static,
+    B: Fn() -> O + Send + Sync + 'static,
+    I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
+{
+    model::take_limits();
+    let recorder = Arc::new(Recorder::new(config.budget, config.record_traces));
+    let policy = Policy::Coin {
+        one_in: config.spurious_one_in,
+    };
+    let _installed = choice::install(policy);
+    let runs = Runs {
+        recorder: Arc::clone(&recorder),
+        checked,
+        timer,
+    };
+    let mode = match &config.replay {
+        Some(decisions) => Mode::Replay {
+            decisions: decisions.clone(),
+            started: false,
+            fill: None,
+        },
+        None => Mode::Explore {
+            inner: match config.schedules {
+                Schedules::Random => {
+                    Inner::Random(RandomScheduler::new_from_seed(seed, config.iterations))
+                }
+                Schedules::Urw => {
+                    Inner::Urw(UrwRandomScheduler::new_from_seed(seed, config.iterations))
+                }
+                Schedules::Pct { depth } => Inner::Pct(PctScheduler::new_from_seed(
+                    seed,
+                    depth.max(1),
+                    config.iterations,
+                )),
+            },
+            single_schedule: false,
+            iterations_left: config.iterations,
+            pct: matches!(config.schedules, Schedules::Pct { .. }),
+        },
+    };
+    let budget_recorder = Arc::clone(&recorder);
+    let over_budget = Box::new(move || budget_recorder.over_budget());
+    let driver = Rc::new(RefCell::new(Driver::new(mode, over_budget)));
+    let end = runs.run(&driver);
+    let (decisions, simplicity, preempting) = {
+        let driver = driver.borrow();
+        (
+            driver.decisions.clone(),
+            driver.simplicity,
+            driver.preempting.clone(),
+        )
+    };
+    let (most_steps, most_threads) = {
+        let driver = driver.borrow();
+        (
+            driver.most_choice_steps.max(driver.choice_steps),
+            driver.most_threads.max(driver.threads_seen.len()),
+        )
+    };
+    drop(driver);
+    if let RunEnd::NeedsTimer = end {
+        return None;
+    }
+
+    let executions = recorder.executions();
+    let coverage = match &end {
+        RunEnd::Completed => Coverage::Sampled,
+        RunEnd::OutOfBudget => Coverage::BudgetExhausted,
+        RunEnd::Failed(..) => Coverage::StoppedAtFailure,
+        RunEnd::Unsupported(unsupported) => Coverage::Unsupported(unsupported.clone()),
+        RunEnd::NeedsTimer => unreachable!("returned above"),
+    };
+    let failure = match end {
+        RunEnd::Failed(found) => {
+            let (found, decisions, minimal) = if config.replay.is_some() {
+                (found, decisions, None)
+            } else {
+                // Replays count neither as executions nor as outcomes of the exploration.
+                let replays = Runs {
+                    recorder: Arc::new(Recorder::new(Budget::UNLIMITED, config.record_traces)),
+                    checked: Arc::clone(&runs.checked),
+                    timer,
+                };
+                let failing = Shrunk {
+                    found,
+                    decisions,
+                    simplicity,
+                    preempting,
+                };
+                let (shrunk, replays, finished, searched) = shrink(&replays, failing);
+                let (found, decisions, simplicity) =
+                    (shrunk.found, shrunk.decisions, shrunk.simplicity);
+                let proof = match finished {
+                    true => Minimality::Shrunk {
+                        replays,
+                        fewer_preemptions_searched: searched,
+                    },
+                    false => Minimality::Unknown(format!(
+                        "shrinking stopped at its limit, after {replays} replays"
+                    )),
+                };
+                let minimal = Minimal {
+                    preemptions: simplicity.preemptions,
+                    context_switches: Some(simplicity.context_switches),
+                    spurious_wakeups: simplicity.spurious_wakeups,
+                    proof,
+                };
+                (found, decisions, Some(minimal))
+            };
+            let replay = config.replaying(decisions);
+            Some(Failure {
+                kind: found.kind,
+                message: found.message,
+                location: found.location,
+                execution: executions,
+                spurious_plan: None,
+                trace: found.trace,
+                minimal,
+                replay: Token {
+                    checker: Checker::Shuttle(replay),
+                    execution: 1,
+                },
+            })
+        }
+        _ => None,
+    };
+    let largest_execution = recorder.largest_execution().map(|traced| Shape {
+        threads: traced.threads.max(most_threads),
+        steps: most_steps,
+    });
+    let pct_miss_bound = match (config.schedules, &config.replay) {
+        (Schedules::Pct { depth }, None) if depth > 0 && executions > 0 => Some(PctBound {
+            threads: most_threads,
+            steps: most_steps,
+            depth,
+            runs: executions,
+        }),
+        _ => None,
+    };
+    Some(Report {
+        checker: config.describe(),
+        executions,
+        outcomes: recorder.take_outcomes(),
+        elapsed: started.elapsed(),
+        coverage,
+        failure,
+        largest_execution,
+        pct_miss_bound,
+        blind_spots: {
+            let mut spots = config.blind_spots();
+            spots.extend(model::take_limits());
+            spots
+        },
+    })
+}
