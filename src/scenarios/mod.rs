@@ -14,6 +14,7 @@ pub mod process_pool;
 mod registry;
 pub mod seed;
 pub mod singleton;
+pub mod suite;
 pub mod turns;
 
 use std::fmt;
