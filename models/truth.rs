@@ -839,13 +839,8 @@ mod at_scale {
         );
         // Thousands of rows across 101 columns were megabytes; now it is a page or two.
         assert!(explained.len() < 200_000, "{} bytes", explained.len());
-        // The user's name for the lock, in the trace and in the swimlane.
+        // The user's name for the lock, in the trace (the swimlane's test is the binary's).
         assert!(explained.contains("lock board"), "{explained}");
-        let svg = threadproof::report::swimlane(trace);
-        assert!(svg.contains("board"));
-        assert!(
-            svg.matches("<g class=\"lane\">").count() <= threadproof::sync::trace::MAX_COLUMNS + 1
-        );
     }
 }
 

@@ -5,7 +5,6 @@ pub mod check;
 pub mod explore;
 pub mod lazy;
 pub mod process;
-pub mod report;
 pub mod scenarios;
 pub mod sync;
 pub mod thread_pool;

@@ -209,3 +209,62 @@ fn a_schedule_that_does_not_fail_is_reported() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("does not reproduce"));
 }
+
+#[test]
+fn a_report_that_cannot_be_written_is_refused_before_exploring() {
+    let missing = std::env::temp_dir().join(format!("threadproof-no-dir-{}", std::process::id()));
+    let missing = missing.join("report.html");
+    for path in ["/proc/version", "/dev/full", missing.to_str().unwrap()] {
+        let args = ["check", "turns", "--backend", "shuttle", "--report", path];
+        let output = threadproof(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("cannot write the report {path}")),
+            "{args:?}: {stderr}"
+        );
+        // Refused before exploring: no exploration's verdict was printed.
+        assert!(output.stdout.is_empty(), "{args:?}: {}", stdout(&output));
+    }
+}
+
+#[test]
+fn an_interrupted_check_leaves_no_report() {
+    use std::io::BufRead as _;
+
+    let dir = std::env::temp_dir().join(format!("threadproof-interrupted-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("report.html");
+    // Every scenario with its mutants, one job, each exploration printed as it finishes: after
+    // the first one's text, dozens are still to run, and the report is written after the last.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_threadproof"))
+        .args(["check", "--mutants", "--verbose", "--jobs", "1", "--report"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().map(Result::unwrap);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        first.as_deref().is_some_and(|line| line.starts_with("== ")),
+        "exploring had begun: {first:?}"
+    );
+    assert!(left.is_empty(), "an interrupted check left {left:?}");
+}
+
+#[test]
+fn too_many_threads_is_refused_before_checking() {
+    let output = threadproof(&["check", "counter", "--threads", "100000"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("at most 4096"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}

@@ -327,6 +327,22 @@ fn zero_workers_or_threads_is_a_usage_error() {
 }
 
 #[test]
+fn too_many_threads_is_a_usage_error_not_an_abort() {
+    let most = scenarios::MAX_THREADS;
+    for scenario in ["appends", "pool", "turns", "singleton", "counter"] {
+        assert_usage_error(
+            &["run", scenario, "--threads", "100000"],
+            &format!("{scenario}: 100000 threads is too many: at most {most}"),
+        );
+    }
+    // The cap itself runs: every thread prints its line.
+    assert_counter(
+        &success(&["run", "counter", "--threads", &most.to_string()]),
+        most,
+    );
+}
+
+#[test]
 fn n_is_not_taken() {
     for scenario in ["pool", "singleton", "counter"] {
         assert_usage_error(

@@ -14,6 +14,7 @@ pub mod process_pool;
 mod registry;
 pub mod seed;
 pub mod singleton;
+pub mod suite;
 pub mod turns;
 
 use std::fmt;
@@ -263,10 +264,20 @@ impl From<Panicked> for RunError {
     }
 }
 
-/// A thread count of at least one.
+/// The most threads a scenario starts: beyond it, a bad argument rather than a process that
+/// runs out of memory maps (each thread takes a stack, a guard page and a signal stack, and
+/// Linux allows about 65,000 maps) and aborts.
+pub const MAX_THREADS: usize = 4096;
+
+/// A thread count of at least one and at most [`MAX_THREADS`].
 pub(crate) fn thread_count(threads: usize) -> Result<usize, ConfigError> {
     if threads == 0 {
         return Err(ConfigError("threads must be at least 1".into()));
+    }
+    if threads > MAX_THREADS {
+        return Err(ConfigError(format!(
+            "{threads} threads is too many: at most {MAX_THREADS}"
+        )));
     }
     Ok(threads)
 }

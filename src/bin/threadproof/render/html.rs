@@ -1,136 +1,17 @@
-//! Rendering explorations for people: outcome tables in the jcstress style, the verdict table
-//! of `threadproof check`, and failure explanations with their replay command.
+//! The self-contained HTML report of `threadproof check --report`: the verdict table, each
+//! exploration's outcome table, and each failure's explanation, replay command and an SVG
+//! swimlane of its interleaving.
 //!
-//! Invariant: rendering only reads [`Checked`] values; it never re-runs anything, so what a
-//! table says is exactly what the exploration found. A failure's trace and swimlane show the
-//! same threads: all of them when they fit, else those involved in the failure.
+//! Invariant: it shows what the text shows (the same [`Checked`] values, through the same
+//! [`coverage`] and [`replay_command`]); a failure's swimlane shows the same threads as its
+//! trace: all of them when they fit, else those involved in the failure.
 
 use std::fmt::Write as _;
 
-use crate::explore::{Checker, Coverage};
-use crate::scenarios::{Checked, Params};
-use crate::sync::trace::{Phase, Trace};
+use threadproof::scenarios::{Checked, Params};
+use threadproof::sync::trace::{Op, Phase, Trace};
 
-/// Every reachable outcome with its count and grade.
-pub fn outcome_table(checked: &Checked) -> String {
-    let mut out = format!("{:>10}  {:<10}  outcome\n", "count", "grade");
-    for (graded, count) in &checked.report.outcomes {
-        let grade = if graded.acceptable {
-            "ACCEPTABLE"
-        } else {
-            "FORBIDDEN"
-        };
-        let _ = writeln!(out, "{count:>10}  {grade:<10}  {}", graded.outcome);
-    }
-    out
-}
-
-/// How far the exploration got, in a word or two; a finished loom exploration with a
-/// preemption bound names it, since it covered every interleaving within the bound only.
-pub fn coverage(checked: &Checked) -> String {
-    let bound = match &checked.checker {
-        Checker::Loom(loom) => loom.preemption_bound,
-        Checker::Shuttle(_) => None,
-    };
-    match (&checked.report.coverage, bound) {
-        (Coverage::Exhaustive, Some(1)) => "within 1 preemption".into(),
-        (Coverage::Exhaustive, Some(bound)) => format!("within {bound} preemptions"),
-        (coverage, _) => coverage.describe().into(),
-    }
-}
-
-/// The command that replays `checked`'s failure, if it failed: its token names the one
-/// failing execution.
-pub fn replay_command(checked: &Checked, params: &Params) -> Option<String> {
-    let schedule = &checked.report.failure.as_ref()?.replay;
-    let mut command = format!(
-        "threadproof replay {} --variant {} --schedule {schedule}",
-        checked.scenario, checked.variant
-    );
-    if let Some(threads) = params.threads {
-        command += &format!(" --threads {threads}");
-    }
-    if let Some(n) = params.n {
-        command += &format!(" --n {n}");
-    }
-    Some(command)
-}
-
-/// Everything about one exploration: summary, outcome table, and for a failure its
-/// explanation, trace and replay command.
-pub fn details(checked: &Checked, params: &Params) -> String {
-    let mut out = format!(
-        "== {} / {} / {}\n{}\n",
-        checked.scenario,
-        checked.variant,
-        checked.checker,
-        checked.report.summary()
-    );
-    if checked.report.unsupported().is_none() {
-        out += &outcome_table(checked);
-    }
-    if let Some(failure) = &checked.report.failure {
-        out += "\n";
-        out += &failure.explain();
-        if let Some(command) = replay_command(checked, params) {
-            let _ = writeln!(out, "\nreplay: {command}");
-        }
-    }
-    out
-}
-
-/// The verdict table: scenario x variant x checker, with executions, outcomes, coverage,
-/// verdict and time.
-pub fn verdict_table(all: &[Checked]) -> String {
-    let header = [
-        "scenario",
-        "variant",
-        "checker",
-        "executions",
-        "outcomes",
-        "coverage",
-        "verdict",
-        "time",
-    ];
-    let rows: Vec<[String; 8]> = all
-        .iter()
-        .map(|c| {
-            [
-                c.scenario.to_string(),
-                c.variant.to_string(),
-                c.checker.kind().to_string(),
-                c.report.executions.to_string(),
-                c.report.outcomes.len().to_string(),
-                coverage(c),
-                c.verdict(),
-                format!("{:.2?}", c.report.elapsed),
-            ]
-        })
-        .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.len());
-        }
-    }
-    let line = |cells: &[String]| {
-        let mut text = String::new();
-        for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
-            // Numbers right-aligned, words left-aligned.
-            if i == 3 || i == 4 {
-                let _ = write!(text, "{cell:>width$}  ");
-            } else {
-                let _ = write!(text, "{cell:<width$}  ");
-            }
-        }
-        text.trim_end().to_string() + "\n"
-    };
-    let mut out = line(&header.map(String::from));
-    for row in &rows {
-        out += &line(row);
-    }
-    out
-}
+use super::text::{coverage, replay_command};
 
 /// A self-contained HTML report: the verdict table, each exploration's outcome table, and for
 /// each failure its explanation, replay command and an SVG swimlane of the interleaving.
@@ -242,7 +123,6 @@ pub fn html(all: &[Checked], params: &Params) -> String {
 /// from a thread's last step to the join that waited for it. Objects carry their labels (the
 /// user's names where given).
 pub fn swimlane(trace: &Trace) -> String {
-    use crate::sync::trace::Op;
     const LANE: usize = 46;
     const STEP: usize = 26;
     const LEFT: usize = 120;
@@ -374,4 +254,60 @@ fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use threadproof::explore::{shuttle, ShuttleConfig};
+    use threadproof::sync::trace::MAX_COLUMNS;
+    use threadproof::sync::{spawn, Mutex, Shuttle};
+
+    use super::swimlane;
+
+    /// 100 threads increment a named counter, read and write back under separate locks.
+    fn hundred_lost_updates() -> usize {
+        let board = Arc::new(Mutex::<Shuttle, usize>::named("board", 0));
+        let threads: Vec<_> = (0..100)
+            .map(|i| {
+                let board = Arc::clone(&board);
+                spawn::<Shuttle, _, _>(format!("T{i}"), move || {
+                    let seen = *board.lock();
+                    *board.lock() = seen + 1;
+                })
+                .unwrap()
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let total = *board.lock();
+        total
+    }
+
+    #[test]
+    fn a_swimlane_of_101_threads_folds_the_uninvolved_into_one_lane() {
+        let report =
+            shuttle::explore(
+                &ShuttleConfig::random(100),
+                hundred_lost_updates,
+                |total| match *total {
+                    100 => Ok(()),
+                    lost => Err(format!("{lost} of 100 increments")),
+                },
+            );
+        let failure = report.failure.expect("an update is lost");
+        let trace = failure.trace.as_ref().unwrap();
+        assert_eq!(trace.threads().len(), 101);
+        let svg = swimlane(trace);
+        // The user's name for the lock, and at most the trace's columns plus the others' lane.
+        assert!(svg.contains("board"));
+        let lanes = svg.matches("<g class=\"lane\">").count();
+        assert!(lanes <= MAX_COLUMNS + 1, "{lanes} lanes");
+        assert!(
+            svg.contains(" others</text>"),
+            "the uninvolved threads fold"
+        );
+    }
 }

@@ -1,0 +1,178 @@
+//! The command line: clap's description of every subcommand and flag, and the checks on
+//! values that clap's types cannot express.
+//!
+//! Invariant: every value that can be refused is refused here or in the subcommand's first
+//! lines, with exit status 2 and the subcommand's usage, before anything runs.
+
+use clap::builder::PossibleValuesParser;
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use threadproof::explore::Schedule;
+use threadproof::scenarios::suite::CheckerChoice;
+use threadproof::scenarios::{self, Params, Production};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "The Python concurrency notes' patterns in Rust, run and model-checked"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run a scenario (or every scenario) on production primitives and print its output.
+    Run {
+        /// The scenario; every scenario when left out.
+        #[arg(value_parser = scenario_parser())]
+        scenario: Option<String>,
+        /// The primitives to run on.
+        #[arg(long, value_enum, default_value_t = Backend::Std)]
+        backend: Backend,
+        #[command(flatten)]
+        params: ParamArgs,
+    },
+    /// Model-check scenarios with loom and shuttle; exit 1 on any unexpected verdict.
+    Check(CheckArgs),
+    /// Reproduce a failure from the schedule `check` printed for it.
+    Replay {
+        #[arg(value_parser = scenario_parser())]
+        scenario: String,
+        /// The variant (mutant) that failed.
+        #[arg(long)]
+        variant: String,
+        /// The replay token, `CHECKER@EXECUTION`.
+        #[arg(long, value_parser = parse_schedule)]
+        schedule: Schedule,
+        #[command(flatten)]
+        params: ParamArgs,
+    },
+    /// List the scenarios with their variants and mutants.
+    List {
+        /// Print the kill matrix instead: every mutant and what each checker must report on
+        /// it, as the Markdown table the README carries.
+        #[arg(long)]
+        kill_matrix: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// The scenario; every scenario when left out.
+    #[arg(value_parser = scenario_parser())]
+    pub scenario: Option<String>,
+    /// Which model checkers explore.
+    #[arg(long, value_enum, default_value_t = ModelBackend::All)]
+    pub backend: ModelBackend,
+    /// Also check every mutant (each must be caught).
+    #[arg(long)]
+    pub mutants: bool,
+    /// Stop each exploration after this many executions.
+    #[arg(long, value_name = "EXECUTIONS", default_value_t = 500_000)]
+    pub budget: u64,
+    /// Stop each exploration after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+    /// Random, PCT and URW schedules per shuttle exploration.
+    #[arg(long, default_value_t = 1000)]
+    pub iterations: usize,
+    /// Print each exploration's outcome table and failures as it finishes.
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Fail the gate on any exploration that did not finish: cut by its budget, or not run
+    /// by its checker (for people who want every proof complete).
+    #[arg(long)]
+    pub require_complete: bool,
+    /// Also write a self-contained HTML report (verdicts, outcome tables, swimlanes).
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<std::path::PathBuf>,
+    /// Explorations run at once (default: one per CPU). Printed in the same order for any
+    /// value; with more jobs than free cores, a budget in time may cut more of them.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    #[command(flatten)]
+    pub params: ParamArgs,
+}
+
+#[derive(Args, Clone, Default)]
+pub struct ParamArgs {
+    /// How many threads (default: the Python notes' number; for check, a model-sized one).
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    threads: Option<usize>,
+    /// The last number to print (turns).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_n)]
+    n: Option<usize>,
+}
+
+/// The largest `--n`: a million lines, not an allocation the machine cannot make.
+const MAX_N: usize = 1_000_000;
+
+fn parse_n(text: &str) -> Result<usize, String> {
+    let n: usize = text.parse().map_err(|e| format!("`{text}`: {e}"))?;
+    if n > MAX_N {
+        return Err(format!("{n} is too large: at most {MAX_N}"));
+    }
+    Ok(n)
+}
+
+impl From<&ParamArgs> for Params {
+    fn from(args: &ParamArgs) -> Self {
+        Params {
+            threads: args.threads,
+            n: args.n,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Backend {
+    Std,
+    ParkingLot,
+}
+
+impl From<Backend> for Production {
+    fn from(backend: Backend) -> Self {
+        match backend {
+            Backend::Std => Production::Std,
+            Backend::ParkingLot => Production::ParkingLot,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelBackend {
+    Loom,
+    Shuttle,
+    All,
+}
+
+impl From<ModelBackend> for CheckerChoice {
+    fn from(backend: ModelBackend) -> Self {
+        match backend {
+            ModelBackend::Loom => CheckerChoice::Loom,
+            ModelBackend::Shuttle => CheckerChoice::Shuttle,
+            ModelBackend::All => CheckerChoice::All,
+        }
+    }
+}
+
+fn scenario_parser() -> PossibleValuesParser {
+    PossibleValuesParser::new(scenarios::ALL.iter().map(|s| s.name()))
+}
+
+fn parse_schedule(text: &str) -> Result<Schedule, String> {
+    Schedule::parse(text)
+}
+
+/// Ends the process as clap does for a usage error (exit 2), in `subcommand`'s usage.
+pub fn usage_error(subcommand: &str, message: String) -> ! {
+    let mut command = Cli::command();
+    command.build();
+    let error = match command.find_subcommand_mut(subcommand) {
+        Some(sub) => sub.error(ErrorKind::ValueValidation, message),
+        None => command.error(ErrorKind::ValueValidation, message),
+    };
+    error.exit()
+}
