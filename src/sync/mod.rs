@@ -32,7 +32,7 @@
 //!
 //! # Built once, for every backend
 //!
-//! [`Barrier`], [`Semaphore`], [`Once`] (on [`crate::lazy::OnceValue`]), the channels and the
+//! [`Barrier`], [`Semaphore`], [`Once`] (on [`OnceLock`]), [`LazyLock`], the channels and the
 //! model backends' parking and [`RwLock`] are built on the backends' mutex and condvar: loom
 //! has no barrier, once, bounded channel or `recv_timeout`; its `RwLock` has no writer
 //! preference (std's and parking_lot's have, so a recursive read behind a queued writer
@@ -90,6 +90,7 @@ mod condvar;
 pub mod model;
 mod mutex;
 mod once;
+pub(crate) mod once_lock;
 pub(crate) mod park;
 mod paths;
 mod rwlock;
@@ -125,6 +126,7 @@ pub use self::choice::choose;
 pub use self::condvar::{Condvar, WaitTimeoutResult};
 pub use self::mutex::{Mutex, MutexGuard};
 pub use self::once::Once;
+pub use self::once_lock::{LazyLock, OnceLock};
 pub use self::park::{Parked, Parker, RawThread};
 pub use self::paths::{loom, parking_lot, shuttle, std};
 pub use self::rwlock::{BuiltRwLock, RawRwLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
