@@ -823,10 +823,7 @@ mod at_scale {
         let trace = failure.trace.as_ref().unwrap();
         assert_eq!(trace.threads().len(), 101);
         let shown = trace.shown_threads();
-        assert!(
-            shown.len() <= threadproof::sync::trace::MAX_COLUMNS,
-            "{shown:?}"
-        );
+        assert!(shown.len() <= Trace::MAX_COLUMNS, "{shown:?}");
         assert!(shown.contains(&"main"), "{shown:?}");
         let header = explained.lines().find(|l| l.contains(" # |")).unwrap();
         assert!(
@@ -843,9 +840,7 @@ mod at_scale {
         assert!(explained.contains("lock board"), "{explained}");
         let svg = threadproof::report::swimlane(trace);
         assert!(svg.contains("board"));
-        assert!(
-            svg.matches("<g class=\"lane\">").count() <= threadproof::sync::trace::MAX_COLUMNS + 1
-        );
+        assert!(svg.matches("<g class=\"lane\">").count() <= Trace::MAX_COLUMNS + 1);
     }
 }
 

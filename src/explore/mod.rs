@@ -21,6 +21,7 @@
 //! limits only once per 20,000 executions.
 
 pub mod checker;
+pub(crate) mod explain;
 pub mod loom;
 pub mod shuttle;
 
@@ -539,6 +540,7 @@ impl<O: Ord> Recorder<O> {
                 }
             });
         }
+        crate::sync::timer::reset();
         model::begin(quiet_stops);
         if self.record_traces {
             trace::start();
@@ -748,7 +750,7 @@ fn short_place(place: &str) -> String {
         Some((rest, column)) if column.chars().all(|c| c.is_ascii_digit()) => rest,
         _ => place,
     };
-    trace::short_file(without_column).to_string()
+    explain::short_file(without_column).to_string()
 }
 
 /// How one run of a checker ended.
@@ -805,7 +807,7 @@ fn too_many_threads(too_many: &TooManyThreads) -> Unsupported {
         ),
         detail: Some(format!(
             "the thread past the limit is spawned at {}:{}",
-            trace::short_file(too_many.at.file()),
+            explain::short_file(too_many.at.file()),
             too_many.at.line()
         )),
         instead: Some("shuttle (random, pct, urw) can run it: `--backend shuttle`".to_string()),
