@@ -2,7 +2,7 @@
 //! `park` that wakes spuriously, a `compare_exchange_weak` that fails spuriously) and the
 //! body's own values ([`choose`]`(n)`).
 //!
-//! Invariant: outside an exploration that installed a [`Policy`], no fault happens and every
+//! Invariant: outside an exploration that installed a `Policy`, no fault happens and every
 //! value is 0. Inside one, each choice is replayable, and it is a function of the choosing
 //! thread's own history: the k-th choice of a thread is keyed by the thread's place in the
 //! spawn tree and k ([`Choice`]), never by when it happened relative to other threads. Values
