@@ -6,7 +6,7 @@
 //!   on `std` and `parking-lot`. The pool is built once per benchmark; an iteration is
 //!   100,000 submissions and 100,000 results. Ids: `submit+as_completed/{backend}`.
 //! - group `singleton`: nanoseconds per `get` once initialised (the lock-free fast path):
-//!   threadproof's `OnceValue` and `Lazy` on both backends, beside `std::sync::OnceLock` and
+//!   threadproof's `OnceLock` and `LazyLock` on both backends, beside `std::sync::OnceLock` and
 //!   `parking_lot::Once` (guarding a cell, the way a bare `Once` is used), in the same run.
 //!   Ids: `{implementation}`.
 //! - group `counter`: increments per second. `scenario/{backend}` runs the seed as it is (3
@@ -20,18 +20,17 @@
 
 use std::cell::UnsafeCell;
 use std::hint::black_box;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode, Throughput,
 };
-use threadproof::lazy::{Lazy, OnceValue};
 use threadproof::process::World;
 use threadproof::scenarios::counter::{Counter, CounterVariant, RunNumbers};
 use threadproof::scenarios::Scenario;
-use threadproof::sync::{spawn, ParkingLot, Primitives, Std};
+use threadproof::sync::{spawn, LazyLock, OnceLock, ParkingLot, Primitives, Std};
 use threadproof::thread_pool::{as_completed, ThreadPool};
 
 /// Tasks per `pool` iteration.
@@ -101,14 +100,14 @@ impl ParkingLotOnceCell {
 }
 
 fn bench_once_value_on<P: Primitives>(group: &mut BenchmarkGroup<'_, WallTime>) {
-    let once = OnceValue::<P, String>::new();
+    let once = OnceLock::<P, String>::new();
     once.get_or_init(connection);
-    group.bench_function(format!("threadproof OnceValue/{}", P::NAME), |b| {
+    group.bench_function(format!("threadproof OnceLock/{}", P::NAME), |b| {
         b.iter(|| black_box(&once).get_or_init(connection).len())
     });
-    let lazy = Lazy::<P, String>::new(connection);
+    let lazy = LazyLock::<P, String>::new(connection);
     lazy.get();
-    group.bench_function(format!("threadproof Lazy/{}", P::NAME), |b| {
+    group.bench_function(format!("threadproof LazyLock/{}", P::NAME), |b| {
         b.iter(|| black_box(&lazy).get().len())
     });
 }
@@ -118,7 +117,7 @@ fn singleton(c: &mut Criterion) {
     short(&mut group);
     bench_once_value_on::<Std>(&mut group);
     bench_once_value_on::<ParkingLot>(&mut group);
-    let once_lock = OnceLock::new();
+    let once_lock = std::sync::OnceLock::new();
     once_lock.get_or_init(connection);
     group.bench_function("std OnceLock", |b| {
         b.iter(|| black_box(&once_lock).get_or_init(connection).len())

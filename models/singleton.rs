@@ -6,10 +6,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use threadproof::explore::{self, LoomConfig, ShuttleConfig};
-use threadproof::lazy::OnceValue;
 use threadproof::scenarios::singleton::{Singleton, SingletonConfig, SingletonVariant};
 use threadproof::scenarios::{check_loom, check_shuttle, Scenario};
-use threadproof::sync::{spawn, AtomicUsize, Loom};
+use threadproof::sync::{spawn, AtomicUsize, Loom, OnceLock};
 
 use crate::common::snapshots;
 use crate::kill_matrix::{kill_rows, Checkers};
@@ -52,7 +51,7 @@ mod proofs {
         let report = explore::loom::explore(
             &LoomConfig::exhaustive(),
             || -> Seen {
-                let once = Arc::new(OnceValue::<Loom, usize>::new());
+                let once = Arc::new(OnceLock::<Loom, usize>::new());
                 let attempts = Arc::new(AtomicUsize::<Loom>::new(0));
                 let threads: Vec<_> = (0..2)
                     .map(|i| {

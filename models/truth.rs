@@ -823,10 +823,7 @@ mod at_scale {
         let trace = failure.trace.as_ref().unwrap();
         assert_eq!(trace.threads().len(), 101);
         let shown = trace.shown_threads();
-        assert!(
-            shown.len() <= threadproof::sync::trace::MAX_COLUMNS,
-            "{shown:?}"
-        );
+        assert!(shown.len() <= Trace::MAX_COLUMNS, "{shown:?}");
         assert!(shown.contains(&"main"), "{shown:?}");
         let header = explained.lines().find(|l| l.contains(" # |")).unwrap();
         assert!(

@@ -3,7 +3,6 @@
 #![doc = include_str!("../README.md")]
 pub mod check;
 pub mod explore;
-pub mod lazy;
 pub mod process;
 pub mod scenarios;
 pub mod sync;

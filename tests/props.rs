@@ -217,15 +217,14 @@ mod singleton {
     use std::sync::Arc;
 
     use super::*;
-    use threadproof::lazy::OnceValue;
     use threadproof::scenarios::singleton::{
         parse_connection, Singleton, SingletonConfig, SingletonVariant,
     };
-    use threadproof::sync::spawn;
+    use threadproof::sync::{spawn, OnceLock};
 
-    /// k threads each offer their own value to one `OnceValue`.
+    /// k threads each offer their own value to one `OnceLock`.
     fn check_once<P: Primitives>(threads: usize) -> Result<(), TestCaseError> {
-        let once = Arc::new(OnceValue::<P, usize>::new());
+        let once = Arc::new(OnceLock::<P, usize>::new());
         let inits = Arc::new(AtomicUsize::new(0));
         let handles: Vec<_> = (0..threads)
             .map(|i| {

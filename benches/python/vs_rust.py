@@ -77,8 +77,8 @@ NOTES = {
     "`ProcessPoolExecutor(3)`, results through `as_completed`.",
     "manager list": "Rust: 3 worker processes × 1,000 appends through their proxy to one manager "
     "server; Python: 3 processes × 3,333 appends to a `Manager().list()` proxy (start-up untimed).",
-    "singleton get (fast path)": "Rust: `get` on an initialised threadproof `OnceValue` "
-    "(`get_or_init`) or `Lazy`, criterion's loop; Python: `DatabaseConnection.get_connection()` "
+    "singleton get (fast path)": "Rust: `get` on an initialised threadproof `OnceLock` "
+    "(`get_or_init`) or `LazyLock`, criterion's loop; Python: `DatabaseConnection.get_connection()` "
     "in a `for` loop, after the first call.",
     "turns": "Python: the notes' NumberPrinter (one `Condition`, `notify_all`), n = 100,000 turns, "
     "lines collected in a list; the same Python figure is the twin of every Rust variant. Rust: "
@@ -109,7 +109,7 @@ LIMITS = [
 # OnceLock-relative goals; the OnceLock reference is measured the same way in the same group.
 SINGLETONS = [
     Rust("executors", [rf"^singleton/threadproof {kind}/{backend}$"], f"{kind}/{backend}")
-    for kind in ("OnceValue", "Lazy")
+    for kind in ("OnceLock", "LazyLock")
     for backend in ("std", "parking-lot")
 ]
 SINGLETON_ONCE_LOCK = "singleton/std OnceLock"

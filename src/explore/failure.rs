@@ -291,5 +291,5 @@ fn short_place(place: &str) -> String {
         Some((rest, column)) if column.chars().all(|c| c.is_ascii_digit()) => rest,
         _ => place,
     };
-    trace::short_file(without_column).to_string()
+    super::explain::short_file(without_column).to_string()
 }

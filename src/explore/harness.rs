@@ -66,6 +66,7 @@ impl<O: Ord> Recorder<O> {
                 }
             });
         }
+        crate::sync::timer::reset();
         model::begin(quiet_stops);
         if self.record_traces {
             trace::start();
@@ -216,7 +217,7 @@ fn too_many_threads(too_many: &TooManyThreads) -> Unsupported {
         ),
         detail: Some(format!(
             "the thread past the limit is spawned at {}:{}",
-            trace::short_file(too_many.at.file()),
+            super::explain::short_file(too_many.at.file()),
             too_many.at.line()
         )),
         instead: Some("shuttle (random, pct, urw) can run it: `--backend shuttle`".to_string()),

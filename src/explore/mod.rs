@@ -21,6 +21,7 @@
 //! limits only once per 20,000 executions.
 
 pub mod checker;
+pub(crate) mod explain;
 mod failure;
 mod harness;
 pub mod loom;

@@ -1,6 +1,6 @@
 //! `singleton` (seed In[45]-[74]): `DatabaseConnection.get_connection()` creates
 //! `SOME CONNECTION - r` (r random in 1..=10) on first use and returns that same connection
-//! ever after; here k threads race on the first call ([`crate::lazy::Lazy`]).
+//! ever after; here k threads race on the first call ([`crate::sync::LazyLock`]).
 //!
 //! Invariant: the connection is created exactly once, and every thread's line is the same
 //! `SOME CONNECTION - r`, r in 1..=10.
@@ -11,7 +11,7 @@
 //!   Thread-k ─ get_connection ─┘
 //! ```
 //!
-//! Mutants (the lazy value's own code paths, see [`crate::lazy`]):
+//! Mutants (the lazy value's own code paths, see [`crate::sync::LazyLock`]):
 //! - `double-init`: the seed's `if _conn is None: _conn = create()` without a lock: two
 //!   threads that both see no connection both create one. Both checkers see two creations.
 //! - `relaxed-publication`: the "initialised" flag is stored and loaded `Relaxed`, so a thread
@@ -25,8 +25,8 @@ use std::sync::Arc;
 use super::seed;
 use super::{thread_count, ConfigError, Mutant, Params, RunError, Scenario, Variant};
 use crate::explore::FailureKind;
-use crate::lazy::Lazy;
 use crate::process::World;
+use crate::sync::LazyLock;
 use crate::sync::{spawn, AtomicUsize, Primitives};
 
 /// How `create()` picks r.
@@ -84,7 +84,7 @@ pub struct SingletonOutcome {
 }
 
 /// The scenario's variants are the lazy value's own: correct, or a known-bad initialisation.
-pub use crate::lazy::Flaw as SingletonVariant;
+pub use crate::sync::once_lock::Flaw as SingletonVariant;
 
 impl Variant for SingletonVariant {
     const ALL: &'static [Self] = &[
@@ -166,7 +166,7 @@ impl Scenario for Singleton {
         let pick = config.pick;
         let counted = Arc::clone(&creations);
         // The seed's class attribute `_conn` with its `get_connection`.
-        let connection = Arc::new(Lazy::<P, String, _>::with_flaw(
+        let connection = Arc::new(LazyLock::<P, String, _>::with_flaw(
             move || {
                 counted.fetch_add(1, Relaxed);
                 create_connection(pick)

@@ -27,12 +27,12 @@
 //! What a real run leaves to chance, the model backends explore ([`choice`]): a condvar wait or
 //! a `park` that returns spuriously and a `compare_exchange_weak` that fails spuriously
 //! (faults, bounded per execution: neither checker ever does either), a timed wait that times
-//! out or is notified ([`timer`]: neither checker ever times out), and the body's own
-//! [`choose`]`(n)` (every value, exhaustively, under loom).
+//! out or is notified (by a timer thread: neither checker ever times out), and the body's
+//! own [`choose`]`(n)` (every value, exhaustively, under loom).
 //!
 //! # Built once, for every backend
 //!
-//! [`Barrier`], [`Semaphore`], [`Once`] (on [`crate::lazy::OnceValue`]), the channels and the
+//! [`Barrier`], [`Semaphore`], [`Once`] (on [`OnceLock`]), [`LazyLock`], the channels and the
 //! model backends' parking and [`RwLock`] are built on the backends' mutex and condvar: loom
 //! has no barrier, once, bounded channel or `recv_timeout`; its `RwLock` has no writer
 //! preference (std's and parking_lot's have, so a recursive read behind a queued writer
@@ -59,9 +59,9 @@
 //!   `SeqCst`: a weaker access next to a `SeqCst` one on another location can no longer
 //!   reorder with it, so loom misses bugs that need exactly that reordering.
 //! - Loom allows at most 5 threads including the model's main thread (4 spawned, scoped
-//!   threads and the timer of timed waits included): [`spawn`] raises
-//!   [`model::TooManyThreads`] past it, which the explorer reports as unsupported by loom,
-//!   never as a bug, and [`crate::check!`] leaves to shuttle.
+//!   threads and the timer of timed waits included): [`spawn`] raises a `TooManyThreads`
+//!   panic past it, which the explorer reports as unsupported by loom, never as a bug, and
+//!   [`crate::check!`] leaves to shuttle.
 //! - Loom does not see a mutex's release as an event: a [`Mutex::try_lock`] that fails because
 //!   another thread holds the lock is explored only if the caller first touched something of
 //!   that thread's critical section (the report says so when a body uses `try_lock`).
@@ -85,18 +85,21 @@ mod backend;
 mod barrier;
 mod cell;
 mod channel;
-pub mod choice;
 mod condvar;
-pub mod model;
+pub(crate) mod model;
 mod mutex;
 mod once;
+pub(crate) mod once_lock;
 pub(crate) mod park;
 mod paths;
 mod rwlock;
 mod semaphore;
 mod thread;
-pub mod timer;
-pub mod trace;
+
+// The model runtime's data that reports carry (a failure's trace, a loom plan) is public under
+// these paths; the rest of the runtime is the crate's own.
+pub(crate) use self::model::timer;
+pub use self::model::{choice, trace};
 
 use ::std::any::Any;
 use ::std::cell::RefCell;
@@ -123,17 +126,19 @@ pub use self::channel::{
 };
 pub use self::choice::choose;
 pub use self::condvar::{Condvar, WaitTimeoutResult};
+pub use self::model::execution::panic_message;
+pub(crate) use self::model::NeedsTimer;
 pub use self::mutex::{Mutex, MutexGuard};
 pub use self::once::Once;
+pub use self::once_lock::{LazyLock, OnceLock};
 pub use self::park::{Parked, Parker, RawThread};
 pub use self::paths::{loom, parking_lot, shuttle, std};
 pub use self::rwlock::{BuiltRwLock, RawRwLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use self::semaphore::Semaphore;
 pub use self::thread::{
-    current, current_thread_name, panic_message, park, park_timeout, scope, sleep, spawn,
-    yield_now, Builder, JoinHandle, Panicked, Scope, ScopedJoinHandle, Thread,
+    current, current_thread_name, park, park_timeout, scope, sleep, spawn, yield_now, Builder,
+    JoinHandle, Panicked, Scope, ScopedJoinHandle, Thread,
 };
-pub use self::timer::NeedsTimer;
 
 /// A family of synchronisation primitives: what a backend must provide.
 ///
@@ -193,7 +198,7 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     ) -> Self::Thread;
 
     /// A wait that gives up after `timeout` (production backends only: the model backends
-    /// time out through [`timer`]); the guard, and whether it timed out.
+    /// time out through their timer thread); the guard, and whether it timed out.
     fn wait_timeout<'a, T: Send>(
         condvar: &Self::Condvar,
         guard: Self::Guard<'a, T>,

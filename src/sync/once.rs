@@ -1,28 +1,28 @@
-//! [`Once`]: run an initialisation exactly once, as `std::sync::Once`; with the once-value and
-//! lazy types of [`crate::lazy`] it completes std's one-time initialisation family.
+//! [`Once`]: run an initialisation exactly once, as `std::sync::Once`; with [`OnceLock`] and
+//! [`super::LazyLock`] it completes std's one-time initialisation family.
 //!
 //! Invariant: of all the `call_once` calls on one `Once`, exactly one closure runs to
 //! completion, and every call returns only after it has. Built on
-//! [`crate::lazy::OnceValue`], so the checkers see the same double-checked path (one acquire
+//! [`OnceLock`], so the checkers see the same double-checked path (one acquire
 //! load once done) that the singleton scenario proves.
 //!
 //! Unlike std's, a `Once` whose closure panicked is not poisoned: the next `call_once` runs
-//! its closure (as [`crate::lazy::OnceValue`] retries its initialiser).
+//! its closure (as [`OnceLock`] retries its initialiser).
 
 use std::fmt;
 
+use super::once_lock::OnceLock;
 use super::Primitives;
-use crate::lazy::OnceValue;
 
 /// A one-time initialisation.
 pub struct Once<P: Primitives> {
-    done: OnceValue<P, ()>,
+    done: OnceLock<P, ()>,
 }
 
 impl<P: Primitives> Once<P> {
     pub fn new() -> Self {
         Once {
-            done: OnceValue::new(),
+            done: OnceLock::new(),
         }
     }
 

@@ -33,10 +33,8 @@ macro_rules! std_paths {
         pub use $crate::sync::BarrierWaitResult;
         pub type Semaphore = $crate::sync::Semaphore<$backend>;
         pub type Once = $crate::sync::Once<$backend>;
-        /// std's `OnceLock`: [`crate::lazy::OnceValue`].
-        pub type OnceLock<T> = $crate::lazy::OnceValue<$backend, T>;
-        /// std's `LazyLock`: [`crate::lazy::Lazy`].
-        pub type LazyLock<T, F = fn() -> T> = $crate::lazy::Lazy<$backend, T, F>;
+        pub type OnceLock<T> = $crate::sync::OnceLock<$backend, T>;
+        pub type LazyLock<T, F = fn() -> T> = $crate::sync::LazyLock<$backend, T, F>;
         /// Plain shared data: race-checked by loom, each access a scheduling point in shuttle.
         pub type Cell<T> = $crate::sync::Cell<$backend, T>;
 

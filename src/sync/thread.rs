@@ -17,7 +17,7 @@ use std::panic::{self, AssertUnwindSafe, Location};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::model;
+use super::model::{self, panic_message};
 use super::park::{Parked, RawThread};
 use super::trace::{self, Object, Op, Value};
 use super::Primitives;
@@ -41,17 +41,6 @@ impl fmt::Display for Panicked {
 }
 
 impl ::std::error::Error for Panicked {}
-
-/// The message of a panic payload, for errors and reports.
-pub fn panic_message(payload: &(dyn ::std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "(non-string panic payload)".to_string()
-    }
-}
 
 impl<P: Primitives, T: Send + 'static> JoinHandle<P, T> {
     /// Waits for the thread; its panic comes back as an error, never as a panic here.

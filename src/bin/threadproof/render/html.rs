@@ -261,7 +261,7 @@ mod tests {
     use std::sync::Arc;
 
     use threadproof::explore::{shuttle, ShuttleConfig};
-    use threadproof::sync::trace::MAX_COLUMNS;
+    use threadproof::sync::trace::Trace;
     use threadproof::sync::{spawn, Mutex, Shuttle};
 
     use super::swimlane;
@@ -304,7 +304,7 @@ mod tests {
         // The user's name for the lock, and at most the trace's columns plus the others' lane.
         assert!(svg.contains("board"));
         let lanes = svg.matches("<g class=\"lane\">").count();
-        assert!(lanes <= MAX_COLUMNS + 1, "{lanes} lanes");
+        assert!(lanes <= Trace::MAX_COLUMNS + 1, "{lanes} lanes");
         assert!(
             svg.contains(" others</text>"),
             "the uninvolved threads fold"

@@ -1,8 +1,9 @@
-//! A value initialised once, on first use, by whichever thread gets there first: the Python
-//! notes' singleton (`DatabaseConnection.get_connection()`), built on the facade's primitives
-//! so that loom and shuttle see every step (std's `OnceLock` is invisible to them).
+//! [`OnceLock`] and [`LazyLock`], as std's: a value initialised once, on first use, by
+//! whichever thread gets there first. It is the Python notes' singleton
+//! (`DatabaseConnection.get_connection()`), built on the facade's primitives so that loom and
+//! shuttle see every step (`std::sync::OnceLock` is invisible to them).
 //!
-//! Invariant: the initialiser of a [`OnceValue`] runs to completion at most once, and every
+//! Invariant: the initialiser of a [`OnceLock`] runs to completion at most once, and every
 //! caller of `get_or_init`, on every thread, gets a reference to that one value. A panicking
 //! initialiser leaves the value uninitialised, and a later call tries again. After
 //! initialisation, `get` is lock-free: one acquire load and a read.
@@ -17,7 +18,7 @@
 //!
 //! The `Release` store of `ready` after writing the value, paired with the fast path's
 //! `Acquire` load, is what makes a reader that sees `ready` also see the value: the value lives
-//! in a [`crate::sync::Cell`], so under loom a read that is not ordered after the write is
+//! in a [`Cell`], so under loom a read that is not ordered after the write is
 //! reported as a causality violation.
 //!
 //! Known-bad variants of this code ([`Flaw`]) live next to the correct paths, marked `MUTANT`;
@@ -30,7 +31,7 @@ use std::ops::Deref;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
-use crate::sync::{AtomicBool, Cell, Mutex, Primitives};
+use super::{AtomicBool, Cell, Mutex, Primitives};
 
 /// The lazy value's code paths: correct, or a known-bad variant (the `singleton` scenario's
 /// mutants).
@@ -47,8 +48,8 @@ pub enum Flaw {
     RelaxedPublication,
 }
 
-/// A cell written at most once, by the first caller of [`OnceValue::get_or_init`].
-pub struct OnceValue<P: Primitives, T> {
+/// A cell written at most once, by the first caller of [`OnceLock::get_or_init`].
+pub struct OnceLock<P: Primitives, T> {
     /// Set, with `Release`, once `value` holds the value; never unset.
     ready: AtomicBool<P>,
     /// Serialises initialisers.
@@ -64,11 +65,11 @@ pub struct OnceValue<P: Primitives, T> {
 // access hands out `&T` across threads (`T: Sync`) and the write may come from any thread
 // (`T: Send`), as for `std::sync::OnceLock`. The other fields are the facade's `Send + Sync`
 // primitives; `Cell` carries no thread affinity of its own.
-unsafe impl<P: Primitives, T: Send + Sync> Sync for OnceValue<P, T> {}
+unsafe impl<P: Primitives, T: Send + Sync> Sync for OnceLock<P, T> {}
 // SAFETY: moving the cell moves the `T` it owns, which is `Send`.
-unsafe impl<P: Primitives, T: Send> Send for OnceValue<P, T> {}
+unsafe impl<P: Primitives, T: Send> Send for OnceLock<P, T> {}
 
-impl<P: Primitives, T: Send> OnceValue<P, T> {
+impl<P: Primitives, T: Send> OnceLock<P, T> {
     /// An uninitialised value.
     pub fn new() -> Self {
         Self::with_flaw(Flaw::DoubleChecked)
@@ -76,7 +77,7 @@ impl<P: Primitives, T: Send> OnceValue<P, T> {
 
     /// A value with known-bad initialisation: for the `singleton` scenario's mutants.
     pub(crate) fn with_flaw(flaw: Flaw) -> Self {
-        OnceValue {
+        OnceLock {
             ready: AtomicBool::new(false),
             init_lock: Mutex::new(()),
             value: Cell::new(None),
@@ -192,37 +193,37 @@ impl<P: Primitives, T: Send> OnceValue<P, T> {
     }
 }
 
-impl<P: Primitives, T: Send> Default for OnceValue<P, T> {
+impl<P: Primitives, T: Send> Default for OnceLock<P, T> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<P: Primitives, T: Send + fmt::Debug> fmt::Debug for OnceValue<P, T> {
+impl<P: Primitives, T: Send + fmt::Debug> fmt::Debug for OnceLock<P, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.get() {
-            Some(value) => f.debug_tuple("OnceValue").field(value).finish(),
-            None => f.write_str("OnceValue(<uninitialised>)"),
+            Some(value) => f.debug_tuple("OnceLock").field(value).finish(),
+            None => f.write_str("OnceLock(<uninitialised>)"),
         }
     }
 }
 
-/// A value computed by `init` on first access: [`OnceValue`] with its initialiser. `init` is
+/// A value computed by `init` on first access: [`OnceLock`] with its initialiser. `init` is
 /// `Fn`, not `FnOnce`, since a panicking initialisation is retried by the next access.
-pub struct Lazy<P: Primitives, T, F = fn() -> T> {
-    once: OnceValue<P, T>,
+pub struct LazyLock<P: Primitives, T, F = fn() -> T> {
+    once: OnceLock<P, T>,
     init: F,
 }
 
-impl<P: Primitives, T: Send, F: Fn() -> T> Lazy<P, T, F> {
+impl<P: Primitives, T: Send, F: Fn() -> T> LazyLock<P, T, F> {
     pub fn new(init: F) -> Self {
         Self::with_flaw(init, Flaw::DoubleChecked)
     }
 
     /// A lazy value with known-bad initialisation: for the `singleton` scenario's mutants.
     pub(crate) fn with_flaw(init: F, flaw: Flaw) -> Self {
-        Lazy {
-            once: OnceValue::with_flaw(flaw),
+        LazyLock {
+            once: OnceLock::with_flaw(flaw),
             init,
         }
     }
@@ -240,15 +241,15 @@ impl<P: Primitives, T: Send, F: Fn() -> T> Lazy<P, T, F> {
     }
 }
 
-impl<P: Primitives, T: Send, F: Fn() -> T> Deref for Lazy<P, T, F> {
+impl<P: Primitives, T: Send, F: Fn() -> T> Deref for LazyLock<P, T, F> {
     type Target = T;
     fn deref(&self) -> &T {
         self.get()
     }
 }
 
-impl<P: Primitives, T: Send + fmt::Debug, F> fmt::Debug for Lazy<P, T, F> {
+impl<P: Primitives, T: Send + fmt::Debug, F> fmt::Debug for LazyLock<P, T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Lazy").field(&self.once).finish()
+        f.debug_tuple("LazyLock").field(&self.once).finish()
     }
 }

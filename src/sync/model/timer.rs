@@ -25,12 +25,10 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use super::model;
-use super::Primitives;
-
-/// A panic payload: a timed wait began in an execution without the timer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NeedsTimer;
+use super::choice::choose_quietly;
+use super::context::{install_context, ThreadContext};
+use super::execution::{count_spawn, note_limit, NeedsTimer, TooManyThreads};
+use crate::sync::Primitives;
 
 /// The timer and its waiters, shared by every model thread of one execution.
 pub(crate) struct Timer<P: Primitives> {
@@ -74,15 +72,15 @@ fn active<P: Primitives>() -> Option<Arc<Timer<P>>> {
 }
 
 /// Starts the timer of this execution: its state and its thread (one spawn, counted against the
-/// checker's cap as [`model::TooManyThreads`] says).
+/// checker's cap as [`TooManyThreads`] says).
 #[track_caller]
 pub(crate) fn start<P: Primitives>() -> Arc<Timer<P>> {
-    model::note_limit(
+    note_limit(
         "timeout durations: a timed wait may time out at any moment, however long its timeout",
     );
-    let spawned = model::count_spawn();
+    let spawned = count_spawn();
     if let Some(limit) = P::MAX_SPAWNED.filter(|limit| spawned > *limit) {
-        std::panic::panic_any(model::TooManyThreads {
+        std::panic::panic_any(TooManyThreads {
             spawned,
             limit,
             at: std::panic::Location::caller(),
@@ -99,10 +97,10 @@ pub(crate) fn start<P: Primitives>() -> Arc<Timer<P>> {
         thread: std::sync::Mutex::new(None),
     });
     ACTIVE.with(|a| *a.borrow_mut() = Some(Arc::clone(&timer) as Arc<dyn Any + Send + Sync>));
-    let context = model::ThreadContext::timer();
+    let context = ThreadContext::timer();
     let running = Arc::clone(&timer);
     let handle = P::spawn(Some("timer".to_string()), move || {
-        model::install_context::<P>(context);
+        install_context::<P>(context);
         running.run();
     })
     .expect("the checker spawns the timer thread");
@@ -138,7 +136,7 @@ impl<P: Primitives> Timer<P> {
                 waits = P::wait(&self.work, waits);
                 continue;
             }
-            let fired = timed[super::choice::choose_quietly::<P>(timed.len())];
+            let fired = timed[choose_quietly::<P>(timed.len())];
             let waiter = &mut waits.waiters[fired];
             waiter.state = State::TimedOut;
             P::notify_one(&waiter.wake);
@@ -200,7 +198,7 @@ impl<P: Primitives> Timer<P> {
             _ if all => waiting,
             1 => waiting,
             // Which waiter a notify_one wakes is the checker's choice, as on a real condvar.
-            n => vec![waiting[super::choice::choose_quietly::<P>(n)]],
+            n => vec![waiting[choose_quietly::<P>(n)]],
         };
         for index in woken {
             let waiter = &mut waits.waiters[index];

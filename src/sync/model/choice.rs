@@ -2,7 +2,7 @@
 //! `park` that wakes spuriously, a `compare_exchange_weak` that fails spuriously) and the
 //! body's own values ([`choose`]`(n)`).
 //!
-//! Invariant: outside an exploration that installed a [`Policy`], no fault happens and every
+//! Invariant: outside an exploration that installed a `Policy`, no fault happens and every
 //! value is 0. Inside one, each choice is replayable, and it is a function of the choosing
 //! thread's own history: the k-th choice of a thread is keyed by the thread's place in the
 //! spawn tree and k ([`Choice`]), never by when it happened relative to other threads. Values
@@ -33,8 +33,9 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::model::{self, ThreadKey};
-use super::Primitives;
+use super::context::{with_context, ThreadKey};
+use super::trace;
+use crate::sync::Primitives;
 
 /// One explored choice: the `ordinal`-th (from 0) choice made by one thread.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -161,7 +162,7 @@ impl fmt::Display for Plan {
 
 /// How choices are decided.
 #[derive(Clone, Debug, Default)]
-pub enum Policy {
+pub(crate) enum Policy {
     /// No fault, every value 0 (production, and outside explorations).
     #[default]
     Off,
@@ -174,9 +175,9 @@ pub enum Policy {
 
 /// A choice reached by an execution: how many values it had, and its kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Reached {
-    pub values: usize,
-    pub kind: Kind,
+pub(crate) struct Reached {
+    pub(crate) values: usize,
+    pub(crate) kind: Kind,
 }
 
 #[derive(Default)]
@@ -271,7 +272,7 @@ pub fn choose<P: Primitives>(n: usize) -> usize {
         return production_value(n);
     }
     let value = choose_quietly::<P>(n);
-    super::trace::chose::<P>(value, n, std::panic::Location::caller());
+    trace::chose::<P>(value, n, std::panic::Location::caller());
     value
 }
 
@@ -309,7 +310,7 @@ fn production_value(n: usize) -> usize {
 
 /// The running thread's next choice.
 fn next_choice<P: Primitives>() -> Choice {
-    model::with_context::<P, _>(|c| Choice {
+    with_context::<P, _>(|c| Choice {
         thread: c.key.clone(),
         ordinal: c.next_choice(),
     })

@@ -1,0 +1,237 @@
+//! The control of the execution that is running: how many threads it spawned and has alive,
+//! whether it must stop and why, the panics it raised, and what its bodies used that the
+//! checker sees only in part.
+//!
+//! Invariant: [`begin`] resets all of it at the start of every execution (except the limits,
+//! which the explorers take per exploration); the first reason given to [`request_stop`] is
+//! the one the harness reports, and from then on the trace is frozen as it was.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::panic::Location;
+
+use super::context::forget_contexts;
+use super::trace;
+
+/// A panic payload: a timed wait began in an execution without the timer. The explorer then
+/// runs the whole exploration again with the timer on, from its first execution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NeedsTimer;
+
+/// A panic payload: the body spawned more threads than the checker can model. Raised by
+/// `sync::spawn` before the checker's own assertion would fire, so that the explorer can
+/// tell a limit of the checker from a bug in the body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TooManyThreads {
+    /// How many threads the body had spawned, this one included, when it hit the limit.
+    pub spawned: usize,
+    /// How many the checker allows besides the main thread.
+    pub limit: usize,
+    /// The `spawn` call that went past the limit.
+    pub at: &'static Location<'static>,
+    /// Whether one of the threads is the timer that models timeouts (`model::timer`).
+    pub timer: bool,
+}
+
+/// How an execution of a model stopped early, as the wrappers found it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// A model thread panicked: its message and where.
+    Panicked {
+        message: String,
+        location: Option<String>,
+    },
+    /// Every live thread was blocked.
+    Deadlock,
+    /// The outcome broke the invariant.
+    Invariant(String),
+    /// A timed wait needs the timer, which this execution does not run (see [`NeedsTimer`]).
+    NeedsTimer,
+}
+
+#[derive(Default)]
+struct Execution {
+    /// Threads spawned in this execution, besides the main one.
+    spawned: usize,
+    /// Model threads (main included) whose body has not returned yet.
+    live: usize,
+    /// Whether panics in model threads stop the execution quietly (shuttle, driven by
+    /// threadproof's scheduler) or unwind into the checker (loom, which needs them to).
+    quiet_stops: bool,
+    /// Why the execution must stop, once it must.
+    stop: Option<Stop>,
+    /// The panics seen in this execution (a body may catch some): message, where, and how long
+    /// the trace was then.
+    panics: Vec<Panic>,
+}
+
+/// A panic seen by the panic hook in a model execution.
+#[derive(Clone, Debug)]
+pub(crate) struct Panic {
+    pub message: String,
+    pub location: String,
+    /// The trace's length when it was raised: what was recorded after it is unwinding.
+    pub trace_mark: trace::Mark,
+}
+
+thread_local! {
+    static EXECUTION: RefCell<Execution> = RefCell::new(Execution::default());
+    /// What the bodies of the running exploration used that its checker sees only in part.
+    static LIMITS: RefCell<std::collections::BTreeSet<&'static str>> =
+        const { RefCell::new(std::collections::BTreeSet::new()) };
+}
+
+/// Notes that the body used something its checker sees only in part, for the report to say so
+/// (see [`take_limits`]).
+pub(crate) fn note_limit(limit: &'static str) {
+    LIMITS.with(|l| {
+        l.borrow_mut().insert(limit);
+    });
+}
+
+/// The limits noted since the last call: the explorers take them at the start of an
+/// exploration (to forget any left over) and at its end (for the report).
+pub(crate) fn take_limits() -> Vec<String> {
+    LIMITS
+        .with(|l| std::mem::take(&mut *l.borrow_mut()))
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Starts a new execution: nothing spawned, nothing stopped, no thread known. `quiet_stops`
+/// says how failures end it (see [`Execution::quiet_stops`]). The timer of a stopped
+/// execution is the harness's to forget (`timer::reset`): the timer sits above this module.
+pub(crate) fn begin(quiet_stops: bool) {
+    forget_contexts();
+    EXECUTION.with(|e| {
+        *e.borrow_mut() = Execution {
+            quiet_stops,
+            ..Execution::default()
+        }
+    });
+}
+
+/// Counts a spawn; the count so far, this one included.
+pub(crate) fn count_spawn() -> usize {
+    EXECUTION.with(|e| {
+        let mut e = e.borrow_mut();
+        e.spawned += 1;
+        e.spawned
+    })
+}
+
+/// A model thread's body started (`+1`) or returned (`-1`).
+pub(crate) fn thread_started() {
+    EXECUTION.with(|e| e.borrow_mut().live += 1);
+}
+
+pub(crate) fn thread_finished() {
+    EXECUTION.with(|e| {
+        let mut e = e.borrow_mut();
+        e.live = e.live.saturating_sub(1);
+    });
+}
+
+/// Model threads whose body has not returned.
+pub(crate) fn live_threads() -> usize {
+    EXECUTION.with(|e| e.borrow().live)
+}
+
+/// Whether failures stop this execution quietly (see [`begin`]).
+pub(crate) fn quiet_stops() -> bool {
+    EXECUTION.with(|e| e.borrow().quiet_stops)
+}
+
+/// Asks the scheduler to stop this execution for `why`; the first reason given is kept.
+pub(crate) fn request_stop(why: Stop) {
+    trace::freeze();
+    EXECUTION.with(|e| {
+        let mut e = e.borrow_mut();
+        if e.stop.is_none() {
+            e.stop = Some(why);
+        }
+    });
+}
+
+/// Notes a panic raised in this execution (called by the explorer's panic hook).
+pub(crate) fn note_panic(message: String, location: String) {
+    let trace_mark = trace::mark();
+    EXECUTION.with(|e| {
+        e.borrow_mut().panics.push(Panic {
+            message,
+            location,
+            trace_mark,
+        })
+    });
+}
+
+/// The last panic of this execution whose message is `message`: the one a caught payload
+/// carries (a body may have caught others before it).
+pub(crate) fn panic_with_message(message: &str) -> Option<Panic> {
+    EXECUTION.with(|e| {
+        e.borrow()
+            .panics
+            .iter()
+            .rev()
+            .find(|p| p.message == message)
+            .cloned()
+    })
+}
+
+/// Whether the execution must stop.
+pub(crate) fn stop_requested() -> bool {
+    EXECUTION.with(|e| e.borrow().stop.is_some())
+}
+
+/// Why this execution stopped, if it did.
+pub(crate) fn take_stop() -> Option<Stop> {
+    EXECUTION.with(|e| e.borrow_mut().stop.take())
+}
+
+/// A model thread's body panicked with `payload`. Under quiet stops the execution stops here,
+/// and the trace as it was at the panic is kept (the unwinding after it recorded only
+/// drops); the thread then yields with `park` to the scheduler, which ends the execution, so
+/// this never returns. Otherwise the panic goes on unwinding into the checker.
+pub(crate) fn thread_panicked(payload: Box<dyn Any + Send>, park: impl Fn()) -> ! {
+    if !quiet_stops() {
+        std::panic::resume_unwind(payload);
+    }
+    request_stop(stop_for_panic(&*payload));
+    loop {
+        park();
+    }
+}
+
+/// How a panic with `payload` ends an execution: what it says and where it was raised, with the
+/// trace cut back to its moment.
+pub(crate) fn stop_for_panic(payload: &(dyn Any + Send)) -> Stop {
+    if payload.is::<NeedsTimer>() {
+        return Stop::NeedsTimer;
+    }
+    let message = panic_message(payload);
+    let panic = panic_with_message(&message);
+    if let Some(panic) = &panic {
+        trace::truncate(panic.trace_mark);
+    }
+    if message.starts_with("deadlock") {
+        // Loom's "deadlock; threads = ...", shuttle's "tried to acquire a Mutex it already
+        // holds": the trace's wait-for lines say more than their thread lists.
+        return Stop::Deadlock;
+    }
+    Stop::Panicked {
+        message,
+        location: panic.map(|p| p.location),
+    }
+}
+
+/// The message of a panic payload, for errors and reports.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(non-string panic payload)".to_string()
+    }
+}
