@@ -724,7 +724,8 @@ mod tests {
                             == "task `echo` was cancelled: the pool was terminated before it ran",
                     Case::HandOverFails => *result == format!("ok {i}"),
                     Case::CrashesInTasks if i < 6 => {
-                        result == "task `die` failed: its worker process was killed by signal 9 \
+                        result
+                            == "task `die` failed: its worker process was killed by signal 9 \
                                    (SIGKILL) while running it"
                     }
                     Case::CrashesInTasks => *result == format!("ok {i}"),
@@ -807,7 +808,9 @@ mod tests {
                 report.summary()
             );
             assert!(
-                report.summary().contains("could not run: no worker process"),
+                report
+                    .summary()
+                    .contains("could not run: no worker process"),
                 "{}",
                 report.summary()
             );

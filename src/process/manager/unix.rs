@@ -408,16 +408,51 @@ impl Manager {
             address: String::new(),
         };
         let to_server = manager.to_server.as_ref().expect("set");
-        write_frame(&mut NoSigpipe(to_server), &options).map_err(io::Error::other)?;
-        match read_frame::<_, Ready>(&mut from_child, MAX_FRAME) {
-            Ok(Some(ready)) => {
+        let ready = write_frame(&mut NoSigpipe(to_server), &options)
+            .map_err(|e| e.to_string())
+            .and_then(
+                |()| match read_frame::<_, Ready>(&mut from_child, MAX_FRAME) {
+                    Ok(Some(ready)) => Ok(ready),
+                    Ok(None) => Err("it closed its channel".to_string()),
+                    Err(e) => Err(e.to_string()),
+                },
+            );
+        match ready {
+            Ok(ready) => {
                 manager.address = ready.address;
                 Ok(manager)
             }
-            other => Err(io::Error::other(format!(
-                "the manager server did not start: {other:?}"
-            ))),
+            Err(why) => Err(manager.did_not_serve(program.as_ref(), &why)),
         }
+    }
+
+    /// The error for a server that did not say it serves (a program that is not threadproof,
+    /// or one that crashed at startup): how it ended, reaped; killed first if it still runs.
+    fn did_not_serve(&mut self, program: &std::path::Path, why: &str) -> io::Error {
+        self.to_server = None;
+        let Some(mut child) = self.child.take() else {
+            return io::Error::other(why.to_string());
+        };
+        // Its end of output came as it exited; give the exit a moment to become a status.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut status = child.try_wait();
+        while matches!(status, Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+            status = child.try_wait();
+        }
+        let ended = match status {
+            Ok(Some(status)) => format!("exited without serving: it {}", ExitDesc::from(status)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                format!("did not serve ({why}) and was killed")
+            }
+        };
+        io::Error::other(format!(
+            "{}: the manager server {ended}; the program must call \
+             threadproof::process::worker_main_if_worker first thing in main",
+            program.display()
+        ))
     }
 
     /// A proxy for the list, to pass to tasks.
