@@ -883,6 +883,33 @@ fn shutdown_timeout_kills_an_idle_worker_stopped_with_sigstop() {
 }
 
 #[test]
+fn a_stopped_manager_does_not_block_appends_to_a_healthy_one() {
+    let _serial = serial();
+    let stopped = Manager::with_program(BIN).unwrap();
+    let healthy = Manager::with_program(BIN).unwrap();
+    let patient = stopped.list().with_timeout(Duration::from_secs(30));
+    assert_eq!(patient.append(json!("before")), Ok(0));
+    let server = stopped.pid().unwrap() as i32;
+    // SAFETY: kill(2) on our own server.
+    assert_eq!(unsafe { libc::kill(server, libc::SIGSTOP) }, 0);
+    let waiting = std::thread::spawn(move || patient.append(json!("during")));
+    // Give the waiting append time to be inside its call (the old table lock was held there).
+    std::thread::sleep(Duration::from_millis(300));
+    let list = healthy.list();
+    let appended = within(
+        Duration::from_secs(20),
+        "an append to a healthy manager beside a stopped one",
+        move || list.append(json!("fine")),
+    );
+    assert_eq!(appended, Ok(0));
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(server, libc::SIGCONT) }, 0);
+    assert_eq!(waiting.join().unwrap(), Ok(1));
+    stopped.shutdown().unwrap();
+    healthy.shutdown().unwrap();
+}
+
+#[test]
 fn a_client_of_a_stopped_server_times_out_with_an_error() {
     let _serial = serial();
     let manager = Manager::with_program(BIN).unwrap();

@@ -30,6 +30,7 @@ use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
 use std::process::Child;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mio::net::{UnixListener as MioListener, UnixStream as MioStream};
@@ -268,7 +269,11 @@ pub struct ListProxy {
 
 /// The clients of this process, by proxy; at most [`MAX_CLIENTS`], the least recently used
 /// dropped first (its connection closed: a list used again later gets a new client).
-type Clients = std::sync::Mutex<(u64, HashMap<ListProxy, (u64, Client<UnixClientConn>)>)>;
+type Clients = std::sync::Mutex<(u64, HashMap<ListProxy, (u64, SharedClient)>)>;
+
+/// One list's client, shared by the callers in this process; evicted from the table while in
+/// use, it lives on until its last caller is done.
+type SharedClient = Arc<std::sync::Mutex<Client<UnixClientConn>>>;
 
 /// Lists this process talks to at once before the least recently used one's client is
 /// dropped: a long-lived worker that served tasks for many managers keeps no connection to
@@ -306,29 +311,35 @@ impl ListProxy {
         UnixStream::connect_addr(&abstract_address(&self.address)?)
     }
 
+    /// Runs `f` on this process's client of the list. The table's lock is held only to find
+    /// or make the client, never across its I/O: a stopped server delays only its own list's
+    /// callers, not every list of the process.
     fn with_client<R>(&self, f: impl FnOnce(&mut Client<UnixClientConn>) -> R) -> R {
-        let mut guard = clients().lock().unwrap_or_else(|e| e.into_inner());
-        let (clock, clients) = &mut *guard;
-        *clock += 1;
-        if let Some((used, client)) = clients.get_mut(self) {
-            *used = *clock;
-            return f(client);
-        }
-        if clients.len() >= MAX_CLIENTS {
-            let oldest = clients
-                .iter()
-                .min_by_key(|(_, (used, _))| *used)
-                .map(|(proxy, _)| proxy.clone());
-            if let Some(oldest) = oldest {
-                clients.remove(&oldest);
+        let client = {
+            let mut guard = clients().lock().unwrap_or_else(|e| e.into_inner());
+            let (clock, clients) = &mut *guard;
+            *clock += 1;
+            if !clients.contains_key(self) && clients.len() >= MAX_CLIENTS {
+                let oldest = clients
+                    .iter()
+                    .min_by_key(|(_, (used, _))| *used)
+                    .map(|(proxy, _)| proxy.clone());
+                if let Some(oldest) = oldest {
+                    clients.remove(&oldest);
+                }
             }
-        }
-        let timeout = Duration::from_millis(self.timeout_ms);
-        let conn = UnixClientConn::new(self.address.clone(), timeout);
-        let (_, client) = clients
-            .entry(self.clone())
-            .or_insert((*clock, Client::new(new_client_id(), conn)));
-        f(client)
+            let (used, client) = clients.entry(self.clone()).or_insert_with(|| {
+                let timeout = Duration::from_millis(self.timeout_ms);
+                let conn = UnixClientConn::new(self.address.clone(), timeout);
+                let client = Client::new(new_client_id(), conn);
+                (0, Arc::new(std::sync::Mutex::new(client)))
+            });
+            *used = *clock;
+            Arc::clone(client)
+        };
+        // One client per list: its callers in this process take turns, as on one connection.
+        let mut client = client.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut client)
     }
 
     /// Drops this process's clients of the server at `address`: their connections close.
