@@ -28,7 +28,6 @@
 //! JSON, so a task's arguments, a task's result and one manager append each fit in 1 MiB; a
 //! manager's list of any size reads back, in pages.
 
-pub(crate) mod dispatcher;
 pub mod frame;
 pub mod ipc;
 pub mod manager;
