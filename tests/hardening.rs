@@ -22,7 +22,10 @@ use serde_json::json;
 use threadproof::process::frame::{encode, read_frame, MAX_FRAME};
 use threadproof::process::manager::{ListProxy, Manager, ManagerOptions, Request, Response};
 use threadproof::process::os::OsTransport;
-use threadproof::process::{as_completed, ExitDesc, PoolError, ProcessPool, Registry, TaskError};
+use threadproof::process::{
+    as_completed, Death, ExitDesc, PoolError, PoolStats, ProcessPool, Registry, TaskError,
+    READY_WORKER_NAME,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_threadproof");
 /// Names the part a re-executed copy of this binary plays.
@@ -636,7 +639,8 @@ fn a_worker_program_that_dies_at_startup_is_given_up_with_an_error() {
     let message = gave_up.expect("the pool never gave up on /bin/false");
     assert_eq!(
         message,
-        "the worker process exited with status 1 before answering any task, 5 times in a row"
+        "the worker process exited with status 1 before it could take any task, 5 times in a \
+         row; the pool tries again later"
     );
     // Given up: a new task fails at once, naming why.
     let later = pool.submit("echo", 0).unwrap().result().unwrap_err();
@@ -644,6 +648,101 @@ fn a_worker_program_that_dies_at_startup_is_given_up_with_an_error() {
     let stats = pool.shutdown().unwrap();
     assert_eq!(stats.workers_started, 2 * 5, "5 starts per slot, then none");
     assert_eq!(children(), before);
+}
+
+/// This process's children that have told their pool they are ready (they name themselves
+/// [`READY_WORKER_NAME`] after saying so).
+fn ready_workers() -> Vec<u32> {
+    children()
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim_end() == READY_WORKER_NAME)
+        })
+        .collect()
+}
+
+#[test]
+fn workers_that_die_in_their_tasks_or_idle_never_give_up_the_pool() {
+    let _serial = serial();
+    let before = children();
+    let pool = ProcessPool::with_program(1, BIN).unwrap();
+    // Twelve tasks in a row kill their worker, each a fresh one (its first task).
+    for i in 0..12 {
+        let died = pool.submit("die", Death::Kill).unwrap().result();
+        assert_eq!(
+            died,
+            Err(TaskError::WorkerDied {
+                task: "die".into(),
+                status: ExitDesc::Signaled(libc::SIGKILL)
+            }),
+            "crash {i}"
+        );
+    }
+    // Six idle, ready workers killed from outside, one after another.
+    let mut killed = Vec::new();
+    for _ in 0..6 {
+        let mut victim = None;
+        eventually("a ready worker", || {
+            victim = ready_workers().into_iter().find(|p| !killed.contains(p));
+            victim.is_some()
+        });
+        let victim = victim.unwrap();
+        // SAFETY: kill(2) on our own child.
+        assert_eq!(unsafe { libc::kill(victim as i32, libc::SIGKILL) }, 0);
+        // Reaped: its Exited is on the way before anything submitted from now on.
+        eventually("the killed worker is reaped", || {
+            !children().contains(&victim)
+        });
+        killed.push(victim);
+    }
+    eventually("a ready replacement", || {
+        ready_workers().iter().any(|p| !killed.contains(p))
+    });
+    assert_eq!(pool.submit("echo", 7).unwrap().result(), Ok(json!(7)));
+    let stats = pool.shutdown().unwrap();
+    assert_eq!(stats.workers_started, 1 + 12 + 6);
+    assert_eq!(children(), before);
+}
+
+#[test]
+fn a_given_up_slot_is_tried_again_and_heals() {
+    let _serial = serial();
+    let before = children();
+    let dir = std::env::temp_dir().join(format!("hardening-heal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let healed = dir.join("healed");
+    let _ = std::fs::remove_file(&healed);
+    let script = dir.join("worker.sh");
+    // A worker program that fails at startup until the file `healed` exists.
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n[ -e '{}' ] || exit 1\nexec '{BIN}' \"$@\"\n",
+            healed.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let pool = ProcessPool::with_program(1, &script).unwrap();
+    let gave_up = pool.submit("echo", 0).unwrap().result().unwrap_err();
+    assert!(
+        gave_up
+            .to_string()
+            .ends_with("exited with status 1 before it could take any task, 5 times in a row; the pool tries again later"),
+        "{gave_up}"
+    );
+    std::fs::write(&healed, "").unwrap();
+    let mut answer = Err(gave_up);
+    eventually("the given-up slot heals", || {
+        answer = pool.submit("echo", 1).unwrap().result();
+        answer.is_ok()
+    });
+    assert_eq!(answer, Ok(json!(1)));
+    pool.shutdown().unwrap();
+    assert_eq!(children(), before);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -750,6 +849,64 @@ fn terminate_cancels_the_queue_and_kills_running_tasks() {
     assert_eq!(stats.tasks_completed, 4);
     assert_eq!(children(), before);
     let _ = std::fs::remove_file(&pidfile);
+}
+
+/// A pool of 2 whose workers are both ready, one of them stopped with `SIGSTOP` while idle,
+/// is stopped by `stop`: it must kill the stopped worker instead of waiting for its exit.
+fn stopped_idle_worker_does_not_block(what: &str, stop: fn(ProcessPool) -> PoolStats) {
+    let _serial = serial();
+    let before = children();
+    let pool = ProcessPool::with_program(2, BIN).unwrap();
+    assert_eq!(pool.submit("echo", 1).unwrap().result(), Ok(json!(1)));
+    eventually("both workers ready", || ready_workers().len() == 2);
+    let stopped = ready_workers()[0];
+    // SAFETY: kill(2) on our own child.
+    assert_eq!(unsafe { libc::kill(stopped as i32, libc::SIGSTOP) }, 0);
+    let stats = within(Duration::from_secs(60), what, move || stop(pool));
+    assert!(
+        stats.exits.contains(&ExitDesc::Signaled(libc::SIGKILL)),
+        "{stats:?}"
+    );
+    assert_eq!(children(), before, "every worker was reaped");
+}
+
+#[test]
+fn terminate_kills_an_idle_worker_stopped_with_sigstop() {
+    stopped_idle_worker_does_not_block("terminate", |pool| pool.terminate().unwrap());
+}
+
+#[test]
+fn shutdown_timeout_kills_an_idle_worker_stopped_with_sigstop() {
+    stopped_idle_worker_does_not_block("shutdown_timeout", |pool| {
+        pool.shutdown_timeout(Duration::from_millis(300)).unwrap()
+    });
+}
+
+#[test]
+fn a_stopped_manager_does_not_block_appends_to_a_healthy_one() {
+    let _serial = serial();
+    let stopped = Manager::with_program(BIN).unwrap();
+    let healthy = Manager::with_program(BIN).unwrap();
+    let patient = stopped.list().with_timeout(Duration::from_secs(30));
+    assert_eq!(patient.append(json!("before")), Ok(0));
+    let server = stopped.pid().unwrap() as i32;
+    // SAFETY: kill(2) on our own server.
+    assert_eq!(unsafe { libc::kill(server, libc::SIGSTOP) }, 0);
+    let waiting = std::thread::spawn(move || patient.append(json!("during")));
+    // Give the waiting append time to be inside its call (the old table lock was held there).
+    std::thread::sleep(Duration::from_millis(300));
+    let list = healthy.list();
+    let appended = within(
+        Duration::from_secs(20),
+        "an append to a healthy manager beside a stopped one",
+        move || list.append(json!("fine")),
+    );
+    assert_eq!(appended, Ok(0));
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(server, libc::SIGCONT) }, 0);
+    assert_eq!(waiting.join().unwrap(), Ok(1));
+    stopped.shutdown().unwrap();
+    healthy.shutdown().unwrap();
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! Load tests of the process side (issue 11), bounded in count and time, over Unix sockets:
 //!
-//! - 30,000 tasks while workers are killed at random: only the killed workers' tasks fail,
-//!   every other task returns its own value, none runs twice;
+//! - 30,000 tasks on 4 workers, and 10,000 on 3, while a ready worker is killed at random
+//!   every 1–3 ms (every 1 ms): only the killed workers' tasks fail, every other task returns
+//!   its own value, none runs twice, none fails for want of workers (`just load-kills` runs
+//!   the first 20 times beside 4 busy loops);
 //! - 10,000 appends from 8 processes while 200 idle connections are held open and the server
 //!   may open only 64 descriptors: every append lands exactly once;
 //! - 200 managers created, used and shut down: this process's descriptors and children are
@@ -15,6 +17,7 @@ mod common;
 
 use common::children;
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,7 +25,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use threadproof::process::manager::Manager;
 use threadproof::process::os::OsTransport;
-use threadproof::process::{ExitDesc, PoolOptions, ProcessPool, TaskError};
+use threadproof::process::{ExitDesc, PoolOptions, ProcessPool, TaskError, READY_WORKER_NAME};
 
 const BIN: &str = env!("CARGO_BIN_EXE_threadproof");
 /// How many tasks the memory test runs (default 200,000).
@@ -61,40 +64,54 @@ impl XorShift {
     }
 }
 
+/// This process's children that have told their pool they are ready: they name themselves
+/// [`READY_WORKER_NAME`] once they have said so. A worker killed before that is a startup
+/// failure (a broken program looks the same), which may give its slot up for a while; one
+/// killed after it fails only the task it runs.
+fn ready_workers() -> Vec<u32> {
+    children()
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim_end() == READY_WORKER_NAME)
+        })
+        .collect()
+}
+
 #[test]
 fn load_30000_tasks_with_random_worker_kills() {
+    tasks_under_random_kills(4, 30_000, 1..=3);
+}
+
+#[test]
+fn load_10000_tasks_on_3_workers_with_a_kill_every_millisecond() {
+    tasks_under_random_kills(3, 10_000, 1..=1);
+}
+
+/// `tasks` echo tasks on `workers` workers while a killer `SIGKILL`s a random ready worker
+/// after a pause of `pause_ms` milliseconds (picked at random in the range): only the killed workers' tasks fail, every other task returns its own
+/// value, none runs twice, no task fails for want of workers, every worker is reaped.
+fn tasks_under_random_kills(workers: usize, tasks: u64, pause_ms: RangeInclusive<u64>) {
     let _serial = serial();
-    const TASKS: u64 = 30_000;
     let before = children();
     let transport = OsTransport::program(BIN).unwrap();
     let pool: ProcessPool =
-        ProcessPool::with_options(4, transport, PoolOptions { history: true }).unwrap();
+        ProcessPool::with_options(workers, transport, PoolOptions { history: true }).unwrap();
     let done = Arc::new(AtomicBool::new(false));
     let killer = {
         let done = Arc::clone(&done);
-        let before = before.clone();
         std::thread::spawn(move || {
             let mut random = XorShift(0x9E37_79B9_7F4A_7C15 ^ u64::from(std::process::id()));
             let mut kills = 0;
-            let mut seen = BTreeSet::new();
             while !done.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(1 + random.next() % 3));
-                // Only workers seen a round ago: a fresh one has not answered yet, and a slot
-                // whose workers all die unanswered is given up (a broken program).
-                let workers: Vec<u32> = children()
-                    .into_iter()
-                    .filter(|p| !before.contains(p))
-                    .collect();
-                let old: Vec<u32> = workers
-                    .iter()
-                    .copied()
-                    .filter(|p| seen.contains(p))
-                    .collect();
-                seen = workers.into_iter().collect();
-                if old.is_empty() {
+                let spread = pause_ms.end() - pause_ms.start() + 1;
+                let pause = pause_ms.start() + random.next() % spread;
+                std::thread::sleep(Duration::from_millis(pause));
+                let ready = ready_workers();
+                if ready.is_empty() {
                     continue;
                 }
-                let victim = old[(random.next() % old.len() as u64) as usize];
+                let victim = ready[(random.next() % ready.len() as u64) as usize];
                 // SAFETY: kill(2) on one of our own workers.
                 if unsafe { libc::kill(victim as i32, libc::SIGKILL) } == 0 {
                     kills += 1;
@@ -104,7 +121,7 @@ fn load_30000_tasks_with_random_worker_kills() {
         })
     };
     let started = Instant::now();
-    let futures: Vec<_> = (0..TASKS)
+    let futures: Vec<_> = (0..tasks)
         .map(|i| pool.submit("echo", i).unwrap())
         .collect();
     let mut failed = 0;
@@ -122,20 +139,21 @@ fn load_30000_tasks_with_random_worker_kills() {
     let kills = killer.join().unwrap();
     let stats = pool.shutdown().unwrap();
     println!(
-        "{TASKS} tasks, {kills} SIGKILLs, {failed} failed, {} workers started, {:?}",
+        "{tasks} tasks on {workers} workers, {kills} SIGKILLs, {failed} failed, {} workers \
+         started, {:?}",
         stats.workers_started,
         started.elapsed()
     );
     assert!(kills > 0, "no worker was killed");
     assert!(failed <= kills, "{failed} tasks failed for {kills} kills");
-    assert_eq!(stats.tasks_completed, TASKS);
+    assert_eq!(stats.tasks_completed, tasks);
     assert!(
         stats.dispatched.values().all(|&n| n == 1),
         "a task ran twice"
     );
-    assert_eq!(stats.dispatched.len() as u64, TASKS);
+    assert_eq!(stats.dispatched.len() as u64, tasks);
     let completions: BTreeSet<u64> = stats.completions.iter().copied().collect();
-    assert_eq!(completions.len() as u64, TASKS, "a task completed twice");
+    assert_eq!(completions.len() as u64, tasks, "a task completed twice");
     assert_eq!(children(), before, "every worker was reaped");
 }
 

@@ -217,6 +217,27 @@ fn bad_input_is_an_error_never_a_hang() {
 }
 
 #[test]
+fn a_manager_of_a_program_that_is_not_threadproof_says_it_exited_without_serving() {
+    let _serial = serial();
+    let before = children();
+    for (program, status) in [("/bin/true", 0), ("/bin/false", 1)] {
+        let Err(error) = Manager::with_program(program) else {
+            panic!("{program} serves as a manager");
+        };
+        let error = error.to_string();
+        assert_eq!(
+            error,
+            format!(
+                "{program}: the manager server exited without serving: it exited with status \
+                 {status}; the program must call threadproof::process::worker_main_if_worker \
+                 first thing in main"
+            )
+        );
+    }
+    assert_eq!(children(), before, "the programs were reaped");
+}
+
+#[test]
 fn a_client_killed_mid_request_leaves_no_partial_entry() {
     let _serial = serial();
     let before = children();

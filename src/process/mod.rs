@@ -28,7 +28,6 @@
 //! JSON, so a task's arguments, a task's result and one manager append each fit in 1 MiB; a
 //! manager's list of any size reads back, in pages.
 
-pub(crate) mod dispatcher;
 pub mod frame;
 pub mod ipc;
 pub mod manager;
@@ -53,6 +52,10 @@ pub const MAX_PROCESSES: usize = 256;
 /// The environment variable that makes the binary a worker; its value names the role
 /// (`pool` or `manager`).
 pub const WORKER_ENV: &str = "THREADPROOF_WORKER";
+/// The name a pool worker gives itself (`ps`, `/proc/PID/comm`) once it has told its pool it
+/// is ready: an operator, or a test that kills workers, can tell a serving worker from one
+/// still starting (whose death would count as a startup failure).
+pub const READY_WORKER_NAME: &str = "tp-pool-worker";
 /// The parent's pid, so that a worker whose parent is already gone exits at once.
 pub const PARENT_ENV: &str = "THREADPROOF_PARENT";
 

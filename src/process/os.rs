@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use super::frame::{read_frame, write_frame, MAX_FRAME};
 use super::ipc::{spawn_child, NoSigpipe, Spawned};
-use super::transport::{Event, Job, Link, Reply, Transport, WorkerId};
+use super::transport::{Event, Job, Link, Reply, Transport, WorkerId, READY};
 use super::ExitDesc;
 use crate::sync::Sender;
 use crate::sync::{spawn, JoinHandle, Primitives};
@@ -151,6 +151,10 @@ impl<P: Primitives> Transport<P> for OsTransport {
         }
     }
 
+    fn handshake(&self) -> bool {
+        true
+    }
+
     fn adopt_thread(&mut self) {
         // The dispatcher writes every job: one mask call for its life, not three per job.
         super::ipc::block_sigpipe_in_this_thread();
@@ -190,7 +194,12 @@ fn read_replies<P: Primitives>(
     loop {
         match read_frame::<_, Reply>(&mut replies, MAX_FRAME) {
             Ok(Some(reply)) => {
-                if events.send(Event::Reply { worker, reply }).is_err() {
+                let event = if reply.id == READY {
+                    Event::Ready { worker }
+                } else {
+                    Event::Reply { worker, reply }
+                };
+                if events.send(event).is_err() {
                     let _ = child.kill();
                     break;
                 }

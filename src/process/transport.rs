@@ -27,6 +27,10 @@ pub struct Reply {
     pub result: Result<Value, String>,
 }
 
+/// The id of the frame a worker of a handshaking transport ([`Transport::handshake`]) sends
+/// once, before any reply: "I can take tasks now". Task ids count from 0 and never reach it.
+pub const READY: u64 = u64::MAX;
+
 /// Which worker: its slot in the pool, and which incarnation of that slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct WorkerId {
@@ -47,6 +51,13 @@ pub enum Event {
     Restart {
         slot: usize,
     },
+    /// The workers still alive this long after [`Event::Terminate`] are killed, idle or not: a
+    /// stopped (`SIGSTOP`) or wedged worker cannot hold the pool.
+    KillStragglers,
+    /// The worker can take tasks ([`Transport::handshake`]).
+    Ready {
+        worker: WorkerId,
+    },
     Reply {
         worker: WorkerId,
         reply: Reply,
@@ -63,6 +74,13 @@ pub enum Event {
 pub trait Transport<P: Primitives>: Send + 'static {
     type Link: Link;
     fn start(&mut self, worker: WorkerId, events: Sender<P, Event>) -> Result<Self::Link, String>;
+
+    /// Whether its workers say [`Event::Ready`] once they can take tasks; without a handshake
+    /// a started worker is taken as ready at once. Only a worker that dies before it is ready
+    /// counts toward giving up its slot: a death after it fails the worker's task, no more.
+    fn handshake(&self) -> bool {
+        false
+    }
 
     /// Called once on the dispatcher's thread before anything else: the thread is the pool's
     /// own, and the transport may set it up (the OS transport blocks `SIGPIPE` there).

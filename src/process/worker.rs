@@ -17,8 +17,8 @@ use std::io::BufReader;
 use super::frame::{encode, read_frame, MAX_FRAME};
 use super::ipc::channel_from_env;
 use super::task::{Globals, Registry};
-use super::transport::{Job, Reply};
-use super::{manager, PARENT_ENV, WORKER_ENV};
+use super::transport::{Job, Reply, READY};
+use super::{manager, PARENT_ENV, READY_WORKER_NAME, WORKER_ENV};
 
 /// Runs the worker role named by [`WORKER_ENV`]; returns the exit code.
 pub(super) fn main(registry: impl FnOnce() -> Registry) -> i32 {
@@ -109,8 +109,18 @@ fn write_reply(replies: &File, mut bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Runs jobs from the channel, one at a time, until end of input.
+/// Says it is ready, then runs jobs from the channel, one at a time, until end of input.
 fn pool_worker(registry: &Registry, (jobs, replies): (File, File)) -> i32 {
+    let ready = Reply {
+        id: READY,
+        result: Ok(serde_json::Value::Null),
+    };
+    if write_reply(&replies, &reply_frame(ready)).is_err() {
+        return 0;
+    }
+    let name = std::ffi::CString::new(READY_WORKER_NAME).expect("no NUL in the name");
+    // SAFETY: prctl with PR_SET_NAME and a NUL-terminated string that outlives the call.
+    unsafe { libc::prctl(libc::PR_SET_NAME, name.as_ptr()) };
     let mut jobs = BufReader::new(jobs);
     let mut globals = Globals::default();
     loop {

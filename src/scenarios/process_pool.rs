@@ -109,7 +109,7 @@ pub struct ProcessPoolOutcome {
 }
 
 /// The scenario's variants are the dispatcher's own: correct, or a flaw in its crash handling.
-pub use crate::process::dispatcher::Flaw as ProcessPoolVariant;
+pub use crate::process::pool::Flaw as ProcessPoolVariant;
 
 impl Variant for ProcessPoolVariant {
     const ALL: &'static [Self] = &[

@@ -30,6 +30,7 @@ use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
 use std::process::Child;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mio::net::{UnixListener as MioListener, UnixStream as MioStream};
@@ -268,7 +269,11 @@ pub struct ListProxy {
 
 /// The clients of this process, by proxy; at most [`MAX_CLIENTS`], the least recently used
 /// dropped first (its connection closed: a list used again later gets a new client).
-type Clients = std::sync::Mutex<(u64, HashMap<ListProxy, (u64, Client<UnixClientConn>)>)>;
+type Clients = std::sync::Mutex<(u64, HashMap<ListProxy, (u64, SharedClient)>)>;
+
+/// One list's client, shared by the callers in this process; evicted from the table while in
+/// use, it lives on until its last caller is done.
+type SharedClient = Arc<std::sync::Mutex<Client<UnixClientConn>>>;
 
 /// Lists this process talks to at once before the least recently used one's client is
 /// dropped: a long-lived worker that served tasks for many managers keeps no connection to
@@ -306,29 +311,35 @@ impl ListProxy {
         UnixStream::connect_addr(&abstract_address(&self.address)?)
     }
 
+    /// Runs `f` on this process's client of the list. The table's lock is held only to find
+    /// or make the client, never across its I/O: a stopped server delays only its own list's
+    /// callers, not every list of the process.
     fn with_client<R>(&self, f: impl FnOnce(&mut Client<UnixClientConn>) -> R) -> R {
-        let mut guard = clients().lock().unwrap_or_else(|e| e.into_inner());
-        let (clock, clients) = &mut *guard;
-        *clock += 1;
-        if let Some((used, client)) = clients.get_mut(self) {
-            *used = *clock;
-            return f(client);
-        }
-        if clients.len() >= MAX_CLIENTS {
-            let oldest = clients
-                .iter()
-                .min_by_key(|(_, (used, _))| *used)
-                .map(|(proxy, _)| proxy.clone());
-            if let Some(oldest) = oldest {
-                clients.remove(&oldest);
+        let client = {
+            let mut guard = clients().lock().unwrap_or_else(|e| e.into_inner());
+            let (clock, clients) = &mut *guard;
+            *clock += 1;
+            if !clients.contains_key(self) && clients.len() >= MAX_CLIENTS {
+                let oldest = clients
+                    .iter()
+                    .min_by_key(|(_, (used, _))| *used)
+                    .map(|(proxy, _)| proxy.clone());
+                if let Some(oldest) = oldest {
+                    clients.remove(&oldest);
+                }
             }
-        }
-        let timeout = Duration::from_millis(self.timeout_ms);
-        let conn = UnixClientConn::new(self.address.clone(), timeout);
-        let (_, client) = clients
-            .entry(self.clone())
-            .or_insert((*clock, Client::new(new_client_id(), conn)));
-        f(client)
+            let (used, client) = clients.entry(self.clone()).or_insert_with(|| {
+                let timeout = Duration::from_millis(self.timeout_ms);
+                let conn = UnixClientConn::new(self.address.clone(), timeout);
+                let client = Client::new(new_client_id(), conn);
+                (0, Arc::new(std::sync::Mutex::new(client)))
+            });
+            *used = *clock;
+            Arc::clone(client)
+        };
+        // One client per list: its callers in this process take turns, as on one connection.
+        let mut client = client.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut client)
     }
 
     /// Drops this process's clients of the server at `address`: their connections close.
@@ -408,16 +419,51 @@ impl Manager {
             address: String::new(),
         };
         let to_server = manager.to_server.as_ref().expect("set");
-        write_frame(&mut NoSigpipe(to_server), &options).map_err(io::Error::other)?;
-        match read_frame::<_, Ready>(&mut from_child, MAX_FRAME) {
-            Ok(Some(ready)) => {
+        let ready = write_frame(&mut NoSigpipe(to_server), &options)
+            .map_err(|e| e.to_string())
+            .and_then(
+                |()| match read_frame::<_, Ready>(&mut from_child, MAX_FRAME) {
+                    Ok(Some(ready)) => Ok(ready),
+                    Ok(None) => Err("it closed its channel".to_string()),
+                    Err(e) => Err(e.to_string()),
+                },
+            );
+        match ready {
+            Ok(ready) => {
                 manager.address = ready.address;
                 Ok(manager)
             }
-            other => Err(io::Error::other(format!(
-                "the manager server did not start: {other:?}"
-            ))),
+            Err(why) => Err(manager.did_not_serve(program.as_ref(), &why)),
         }
+    }
+
+    /// The error for a server that did not say it serves (a program that is not threadproof,
+    /// or one that crashed at startup): how it ended, reaped; killed first if it still runs.
+    fn did_not_serve(&mut self, program: &std::path::Path, why: &str) -> io::Error {
+        self.to_server = None;
+        let Some(mut child) = self.child.take() else {
+            return io::Error::other(why.to_string());
+        };
+        // Its end of output came as it exited; give the exit a moment to become a status.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut status = child.try_wait();
+        while matches!(status, Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+            status = child.try_wait();
+        }
+        let ended = match status {
+            Ok(Some(status)) => format!("exited without serving: it {}", ExitDesc::from(status)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                format!("did not serve ({why}) and was killed")
+            }
+        };
+        io::Error::other(format!(
+            "{}: the manager server {ended}; the program must call \
+             threadproof::process::worker_main_if_worker first thing in main",
+            program.display()
+        ))
     }
 
     /// A proxy for the list, to pass to tasks.

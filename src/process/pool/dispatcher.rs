@@ -1,19 +1,24 @@
 //! The process pool's dispatcher: one thread that owns every worker slot and the queue, and
 //! reacts to one stream of [`Event`]s.
 //!
-//! Invariant: each job is handed to at most one live worker at a time; a reply completes the
-//! job it answers (only from the worker's current incarnation); a worker's [`Event::Exited`]
-//! fails the job it was running with [`TaskError::WorkerDied`] and starts a replacement. A job
-//! whose hand-over failed (the worker was already gone) was never delivered and goes back to
-//! the queue. Jobs that no worker can be started for fail with [`TaskError::NoWorkers`]: none
-//! waits forever.
+//! Invariant: each job is handed to at most one live, ready worker at a time; a reply completes
+//! the job it answers (only from the worker's current incarnation); a worker's
+//! [`Event::Exited`] fails the job it was running with [`TaskError::WorkerDied`], and nothing
+//! else, and starts a replacement. A job whose hand-over failed (the worker was already gone)
+//! was never delivered and goes back to the queue. Jobs fail with [`TaskError::NoWorkers`]
+//! only while no slot can start a worker: none waits forever, none fails while a worker may
+//! still come.
 //!
-//! A worker that dies before answering anything, [`MAX_STARTUP_FAILURES`] times in a row in
-//! one slot, is a broken program, not bad luck: the slot is restarted at once after the first
-//! such death, then after a doubling wait ([`backoff`]), and given up after the last; once
-//! every slot is given up, queued and new jobs fail with [`TaskError::NoWorkers`] naming the
-//! exit status. On [`Event::Terminate`] queued jobs fail as cancelled and running ones'
-//! workers are killed, their jobs failing as terminated.
+//! Only a worker that dies before it is ready to take a task (before [`Event::Ready`]: a broken
+//! program, a bad environment) counts as a startup failure; a death while running a task, or
+//! idle after it was ready, never does, however often. A slot is restarted at once after the
+//! first startup failure, then after a doubling wait ([`backoff`]); after
+//! [`MAX_STARTUP_FAILURES`] in a row it is given up, and tried again, with the backoff, when a
+//! new job comes, so a transient cause (out of memory, an operator's kill) heals. While every
+//! slot is given up, queued and new jobs fail with [`TaskError::NoWorkers`] saying why. On
+//! [`Event::Terminate`] queued jobs fail as cancelled, running ones' workers are killed (their
+//! jobs failing as terminated) and idle ones' input is closed; whatever is still alive
+//! [`STRAGGLER_GRACE`] later is killed, so a stopped worker cannot hold the pool.
 //!
 //! Known-bad variants ([`Flaw`]) sit beside the crash handling, marked `MUTANT`; only the
 //! `process_pool` scenario's mutants construct them.
@@ -24,9 +29,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::pool::{PoolOptions, PoolStats, Shared, TaskError};
-use super::transport::{Event, Job, Link, Reply, Transport, WorkerId};
-use super::ExitDesc;
+use super::completion::Shared;
+use super::types::{PoolOptions, PoolStats, TaskError};
+use crate::process::transport::{Event, Job, Link, Reply, Transport, WorkerId};
+use crate::process::ExitDesc;
 use crate::sync::{Primitives, Receiver, Sender};
 
 /// The dispatcher's crash handling: correct, or a known-bad variant (the `process_pool`
@@ -55,14 +61,20 @@ pub(crate) enum TestMutant {
     TerminateKeepsQueue,
     /// A job whose hand-over failed is dropped instead of queued again.
     DropsUndeliveredJob,
+    /// Every death of a worker that has answered nothing counts toward giving up its slot,
+    /// ready or not (the bug of issue 20: tasks that crash their worker kill the pool).
+    CountsReadyDeaths,
 }
 
-/// Deaths before answering anything, in a row in one slot, after which the slot is given up.
+/// Deaths before ready, in a row in one slot, after which the slot is given up for a while.
 pub(crate) const MAX_STARTUP_FAILURES: u32 = 5;
 
+/// How long after [`Event::Terminate`] a worker that has not exited is killed, idle or not.
+pub(crate) const STRAGGLER_GRACE: Duration = Duration::from_secs(1);
+
 /// How long to wait before restarting a slot whose worker died `failures` times in a row
-/// before answering anything: not at all after the first (a task may kill a fresh worker),
-/// then 50 ms, doubling.
+/// before it was ready: not at all after the first (bad luck), then 50 ms, doubling up to
+/// 3.2 s (the pace of a given-up slot's retries).
 pub(crate) fn backoff(failures: u32) -> Option<Duration> {
     match failures {
         0 | 1 => None,
@@ -82,20 +94,33 @@ struct Slot<L> {
     unreachable: bool,
     /// Killed by [`Event::Terminate`]: its job fails as terminated.
     killed: bool,
-    /// This incarnation has answered a job.
+    /// This incarnation is ready to take tasks ([`Event::Ready`]).
+    ready: bool,
+    /// This incarnation has answered a job (only the test mutant reads it).
+    #[cfg(test)]
     answered: bool,
-    /// Incarnations in a row that died before answering anything.
+    /// Incarnations in a row that died before they were ready.
     failures: u32,
     /// A restart is due later ([`backoff`]).
     restarting: bool,
-    /// Given up after [`MAX_STARTUP_FAILURES`].
+    /// Given up after [`MAX_STARTUP_FAILURES`]: started again when a job comes after its
+    /// backoff is over (`restarting` is false).
     broken: bool,
 }
 
 impl<L> Slot<L> {
     /// Whether a job can be handed to it now.
     fn idle(&self) -> bool {
-        self.link.is_some() && self.busy.is_none() && !self.closing && !self.unreachable
+        self.link.is_some()
+            && self.ready
+            && self.busy.is_none()
+            && !self.closing
+            && !self.unreachable
+    }
+
+    /// Whether a worker is alive in it or due without waiting for work: a job may wait for it.
+    fn coming(&self) -> bool {
+        self.link.is_some() || (self.restarting && !self.broken)
     }
 }
 
@@ -131,6 +156,8 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
                 closing: false,
                 unreachable: false,
                 killed: false,
+                ready: false,
+                #[cfg(test)]
                 answered: false,
                 failures: 0,
                 restarting: false,
@@ -179,7 +206,10 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
                     let error = TaskError::Cancelled { task: job.task };
                     self.complete(job.id, Err(error));
                 }
-                Event::Submit(job) => self.queue.push_back(job),
+                Event::Submit(job) => {
+                    self.queue.push_back(job);
+                    self.retry_given_up();
+                }
                 Event::Shutdown => self.shutting_down = true,
                 Event::ShutdownWithin(timeout) => {
                     self.shutting_down = true;
@@ -188,6 +218,8 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
                 }
                 Event::Terminate => self.terminate(),
                 Event::Restart { slot } => self.restart(slot),
+                Event::KillStragglers => self.kill_stragglers(),
+                Event::Ready { worker } => self.ready(worker),
                 Event::Reply { worker, reply } => self.reply(worker, reply),
                 Event::Exited { worker, status } => self.exited(worker, status),
             }
@@ -211,9 +243,63 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
         match self.transport.start(worker, self.events.clone()) {
             Ok(link) => {
                 self.stats.workers_started += 1;
-                self.slots[slot].link = Some(link);
+                let s = &mut self.slots[slot];
+                s.link = Some(link);
+                s.ready = !self.transport.handshake();
             }
-            Err(e) => self.last_start_error = e,
+            Err(e) => self.startup_failed(slot, e),
+        }
+    }
+
+    /// Slot `slot`'s worker could not start, or died before it was ready: restart it now, later
+    /// ([`backoff`]), or, after [`MAX_STARTUP_FAILURES`] in a row, give it up until its backoff
+    /// is over and a job comes.
+    fn startup_failed(&mut self, slot: usize, why: String) {
+        let s = &mut self.slots[slot];
+        s.failures += 1;
+        let failures = s.failures;
+        if failures >= MAX_STARTUP_FAILURES {
+            s.broken = true;
+            self.last_start_error =
+                format!("{why}, {failures} times in a row; the pool tries again later");
+        }
+        if !self.wants_workers() {
+            return;
+        }
+        match backoff(failures) {
+            None => self.start(slot),
+            Some(delay) => {
+                self.slots[slot].restarting = true;
+                let events = self.events.clone();
+                self.transport
+                    .send_later(delay, events, Event::Restart { slot });
+            }
+        }
+    }
+
+    fn ready(&mut self, worker: WorkerId) {
+        let slot = &mut self.slots[worker.slot];
+        // TEST MUTANT counts-ready-deaths: only an answer resets the count.
+        #[cfg(test)]
+        if self.mutant == TestMutant::CountsReadyDeaths {
+            if slot.generation == worker.generation {
+                slot.ready = true;
+            }
+            return;
+        }
+        if slot.generation == worker.generation {
+            slot.ready = true;
+            slot.failures = 0;
+            slot.broken = false;
+        }
+    }
+
+    /// After [`STRAGGLER_GRACE`] past [`Event::Terminate`]: kills every worker still alive.
+    fn kill_stragglers(&mut self) {
+        for slot in &mut self.slots {
+            if let Some(link) = &mut slot.link {
+                link.kill();
+            }
         }
     }
 
@@ -223,6 +309,9 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
         !self.terminating && (!self.shutting_down || !self.queue.is_empty())
     }
 
+    /// A slot's backoff is over: a slot not given up starts now; a given-up one when the next
+    /// job comes ([`Dispatcher::retry_given_up`]), so an idle pool does not keep starting a
+    /// broken program.
     fn restart(&mut self, slot: usize) {
         let s = &mut self.slots[slot];
         s.restarting = false;
@@ -231,19 +320,30 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
         }
     }
 
-    /// Hands queued jobs to idle workers; with none alive or coming and jobs waiting, tries to
-    /// start workers, and fails the jobs if none starts: a job never waits for a worker that
-    /// cannot come.
+    /// A new job came: each given-up slot whose backoff is over is tried again. Only a new job
+    /// triggers it, so jobs that failed at the give-up are not what keeps a broken program
+    /// restarting.
+    fn retry_given_up(&mut self) {
+        for slot in 0..self.slots.len() {
+            let s = &self.slots[slot];
+            if s.broken && s.link.is_none() && !s.restarting && self.wants_workers() {
+                self.start(slot);
+            }
+        }
+    }
+
+    /// Hands queued jobs to ready idle workers. With jobs waiting, starts every slot that has
+    /// no worker, is not given up and has no backoff to sit out; fails the jobs if still no
+    /// worker is alive or coming: a job never waits for a worker that cannot come.
     fn assign(&mut self) {
-        let coming =
-            |slots: &[Slot<T::Link>]| slots.iter().any(|s| s.link.is_some() || s.restarting);
-        if !self.queue.is_empty() && !coming(&self.slots) && !self.terminating {
+        if !self.queue.is_empty() && !self.terminating {
             for slot in 0..self.slots.len() {
-                if !self.slots[slot].broken {
+                let s = &self.slots[slot];
+                if s.link.is_none() && !s.restarting && !s.broken {
                     self.start(slot);
                 }
             }
-            if !coming(&self.slots) {
+            if !self.slots.iter().any(Slot::coming) {
                 // TEST MUTANT forgets-queue-on-give-up.
                 #[cfg(test)]
                 if self.mutant == TestMutant::ForgetsQueueOnGiveUp {
@@ -297,8 +397,13 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
         }
         match slot.busy.take() {
             Some(job) if job.id == reply.id => {
-                slot.answered = true;
-                slot.failures = 0;
+                #[cfg(test)]
+                {
+                    slot.answered = true;
+                    if self.mutant == TestMutant::CountsReadyDeaths {
+                        slot.failures = 0;
+                    }
+                }
                 let result = reply.result.map_err(|message| TaskError::Failed {
                     task: job.task,
                     message,
@@ -335,6 +440,9 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
             }
             slot.closing = true;
         }
+        let events = self.events.clone();
+        self.transport
+            .send_later(STRAGGLER_GRACE, events, Event::KillStragglers);
     }
 
     fn exited(&mut self, worker: WorkerId, status: ExitDesc) {
@@ -347,16 +455,24 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
         }
         self.stats.exits.push(status);
         slot.generation += 1;
-        // A worker that ends unasked, having answered nothing, failed to start.
+        // Only a worker that ends unasked before it was ready failed to start; one that dies
+        // later fails its task, if it had one, and is replaced at once.
         let asked_to_end = slot.closing || slot.killed;
-        if !slot.answered && !asked_to_end {
-            slot.failures += 1;
+        #[allow(unused_mut)]
+        let mut startup_failure = !slot.ready && !asked_to_end;
+        // TEST MUTANT counts-ready-deaths (the answered-nothing test of 790787c).
+        #[cfg(test)]
+        if self.mutant == TestMutant::CountsReadyDeaths {
+            startup_failure = !asked_to_end && !slot.answered;
         }
         slot.closing = false;
         slot.unreachable = false;
-        slot.answered = false;
+        slot.ready = false;
+        #[cfg(test)]
+        {
+            slot.answered = false;
+        }
         let killed = std::mem::take(&mut slot.killed);
-        let failures = slot.failures;
         if let Some(job) = slot.busy.take() {
             // A flaw is honoured only under a model backend: production keeps the correct arm.
             let flaw = if P::MODEL {
@@ -383,219 +499,17 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
                 Flaw::RerunsOnCrash => self.queue.push_front(job),
             }
         }
-        if !self.wants_workers() {
-            return;
-        }
-        if failures >= MAX_STARTUP_FAILURES {
-            self.slots[worker.slot].broken = true;
-            self.last_start_error = format!(
-                "the worker process {status} before answering any task, \
-                 {MAX_STARTUP_FAILURES} times in a row"
-            );
-            return;
-        }
-        match backoff(failures) {
-            None => self.start(worker.slot),
-            Some(delay) => {
-                self.slots[worker.slot].restarting = true;
-                let events = self.events.clone();
-                let restart = Event::Restart { slot: worker.slot };
-                self.transport.send_later(delay, events, restart);
-            }
+        if startup_failure {
+            let why = format!("the worker process {status} before it could take any task");
+            self.startup_failed(worker.slot, why);
+        } else if self.wants_workers() {
+            self.start(worker.slot);
         }
     }
 }
 
-/// Model checks of the logic added for issue 11 (startup-failure give-up, terminate, a failed
-/// hand-over), over simulated workers, each with the test-only mutant it catches.
+/// Model checks of the logic added for issues 11 and 20, with the test-only mutants each
+/// catches.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::explore::{Checker, FailureKind, LoomConfig, Report, ShuttleConfig};
-    use crate::process::pool::ProcessPool;
-    use crate::process::sim::{SimLink, SimTransport};
-    use crate::process::task::Registry;
-    use crate::sync::{Loom, Shuttle};
-
-    /// Workers whose first `deaths` starts die before answering anything (exited with status
-    /// 1, reported at once); a job handed to a dead one is lost with it, or refused if
-    /// `refuses`. Later starts are healthy simulated workers.
-    struct StartupDeaths {
-        deaths: usize,
-        refuses: bool,
-        healthy: SimTransport,
-    }
-
-    struct MaybeDead<P: Primitives> {
-        refuses: bool,
-        alive: Option<SimLink<P>>,
-    }
-
-    impl<P: Primitives> Link for MaybeDead<P> {
-        fn send(&mut self, job: &Job) -> Result<(), String> {
-            match &mut self.alive {
-                Some(link) => link.send(job),
-                None if self.refuses => Err("the worker is gone".into()),
-                None => Ok(()),
-            }
-        }
-        fn close(&mut self) {
-            if let Some(link) = &mut self.alive {
-                link.close();
-            }
-        }
-        fn join(self) {
-            if let Some(link) = self.alive {
-                link.join();
-            }
-        }
-    }
-
-    impl<P: Primitives> Transport<P> for StartupDeaths {
-        type Link = MaybeDead<P>;
-        fn start(
-            &mut self,
-            worker: WorkerId,
-            events: Sender<P, Event>,
-        ) -> Result<Self::Link, String> {
-            if self.deaths == 0 {
-                let alive = self.healthy.start(worker, events)?;
-                return Ok(MaybeDead {
-                    refuses: self.refuses,
-                    alive: Some(alive),
-                });
-            }
-            self.deaths -= 1;
-            let status = ExitDesc::Exited(1);
-            let _ = events.send(Event::Exited { worker, status });
-            Ok(MaybeDead {
-                refuses: self.refuses,
-                alive: None,
-            })
-        }
-    }
-
-    #[derive(Clone, Copy, Debug)]
-    enum Case {
-        /// 1 worker whose every start dies; 6 tasks: at most 5 die with a worker, the rest
-        /// fail as given up.
-        GivesUp,
-        /// 1 healthy worker, 3 tasks, then terminate: each task returns or is cancelled.
-        Terminates,
-        /// 1 worker whose first start is gone before its first job arrives (the hand-over
-        /// fails); 2 tasks: both run, once each, on the replacement.
-        HandOverFails,
-    }
-
-    /// What the futures returned (in submission order) and how many workers were started.
-    type Outcome = (Vec<String>, usize);
-
-    fn run<P: Primitives>(case: Case, mutant: TestMutant) -> Outcome {
-        let healthy = SimTransport::new(Registry::builtin());
-        let (deaths, refuses, tasks) = match case {
-            Case::GivesUp => (usize::MAX, false, 6),
-            Case::Terminates => (0, false, 3),
-            Case::HandOverFails => (1, true, 2),
-        };
-        let transport = StartupDeaths {
-            deaths,
-            refuses,
-            healthy,
-        };
-        let pool = ProcessPool::<P>::with_test_mutant(1, transport, mutant).unwrap();
-        let futures: Vec<_> = (0..tasks)
-            .map(|i| pool.submit("echo", i).unwrap())
-            .collect();
-        let stats = match case {
-            Case::Terminates => pool.terminate().unwrap(),
-            _ => pool.shutdown().unwrap(),
-        };
-        let results = futures
-            .iter()
-            .map(|f| match f.result() {
-                Ok(v) => format!("ok {v}"),
-                Err(e) => e.to_string(),
-            })
-            .collect();
-        assert!(
-            stats.dispatched.values().all(|&n| n == 1),
-            "dispatched twice"
-        );
-        assert_eq!(stats.tasks_completed, tasks);
-        (results, stats.workers_started)
-    }
-
-    fn invariant(case: Case, (results, started): &Outcome) -> Result<(), String> {
-        let given_up = "could not run: no worker process could be started: the worker process \
-                        exited with status 1 before answering any task, 5 times in a row";
-        for (i, result) in results.iter().enumerate() {
-            let fine =
-                match case {
-                    Case::GivesUp => {
-                        result.contains("its worker process exited with status 1")
-                            || result.contains(given_up)
-                    }
-                    Case::Terminates => *result == format!("ok {i}")
-                        || *result
-                            == "task `echo` was cancelled: the pool was terminated before it ran",
-                    Case::HandOverFails => *result == format!("ok {i}"),
-                };
-            if !fine {
-                return Err(format!("task {i}: {result}"));
-            }
-        }
-        if let Case::GivesUp = case {
-            if *started != MAX_STARTUP_FAILURES as usize || !results[5].contains(given_up) {
-                return Err(format!("{started} starts, {results:?}"));
-            }
-        }
-        Ok(())
-    }
-
-    fn loom_check(case: Case, mutant: TestMutant) -> Report<Outcome> {
-        Checker::Loom(LoomConfig::exhaustive().preemption_bound(2)).explore(
-            move || run::<Loom>(case, mutant),
-            move |o| invariant(case, o),
-        )
-    }
-
-    fn shuttle_check(case: Case, mutant: TestMutant) -> Report<Outcome> {
-        Checker::Shuttle(ShuttleConfig::random(300)).explore(
-            move || run::<Shuttle>(case, mutant),
-            move |o| invariant(case, o),
-        )
-    }
-
-    #[test]
-    fn correct_give_up_terminate_and_hand_over_pass_both_checkers() {
-        for case in [Case::GivesUp, Case::Terminates, Case::HandOverFails] {
-            for report in [
-                loom_check(case, TestMutant::None),
-                shuttle_check(case, TestMutant::None),
-            ] {
-                println!("{case:?}: {}", report.summary());
-                assert!(report.passed(), "{case:?}: {}", report.summary());
-                assert!(report.executions > 1, "{case:?}: {}", report.summary());
-            }
-        }
-    }
-
-    #[test]
-    fn each_mutant_is_caught_as_a_deadlock_by_both_checkers() {
-        for (case, mutant) in [
-            (Case::GivesUp, TestMutant::ForgetsQueueOnGiveUp),
-            (Case::Terminates, TestMutant::TerminateKeepsQueue),
-            (Case::HandOverFails, TestMutant::DropsUndeliveredJob),
-        ] {
-            for report in [loom_check(case, mutant), shuttle_check(case, mutant)] {
-                println!("{mutant:?}: {}", report.summary());
-                assert_eq!(
-                    report.failure_kind(),
-                    Some(FailureKind::Deadlock),
-                    "{mutant:?}: {}",
-                    report.summary()
-                );
-            }
-        }
-    }
-}
+#[path = "dispatcher_tests.rs"]
+mod tests;
