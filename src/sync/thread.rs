@@ -42,14 +42,29 @@ impl fmt::Display for Panicked {
 
 impl ::std::error::Error for Panicked {}
 
-/// The message of a panic payload, for errors and reports.
+/// The message of a panic payload, for errors and reports: the string it carries, or what
+/// it is when it carries none.
 pub fn panic_message(payload: &(dyn ::std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {
         s.clone()
+    } else if let Some(too_many) = payload.downcast_ref::<model::TooManyThreads>() {
+        format!(
+            "too many threads: {} spawned at {}, the checker allows {} besides main",
+            too_many.spawned, too_many.at, too_many.limit
+        )
+    } else if payload.is::<super::timer::NeedsTimer>() {
+        "a timed wait in an execution without the timer".to_string()
+    } else if payload.is::<::std::boxed::Box<dyn ::std::any::Any + Send>>() {
+        "a panic whose payload is another panic's payload (not a string)".to_string()
     } else {
-        "(non-string panic payload)".to_string()
+        // Neither checker says what its own non-string payloads are (loom's stack overflow
+        // unwinds with one), so the message names the likely causes.
+        "a panic with a payload that is not a string: `std::panic::panic_any` of another \
+         type, or, under loom, a model thread that overflowed its stack (give it a larger \
+         one with `Builder::stack_size`)"
+            .to_string()
     }
 }
 
@@ -124,8 +139,10 @@ pub fn current<P: Primitives>() -> Thread<P> {
     }
 }
 
-/// Thread factory, as `std::thread::Builder`: a name, and a stack size (honoured by the
-/// production backends; the checkers size their threads themselves).
+/// Thread factory, as `std::thread::Builder`: a name, and a stack size (honoured by every
+/// backend: loom's and shuttle's model threads get it too, as raw loom's and raw shuttle's
+/// builders give it; without one, a checker's model thread has its checker's small default
+/// stack).
 #[derive(Debug, Default)]
 pub struct Builder<P: Primitives> {
     name: Option<String>,
@@ -148,6 +165,7 @@ impl<P: Primitives> Builder<P> {
         self
     }
 
+    /// The thread's stack, in bytes.
     pub fn stack_size(mut self, size: usize) -> Self {
         self.stack_size = Some(size);
         self
@@ -159,7 +177,7 @@ impl<P: Primitives> Builder<P> {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        spawn_at(self.name, body, Location::caller())
+        spawn_at(self.name, self.stack_size, body, Location::caller())
     }
 
     /// Spawns a thread in `scope` (see [`scope`]).
@@ -173,7 +191,7 @@ impl<P: Primitives> Builder<P> {
         T: Send + 'scope,
         F: FnOnce() -> T + Send + 'scope,
     {
-        scope.spawn_at(self.name, body, Location::caller())
+        scope.spawn_at(self.name, self.stack_size, body, Location::caller())
     }
 }
 
@@ -185,11 +203,12 @@ where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
-    spawn_at(Some(name.into()), body, Location::caller())
+    spawn_at(Some(name.into()), None, body, Location::caller())
 }
 
 fn spawn_at<P, T, F>(
     name: Option<String>,
+    stack_size: Option<usize>,
     body: F,
     at: &'static Location<'static>,
 ) -> io::Result<JoinHandle<P, T>>
@@ -200,7 +219,7 @@ where
 {
     if !P::MODEL {
         let label: Arc<str> = Arc::from(name.as_deref().unwrap_or("<unnamed>"));
-        let raw = P::spawn(name, body)?;
+        let raw = P::spawn_sized(name, stack_size, body)?;
         let thread = Thread {
             raw: P::thread_of(&raw, None),
         };
@@ -224,7 +243,7 @@ where
     // The child's parker, made here so that the parent can unpark it before it runs.
     let parker: Arc<dyn Any + Send + Sync> = super::park::parker_of::<P>(&context);
     model::thread_started();
-    let raw = P::spawn(name, move || {
+    let raw = P::spawn_sized(name, stack_size, move || {
         model::install_context::<P>(context);
         let ran = panic::catch_unwind(AssertUnwindSafe(body));
         model::thread_finished();
@@ -375,13 +394,14 @@ impl<'scope, 'env, P: Primitives> Scope<'scope, 'env, P> {
         T: Send + 'scope,
         F: FnOnce() -> T + Send + 'scope,
     {
-        self.spawn_at(None, body, Location::caller())
+        self.spawn_at(None, None, body, Location::caller())
             .expect("the backend failed to spawn a thread")
     }
 
     fn spawn_at<T, F>(
         &'scope self,
         name: Option<String>,
+        stack_size: Option<usize>,
         body: F,
         at: &'static Location<'static>,
     ) -> io::Result<ScopedJoinHandle<'scope, P, T>>
@@ -399,7 +419,7 @@ impl<'scope, 'env, P: Primitives> Scope<'scope, 'env, P> {
         // backend whose execution failed, never runs it again), so nothing it borrows for
         // 'scope is used after 'scope ends.
         let run: Box<dyn FnOnce() + Send + 'static> = unsafe { std::mem::transmute(run) };
-        let handle = spawn_at::<P, (), _>(name, run, at)?;
+        let handle = spawn_at::<P, (), _>(name, stack_size, run, at)?;
         let state = Arc::new(Scoped {
             thread: handle.thread().clone(),
             handle: std::sync::Mutex::new(Some(handle)),
