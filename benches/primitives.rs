@@ -31,8 +31,13 @@ fn primitives(c: &mut Criterion) {
     for program in loom_programs() {
         let (raw, built) = (program.raw_loom.unwrap(), program.loom.unwrap());
         let name = program.name;
+        let how = if program.native {
+            "on loom's own primitive"
+        } else {
+            "built on loom's mutex and condvar"
+        };
         println!(
-            "{name}: loom executions raw {}, threadproof {}",
+            "{name}: loom executions raw {}, threadproof {} ({how})",
             raw_loom_executions(raw),
             loom_executions(&loom_config, built)
         );
