@@ -30,6 +30,7 @@ mod counter;
 mod isolation;
 mod manager;
 mod pool;
+mod primitives;
 mod process_pool;
 mod singleton;
 mod surface;

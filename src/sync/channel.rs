@@ -1,31 +1,42 @@
 //! Channels, as `std::sync::mpsc`: unbounded ([`channel`]) and bounded ([`sync_channel`],
-//! a rendezvous at bound 0), with `try_recv` and `recv_timeout`; built once on the facade's
-//! [`Mutex`] and [`Condvar`] for every backend.
+//! a rendezvous at bound 0), with `try_recv` and `recv_timeout`; built once on the backend's
+//! raw mutex and condvars for every backend.
 //!
 //! Invariant: [`Receiver::recv`] returns every message sent, in order per sender, and returns
 //! `None` only once the queue is empty and every sender is gone; a send fails only once the
 //! receiver is gone, and then gives the message back (a rendezvous send too, when the
 //! receiver leaves without taking it). That disconnection is what a worker's "end of input"
-//! is. A bounded channel never holds more than its bound of messages that no sender is still
+//! is, and a dropped sender always counts toward it, even one dropped while a panic unwinds.
+//! A bounded channel never holds more than its bound of messages that no sender is still
 //! waiting on: a [`SyncSender::send`] waits for room (bound > 0), or until its message was
 //! received (bound 0, where `try_send` only hands a message to a receiver waiting for one).
 //!
 //! Why not each backend's own `mpsc`: loom 0.7's does not track senders (a `recv` with every
 //! sender dropped blocks forever, which loom reports as a deadlock), has no `sync_channel`,
-//! and its `recv_timeout` is `unimplemented!`. Built from the facade's lock and condvars, this
-//! one behaves the same on every backend, loom and shuttle see all of it, and `recv_timeout`
-//! times out through the condvar's timed wait (an explored choice under the checkers). Traces
-//! number the messages: `send Channel#1 message 2`, `recv Channel#1 → message 2`.
+//! and its `recv_timeout` is `unimplemented!`. Built here, it behaves the same on every
+//! backend, and `recv_timeout` times out through the model timer (an explored choice under
+//! the checkers).
+//!
+//! Why so few model events: a checker explores every step it sees, so each operation is one
+//! lock round trip of the backend's raw mutex (not the facade's, which would record its own
+//! rows and spur its own waits), a condvar is notified only when someone waits on it, and the
+//! count of senders is a plain atomic whose only transition anyone observes (to zero) happens
+//! under the lock. Internal waits never wake spuriously (a spurious wakeup inside `recv` is
+//! invisible to its caller). Traces show the channel's operations only, numbering messages:
+//! `send Channel#1 message 2`, `recv Channel#1 → message 2`; a blocked operation is the row
+//! that began and never completed.
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::marker::PhantomData;
 use std::panic::Location;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::trace::{self, Object, Op, Value};
-use super::{Condvar, Mutex, Primitives};
+use super::mutex::release_in_drop;
+use super::trace::{self, Attempt, Object, Op, Value};
+use super::{timer, Primitives};
 
 struct State<T> {
     /// Each message with its number (1 for the first sent).
@@ -33,21 +44,26 @@ struct State<T> {
     sent: u64,
     /// Messages received so far: a rendezvous sender waits until its number is among them.
     received: u64,
-    senders: usize,
     receiver: bool,
-    /// Whether the receiver waits in `recv` now: a send or the last sender's drop notifies
-    /// `ready` only then (fewer operations for loom, no futex wake per send on std), and a
-    /// rendezvous `try_send` needs one.
+    /// Whether the receiver waits in `recv` now: `ready` is notified only then (no model event,
+    /// and no futex wake on std, for a send nobody waits for), and a rendezvous `try_send`
+    /// needs one.
     receiving: bool,
+    /// Senders waiting on `taken` now: it is notified only when there are some.
+    senders_waiting: usize,
 }
 
 struct Inner<P: Primitives, T: Send> {
-    state: Mutex<P, State<T>>,
+    state: P::Mutex<State<T>>,
     /// The receiver waits here for a message, or for the last sender to go.
-    ready: Condvar<P>,
+    ready: P::Condvar,
     /// Bounded senders wait here for room, for their message to be received, or for the
     /// receiver to go.
-    taken: Condvar<P>,
+    taken: P::Condvar,
+    /// Live senders. Nobody observes the count while it stays above zero, so a clone, or the
+    /// drop of any sender but the last, touches only this (no model event); the last drop
+    /// sets it to zero under `state`'s lock, where the receiver reads it.
+    senders: AtomicUsize,
     /// `None`: unbounded.
     bound: Option<usize>,
 }
@@ -115,16 +131,17 @@ impl<T> fmt::Debug for TrySendError<T> {
 
 fn new_channel<P: Primitives, T: Send>(bound: Option<usize>) -> Arc<Inner<P, T>> {
     Arc::new(Inner {
-        state: Mutex::new(State {
+        state: P::mutex(State {
             queue: VecDeque::new(),
             sent: 0,
             received: 0,
-            senders: 1,
             receiver: true,
             receiving: false,
+            senders_waiting: 0,
         }),
-        ready: Condvar::new(),
-        taken: Condvar::new(),
+        ready: P::condvar(),
+        taken: P::condvar(),
+        senders: AtomicUsize::new(1),
         bound,
     })
 }
@@ -164,26 +181,76 @@ fn object<P: Primitives, T: Send>(inner: &Arc<Inner<P, T>>) -> Object<'_> {
 }
 
 impl<P: Primitives, T: Send> Inner<P, T> {
-    /// Sends `message`, waiting for room (or for its receipt) when `wait` and bounded.
-    #[track_caller]
+    /// Unlocks `state`, waits on `condvar` (at most `timeout`), relocks: the guard, and
+    /// whether it timed out. Under the model backends through the timer, which decides when a
+    /// timeout fires and never wakes a wait spuriously.
+    fn wait<'a>(
+        &'a self,
+        condvar: &P::Condvar,
+        state: P::Guard<'a, State<T>>,
+        timeout: Option<Duration>,
+    ) -> (P::Guard<'a, State<T>>, bool) {
+        if P::MODEL {
+            return timer::wait::<P, State<T>>(condvar, &self.state, state, timeout.is_some());
+        }
+        match timeout {
+            None => (P::wait(condvar, state), false),
+            Some(timeout) => P::wait_timeout(condvar, state, timeout),
+        }
+    }
+
+    /// Wakes the waiter (or all waiters) of `condvar`: through the timer under the model
+    /// backends, which registers every wait while it runs.
+    fn notify(condvar: &P::Condvar, all: bool) {
+        if P::MODEL {
+            timer::notify::<P>(condvar, all);
+        } else if all {
+            P::notify_all(condvar);
+        } else {
+            P::notify_one(condvar);
+        }
+    }
+
+    /// Whether every sender is gone: read under `state`'s lock, where the count reaches zero.
+    fn disconnected(&self) -> bool {
+        self.senders.load(Ordering::SeqCst) == 0
+    }
+
+    /// Waits on `taken`, counted among the senders waiting there.
+    fn wait_taken<'a>(&'a self, mut state: P::Guard<'a, State<T>>) -> P::Guard<'a, State<T>> {
+        state.senders_waiting += 1;
+        let (mut state, _) = self.wait(&self.taken, state, None);
+        state.senders_waiting -= 1;
+        state
+    }
+
+    /// Sends `message`, waiting for room (or for its receipt) when `wait` and bounded: one
+    /// lock round trip unless it must wait.
     fn send(
         self: &Arc<Self>,
         message: T,
         wait: bool,
         at: &'static Location<'static>,
     ) -> Result<(), TrySendError<T>> {
-        let mut state = self.state.lock();
+        // Only a send that can block is an attempt: its row shows where it began, and stays
+        // open if it never completes (a deadlock's blocked sender).
+        let attempt =
+            (wait && self.bound.is_some()).then(|| trace::attempt::<P>(Op::Send, object(self), at));
+        let finish = |attempt: Option<Attempt>, value: Value| match attempt {
+            Some(attempt) => attempt.took_effect(value),
+            None => trace::effect::<P>(Op::Send, object(self), value, at),
+        };
+        let mut state = P::lock(&self.state);
         if let Some(bound) = self.bound.filter(|b| *b > 0) {
             while state.receiver && state.queue.len() >= bound {
                 if !wait {
                     return Err(TrySendError::Full(message));
                 }
-                state = self.taken.wait(state);
+                state = self.wait_taken(state);
             }
         }
         if !state.receiver {
-            drop(state);
-            trace::effect::<P>(Op::Send, object(self), Value::Disconnected, at);
+            finish(attempt, Value::Disconnected);
             return Err(TrySendError::Disconnected(message));
         }
         let rendezvous = self.bound == Some(0);
@@ -193,46 +260,118 @@ impl<P: Primitives, T: Send> Inner<P, T> {
         state.sent += 1;
         let number = state.sent;
         state.queue.push_back((number, message));
-        // Under the lock: where the message went in.
-        trace::effect::<P>(Op::Send, object(self), Value::Message(number), at);
         let receiving = state.receiving;
-        drop(state);
+        if !(rendezvous && wait) {
+            // Under the lock: where the message went in.
+            finish(attempt, Value::Message(number));
+            drop(state);
+            if receiving {
+                Self::notify(&self.ready, false);
+            }
+            return Ok(());
+        }
         if receiving {
-            self.ready.notify_one();
+            Self::notify(&self.ready, false);
         }
-        if rendezvous && wait {
-            let mut state = self.state.lock();
-            while state.receiver && state.received < number {
-                state = self.taken.wait(state);
-            }
-            if state.received < number {
-                // The receiver left without taking it: give it back, as std does.
-                let mine = state.queue.iter().position(|(n, _)| *n == number);
-                if let Some((_, message)) = mine.and_then(|i| state.queue.remove(i)) {
-                    drop(state);
-                    trace::effect::<P>(Op::Send, object(self), Value::Disconnected, at);
-                    return Err(TrySendError::Disconnected(message));
-                }
+        while state.receiver && state.received < number {
+            state = self.wait_taken(state);
+        }
+        if state.received < number {
+            // The receiver left without taking it: give it back, as std does.
+            let mine = state.queue.iter().position(|(n, _)| *n == number);
+            if let Some((_, message)) = mine.and_then(|i| state.queue.remove(i)) {
+                finish(attempt, Value::Disconnected);
+                return Err(TrySendError::Disconnected(message));
             }
         }
+        // Under the lock: where its receipt was seen.
+        finish(attempt, Value::Message(number));
         Ok(())
     }
 
     fn add_sender(&self) {
-        self.state.lock().senders += 1;
+        self.senders.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// A sender is gone: every time, even while a panic unwinds (a body that catches it goes
+    /// on, and its receiver must see the disconnection).
     fn drop_sender(&self) {
-        if unwinding_in_model::<P>() {
-            return;
+        let mut count = self.senders.load(Ordering::SeqCst);
+        while count > 1 {
+            // Not the last: nobody can tell, so no model event.
+            match (self.senders).compare_exchange(
+                count,
+                count - 1,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => return,
+                Err(now) => count = now,
+            }
         }
-        let mut state = self.state.lock();
-        state.senders -= 1;
-        let wake = state.senders == 0 && state.receiving;
+        // The last one (no other sender is left to clone it meanwhile): zero under the lock,
+        // where the receiver reads it.
+        release_in_drop::<P>(|| {
+            let state = P::lock(&self.state);
+            self.senders.store(0, Ordering::SeqCst);
+            let wake = state.receiving;
+            drop(state);
+            if wake {
+                Self::notify(&self.ready, false);
+            }
+        });
+    }
+
+    /// The receive of `op`: never waiting (`wait` is `None`), until a message or the last
+    /// sender's drop (`Some(None)`), or at most `timeout` (`Some(Some(timeout))`).
+    fn receive(
+        self: &Arc<Self>,
+        op: Op,
+        wait: Option<Option<Duration>>,
+        at: &'static Location<'static>,
+    ) -> Result<T, TryRecvError> {
+        let attempt = wait.map(|_| trace::attempt::<P>(op, object(self), at));
+        let mut state = P::lock(&self.state);
+        if let Some(timeout) = wait {
+            // The model backends have no time: a timeout is the timer's to fire.
+            let deadline = timeout.filter(|_| !P::MODEL).map(|t| Instant::now() + t);
+            while state.queue.is_empty() && !self.disconnected() {
+                let left = match deadline {
+                    None => timeout,
+                    Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                        Some(left) if !left.is_zero() => Some(left),
+                        _ => break,
+                    },
+                };
+                state.receiving = true;
+                let (relocked, timed_out) = self.wait(&self.ready, state, left);
+                state = relocked;
+                state.receiving = false;
+                if timed_out && P::MODEL {
+                    break;
+                }
+            }
+        }
+        let (value, result) = match state.queue.pop_front() {
+            Some((number, message)) => {
+                state.received = number.max(state.received);
+                (Value::Message(number), Ok(message))
+            }
+            None if self.disconnected() => (Value::Disconnected, Err(TryRecvError::Disconnected)),
+            None if wait.is_some() => (Value::TimedOut, Err(TryRecvError::Empty)),
+            None => (Value::Empty, Err(TryRecvError::Empty)),
+        };
+        // Under the lock: where the message came out.
+        match attempt {
+            Some(attempt) => attempt.took_effect(value),
+            None => trace::effect::<P>(op, object(self), value, at),
+        }
+        let wake = result.is_ok() && state.senders_waiting > 0;
         drop(state);
         if wake {
-            self.ready.notify_one();
+            Self::notify(&self.taken, true);
         }
+        result
     }
 }
 
@@ -282,12 +421,6 @@ impl<P: Primitives, T: Send> Clone for SyncSender<P, T> {
     }
 }
 
-/// Under a model checker, a panic (a deadlock found, a failed assertion) unwinds through our
-/// drops: touching a model primitive then would panic again and abort the test process.
-fn unwinding_in_model<P: Primitives>() -> bool {
-    P::MODEL && std::thread::panicking()
-}
-
 impl<P: Primitives, T: Send> Drop for Sender<P, T> {
     fn drop(&mut self) {
         self.inner.drop_sender();
@@ -304,88 +437,46 @@ impl<P: Primitives, T: Send> Receiver<P, T> {
     /// The next message; `None` once the queue is empty and every sender is gone.
     #[track_caller]
     pub fn recv(&self) -> Option<T> {
-        let at = Location::caller();
-        let inner = &self.inner;
-        let mut state = inner.state.lock();
-        state.receiving = true;
-        let mut state = (inner.ready).wait_while(state, |s| s.queue.is_empty() && s.senders > 0);
-        state.receiving = false;
-        self.take(state, Op::Recv, at).ok()
+        (self.inner.receive(Op::Recv, Some(None), Location::caller())).ok()
     }
 
     /// The next message if one is queued now; never waits.
     #[track_caller]
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        let at = Location::caller();
-        let state = self.inner.state.lock();
-        self.take(state, Op::TryRecv, at)
+        self.inner.receive(Op::TryRecv, None, Location::caller())
     }
 
     /// The next message, waiting at most `timeout` for one: under the model backends the
-    /// timeout is an explored choice, as for [`Condvar::wait_timeout`].
+    /// timeout is an explored choice, as for [`super::Condvar::wait_timeout`].
     #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        let at = Location::caller();
-        let inner = &self.inner;
-        let mut state = inner.state.lock();
-        state.receiving = true;
-        let (mut state, _) = (inner.ready)
-            .wait_timeout_while(state, timeout, |s| s.queue.is_empty() && s.senders > 0);
-        state.receiving = false;
-        match self.take(state, Op::Recv, at) {
+        match (self.inner).receive(Op::Recv, Some(Some(timeout)), Location::caller()) {
             Ok(message) => Ok(message),
             Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
             Err(TryRecvError::Empty) => Err(RecvTimeoutError::Timeout),
         }
     }
-
-    /// Takes the next message under the lock `state`, recording where it came out.
-    #[track_caller]
-    fn take(
-        &self,
-        mut state: super::MutexGuard<'_, P, State<T>>,
-        op: Op,
-        at: &'static Location<'static>,
-    ) -> Result<T, TryRecvError> {
-        let message = state.queue.pop_front();
-        let (value, result) = match message {
-            Some((number, message)) => {
-                state.received = number.max(state.received);
-                (Value::Message(number), Ok(message))
-            }
-            None if state.senders == 0 => (Value::Disconnected, Err(TryRecvError::Disconnected)),
-            None if op == Op::Recv => (Value::TimedOut, Err(TryRecvError::Empty)),
-            None => (Value::Empty, Err(TryRecvError::Empty)),
-        };
-        // Under the lock: where the message came out. Waiting for it shows as the wait on
-        // the channel's condvar.
-        trace::effect::<P>(op, object(&self.inner), value, at);
-        drop(state);
-        if result.is_ok() && self.inner.bound.is_some() {
-            self.inner.taken.notify_all();
-        }
-        result
-    }
 }
 
 impl<P: Primitives, T: Send> Drop for Receiver<P, T> {
     fn drop(&mut self) {
-        if unwinding_in_model::<P>() {
-            return;
-        }
-        let mut state = self.inner.state.lock();
-        state.receiver = false;
-        // Messages nobody will read: drop them now, not with the last sender; but a
-        // rendezvous sender still waiting takes its own back.
-        let unread = match self.inner.bound {
-            Some(0) => VecDeque::new(),
-            _ => std::mem::take(&mut state.queue),
-        };
-        drop(state);
-        drop(unread);
-        if self.inner.bound.is_some() {
-            self.inner.taken.notify_all();
-        }
+        let inner = &self.inner;
+        release_in_drop::<P>(|| {
+            let mut state = P::lock(&inner.state);
+            state.receiver = false;
+            // Messages nobody will read: drop them now, not with the last sender; but a
+            // rendezvous sender still waiting takes its own back.
+            let unread = match inner.bound {
+                Some(0) => VecDeque::new(),
+                _ => std::mem::take(&mut state.queue),
+            };
+            let wake = state.senders_waiting > 0;
+            drop(state);
+            drop(unread);
+            if wake {
+                Inner::<P, T>::notify(&inner.taken, true);
+            }
+        });
     }
 }
 

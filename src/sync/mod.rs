@@ -180,6 +180,19 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     fn spawn<T, F>(name: Option<String>, body: F) -> io::Result<Self::JoinHandle<T>>
     where
         T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        Self::spawn_sized(name, None, body)
+    }
+    /// Spawns a thread, named `name` if given, with a stack of `stack_size` bytes if given
+    /// (the checkers' model threads too: loom's and shuttle's builders take the size).
+    fn spawn_sized<T, F>(
+        name: Option<String>,
+        stack_size: Option<usize>,
+        body: F,
+    ) -> io::Result<Self::JoinHandle<T>>
+    where
+        T: Send + 'static,
         F: FnOnce() -> T + Send + 'static;
     fn join<T: Send + 'static>(handle: Self::JoinHandle<T>) -> ::std::thread::Result<T>;
     fn yield_now();

@@ -154,3 +154,23 @@ impl<P: Primitives, T: Send> Drop for MutexGuard<'_, P, T> {
         trace::effect::<P>(Op::Unlock, self.mutex.object(), Value::None, self.locked_at);
     }
 }
+
+/// Runs the bookkeeping of a built primitive's drop (a sender leaving, a lock released):
+/// always, except while the model execution is being stopped, whose checker objects must not
+/// be touched again.
+///
+/// A panic that a body catches unwinds through such drops and the execution goes on, so the
+/// bookkeeping must happen then too (skipping it left a channel connected forever: a false
+/// deadlock). While a panic unwinds under a model backend, the checker may itself panic in
+/// `release` (its own reaction to a failure already under way, e.g. loom's deadlock); a
+/// second panic escaping a drop would abort the process, so that one is caught and dropped:
+/// the failure already unwinding is the one reported.
+pub(super) fn release_in_drop<P: Primitives>(release: impl FnOnce()) {
+    if !(P::MODEL && std::thread::panicking()) {
+        return release();
+    }
+    if super::model::stop_requested() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(release));
+}

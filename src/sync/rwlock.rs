@@ -15,6 +15,7 @@ use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::sync::Arc;
 
+use super::mutex::release_in_drop;
 use super::trace::{self, Object, Op, Value};
 use super::Primitives;
 
@@ -280,11 +281,14 @@ pub struct BuiltRwLock<P: Primitives, T> {
     value: UnsafeCell<T>,
 }
 
-/// Who holds the lock, and how many writers wait for it.
+/// Who holds the lock, and who waits for it.
 struct Access {
     readers: usize,
     writer: bool,
     writers_waiting: usize,
+    /// Readers waiting now: with `writers_waiting`, whether a release must notify (a notify
+    /// nobody waits for is a model event all the same).
+    readers_waiting: usize,
 }
 
 impl Access {
@@ -294,6 +298,10 @@ impl Access {
 
     fn writable(&self) -> bool {
         !self.writer && self.readers == 0
+    }
+
+    fn anyone_waiting(&self) -> bool {
+        self.writers_waiting + self.readers_waiting > 0
     }
 }
 
@@ -329,6 +337,7 @@ impl<P: Primitives, T: Send + Sync> RawRwLock<T> for BuiltRwLock<P, T> {
                 readers: 0,
                 writer: false,
                 writers_waiting: 0,
+                readers_waiting: 0,
             }),
             changed: P::condvar(),
             value: UnsafeCell::new(value),
@@ -338,7 +347,9 @@ impl<P: Primitives, T: Send + Sync> RawRwLock<T> for BuiltRwLock<P, T> {
     fn read(&self) -> Self::Read<'_> {
         let mut access = P::lock(&self.access);
         while !access.readable() {
+            access.readers_waiting += 1;
             access = P::wait(&self.changed, access);
+            access.readers_waiting -= 1;
         }
         access.readers += 1;
         BuiltReadGuard { lock: self }
@@ -376,34 +387,31 @@ impl<P: Primitives, T: Send + Sync> RawRwLock<T> for BuiltRwLock<P, T> {
     }
 }
 
-/// Under a model checker, a panic (a deadlock found, a failed assertion) unwinds through our
-/// drops: touching a model primitive then would panic again and abort the test process.
-fn unwinding_in_model<P: Primitives>() -> bool {
-    P::MODEL && std::thread::panicking()
-}
-
 impl<P: Primitives, T> Drop for BuiltReadGuard<'_, P, T> {
     fn drop(&mut self) {
-        if unwinding_in_model::<P>() {
-            return;
-        }
-        let mut access = P::lock(&self.lock.access);
-        access.readers -= 1;
-        let last = access.readers == 0;
-        drop(access);
-        if last {
-            P::notify_all(&self.lock.changed);
-        }
+        release_in_drop::<P>(|| {
+            let mut access = P::lock(&self.lock.access);
+            access.readers -= 1;
+            let wake = access.readers == 0 && access.anyone_waiting();
+            drop(access);
+            if wake {
+                P::notify_all(&self.lock.changed);
+            }
+        });
     }
 }
 
 impl<P: Primitives, T> Drop for BuiltWriteGuard<'_, P, T> {
     fn drop(&mut self) {
-        if unwinding_in_model::<P>() {
-            return;
-        }
-        P::lock(&self.lock.access).writer = false;
-        P::notify_all(&self.lock.changed);
+        release_in_drop::<P>(|| {
+            let mut access = P::lock(&self.lock.access);
+            access.writer = false;
+            let wake = access.anyone_waiting();
+            drop(access);
+            if wake {
+                P::notify_all(&self.lock.changed);
+            }
+        });
     }
 }
 

@@ -15,16 +15,26 @@ use super::Primitives;
 
 /// A counting semaphore.
 pub struct Semaphore<P: Primitives> {
-    permits: P::Mutex<usize>,
+    permits: P::Mutex<Permits>,
     available: P::Condvar,
     name: Option<Arc<str>>,
+}
+
+/// The permits available, and how many threads wait for one: `release` notifies only when
+/// some do (a notify nobody waits for is a model event all the same).
+struct Permits {
+    available: usize,
+    waiting: usize,
 }
 
 impl<P: Primitives> Semaphore<P> {
     /// A semaphore holding `permits` permits.
     pub fn new(permits: usize) -> Self {
         Semaphore {
-            permits: P::mutex(permits),
+            permits: P::mutex(Permits {
+                available: permits,
+                waiting: 0,
+            }),
             available: P::condvar(),
             name: None,
         }
@@ -47,10 +57,12 @@ impl<P: Primitives> Semaphore<P> {
     pub fn acquire(&self) {
         let attempt = trace::attempt::<P>(Op::Acquire, self.object(), Location::caller());
         let mut permits = P::lock(&self.permits);
-        while *permits == 0 {
+        while permits.available == 0 {
+            permits.waiting += 1;
             permits = P::wait(&self.available, permits);
+            permits.waiting -= 1;
         }
-        *permits -= 1;
+        permits.available -= 1;
         // Under the lock: where the permit was taken.
         attempt.took_effect(Value::None);
     }
@@ -59,9 +71,9 @@ impl<P: Primitives> Semaphore<P> {
     #[track_caller]
     pub fn try_acquire(&self) -> bool {
         let mut permits = P::lock(&self.permits);
-        let acquired = *permits > 0;
+        let acquired = permits.available > 0;
         if acquired {
-            *permits -= 1;
+            permits.available -= 1;
         }
         let (object, at) = (self.object(), Location::caller());
         trace::effect::<P>(Op::TryAcquire, object, Value::Acquired(acquired), at);
@@ -72,16 +84,19 @@ impl<P: Primitives> Semaphore<P> {
     #[track_caller]
     pub fn release(&self) {
         let mut permits = P::lock(&self.permits);
-        *permits += 1;
+        permits.available += 1;
         trace::effect::<P>(Op::Release, self.object(), Value::None, Location::caller());
+        let wake = permits.waiting > 0;
         drop(permits);
-        P::notify_one(&self.available);
+        if wake {
+            P::notify_one(&self.available);
+        }
     }
 
     /// The permits available now (stale as soon as it returns, unless the caller knows better).
     #[track_caller]
     pub fn available_permits(&self) -> usize {
-        *P::lock(&self.permits)
+        P::lock(&self.permits).available
     }
 }
 

@@ -54,12 +54,16 @@ impl Primitives for ParkingLot {
     fn notify_all(condvar: &Self::Condvar) {
         condvar.notify_all();
     }
-    fn spawn<T, F>(name: Option<String>, body: F) -> io::Result<Self::JoinHandle<T>>
+    fn spawn_sized<T, F>(
+        name: Option<String>,
+        stack_size: Option<usize>,
+        body: F,
+    ) -> io::Result<Self::JoinHandle<T>>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        Std::spawn(name, body)
+        Std::spawn_sized(name, stack_size, body)
     }
     fn join<T: Send + 'static>(handle: Self::JoinHandle<T>) -> ::std::thread::Result<T> {
         Std::join(handle)

@@ -201,18 +201,23 @@ macro_rules! std_like_primitives {
             fn spurious_wakeup() -> bool {
                 $spurious
             }
-            fn spawn<T, F>(
+            fn spawn_sized<T, F>(
                 name: Option<String>,
+                stack_size: Option<usize>,
                 body: F,
             ) -> ::std::io::Result<Self::JoinHandle<T>>
             where
                 T: Send + 'static,
                 F: FnOnce() -> T + Send + 'static,
             {
-                match name {
-                    Some(name) => $thread::Builder::new().name(name).spawn(body),
-                    None => $thread::Builder::new().spawn(body),
+                let mut builder = $thread::Builder::new();
+                if let Some(name) = name {
+                    builder = builder.name(name);
                 }
+                if let Some(size) = stack_size {
+                    builder = builder.stack_size(size);
+                }
+                builder.spawn(body)
             }
             fn join<T: Send + 'static>(handle: Self::JoinHandle<T>) -> ::std::thread::Result<T> {
                 handle.join()

@@ -231,7 +231,21 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> String {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {
         s.clone()
+    } else if let Some(too_many) = payload.downcast_ref::<TooManyThreads>() {
+        format!(
+            "too many threads: {} spawned at {}, the checker allows {} besides main",
+            too_many.spawned, too_many.at, too_many.limit
+        )
+    } else if payload.is::<NeedsTimer>() {
+        "a timed wait in an execution without the timer".to_string()
+    } else if payload.is::<Box<dyn Any + Send>>() {
+        "a panic whose payload is another panic's payload (not a string)".to_string()
     } else {
-        "(non-string panic payload)".to_string()
+        // Neither checker says what its own non-string payloads are (loom's stack overflow
+        // unwinds with one), so the message names the likely causes.
+        "a panic with a payload that is not a string: `std::panic::panic_any` of another \
+         type, or, under loom, a model thread that overflowed its stack (give it a larger \
+         one with `Builder::stack_size`)"
+            .to_string()
     }
 }
