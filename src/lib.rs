@@ -7,6 +7,7 @@ pub mod lazy;
 pub mod process;
 pub mod report;
 pub mod scenarios;
+pub mod std;
 pub mod sync;
 pub mod thread_pool;
 

@@ -268,6 +268,12 @@ pub(crate) fn take_limits() -> Vec<String> {
 /// Starts a new execution: nothing spawned, nothing stopped. `quiet_stops` says how failures
 /// end it (see [`Execution::quiet_stops`]).
 pub(crate) fn begin(quiet_stops: bool) {
+    // Quiet stops are shuttle's (threadproof's scheduler), unwinding ones loom's.
+    let engine = [
+        crate::std::rt::Engine::Loom,
+        crate::std::rt::Engine::Shuttle,
+    ];
+    crate::std::rt::begin_execution(engine[usize::from(quiet_stops)]);
     super::timer::reset();
     CONTEXTS.with(|c| c.borrow_mut().clear());
     EXECUTION.with(|e| {
