@@ -836,7 +836,7 @@ fn a_failing_one_line_check_panics_with_its_trace_and_replay_line() {
     assert!(message.contains("invariant violated"), "{message}");
     assert!(message.contains("Mutex#1"), "{message}");
     assert!(message.contains("@models/surface.rs:"), "{message}");
-    let prefix = "replay it in a test: threadproof::replay_backends!(\"";
+    let prefix = "replay it in a test: threadproof::replay!(\"";
     let token = (message.lines())
         .find_map(|line| line.strip_prefix(prefix))
         .and_then(|rest| rest.split_once('"'))
