@@ -9,7 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use threadproof::check::Portfolio;
 use threadproof::explore::LoomConfig;
-use threadproof::{check, verdicts};
+use threadproof::{check_backends, verdicts_backends};
 
 use crate::support::iterations;
 
@@ -25,7 +25,7 @@ mod caught_panics {
 
     #[test]
     fn a_sender_dropped_while_a_caught_panic_unwinds_disconnects() {
-        check!(with portfolio(); {
+        check_backends!(with portfolio(); {
             let (tx, rx) = mpsc::channel::<u32>();
             let receiver = thread::spawn(move || rx.recv());
             let caught = catch_unwind(AssertUnwindSafe(move || {
@@ -38,7 +38,7 @@ mod caught_panics {
 
     #[test]
     fn a_receiver_dropped_while_a_caught_panic_unwinds_disconnects() {
-        check!(with portfolio(); {
+        check_backends!(with portfolio(); {
             let (tx, rx) = mpsc::sync_channel::<u32>(0);
             let sender = thread::spawn(move || tx.send(7));
             let caught = catch_unwind(AssertUnwindSafe(move || {
@@ -51,7 +51,7 @@ mod caught_panics {
 
     #[test]
     fn a_write_guard_dropped_while_a_caught_panic_unwinds_releases_the_lock() {
-        check!(with portfolio(); {
+        check_backends!(with portfolio(); {
             let lock = Arc::new(RwLock::new(0));
             let writer = {
                 let lock = Arc::clone(&lock);
@@ -78,7 +78,7 @@ mod stacks {
     /// crashed the test process with SIGSEGV.)
     #[test]
     fn a_thread_given_a_large_stack_can_use_it() {
-        check!(with portfolio(); {
+        check_backends!(with portfolio(); {
             let deep = thread::Builder::new()
                 .stack_size(4 << 20)
                 .spawn(|| {
@@ -93,7 +93,7 @@ mod stacks {
     /// A panic that carries no string is named for what it is, not "(non-string ...)".
     #[test]
     fn a_non_string_panic_payload_is_named() {
-        let verdicts = verdicts!(with portfolio(); {
+        let verdicts = verdicts_backends!(with portfolio(); {
             let worker = thread::spawn(|| std::panic::panic_any(42u32));
             worker.join().is_ok()
         });

@@ -11,7 +11,8 @@ use std::time::Duration;
 use threadproof::check::{Portfolio, Verdicts};
 use threadproof::explore::{Budget, CheckerKind, Coverage, FailureKind, LoomConfig};
 use threadproof::sync::RecvTimeoutError;
-use threadproof::{check, verdicts};
+// Bodies over the per-backend paths (`lock()` returns the guard, `P` names the backend).
+use threadproof::{check_backends as check, verdicts_backends as verdicts};
 
 use crate::support::iterations;
 
@@ -90,7 +91,7 @@ mod choices {
             failure.explain()
         );
         let token = failure.replay.to_string();
-        let replayed = threadproof::replay!(&token, {
+        let replayed = threadproof::replay_backends!(&token, {
             let value = choose(4);
             assert_ne!(value, 3, "the rare value");
             value
@@ -841,7 +842,7 @@ fn a_failing_one_line_check_panics_with_its_trace_and_replay_line() {
         .and_then(|rest| rest.split_once('"'))
         .map(|(token, _)| token.to_string())
         .unwrap_or_else(|| panic!("no replay line:\n{message}"));
-    let replayed = threadproof::replay!(&token, split_increment!(), |total| *total == 2);
+    let replayed = threadproof::replay_backends!(&token, split_increment!(), |total| *total == 2);
     assert_eq!(
         replayed.failure_kind(),
         Some(FailureKind::InvariantViolated),

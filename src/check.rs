@@ -7,17 +7,18 @@
 //! check!({
 //!     let counter = Arc::new(Mutex::new(0));
 //!     let c = Arc::clone(&counter);
-//!     let t = thread::spawn(move || *c.lock() += 1);
-//!     *counter.lock() += 1;
+//!     let t = thread::spawn(move || *c.lock().unwrap() += 1);
+//!     *counter.lock().unwrap() += 1;
 //!     t.join().unwrap();
-//!     let total = *counter.lock();
+//!     let total = *counter.lock().unwrap();
 //!     total
 //! }, |total| *total == 2);
 //! ```
 //!
-//! The body is written once, in std's words: the macro runs it under loom with
-//! `threadproof::sync::loom::*` in scope and under shuttle with `threadproof::sync::shuttle::*`
-//! (`P` names the backend there, for code written generically over `P: Primitives`).
+//! The body is plain std code, compiled once against [`crate::std`] (std's paths and
+//! signatures), and each execution dispatches to the checker running it. Code written over
+//! the per-backend paths (`threadproof::sync::loom::*`, `P: Primitives`) uses
+//! [`crate::check_backends!`], which compiles it once per backend.
 //!
 //! Invariant: a verdict table has one row per checker of the [`Portfolio`] (loom, then
 //! shuttle's random, PCT and URW schedules), each row that checker's own report; a check
@@ -337,15 +338,64 @@ where
     }
 }
 
+/// [`check`] on a body compiled once against [`crate::std`] (what [`crate::check!`] writes):
+/// every checker runs the same closure, which dispatches to it at run time. The body's
+/// thread-locals are dropped when it returns, as a thread's are.
+pub fn check_once<O, B, I, J>(portfolio: &Portfolio, body: B, invariant: I) -> Verdicts<O>
+where
+    O: Ord + Debug + Send + 'static,
+    B: Fn() -> O + Send + Sync + 'static,
+    I: Fn(&O) -> J + Send + Sync + 'static,
+    J: Judgement,
+{
+    let _std_again = crate::std::rt::Exploring;
+    let (on_loom, on_shuttle) = as_main(body);
+    check(portfolio, on_loom, on_shuttle, invariant)
+}
+
+/// [`replay`] on a body compiled once against [`crate::std`] (what [`crate::replay!`] writes).
+pub fn replay_once<O, B, I, J>(token: &str, body: B, invariant: I) -> Report<O>
+where
+    O: Ord + Debug + Send + 'static,
+    B: Fn() -> O + Send + Sync + 'static,
+    I: Fn(&O) -> J + Send + Sync + 'static,
+    J: Judgement,
+{
+    let _std_again = crate::std::rt::Exploring;
+    let (on_loom, on_shuttle) = as_main(body);
+    replay(token, on_loom, on_shuttle, invariant)
+}
+
+/// `body` as the main thread of a model execution, twice (one per explorer): its
+/// thread-locals dropped when it returns.
+#[allow(clippy::type_complexity)]
+fn as_main<O, B: Fn() -> O + Send + Sync + 'static>(
+    body: B,
+) -> (
+    impl Fn() -> O + Send + Sync + 'static,
+    impl Fn() -> O + Send + Sync + 'static,
+) {
+    let body = Arc::new(body);
+    let again = Arc::clone(&body);
+    let main = move |body: &B| {
+        let outcome = body();
+        crate::std::local::thread_exit();
+        outcome
+    };
+    (move || main(&body), move || main(&again))
+}
+
 /// Checks a body under every checker that can express it, and panics with the verdict table,
 /// the failing interleaving and the replay line if any finds a failure: one line in a test.
 ///
 /// `check!(BODY)`, `check!(BODY, INVARIANT)` or `check!(with PORTFOLIO; BODY, INVARIANT)`.
-/// `BODY` is a block written with std's names (`Mutex`, `Condvar`, `Arc`, `thread::spawn`,
-/// `atomic::AtomicUsize`, `choose`, ...), which the macro brings into scope from
-/// [`crate::sync::loom`] for loom and [`crate::sync::shuttle`] for shuttle, `P` naming the
-/// backend; it returns the outcome (any `Ord + Debug` value). `INVARIANT` takes `&outcome` and
-/// returns `bool` or `Result<(), impl Display>`. Returns the [`Verdicts`].
+/// `BODY` is a block of plain std code: the macro brings std's names into scope from
+/// [`crate::std`] (`Arc`, `Mutex`, `Condvar`, `RwLock`, `OnceLock`, `mpsc`, `atomic`, `thread`,
+/// ...) and threadproof's `choose`, and compiles it once: each execution dispatches to the
+/// checker running it. It returns the outcome (any `Ord + Debug` value). `INVARIANT` takes
+/// `&outcome` and returns `bool` or `Result<(), impl Display>`. Returns the [`Verdicts`].
+/// Code written over the per-backend paths ([`crate::sync::loom`]) uses
+/// [`crate::check_backends!`].
 #[macro_export]
 macro_rules! check {
     (with $portfolio:expr; $body:expr $(,)?) => {
@@ -371,16 +421,11 @@ macro_rules! verdicts {
         $crate::verdicts!(with $portfolio; $body, |_| true)
     };
     (with $portfolio:expr; $body:expr, $invariant:expr $(,)?) => {
-        $crate::check::check(
+        $crate::check::check_once(
             &$portfolio,
             move || {
                 #[allow(unused_imports)]
-                use $crate::sync::loom::*;
-                $body
-            },
-            move || {
-                #[allow(unused_imports)]
-                use $crate::sync::shuttle::*;
+                use $crate::std::prelude::*;
                 $body
             },
             $invariant,
@@ -400,6 +445,88 @@ macro_rules! verdicts {
 macro_rules! replay {
     ($token:expr, $body:expr $(,)?) => {
         $crate::replay!($token, $body, |_| true)
+    };
+    ($token:expr, $body:expr, $invariant:expr $(,)?) => {
+        $crate::check::replay_once(
+            $token,
+            move || {
+                #[allow(unused_imports)]
+                use $crate::std::prelude::*;
+                $body
+            },
+            $invariant,
+        )
+    };
+}
+
+/// [`crate::check!`] for a body written against the per-backend paths rather than the std
+/// mirror: compiled twice, once with [`crate::sync::loom`]'s names in scope, once with
+/// [`crate::sync::shuttle`]'s (`lock()` returns the guard, `recv()` an `Option`, `P` names the
+/// backend for code generic over `P: Primitives`).
+///
+/// Checks a body under every checker that can express it, and panics with the verdict table,
+/// the failing interleaving and the replay line if any finds a failure: one line in a test.
+///
+/// `check!(BODY)`, `check!(BODY, INVARIANT)` or `check!(with PORTFOLIO; BODY, INVARIANT)`.
+/// `BODY` is a block written with std's names (`Mutex`, `Condvar`, `Arc`, `thread::spawn`,
+/// `atomic::AtomicUsize`, `choose`, ...), which the macro brings into scope from
+/// [`crate::sync::loom`] for loom and [`crate::sync::shuttle`] for shuttle, `P` naming the
+/// backend; it returns the outcome (any `Ord + Debug` value). `INVARIANT` takes `&outcome` and
+/// returns `bool` or `Result<(), impl Display>`. Returns the [`Verdicts`].
+#[macro_export]
+macro_rules! check_backends {
+    (with $portfolio:expr; $body:expr $(,)?) => {
+        $crate::check_backends!(with $portfolio; $body, |_| true)
+    };
+    (with $portfolio:expr; $body:expr, $invariant:expr $(,)?) => {
+        $crate::verdicts_backends!(with $portfolio; $body, $invariant).assert()
+    };
+    ($body:expr $(,)?) => {
+        $crate::check_backends!(with $crate::check::Portfolio::standard(); $body, |_| true)
+    };
+    ($body:expr, $invariant:expr $(,)?) => {
+        $crate::check_backends!(with $crate::check::Portfolio::standard(); $body, $invariant)
+    };
+}
+
+/// [`crate::check_backends!`] without the assertion: the [`Verdicts`], passed or not, for code that
+/// wants to look at them (a test that a checker catches a bug, a report).
+/// `verdicts!(BODY)`, `verdicts!(BODY, INVARIANT)` or `verdicts!(with PORTFOLIO; BODY, INVARIANT)`.
+#[macro_export]
+macro_rules! verdicts_backends {
+    (with $portfolio:expr; $body:expr $(,)?) => {
+        $crate::verdicts_backends!(with $portfolio; $body, |_| true)
+    };
+    (with $portfolio:expr; $body:expr, $invariant:expr $(,)?) => {
+        $crate::check::check(
+            &$portfolio,
+            move || {
+                #[allow(unused_imports)]
+                use $crate::sync::loom::*;
+                $body
+            },
+            move || {
+                #[allow(unused_imports)]
+                use $crate::sync::shuttle::*;
+                $body
+            },
+            $invariant,
+        )
+    };
+    ($body:expr $(,)?) => {
+        $crate::verdicts_backends!(with $crate::check::Portfolio::standard(); $body, |_| true)
+    };
+    ($body:expr, $invariant:expr $(,)?) => {
+        $crate::verdicts_backends!(with $crate::check::Portfolio::standard(); $body, $invariant)
+    };
+}
+
+/// Replays a failure of [`crate::check_backends!`] from its token: `replay_backends!(TOKEN, BODY, INVARIANT)`,
+/// with the body and invariant that failed. Returns the [`Report`] of that one execution.
+#[macro_export]
+macro_rules! replay_backends {
+    ($token:expr, $body:expr $(,)?) => {
+        $crate::replay_backends!($token, $body, |_| true)
     };
     ($token:expr, $body:expr, $invariant:expr $(,)?) => {
         $crate::check::replay(

@@ -5,6 +5,7 @@ pub mod check;
 pub mod explore;
 pub mod process;
 pub mod scenarios;
+pub mod std;
 pub mod sync;
 pub mod thread_pool;
 

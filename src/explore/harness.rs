@@ -66,6 +66,14 @@ impl<O: Ord> Recorder<O> {
                 }
             });
         }
+        // The std mirror's objects dispatch to the engine running this execution and are
+        // fresh in each: quiet stops are shuttle's (threadproof's scheduler), unwinding ones
+        // loom's.
+        let engine = [
+            crate::std::rt::Engine::Loom,
+            crate::std::rt::Engine::Shuttle,
+        ];
+        crate::std::rt::begin_execution(engine[usize::from(quiet_stops)]);
         crate::sync::timer::reset();
         model::begin(quiet_stops);
         if self.record_traces {

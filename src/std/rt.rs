@@ -1,0 +1,365 @@
+//! The mirror's run-time dispatch: which checker runs the current execution on this OS thread,
+//! and objects made afresh in every execution ([`PerExec`]).
+//!
+//! Invariant: loom and shuttle run all of an execution's model threads as coroutines on the OS
+//! thread that called the explorer, so an OS-thread-local set when each execution begins
+//! ([`begin_execution`]) names the engine and the execution for every model thread of it.
+//! Outside an exploration the engine is [`Engine::Std`], shared by all real threads under one
+//! key. A mirror object's backend primitive lives in a [`PerExec`] slot keyed by
+//! ([`worker`], execution), so two explorations running at once on two OS threads never share
+//! one, and a `static` gets a fresh primitive in every execution.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Who runs the current execution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Engine {
+    /// No checker: std's primitives, real threads.
+    Std,
+    Loom,
+    Shuttle,
+}
+
+/// One slot's owner: the OS thread running explorations (0 for [`Engine::Std`]) and the
+/// execution on it (0 outside one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Key {
+    worker: u64,
+    execution: u64,
+}
+
+const STD_KEY: Key = Key {
+    worker: 0,
+    execution: 0,
+};
+
+static NEXT_EXECUTION: AtomicU64 = AtomicU64::new(1);
+static NEXT_WORKER: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    static CURRENT: Cell<(Engine, Key)> = const { Cell::new((Engine::Std, STD_KEY)) };
+    static WORKER: Cell<u64> = const { Cell::new(0) };
+    /// Under loom, the atomic through which a model thread's first use of a mirror object
+    /// happens after that object's making (see [`PerExec::get`]); made when the execution
+    /// begins, before any thread is spawned.
+    static MADE: std::cell::RefCell<Option<Box<::loom::sync::atomic::AtomicUsize>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Orders this model thread after every mirror object made so far in this loom execution: an
+/// acquire-release read-modify-write of [`MADE`], which reads the latest write (every maker's
+/// own such write). Without it loom would see a thread use an object that another thread made
+/// lazily, through a `static`, with no happens-before, and report a race on its cells.
+fn loom_order() {
+    let made: *const ::loom::sync::atomic::AtomicUsize = MADE.with(|m| {
+        let m = m.borrow();
+        let made: &::loom::sync::atomic::AtomicUsize =
+            m.as_ref().expect("a loom execution has begun");
+        made as *const _
+    });
+    // SAFETY: boxed and replaced only when the next execution begins on this OS thread.
+    unsafe { &*made }.fetch_add(1, Ordering::AcqRel);
+}
+
+/// Which model thread this is, under loom: who has been ordered after an object's making.
+fn loom_thread() -> ::loom::thread::ThreadId {
+    ::loom::thread::current().id()
+}
+
+/// This OS thread's number among those that ran an execution (never 0).
+fn worker() -> u64 {
+    WORKER.with(|w| {
+        if w.get() == 0 {
+            w.set(NEXT_WORKER.fetch_add(1, Ordering::Relaxed));
+        }
+        w.get()
+    })
+}
+
+/// Called by the harness at the start of every execution: the engine running it, and a new
+/// execution identity (unique across OS threads).
+pub(crate) fn begin_execution(engine: Engine) {
+    let key = Key {
+        worker: worker(),
+        execution: NEXT_EXECUTION.fetch_add(1, Ordering::Relaxed),
+    };
+    CURRENT.with(|c| c.set((engine, key)));
+    if engine == Engine::Loom {
+        let made = Box::new(::loom::sync::atomic::AtomicUsize::new(0));
+        // The last execution's is leaked: a loom object must not be dropped outside its own.
+        MADE.with(|m| std::mem::forget(m.borrow_mut().replace(made)));
+    }
+}
+
+/// Called when an exploration returns: this OS thread runs plain std again.
+pub(crate) fn end_exploration() {
+    CURRENT.with(|c| c.set((Engine::Std, STD_KEY)));
+}
+
+/// Restores [`Engine::Std`] when dropped, however the exploration ended.
+pub(crate) struct Exploring;
+
+impl Drop for Exploring {
+    fn drop(&mut self) {
+        end_exploration();
+    }
+}
+
+pub(crate) fn engine() -> Engine {
+    CURRENT.with(|c| c.get().0)
+}
+
+pub(crate) fn key() -> Key {
+    CURRENT.with(|c| c.get().1)
+}
+
+/// The current OS thread's token for [`Users`]: 0 for std (real threads share the backend's
+/// own exclusion), the worker otherwise.
+fn user_token() -> u32 {
+    key().worker as u32
+}
+
+/// The backend object of a mirror object, one per execution that used it, made on first use.
+///
+/// Entries of finished executions on the same worker are leaked, never dropped: a loom or
+/// shuttle object must not be dropped outside its execution, and a `&T` handed out for a
+/// `static` must stay valid. That is a few bytes per static per execution.
+pub(crate) struct PerExec<T> {
+    slots: Mutex<Vec<Slot<T>>>,
+}
+
+struct Slot<T> {
+    key: Key,
+    object: Box<T>,
+    /// Under loom, the model threads ordered after the object's making (see [`loom_order`]).
+    ordered: Vec<::loom::thread::ThreadId>,
+}
+
+// SAFETY: entries are handed out as `&T` to any thread that shares the `PerExec` (needs
+// `T: Sync`) and dropped on whichever thread drops the `PerExec` (needs `T: Send`). The loom
+// thread ids are plain numbers.
+unsafe impl<T: Send + Sync> Sync for PerExec<T> {}
+// SAFETY: as above: the `PerExec` owns its `T`s.
+unsafe impl<T: Send> Send for PerExec<T> {}
+
+impl<T> PerExec<T> {
+    pub(crate) const fn new() -> Self {
+        PerExec {
+            slots: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn slots(&self) -> std::sync::MutexGuard<'_, Vec<Slot<T>>> {
+        self.slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The current execution's object, made by `init` on first use; and whether this object
+    /// had been used by another execution before (it outlived one: a `static`).
+    ///
+    /// The lock is never held across a model operation (making an object, [`loom_order`]):
+    /// the checker may switch to another model thread of this OS thread there.
+    pub(crate) fn get(&self, init: impl FnOnce() -> T) -> (&T, bool) {
+        let key = key();
+        let me = (engine() == Engine::Loom).then(loom_thread);
+        let mut outlived = false;
+        let mut made = None;
+        let mut init = Some(init);
+        loop {
+            let mut slots = self.slots();
+            if let Some(slot) = slots.iter_mut().find(|s| s.key == key) {
+                let object: *const T = &*slot.object;
+                if let Some(made) = made.take() {
+                    // Another thread of this execution made it first: ours was never used.
+                    std::mem::forget(made);
+                }
+                match me {
+                    Some(me) if !slot.ordered.contains(&me) => {
+                        drop(slots);
+                        loom_order();
+                        let mut slots = self.slots();
+                        if let Some(slot) = slots.iter_mut().find(|s| s.key == key) {
+                            slot.ordered.push(me);
+                        }
+                    }
+                    _ => {}
+                }
+                // SAFETY: boxed, never moved, freed only by `drop`/`take` (`&mut self`).
+                return (unsafe { &*object }, outlived);
+            }
+            match made.take() {
+                None => {
+                    drop(slots);
+                    let init = init.take().expect("made once");
+                    made = Some(Box::new(init()));
+                    if me.is_some() {
+                        loom_order();
+                    }
+                }
+                Some(object) => {
+                    outlived = !slots.is_empty();
+                    // This worker's earlier executions are over: their objects are leaked.
+                    let mut i = 0;
+                    while i < slots.len() {
+                        if slots[i].key.worker == key.worker {
+                            std::mem::forget(slots.swap_remove(i));
+                        } else {
+                            i += 1;
+                        }
+                    }
+                    slots.push(Slot {
+                        key,
+                        object,
+                        ordered: me.into_iter().collect(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// The current execution's object, taken out (the next use makes a new one).
+    pub(crate) fn take(&mut self) -> Option<T> {
+        let key = key();
+        let slots = self.slots.get_mut().unwrap_or_else(|e| e.into_inner());
+        let at = slots.iter().position(|s| s.key == key)?;
+        Some(*slots.swap_remove(at).object)
+    }
+}
+
+impl<T> Drop for PerExec<T> {
+    fn drop(&mut self) {
+        let key = key();
+        let slots = self.slots.get_mut().unwrap_or_else(|e| e.into_inner());
+        for Slot { key: k, object, .. } in slots.drain(..) {
+            if k == key {
+                drop(object);
+            } else {
+                // Another execution's model object: see the type's docs.
+                std::mem::forget(object);
+            }
+        }
+    }
+}
+
+/// Who is inside a mirror lock's data: guards must never be held by two OS threads' executions
+/// at once (a `static Mutex` used by two concurrent explorations, whose data is one and the
+/// same; each execution's backend lock excludes only its own threads). High 32 bits: the
+/// token of the holders' OS thread; low 32: how many guards.
+pub(crate) struct Users(AtomicU64);
+
+/// Why a static lock's data cannot be shared by concurrent executions.
+pub(crate) const SHARED_STATIC: &str = "a static Mutex or RwLock of threadproof::std is used \
+     by two explorations running at once: its backend lock is fresh in every execution, but its \
+     data cannot be rebuilt, so they would race on it. Put it behind a LazyLock or OnceLock \
+     (fresh in every execution), or run these checks one at a time";
+
+impl Users {
+    pub(crate) const fn new() -> Self {
+        Users(AtomicU64::new(0))
+    }
+
+    pub(crate) fn enter(&self) {
+        let me = u64::from(user_token()) << 32;
+        let mut current = self.0.load(Ordering::Acquire);
+        loop {
+            let count = current & 0xffff_ffff;
+            if count != 0 && current & !0xffff_ffff != me {
+                panic!("{SHARED_STATIC}");
+            }
+            match self.0.compare_exchange_weak(
+                current,
+                me | (count + 1),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                Err(seen) => current = seen,
+            }
+        }
+    }
+
+    pub(crate) fn leave(&self) {
+        self.0.fetch_sub(1, Ordering::Release);
+    }
+}
+
+/// A value per backend: the mirror types hold one of these and match on it.
+#[derive(Clone)]
+pub(crate) enum By<L, S, D> {
+    Loom(L),
+    Shuttle(S),
+    Std(D),
+}
+
+/// `$e` with `$x` bound to whichever backend's value `$by` holds (each arm typed on its own).
+macro_rules! each {
+    ($by:expr, $x:ident => $e:expr) => {
+        match $by {
+            $crate::std::rt::By::Loom($x) => $e,
+            $crate::std::rt::By::Shuttle($x) => $e,
+            $crate::std::rt::By::Std($x) => $e,
+        }
+    };
+}
+
+/// As [`each!`], the result wrapped back in the same backend's variant.
+macro_rules! map {
+    ($by:expr, $x:ident => $e:expr) => {
+        match $by {
+            $crate::std::rt::By::Loom($x) => $crate::std::rt::By::Loom($e),
+            $crate::std::rt::By::Shuttle($x) => $crate::std::rt::By::Shuttle($e),
+            $crate::std::rt::By::Std($x) => $crate::std::rt::By::Std($e),
+        }
+    };
+}
+
+/// `$e` with the type `P` naming the current engine's backend, wrapped in its variant.
+macro_rules! by_engine {
+    ($e:expr) => {
+        match $crate::std::rt::engine() {
+            $crate::std::rt::Engine::Loom => $crate::std::rt::By::Loom({
+                #[allow(dead_code)]
+                type P = $crate::sync::Loom;
+                $e
+            }),
+            $crate::std::rt::Engine::Shuttle => $crate::std::rt::By::Shuttle({
+                #[allow(dead_code)]
+                type P = $crate::sync::Shuttle;
+                $e
+            }),
+            $crate::std::rt::Engine::Std => $crate::std::rt::By::Std({
+                #[allow(dead_code)]
+                type P = $crate::sync::Std;
+                $e
+            }),
+        }
+    };
+}
+
+pub(crate) use {by_engine, each, map};
+
+/// Two values of one backend from two [`By`]s made in the same execution.
+macro_rules! pair {
+    ($a:expr, $b:expr, ($x:ident, $y:ident) => $e:expr) => {
+        match ($a, $b) {
+            ($crate::std::rt::By::Loom($x), $crate::std::rt::By::Loom($y)) => {
+                $crate::std::rt::By::Loom($e)
+            }
+            ($crate::std::rt::By::Shuttle($x), $crate::std::rt::By::Shuttle($y)) => {
+                $crate::std::rt::By::Shuttle($e)
+            }
+            ($crate::std::rt::By::Std($x), $crate::std::rt::By::Std($y)) => {
+                $crate::std::rt::By::Std($e)
+            }
+            _ => panic!("{}", $crate::std::rt::MIXED),
+        }
+    };
+}
+pub(crate) use pair;
+
+/// Two mirror objects of different executions used together.
+pub(crate) const MIXED: &str = "a Condvar waited with a guard of a Mutex made by another \
+     checker or execution";

@@ -1,0 +1,379 @@
+//! The std mirror (`threadproof::std`) as a user meets it: plain std code, written against
+//! std's paths and signatures, checked by `check!` under every checker with one compiled body.
+//! Each library below has a planted bug (its mutant, chosen by a flag) that every checker
+//! catches, and the fix that passes; then poisoning, fresh statics, `ThreadId` and
+//! `thread_local!` per model thread, and the mirror outside any checker (plain std).
+
+use std::collections::{HashMap, VecDeque};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use threadproof::check::{Portfolio, Verdicts};
+use threadproof::std::sync::atomic::{AtomicUsize, Ordering};
+use threadproof::std::sync::mpsc::{self, Receiver};
+use threadproof::std::sync::{Arc, Condvar, Mutex, OnceLock, RwLock};
+use threadproof::std::thread;
+use threadproof::{check, verdicts};
+
+/// Every checker, few shuttle schedules: the bodies are small.
+fn portfolio() -> Portfolio {
+    Portfolio::with_iterations(300)
+}
+
+/// Every checker of the portfolio found a failure (none skipped the body).
+fn caught_by_all<O>(verdicts: &Verdicts<O>) {
+    for (kind, report) in &verdicts.reports {
+        assert!(
+            report.failure.is_some(),
+            "{kind} missed the mutant:\n{}",
+            verdicts.explain()
+        );
+    }
+}
+
+/// A user's library, std-shaped: what a crate would write behind the two-line swap.
+mod library {
+    use super::*;
+
+    /// A bounded queue on a `Mutex` and two `Condvar`s. `buggy`: waits with `if`, not `while`,
+    /// so a spurious wakeup (or a stolen slot) pops from an empty queue.
+    pub struct BoundedQueue<T> {
+        items: Mutex<VecDeque<T>>,
+        not_empty: Condvar,
+        not_full: Condvar,
+        capacity: usize,
+        buggy: bool,
+    }
+
+    impl<T> BoundedQueue<T> {
+        pub fn new(capacity: usize, buggy: bool) -> Self {
+            BoundedQueue {
+                items: Mutex::new(VecDeque::new()),
+                not_empty: Condvar::new(),
+                not_full: Condvar::new(),
+                capacity,
+                buggy,
+            }
+        }
+
+        pub fn push(&self, item: T) {
+            let mut items = self.items.lock().unwrap();
+            while items.len() == self.capacity {
+                items = self.not_full.wait(items).unwrap();
+            }
+            items.push_back(item);
+            self.not_empty.notify_one();
+        }
+
+        pub fn pop(&self) -> Option<T> {
+            let mut items = self.items.lock().unwrap();
+            if self.buggy {
+                // MUTANT if-not-while: one wait, whatever woke it.
+                if items.is_empty() {
+                    items = self.not_empty.wait(items).unwrap();
+                }
+            } else {
+                items = self.not_empty.wait_while(items, |i| i.is_empty()).unwrap();
+            }
+            let item = items.pop_front();
+            self.not_full.notify_one();
+            item
+        }
+    }
+
+    #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+    pub struct Config {
+        pub workers: usize,
+    }
+
+    pub static CONFIG: OnceLock<Config> = OnceLock::new();
+    pub static CONFIG_BUILDS: AtomicUsize = AtomicUsize::new(0);
+
+    fn build_config() -> Config {
+        CONFIG_BUILDS.fetch_add(1, Ordering::SeqCst);
+        Config { workers: 4 }
+    }
+
+    /// The process-wide configuration, built once. `buggy`: check-then-set, two threads
+    /// may both build it.
+    pub fn config(buggy: bool) -> &'static Config {
+        if buggy {
+            // MUTANT check-then-act.
+            if CONFIG.get().is_none() {
+                let _ = CONFIG.set(build_config());
+            }
+            CONFIG.get().unwrap()
+        } else {
+            CONFIG.get_or_init(build_config)
+        }
+    }
+
+    /// A memoising cache on an `RwLock`. `buggy`: does not look again under the write lock,
+    /// so two threads that missed both compute.
+    pub struct Cache {
+        map: RwLock<HashMap<u32, u32>>,
+        pub computed: AtomicUsize,
+        buggy: bool,
+    }
+
+    impl Cache {
+        pub fn new(buggy: bool) -> Self {
+            Cache {
+                map: RwLock::new(HashMap::new()),
+                computed: AtomicUsize::new(0),
+                buggy,
+            }
+        }
+
+        pub fn get(&self, key: u32) -> u32 {
+            if let Some(value) = self.map.read().unwrap().get(&key) {
+                return *value;
+            }
+            let mut map = self.map.write().unwrap();
+            if !self.buggy {
+                if let Some(value) = map.get(&key) {
+                    return *value;
+                }
+            }
+            // MUTANT no-recheck: the buggy cache computes again here.
+            self.computed.fetch_add(1, Ordering::Relaxed);
+            let value = key * 10;
+            map.insert(key, value);
+            value
+        }
+    }
+
+    /// Squares `jobs` on two workers fed through a `sync_channel(1)`; the results' sum.
+    /// `buggy`: collects with `try_iter`, which does not wait for the workers.
+    pub fn pool_sum(jobs: &[u64], buggy: bool) -> u64 {
+        let (job_tx, job_rx) = mpsc::sync_channel::<u64>(1);
+        let (result_tx, result_rx) = mpsc::channel::<u64>();
+        let job_rx: Arc<Mutex<Receiver<u64>>> = Arc::new(Mutex::new(job_rx));
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let job_rx = Arc::clone(&job_rx);
+                let result_tx = result_tx.clone();
+                thread::spawn(move || loop {
+                    let job = job_rx.lock().unwrap().recv();
+                    match job {
+                        Ok(n) => result_tx.send(n * n).unwrap(),
+                        Err(_) => break,
+                    }
+                })
+            })
+            .collect();
+        drop(result_tx);
+        for job in jobs {
+            job_tx.send(*job).unwrap();
+        }
+        drop(job_tx);
+        let sum = if buggy {
+            // MUTANT try-iter: whatever has arrived by now.
+            result_rx.try_iter().sum()
+        } else {
+            result_rx.iter().sum()
+        };
+        for worker in workers {
+            worker.join().unwrap();
+        }
+        sum
+    }
+}
+
+use library::*;
+
+fn queue_body(buggy: bool) -> Vec<Option<u32>> {
+    let queue = Arc::new(BoundedQueue::new(1, buggy));
+    let producer = {
+        let queue = Arc::clone(&queue);
+        thread::spawn(move || {
+            queue.push(1);
+            queue.push(2);
+        })
+    };
+    let popped = vec![queue.pop(), queue.pop()];
+    producer.join().unwrap();
+    popped
+}
+
+#[test]
+fn condvar_queue_fixed_passes_and_if_not_while_is_caught() {
+    let ok = |popped: &Vec<Option<u32>>| *popped == [Some(1), Some(2)];
+    check!(with portfolio(); queue_body(false), ok);
+    caught_by_all(&verdicts!(with portfolio(); queue_body(true), ok));
+}
+
+fn config_body(buggy: bool) -> (usize, usize) {
+    let other = thread::spawn(move || config(buggy).workers);
+    let mine = config(buggy).workers;
+    let theirs = other.join().unwrap();
+    (mine + theirs, CONFIG_BUILDS.load(Ordering::SeqCst))
+}
+
+/// Also the proof that statics are fresh in every execution: were `CONFIG` not, every
+/// execution after the first would build nothing (0 builds); were `CONFIG_BUILDS` not, they
+/// would count on from the last (2, 3, ...).
+#[test]
+fn static_once_lock_config_is_built_once_per_execution_and_check_then_set_is_caught() {
+    let once = |(workers, builds): &(usize, usize)| *workers == 8 && *builds == 1;
+    let verdicts = check!(with portfolio(); config_body(false), once);
+    for (kind, report) in &verdicts.reports {
+        assert!(report.executions > 1, "{kind} ran one execution only");
+    }
+    caught_by_all(&verdicts!(with portfolio(); config_body(true), once));
+}
+
+fn cache_body(buggy: bool) -> (u32, u32, usize) {
+    let cache = Arc::new(Cache::new(buggy));
+    let other = {
+        let cache = Arc::clone(&cache);
+        thread::spawn(move || cache.get(7))
+    };
+    let mine = cache.get(7);
+    let theirs = other.join().unwrap();
+    (mine, theirs, cache.computed.load(Ordering::Relaxed))
+}
+
+#[test]
+fn rwlock_cache_computes_once_and_missing_recheck_is_caught() {
+    let once = |outcome: &(u32, u32, usize)| *outcome == (70, 70, 1);
+    check!(with portfolio(); cache_body(false), once);
+    caught_by_all(&verdicts!(with portfolio(); cache_body(true), once));
+}
+
+#[test]
+fn sync_channel_pool_sums_every_job_and_try_iter_is_caught() {
+    let all = |sum: &u64| *sum == 1 + 4;
+    check!(with portfolio(); pool_sum(&[1, 2], false), all);
+    caught_by_all(&verdicts!(with portfolio(); pool_sum(&[1, 2], true), all));
+}
+
+/// A panic under the guard poisons, as std's; `into_inner` and `clear_poison` as std's. Loom
+/// is left out: its own `Mutex` cannot be locked again after a panic under its guard (see
+/// `threadproof::std`'s docs).
+#[test]
+fn a_panic_under_the_guard_poisons_the_mutex() {
+    let body = || {
+        let lock = Arc::new(Mutex::new(1));
+        let held = Arc::clone(&lock);
+        let caught = catch_unwind(AssertUnwindSafe(move || {
+            let mut guard = held.lock().unwrap();
+            *guard = 2;
+            panic!("under the guard");
+        }));
+        let poisoned = lock.is_poisoned();
+        let seen = match lock.lock() {
+            Ok(guard) => *guard,
+            Err(poison) => *poison.into_inner() + 100,
+        };
+        lock.clear_poison();
+        let cleared = lock.lock().is_ok();
+        (caught.is_err(), poisoned, seen, cleared)
+    };
+    let verdicts =
+        check!(with portfolio().without_loom(); body(), |o| *o == (true, true, 102, true));
+    assert!(verdicts.reports.iter().all(|(_, r)| r.executions > 0));
+    // And outside any checker: std's behaviour.
+    assert_eq!(body(), (true, true, 102, true));
+}
+
+static HITS: AtomicUsize = AtomicUsize::new(0);
+static SEEN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// A static atomic starts at its initial value in every execution, under every checker.
+#[test]
+fn static_atomics_start_fresh_in_every_execution() {
+    let verdicts = check!(with portfolio(); {
+        let t = thread::spawn(|| HITS.fetch_add(1, Ordering::SeqCst));
+        let mine = HITS.fetch_add(1, Ordering::SeqCst);
+        let theirs = t.join().unwrap();
+        mine.min(theirs)
+    }, |first| *first == 0);
+    for (kind, report) in &verdicts.reports {
+        assert!(report.executions > 1, "{kind} ran one execution only");
+    }
+}
+
+/// A static `Mutex` cannot be rebuilt: the report says so.
+#[test]
+fn a_static_mutex_is_listed_as_not_rebuilt() {
+    let verdicts = check!(with portfolio(); {
+        let t = thread::spawn(|| SEEN.lock().unwrap().push(1));
+        SEEN.lock().unwrap().push(2);
+        t.join().unwrap();
+    });
+    for (kind, report) in &verdicts.reports {
+        assert!(
+            report
+                .blind_spots
+                .iter()
+                .any(|s| s.contains("static Mutex")),
+            "{kind}: {:?}",
+            report.blind_spots
+        );
+    }
+}
+
+threadproof::thread_local! {
+    static COUNT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    static DROPS_ON_EXIT: Tracker = Tracker;
+}
+
+static TRACKER_DROPS: AtomicUsize = AtomicUsize::new(0);
+
+struct Tracker;
+
+impl Drop for Tracker {
+    fn drop(&mut self) {
+        TRACKER_DROPS.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Each model thread has its own thread-locals (dropped when its body returns) and its own
+/// `ThreadId`, which its `JoinHandle` knows too.
+#[test]
+fn thread_ids_and_thread_locals_are_per_model_thread() {
+    let body = || {
+        let main = thread::current().id();
+        let spawn = || {
+            thread::spawn(|| {
+                DROPS_ON_EXIT.with(|_| ());
+                COUNT.set(COUNT.get() + 1);
+                COUNT.set(COUNT.get() + 1);
+                (thread::current().id(), COUNT.get())
+            })
+        };
+        let (a, b) = (spawn(), spawn());
+        let (a_id, b_id) = (a.thread().id(), b.thread().id());
+        let (a_self, a_count) = a.join().unwrap();
+        let (b_self, b_count) = b.join().unwrap();
+        COUNT.set(COUNT.get() + 1);
+        let distinct = main != a_id && a_id != b_id && main != b_id;
+        let known = a_id == a_self && b_id == b_self;
+        (
+            distinct,
+            known,
+            a_count,
+            b_count,
+            COUNT.get(),
+            TRACKER_DROPS.load(Ordering::SeqCst),
+        )
+    };
+    check!(with portfolio(); body(), |o| *o == (true, true, 2, 2, 1, 2));
+    // Plain std, outside the checkers: real threads, std's thread-locals.
+    assert_eq!(body(), (true, true, 2, 2, 1, 2));
+}
+
+/// The same library code runs on real threads when no checker runs.
+#[test]
+fn outside_a_checker_the_mirror_is_std() {
+    assert_eq!(queue_body(false), [Some(1), Some(2)]);
+    assert_eq!(pool_sum(&[1, 2, 3], false), 14);
+    let (mine, theirs, computed) = cache_body(false);
+    assert_eq!((mine, theirs), (70, 70));
+    assert!(computed == 1);
+    let scoped = thread::scope(|s| {
+        let h = s.spawn(|| thread::current().id());
+        h.join().unwrap() != thread::current().id()
+    });
+    assert!(scoped);
+}

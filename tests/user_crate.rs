@@ -1,0 +1,56 @@
+//! The example user crate (`examples/user-crate/`) pulls threadproof only when it is checked:
+//! its production dependency tree (no `--cfg threadproof`) holds nothing but itself, while the
+//! checked one holds threadproof. `cargo tree` on its own manifest and lock file, offline.
+
+use std::path::Path;
+use std::process::Command;
+
+/// `cargo tree` of the example crate, normal and dev edges, with `rustflags` as RUSTFLAGS.
+fn tree(rustflags: Option<&str>) -> String {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/user-crate/Cargo.toml");
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo
+        .args([
+            "tree",
+            "--offline",
+            "--locked",
+            "-e",
+            "normal,dev",
+            "--manifest-path",
+        ])
+        .arg(&manifest)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    if let Some(flags) = rustflags {
+        cargo.env("RUSTFLAGS", flags);
+    }
+    let out = cargo.output().expect("cargo runs");
+    assert!(
+        out.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[test]
+fn production_builds_pull_no_threadproof_crate() {
+    let production = tree(None);
+    let crates: Vec<&str> = production
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(
+        crates.len(),
+        1,
+        "production pulls more than the crate itself:\n{production}"
+    );
+    assert!(crates[0].starts_with("user-crate v"), "{production}");
+    assert!(!production.contains("threadproof"), "{production}");
+}
+
+#[test]
+fn checked_builds_pull_threadproof() {
+    let checked = tree(Some("--cfg threadproof"));
+    assert!(checked.contains("threadproof v"), "{checked}");
+}
