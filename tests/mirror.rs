@@ -377,3 +377,38 @@ fn outside_a_checker_the_mirror_is_std() {
     });
     assert!(scoped);
 }
+
+/// Scoped threads borrow, `Builder` names a thread, `park`/`unpark` hand over, as in std,
+/// under every checker.
+#[test]
+fn scope_builder_and_park_work_under_every_checker() {
+    let body = || {
+        let total = Mutex::new(0);
+        thread::scope(|s| {
+            s.spawn(|| *total.lock().unwrap() += 1);
+            *total.lock().unwrap() += 1;
+        });
+        let named = thread::Builder::new()
+            .name("worker".to_string())
+            .stack_size(1 << 20)
+            .spawn(|| thread::current().name().map(str::to_string))
+            .unwrap();
+        let flag = Arc::new(AtomicUsize::new(0));
+        let parked = {
+            let flag = Arc::clone(&flag);
+            thread::spawn(move || {
+                while flag.load(Ordering::Acquire) == 0 {
+                    thread::park();
+                }
+            })
+        };
+        flag.store(1, Ordering::Release);
+        parked.thread().unpark();
+        parked.join().unwrap();
+        let total = total.into_inner().unwrap();
+        (total, named.join().unwrap())
+    };
+    let expected = (2, Some("worker".to_string()));
+    check!(with portfolio(); body(), move |o| *o == expected);
+    assert_eq!(body(), (2, Some("worker".to_string())));
+}
