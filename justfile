@@ -1,7 +1,11 @@
 # threadproof's recipes. The CI steps call `.ci/run STEP`, exactly as the GitHub workflow's
 # jobs do, under the same names; the others are conveniences for a developer.
 
-# Every CI step in order (fmt clippy test gate example report deep snapshots).
+# List the recipes: a bare `just` runs nothing.
+default:
+    @just --list
+
+# Every CI step in order (fmt clippy doc msrv test gate example report deep snapshots).
 ci:
     bash .ci/run
 
@@ -10,6 +14,14 @@ fmt:
 
 clippy:
     bash .ci/run clippy
+
+# The API docs, warnings as errors (broken links, unclosed HTML).
+doc:
+    bash .ci/run doc
+
+# A build on the toolchain Cargo.toml's `rust-version` names (installs it with rustup).
+msrv:
+    bash .ci/run msrv
 
 # Every test that fits in a few minutes (`cargo test`).
 test:

@@ -87,7 +87,7 @@ kill_rows! {
     lost_update: AppendsVariant::LostUpdate;
 }
 
-#[cfg(feature = "deep")]
+#[cfg(any(feature = "deep", loom))]
 mod deep {
     use super::*;
 

@@ -52,7 +52,7 @@ kill_rows! {
     shared_memory: IsolationVariant::SharedMemory;
 }
 
-#[cfg(feature = "deep")]
+#[cfg(any(feature = "deep", loom))]
 mod deep {
     use super::*;
 

@@ -88,7 +88,7 @@ fn applies_twice_escapes_loom_without_a_lost_answer() {
     assert!(!report.outcomes.is_empty(), "{}", report.summary());
 }
 
-#[cfg(feature = "deep")]
+#[cfg(any(feature = "deep", loom))]
 mod deep {
     use super::*;
 

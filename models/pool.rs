@@ -195,7 +195,7 @@ kill_rows! {
 /// The pool at sizes of issue 3, each proof followed by every mutant at the same size and
 /// bound. Spurious wakeups are off here; `proofs` has the seed size at bound 1 and smaller
 /// sizes at bound 2 and unbounded with them on.
-#[cfg(feature = "deep")]
+#[cfg(any(feature = "deep", loom))]
 mod deep {
     use super::*;
     use crate::support::assert_mutants_caught;

@@ -89,7 +89,7 @@ kill_rows! {
 
 /// Preemption bound 2, one test per crash choice (~33k executions without a crash, ~110k with
 /// one: about 45 s each in release on a busy 2-core machine).
-#[cfg(feature = "deep")]
+#[cfg(any(feature = "deep", loom))]
 mod deep {
     use super::*;
 

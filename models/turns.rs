@@ -123,7 +123,7 @@ kill_rows! {
 /// second wakeup in production instead). Measured on the shared 2-core machine (release,
 /// traces off, one core, load average 5): every interleaving of k=3, n=3 without spurious
 /// wakeups is 84,175 executions, 6 s; with up to one, 965,216 executions, 71 s.
-#[cfg(feature = "deep")]
+#[cfg(any(feature = "deep", loom))]
 mod deep {
     use super::*;
 

@@ -1,4 +1,4 @@
-//! `appends` (seed In[2]-[3]): k threads each append `{'res': url+retry}` to one shared list
+//! `appends` (seed `In[2]-[3]`): k threads each append `{'res': url+retry}` to one shared list
 //! under one lock, and return the same value.
 //!
 //! Invariant: the list holds exactly the k returned values, in some order.

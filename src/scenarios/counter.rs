@@ -1,4 +1,4 @@
-//! `counter` (seed In[7]-[8], RunNumbers): threads named `THREAD 3`, `THREAD 2`, `THREAD 1`
+//! `counter` (seed `In[7]-[8]`, RunNumbers): threads named `THREAD 3`, `THREAD 2`, `THREAD 1`
 //! (started in that order) each print `Printing Number {counter} by thread {name}` and increment
 //! the counter, both under one lock.
 //!

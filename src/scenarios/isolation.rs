@@ -1,4 +1,4 @@
-//! `isolation` (seed In[6]-[7]): k child processes each append `{'res': url+retry}` to their
+//! `isolation` (seed `In[6]-[7]`): k child processes each append `{'res': url+retry}` to their
 //! own copy of the global list `global_res`; the parent's copy stays `[]`.
 //!
 //! Invariant: the parent's list is empty; each child's list holds exactly its own one result;
@@ -42,7 +42,7 @@ pub struct IsolationConfig {
 }
 
 impl IsolationConfig {
-    /// The seed's four calls (In[7]).
+    /// The seed's four calls (`In[7]`).
     pub fn seed() -> Self {
         IsolationConfig {
             calls: seed::append_calls(seed::URLS.len()),

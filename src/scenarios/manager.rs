@@ -1,4 +1,4 @@
-//! `manager` (seed In[9]): a manager server process owns a list; the seed's four
+//! `manager` (seed `In[9]`): a manager server process owns a list; the seed's four
 //! `api_call_and_store` tasks run in a pool of 3 worker processes and append their results to
 //! it through a proxy; the parent prints the return values and the shared list.
 //!

@@ -1,4 +1,4 @@
-//! `pool` (seed In[4]): the seed's `api_call`s submitted to a thread pool of 3 workers
+//! `pool` (seed `In[4]`): the seed's `api_call`s submitted to a thread pool of 3 workers
 //! ([`crate::thread_pool::ThreadPool`]); each appends `{'res': url+'10'}` to one lock-protected list and
 //! returns it; the main thread collects the futures' results with `as_completed`, then leaves
 //! the pool's scope, which waits for all work.

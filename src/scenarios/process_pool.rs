@@ -1,4 +1,4 @@
-//! `process_pool` (seed In[8]): the seed's four `api_call`s submitted by name to a pool of 3
+//! `process_pool` (seed `In[8]`): the seed's four `api_call`s submitted by name to a pool of 3
 //! worker processes ([`crate::process::ProcessPool`]); `as_completed` collects the results.
 //!
 //! Invariant: every task is dispatched once and completed once; each returns its

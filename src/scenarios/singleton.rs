@@ -1,4 +1,4 @@
-//! `singleton` (seed In[45]-[74]): `DatabaseConnection.get_connection()` creates
+//! `singleton` (seed `In[45]-[74]`): `DatabaseConnection.get_connection()` creates
 //! `SOME CONNECTION - r` (r random in 1..=10) on first use and returns that same connection
 //! ever after; here k threads race on the first call ([`crate::sync::LazyLock`]).
 //!

@@ -291,3 +291,103 @@ impl<'a> Gate<'a> {
             && !(require_complete && self.incomplete > 0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenarios::find;
+
+    /// A few shuttle schedules: enough for turns' mutants to fail, and quick in a debug build.
+    fn shuttle() -> Vec<Checker> {
+        CheckerChoice::Shuttle.checkers(50, Budget::executions(1_000))
+    }
+
+    fn names(checked: &[Checked]) -> Vec<(&'static str, &'static str, CheckerKind)> {
+        checked
+            .iter()
+            .map(|c| (c.scenario, c.variant, c.checker.kind()))
+            .collect()
+    }
+
+    fn explore_all(explorations: &[Exploration], params: &Params, jobs: usize) -> Vec<Checked> {
+        let instead = CheckerChoice::Loom.instead(50, Budget::executions(1_000));
+        let mut results = Vec::new();
+        explore_in_order(
+            explorations,
+            params,
+            jobs,
+            &instead,
+            &Unwatched,
+            |explored| results.extend(explored.expect("turns runs")),
+        );
+        results
+    }
+
+    #[test]
+    fn results_come_back_in_the_explorations_order_for_any_number_of_jobs() {
+        let turns = find("turns").unwrap();
+        let explorations = explorations(&[turns], &shuttle(), true);
+        let order: Vec<_> = explorations
+            .iter()
+            .map(|e| (e.scenario.name(), e.variant, e.checker.kind()))
+            .collect();
+        // Every variant, mutants included, under random, PCT and URW.
+        assert_eq!(order.len(), turns.variants().len() * 3);
+        for jobs in [1, 3, 8] {
+            let results = explore_all(&explorations, &Params::default(), jobs);
+            assert_eq!(names(&results), order, "{jobs} jobs");
+        }
+    }
+
+    #[test]
+    fn the_gate_passes_caught_mutants_and_fails_one_that_escapes() {
+        let turns = find("turns").unwrap();
+        let mut results = explore_all(
+            &explorations(&[turns], &shuttle(), true),
+            &Params::default(),
+            2,
+        );
+        let gate = Gate::new(&results);
+        assert_eq!(gate.unexpected, 0);
+        assert!(gate.passed(true), "every exploration finished");
+        // A mutant whose failure went unseen is an unexpected verdict.
+        let caught = results
+            .iter()
+            .position(|c| c.bug.is_some() && c.report.failure.is_some())
+            .unwrap();
+        results[caught].report.failure = None;
+        let gate = Gate::new(&results);
+        assert_eq!(gate.unexpected, 1);
+        assert!(!gate.passed(false));
+    }
+
+    #[test]
+    fn a_variant_loom_cannot_run_goes_to_the_shuttle_checkers() {
+        let counter = find("counter").unwrap();
+        let loom = CheckerChoice::Loom.checkers(50, Budget::executions(1_000));
+        let mut explorations = explorations(&[counter], &loom, false);
+        assert_eq!(explorations.len(), 1);
+        let params = Params {
+            threads: Some(6),
+            n: None,
+        };
+        let results = explore_all(&explorations[..], &params, 1);
+        let kinds: Vec<CheckerKind> = results.iter().map(|c| c.checker.kind()).collect();
+        assert_eq!(kinds[0], CheckerKind::Loom);
+        assert!(results[0].report.unsupported().is_some(), "6 threads");
+        assert!(kinds[1..].iter().all(|k| k.is_shuttle()) && kinds.len() == 4);
+        let gate = Gate::new(&results);
+        assert_eq!(gate.not_run.len(), 1);
+        assert!(gate.unchecked.is_empty(), "shuttle checked it");
+        assert!(gate.passed(false) && !gate.passed(true));
+        // With nothing instead, nothing checked it: the gate fails.
+        explorations.truncate(1);
+        let mut alone = Vec::new();
+        explore_in_order(&explorations, &params, 1, &[], &Unwatched, |explored| {
+            alone.extend(explored.unwrap())
+        });
+        let gate = Gate::new(&alone);
+        assert_eq!(gate.unchecked, ["counter / locked"]);
+        assert!(!gate.passed(false));
+    }
+}

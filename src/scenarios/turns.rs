@@ -1,4 +1,4 @@
-//! `turns` (seed In[9]-[11], NumberPrinter): k threads print 1..=n in strict rotation.
+//! `turns` (seed `In[9]-[11]`, NumberPrinter): k threads print 1..=n in strict rotation.
 //!
 //! Invariant: line i is printed by thread (i-1) % k, for i in 1..=n, and every thread
 //! terminates.
@@ -14,7 +14,7 @@
 //! of blocking on it until its waker sleeps (a second wakeup); with nobody to wake, it keeps
 //! the lock. The seed's version (`notify-all`: one shared condvar, every thread
 //! woken every turn to find out whose turn it is) is kept for comparison. Thread-0 is the
-//! calling thread (see [`run_printers`]).
+//! calling thread (see `run_printers`).
 //!
 //! Mutants, each a small function of its own in place of the correct one:
 //! - `notify-one`: the seed's shared condvar with `notify_one`. The one woken thread may be

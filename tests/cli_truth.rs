@@ -1,4 +1,4 @@
-//! `threadproof check` and `replay` tell the truth (issue 10), driven as a user would: nothing
+//! `threadproof check` and `replay` tell the truth, driven as a user would: nothing
 //! explored is never a pass, loom's thread cap is not a failure, every exploration can be
 //! required to finish, shuttle prints nothing of its own, and environment variables that would
 //! change an exploration are honoured and named, or refused.

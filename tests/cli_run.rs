@@ -18,7 +18,7 @@
 //!   scenario does not take) exit with status 2, a clear message on stderr and nothing on
 //!   stdout.
 //!
-//! The process scenarios' `run` is in `processes.rs`; `check` and `replay` in `check.rs`.
+//! The process scenarios' `run` is in `processes.rs`; `check` and `replay` in `cli_check.rs`.
 
 mod common;
 
