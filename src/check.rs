@@ -176,11 +176,15 @@ impl<O> Verdicts<O> {
                 (None, _) if report.executions == 0 => "nothing explored".to_string(),
                 (None, _) => "pass".to_string(),
             };
+            // A row that did not run has no figures: whatever it counted before it stopped is
+            // not an exploration.
+            let ran = report.unsupported().is_none();
+            let figure = |n: usize| if ran { n.to_string() } else { "-".to_string() };
             rows.push([
                 kind.name().to_string(),
-                report.executions.to_string(),
-                report.outcomes.len().to_string(),
-                report.coverage.describe().to_string(),
+                figure(report.executions as usize),
+                figure(report.outcomes.len()),
+                report.coverage_words(),
                 verdict,
                 format!("{:.2?}", report.elapsed),
             ]);
@@ -193,7 +197,7 @@ impl<O> Verdicts<O> {
             let mut line = String::new();
             for (c, cell) in row.iter().enumerate() {
                 // Numbers right-aligned, words left-aligned.
-                let cell = if matches!(c, 1 | 2) && cell.parse::<u64>().is_ok() {
+                let cell = if matches!(c, 1 | 2) && (cell.parse::<u64>().is_ok() || cell == "-") {
                     format!("{cell:>width$}", width = widths[c])
                 } else {
                     format!("{cell:<width$}", width = widths[c])
@@ -227,16 +231,16 @@ impl<O> Verdicts<O> {
         }
         let mut failures = self.failures();
         if let Some((kind, failure)) = failures.next() {
-            let _ = write!(out, "\n{kind}: {}", failure.explain());
-            let _ = writeln!(out, "{}", replay_line(failure));
+            // Only the line that compiles as printed: `replay!` takes the check's own body and
+            // invariant, which `explore::replay` does not.
+            let _ = write!(out, "\n{kind}: {}", failure.describe());
+            let _ = writeln!(out, "\n{}", replay_line(failure));
         }
         for (kind, failure) in failures {
             let _ = writeln!(
                 out,
-                "\n{kind} found one too: {} at execution {}: {}\n{}",
-                failure.kind,
-                failure.execution,
-                failure.message,
+                "\n{kind} found one too: {}\n{}",
+                failure.headline(),
                 replay_line(failure)
             );
         }

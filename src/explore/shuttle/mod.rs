@@ -37,8 +37,8 @@ use ::shuttle::scheduler::{PctScheduler, RandomScheduler, UrwRandomScheduler};
 use self::driver::{Driver, Inner, Mode, Runs};
 use self::shrink::{shrink, Shrunk};
 use super::{
-    Budget, Checker, Coverage, Failure, Minimal, Minimality, PctBound, Recorder, Report, RunEnd,
-    Schedule as Token, Shape, Unsupported,
+    Budget, Checker, Coverage, Failure, Finding, Minimal, Minimality, PctBound, Recorder, Report,
+    RunEnd, Schedule as Token, Shape, Unsupported,
 };
 use crate::sync::choice::{self, Policy};
 use crate::sync::model;
@@ -290,11 +290,17 @@ where
         RunEnd::Unsupported(unsupported) => Coverage::Unsupported(unsupported.clone()),
         RunEnd::NeedsTimer => unreachable!("returned above"),
     };
+    // What the exploration's own failing execution showed, and the replays that shrank it.
+    let (mut first, mut search) = (None, None);
     let failure = match end {
         RunEnd::Failed(found) => {
             let (found, decisions, minimal) = if config.replay.is_some() {
                 (found, decisions, None)
             } else {
+                first = Some(Finding {
+                    kind: found.kind,
+                    message: found.message.clone(),
+                });
                 // Replays count neither as executions nor as outcomes of the exploration.
                 let replays = Runs {
                     recorder: Arc::new(Recorder::new(Budget::UNLIMITED, config.record_traces)),
@@ -308,6 +314,7 @@ where
                     preempting,
                 };
                 let (shrunk, replays, finished, searched) = shrink(&replays, failing);
+                search = Some(replays);
                 let (found, decisions, simplicity) =
                     (shrunk.found, shrunk.decisions, shrunk.simplicity);
                 let proof = match finished {
@@ -328,6 +335,10 @@ where
                 (found, decisions, Some(minimal))
             };
             let replay = config.replaying(decisions);
+            // Said apart only when the shrunk execution shows something else.
+            let first = first
+                .take()
+                .filter(|f| (f.kind, &f.message) != (found.kind, &found.message));
             Some(Failure {
                 kind: found.kind,
                 message: found.message,
@@ -340,6 +351,7 @@ where
                     checker: Checker::Shuttle(replay),
                     execution: 1,
                 },
+                found: first,
             })
         }
         _ => None,
@@ -348,13 +360,16 @@ where
         threads: traced.threads.max(most_threads),
         steps: most_steps,
     });
+    // A bound on missing a bug means nothing on a report that found one.
     let pct_miss_bound = match (config.schedules, &config.replay) {
-        (Schedules::Pct { depth }, None) if depth > 0 && executions > 0 => Some(PctBound {
-            threads: most_threads,
-            steps: most_steps,
-            depth,
-            runs: executions,
-        }),
+        (Schedules::Pct { depth }, None) if depth > 0 && executions > 0 && failure.is_none() => {
+            Some(PctBound {
+                threads: most_threads,
+                steps: most_steps,
+                depth,
+                runs: executions,
+            })
+        }
         _ => None,
     };
     Some(Report {
@@ -366,6 +381,8 @@ where
         failure,
         largest_execution,
         pct_miss_bound,
+        preemption_bound: None,
+        simplest_search: search,
         blind_spots: {
             let mut spots = config.blind_spots();
             spots.extend(model::take_limits());
