@@ -556,6 +556,28 @@ mod confidence {
         assert!(bound.to_string().contains("= 1.000 (vacuous:"), "{bound}");
     }
 
+    /// A spin nobody ends: each execution is cut at the step limit, which is a budget (issue 20
+    /// E.18): no failure, the report says it was bounded and why, and it goes on exploring.
+    #[test]
+    fn a_step_limit_is_a_budget_not_a_failure() {
+        let spin = || {
+            let flag = AtomicUsize::<Shuttle>::new(0);
+            while flag.load(SeqCst) == 0 {
+                threadproof::sync::yield_now::<Shuttle>();
+            }
+        };
+        let config = ShuttleConfig::random(3).max_steps(500);
+        let report = shuttle::explore(&config, spin, |_| Ok(()));
+        assert_eq!(report.failure, None, "{}", report.summary());
+        assert_eq!(report.executions, 3, "{}", report.summary());
+        assert_eq!(report.coverage, Coverage::BudgetExhausted);
+        let summary = report.summary();
+        assert!(
+            summary.contains("the end of 3 executions cut at the step limit of 500 steps"),
+            "{summary}"
+        );
+    }
+
     /// A bound on the chance of having missed a bug says nothing once one is found.
     #[test]
     fn a_pct_report_that_found_a_bug_has_no_miss_bound() {

@@ -71,7 +71,13 @@ pub struct ShuttleConfig {
     pub record_traces: bool,
     /// Replay: run this one schedule and nothing else (a failure's replay token sets it).
     pub replay: Option<Decisions>,
+    /// An execution past this many scheduling steps is cut (a livelock, a spin the schedule
+    /// never lets out): a budget, said in the report, never a failure of the user's code.
+    pub max_steps: usize,
 }
+
+/// The steps an execution may take before it is cut: shuttle's own default bound.
+pub const MAX_STEPS: usize = 1_000_000;
 
 /// The variable shuttle's Random and PCT schedulers read a seed from, replacing the one given.
 pub const SEED_ENV: &str = "SHUTTLE_RANDOM_SEED";
@@ -96,6 +102,7 @@ impl ShuttleConfig {
             budget: Budget::UNLIMITED,
             record_traces: true,
             replay: None,
+            max_steps: MAX_STEPS,
         }
     }
 
@@ -130,6 +137,12 @@ impl ShuttleConfig {
         self
     }
 
+    /// Cuts each execution at `steps` scheduling steps ([`ShuttleConfig::max_steps`]).
+    pub fn max_steps(mut self, steps: usize) -> Self {
+        self.max_steps = steps;
+        self
+    }
+
     /// The config that replays `decisions`: seed and iterations play no part in it.
     pub fn replaying(&self, decisions: Decisions) -> ShuttleConfig {
         ShuttleConfig {
@@ -137,6 +150,7 @@ impl ShuttleConfig {
             spurious_one_in: self.spurious_one_in,
             record_traces: self.record_traces,
             replay: Some(decisions),
+            max_steps: self.max_steps,
             ..ShuttleConfig::random(1)
         }
     }
@@ -261,7 +275,9 @@ where
     let budget_recorder = Arc::clone(&recorder);
     let over_budget = Box::new(move || budget_recorder.over_budget());
     let driver = Rc::new(RefCell::new(Driver::new(mode, over_budget)));
+    driver.borrow_mut().max_steps = config.max_steps;
     let end = runs.run(&driver);
+    let cut = driver.borrow().cut;
     let (decisions, simplicity, preempting) = {
         let driver = driver.borrow();
         (
@@ -284,6 +300,7 @@ where
 
     let executions = recorder.executions();
     let coverage = match &end {
+        RunEnd::Completed if cut > 0 => Coverage::BudgetExhausted,
         RunEnd::Completed => Coverage::Sampled,
         RunEnd::OutOfBudget => Coverage::BudgetExhausted,
         RunEnd::Failed(..) => Coverage::StoppedAtFailure,
@@ -385,6 +402,13 @@ where
         simplest_search: search,
         blind_spots: {
             let mut spots = config.blind_spots();
+            if cut > 0 {
+                spots.push(format!(
+                    "the end of {cut} executions cut at the step limit of {} steps (a livelock, \
+                     or a spin no schedule lets out): a budget, not a failure",
+                    config.max_steps
+                ));
+            }
             spots.extend(model::take_limits());
             spots
         },
