@@ -138,6 +138,7 @@ mod weak_exchange {
         let no_faults = Portfolio {
             loom: Some(LoomConfig::exhaustive()),
             shuttle: Vec::new(),
+            require_complete: false,
         };
         check!(with no_faults; claim_once!(compare_exchange_weak), |claimed| *claimed);
     }
@@ -319,6 +320,7 @@ mod parking {
         let no_faults = Portfolio {
             loom: Some(LoomConfig::exhaustive()),
             shuttle: vec![threadproof::explore::ShuttleConfig::random(iterations())],
+            require_complete: false,
         };
         check!(with no_faults; park_once!(), |seen| *seen);
     }
@@ -812,6 +814,7 @@ fn a_preemption_bounded_loom_row_is_not_exhaustive() {
     let bounded = Portfolio {
         loom: Some(LoomConfig::exhaustive().preemption_bound(1)),
         shuttle: Vec::new(),
+        require_complete: false,
     };
     let verdicts = check!(with bounded; {
         let counter = Arc::new(Mutex::new(0));
@@ -826,6 +829,43 @@ fn a_preemption_bounded_loom_row_is_not_exhaustive() {
     let row = table.lines().find(|l| l.starts_with("loom")).unwrap();
     assert!(row.contains("within 1 preemption"), "{table}");
     assert!(!row.contains("exhaustive"), "{table}");
+}
+
+/// A pass whose loom row was cut by its budget says so, and fails when a complete exploration
+/// is required (issue 17, section 3).
+#[test]
+fn a_budget_cut_row_is_said_and_fails_when_completeness_is_required() {
+    macro_rules! two_increments {
+        () => {{
+            let counter = Arc::new(Mutex::new(0));
+            let c = Arc::clone(&counter);
+            let t = thread::spawn(move || *c.lock() += 1);
+            *counter.lock() += 1;
+            t.join().unwrap();
+            let total = *counter.lock();
+            total
+        }};
+    }
+    let cut = Portfolio {
+        loom: Some(LoomConfig::exhaustive().budget(Budget::executions(1))),
+        shuttle: Vec::new(),
+        require_complete: false,
+    };
+    let verdicts = check!(with cut.clone(); two_increments!(), |total| *total == 2);
+    let unfinished = verdicts.unfinished();
+    assert_eq!(unfinished.len(), 1, "{unfinished:?}");
+    assert!(
+        unfinished[0].starts_with(
+            "threadproof::check!: loom did not finish: bounded (budget) after 1 executions"
+        ),
+        "{unfinished:?}"
+    );
+    let panicked = std::panic::catch_unwind(|| {
+        check!(with cut.require_complete(); two_increments!(), |total| *total == 2);
+    })
+    .expect_err("a cut row fails a check that requires completeness");
+    let message = panicked.downcast_ref::<String>().unwrap();
+    assert!(message.contains("loom did not finish"), "{message}");
 }
 
 /// In a test a check is one line; when it fails, it panics with the verdict table, the first

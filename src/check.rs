@@ -40,6 +40,9 @@ pub struct Portfolio {
     pub loom: Option<LoomConfig>,
     /// Shuttle's schedulers, in order.
     pub shuttle: Vec<ShuttleConfig>,
+    /// Whether [`crate::check!`] fails when a checker's budget cut its exploration short
+    /// (otherwise it passes and prints a line for each such row).
+    pub require_complete: bool,
 }
 
 /// Loom's default budget: enough for the bodies loom can finish in a test's time (about a
@@ -70,7 +73,15 @@ impl Portfolio {
                 ShuttleConfig::pct(3, iterations).spurious_one_in(4),
                 ShuttleConfig::urw(iterations).spurious_one_in(4),
             ],
+            require_complete: false,
         }
+    }
+
+    /// The same checkers, and [`crate::check!`] fails unless every one that ran finished
+    /// within its budget (as the CLI's `--require-complete`).
+    pub fn require_complete(mut self) -> Self {
+        self.require_complete = true;
+        self
     }
 
     /// The same checkers, loom left out.
@@ -247,12 +258,46 @@ impl<O> Verdicts<O> {
         out
     }
 
+    /// One line for each checker whose budget cut its exploration short, without a failure:
+    /// what a pass does not cover.
+    pub fn unfinished(&self) -> Vec<String> {
+        (self.reports.iter())
+            .filter(|(_, r)| r.failure.is_none() && r.coverage == Coverage::BudgetExhausted)
+            .map(|(kind, r)| {
+                format!(
+                    "threadproof::check!: {kind} did not finish: {} after {} executions; the \
+                     pass covers only what it explored",
+                    r.coverage_words(),
+                    r.executions
+                )
+            })
+            .collect()
+    }
+
     /// These verdicts, or a panic that explains them if the check did not pass: what a test
-    /// wants.
+    /// wants. A pass prints a line for each checker that did not finish.
     #[track_caller]
     pub fn assert(self) -> Self {
+        self.assert_complete(false)
+    }
+
+    /// [`Verdicts::assert`], and, if `required`, a panic too when a checker did not finish
+    /// ([`Portfolio::require_complete`]).
+    #[track_caller]
+    pub fn assert_complete(self, required: bool) -> Self {
         if !self.passed() {
             panic!("threadproof::check! failed:\n{}", self.explain());
+        }
+        let unfinished = self.unfinished();
+        if required && !unfinished.is_empty() {
+            panic!(
+                "threadproof::check! failed: complete exploration required\n{}\n{}",
+                unfinished.join("\n"),
+                self.explain()
+            );
+        }
+        for line in unfinished {
+            eprintln!("{line}");
         }
         self
     }
@@ -355,9 +400,11 @@ macro_rules! check {
     (with $portfolio:expr; $body:expr $(,)?) => {
         $crate::check!(with $portfolio; $body, |_| true)
     };
-    (with $portfolio:expr; $body:expr, $invariant:expr $(,)?) => {
-        $crate::verdicts!(with $portfolio; $body, $invariant).assert()
-    };
+    (with $portfolio:expr; $body:expr, $invariant:expr $(,)?) => {{
+        let portfolio: $crate::check::Portfolio = $portfolio;
+        let required = portfolio.require_complete;
+        $crate::verdicts!(with portfolio; $body, $invariant).assert_complete(required)
+    }};
     ($body:expr $(,)?) => {
         $crate::check!(with $crate::check::Portfolio::standard(); $body, |_| true)
     };
