@@ -179,6 +179,7 @@ fn threadproof_loom(bug: &Bug) -> Measured {
                 .budget(Budget::executions(budget)),
         ),
         shuttle: Vec::new(),
+        require_complete: false,
     };
     let failure_at = |budget: u64| -> Option<(u64, Kind)> {
         let verdicts = (bug.check)(&config(budget), Version::Buggy);
@@ -222,6 +223,7 @@ fn threadproof_shuttle(bug: &Bug, seeds: u64, config: impl Fn(u64) -> ShuttleCon
         let portfolio = Portfolio {
             loom: None,
             shuttle: vec![config],
+            require_complete: false,
         };
         let verdicts = (bug.check)(&portfolio, Version::Buggy);
         let failure = verdicts.reports[0].1.failure.as_ref();

@@ -139,6 +139,7 @@ mod weak_exchange {
         let no_faults = Portfolio {
             loom: Some(LoomConfig::exhaustive()),
             shuttle: Vec::new(),
+            require_complete: false,
         };
         check!(with no_faults; claim_once!(compare_exchange_weak), |claimed| *claimed);
     }
@@ -320,6 +321,7 @@ mod parking {
         let no_faults = Portfolio {
             loom: Some(LoomConfig::exhaustive()),
             shuttle: vec![threadproof::explore::ShuttleConfig::random(iterations())],
+            require_complete: false,
         };
         check!(with no_faults; park_once!(), |seen| *seen);
     }
@@ -726,9 +728,20 @@ mod threads {
         let loom = verdicts.report(CheckerKind::Loom).unwrap();
         let why = loom.unsupported().expect("loom skipped it");
         assert!(why.reason.contains("loom allows 4 besides main"), "{why}");
-        assert!(verdicts
-            .table()
-            .contains("skipped: unsupported by loom: at least 5 threads"));
+        let table = verdicts.table();
+        assert!(
+            table.contains("skipped: unsupported by loom: at least 5 threads"),
+            "{table}"
+        );
+        // A row that did not run has no figures (issue 20 D.12), and a library row does not
+        // advise a flag of the CLI (E.19).
+        let row: Vec<&str> = (table.lines())
+            .find(|line| line.starts_with("loom"))
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        assert_eq!(row[1..3], ["-", "-"], "{table}");
+        assert!(!why.to_string().contains("--backend"), "{why}");
         for kind in [CheckerKind::Random, CheckerKind::Pct, CheckerKind::Urw] {
             let report = verdicts.report(kind).unwrap();
             assert!(report.passed(), "{}", report.summary());
@@ -795,6 +808,67 @@ fn the_verdict_table_has_a_row_per_scheduler() {
     }
 }
 
+/// A loom run within a preemption bound covered only the executions within it: its row says
+/// so, never "exhaustive" (issue 20 D.12).
+#[test]
+fn a_preemption_bounded_loom_row_is_not_exhaustive() {
+    let bounded = Portfolio {
+        loom: Some(LoomConfig::exhaustive().preemption_bound(1)),
+        shuttle: Vec::new(),
+        require_complete: false,
+    };
+    let verdicts = check!(with bounded; {
+        let counter = Arc::new(Mutex::new(0));
+        let c = Arc::clone(&counter);
+        let t = thread::spawn(move || *c.lock() += 1);
+        *counter.lock() += 1;
+        t.join().unwrap();
+        let total = *counter.lock();
+        total
+    }, |total| *total == 2);
+    let table = verdicts.table();
+    let row = table.lines().find(|l| l.starts_with("loom")).unwrap();
+    assert!(row.contains("within 1 preemption"), "{table}");
+    assert!(!row.contains("exhaustive"), "{table}");
+}
+
+/// A pass whose loom row was cut by its budget says so, and fails when a complete exploration
+/// is required (issue 17, section 3).
+#[test]
+fn a_budget_cut_row_is_said_and_fails_when_completeness_is_required() {
+    macro_rules! two_increments {
+        () => {{
+            let counter = Arc::new(Mutex::new(0));
+            let c = Arc::clone(&counter);
+            let t = thread::spawn(move || *c.lock() += 1);
+            *counter.lock() += 1;
+            t.join().unwrap();
+            let total = *counter.lock();
+            total
+        }};
+    }
+    let cut = Portfolio {
+        loom: Some(LoomConfig::exhaustive().budget(Budget::executions(1))),
+        shuttle: Vec::new(),
+        require_complete: false,
+    };
+    let verdicts = check!(with cut.clone(); two_increments!(), |total| *total == 2);
+    let unfinished = verdicts.unfinished();
+    assert_eq!(unfinished.len(), 1, "{unfinished:?}");
+    assert!(
+        unfinished[0].starts_with(
+            "threadproof::check!: loom did not finish: bounded (budget) after 1 executions"
+        ),
+        "{unfinished:?}"
+    );
+    let panicked = std::panic::catch_unwind(|| {
+        check!(with cut.require_complete(); two_increments!(), |total| *total == 2);
+    })
+    .expect_err("a cut row fails a check that requires completeness");
+    let message = panicked.downcast_ref::<String>().unwrap();
+    assert!(message.contains("loom did not finish"), "{message}");
+}
+
 /// In a test a check is one line; when it fails, it panics with the verdict table, the first
 /// failure explained (its trace at the user's lines) and the line that replays it, and the
 /// token in that line reproduces the failure.
@@ -836,6 +910,14 @@ fn a_failing_one_line_check_panics_with_its_trace_and_replay_line() {
     assert!(message.contains("invariant violated"), "{message}");
     assert!(message.contains("Mutex#1"), "{message}");
     assert!(message.contains("@models/surface.rs:"), "{message}");
+    // Only the replay line that compiles as printed (issue 20 D.14): the one below, pasted.
+    let replay_lines: Vec<&str> = (message.lines())
+        .filter(|line| line.contains("replay"))
+        .collect();
+    assert!(
+        replay_lines.iter().all(|l| !l.contains("explore::replay")),
+        "{message}"
+    );
     let prefix = "replay it in a test: threadproof::replay!(\"";
     let token = (message.lines())
         .find_map(|line| line.strip_prefix(prefix))

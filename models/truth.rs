@@ -316,7 +316,7 @@ mod races {
         let report = loom::explore(&LoomConfig::exhaustive(), racy_cell::<Loom>, |_| Ok(()));
         let failure = report.failure.expect("loom sees the race");
         let explained = failure.explain();
-        assert_eq!(failure.kind, FailureKind::Panicked);
+        assert_eq!(failure.kind, FailureKind::DataRace);
         assert!(
             failure.message.starts_with("data race on shared:"),
             "{explained}"
@@ -345,6 +345,42 @@ mod races {
         assert!(accesses
             .iter()
             .any(|(op, place)| *op == Op::Read && place.starts_with("models/truth.rs:")));
+    }
+
+    /// Both threads write the cell: loom numbers the accesses of its report (`write one`,
+    /// `write two`); the message says what each thread did, in the user's words.
+    fn racy_writes<P: Primitives>() -> u32 {
+        let cell = Arc::new(Shared(Cell::<P, u32>::named("shared", 0)));
+        let c = Arc::clone(&cell);
+        let writer = spawn::<P, _, _>("writer", move || {
+            // SAFETY: see `Shared`.
+            c.0.with_mut(|p| unsafe { *p = 1 });
+        })
+        .unwrap();
+        // SAFETY: see `Shared`.
+        cell.0.with_mut(|p| unsafe { *p = 2 });
+        writer.join().unwrap();
+        // SAFETY: the writer was joined.
+        cell.0.with(|p| unsafe { *p })
+    }
+
+    #[test]
+    fn a_write_write_race_is_a_data_race_told_without_loom_s_field_names() {
+        let report = loom::explore(&LoomConfig::exhaustive(), racy_writes::<Loom>, |_| Ok(()));
+        let failure = report.failure.expect("loom sees the race");
+        assert_eq!(failure.kind, FailureKind::DataRace, "{}", failure.explain());
+        let message = &failure.message;
+        for leaked in [" one at", " two at", "with_mut"] {
+            assert!(!message.contains(leaked), "{leaked:?} in {message}");
+        }
+        assert!(
+            message.contains("main writes at models/truth.rs:"),
+            "{message}"
+        );
+        assert!(
+            message.contains("writer writes at models/truth.rs:"),
+            "{message}"
+        );
     }
 
     /// Two threads increment a plain counter in two steps each (read, then write): correct
@@ -520,6 +556,41 @@ mod confidence {
         assert!(bound.to_string().contains("= 1.000 (vacuous:"), "{bound}");
     }
 
+    /// A spin nobody ends: each execution is cut at the step limit, which is a budget (issue 20
+    /// E.18): no failure, the report says it was bounded and why, and it goes on exploring.
+    #[test]
+    fn a_step_limit_is_a_budget_not_a_failure() {
+        let spin = || {
+            let flag = AtomicUsize::<Shuttle>::new(0);
+            while flag.load(SeqCst) == 0 {
+                threadproof::sync::yield_now::<Shuttle>();
+            }
+        };
+        let config = ShuttleConfig::random(3).max_steps(500);
+        let report = shuttle::explore(&config, spin, |_| Ok(()));
+        assert_eq!(report.failure, None, "{}", report.summary());
+        assert_eq!(report.executions, 3, "{}", report.summary());
+        assert_eq!(report.coverage, Coverage::BudgetExhausted);
+        let summary = report.summary();
+        assert!(
+            summary.contains("the end of 3 executions cut at the step limit of 500 steps"),
+            "{summary}"
+        );
+    }
+
+    /// A bound on the chance of having missed a bug says nothing once one is found.
+    #[test]
+    fn a_pct_report_that_found_a_bug_has_no_miss_bound() {
+        let report = shuttle::explore(&ShuttleConfig::pct(3, 1000), lost_update::<Shuttle>, two);
+        assert!(report.failure.is_some(), "{}", report.summary());
+        assert_eq!(report.pct_miss_bound, None);
+        assert!(
+            !report.summary().contains("P(missed"),
+            "{}",
+            report.summary()
+        );
+    }
+
     #[test]
     fn loom_states_its_bounds_with_the_verdict() {
         let config = LoomConfig::exhaustive().preemption_bound(2);
@@ -609,7 +680,7 @@ mod simplest {
 
     /// Three threads take turns (Thread-i waits for turn i) on one condvar woken with
     /// `notify_one`: with three waiters the wrong one can be woken, and everyone sleeps.
-    fn turns_notify_one<P: Primitives>() -> Vec<usize> {
+    pub(super) fn turns_notify_one<P: Primitives>() -> Vec<usize> {
         let state = Arc::new((
             Mutex::<P, (usize, Vec<usize>)>::named("turn", (0, Vec::new())),
             Condvar::<P>::named("changed"),
@@ -781,6 +852,119 @@ fn two(total: &u32) -> Result<(), String> {
     match *total {
         2 => Ok(()),
         lost => Err(format!("lost an increment: {lost}")),
+    }
+}
+
+/// Issue 20 D: where a failure was found and what the execution shown shows, each with its
+/// own outcome; the exploration counted apart from the search for a simpler failure.
+mod consistent {
+    use super::*;
+
+    /// Three threads append their number under a lock: the outcome is the order, which
+    /// differs between the schedule a random search first fails on and the shrunk one.
+    fn appends<P: Primitives>() -> Vec<usize> {
+        let order = Arc::new(Mutex::<P, Vec<usize>>::new(Vec::new()));
+        let threads: Vec<_> = (0..3)
+            .map(|i| {
+                let order = Arc::clone(&order);
+                spawn::<P, _, _>(format!("T{i}"), move || order.lock().push(i)).unwrap()
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let order = order.lock().clone();
+        order
+    }
+
+    fn in_spawn_order(order: &Vec<usize>) -> Result<(), String> {
+        match order.as_slice() {
+            [0, 1, 2] => Ok(()),
+            _ => Err(format!("order {order:?}")),
+        }
+    }
+
+    /// D.10: "at execution N" comes with execution N's own outcome (one the exploration
+    /// counted), and the shrunk execution's outcome is said apart, as what the token replays.
+    #[test]
+    fn a_shrunk_failure_says_where_it_was_found_and_what_the_shrunk_one_shows() {
+        // The first seeds whose first failing schedule shrinks to another order.
+        let (report, failure, first) = (0..20)
+            .find_map(|seed| {
+                let config = ShuttleConfig::random(1000).seed(seed);
+                let report = shuttle::explore(&config, appends::<Shuttle>, in_spawn_order);
+                let failure = report.failure.clone().expect("an order out of spawn order");
+                let first = failure.found.clone()?;
+                Some((report, failure, first))
+            })
+            .expect("a seed whose shrunk execution shows another order");
+        let explained = failure.explain();
+        assert_ne!(first.message, failure.message, "{explained}");
+        // Execution N's message is about an outcome that execution N reached.
+        let reached = |message: &str| {
+            report
+                .outcomes
+                .keys()
+                .any(|order| message == format!("order {order:?}"))
+        };
+        assert!(
+            reached(&first.message),
+            "{explained}\n{:?}",
+            report.outcomes
+        );
+        assert!(
+            explained.starts_with(&format!(
+                "invariant violated at execution {}: {}\n",
+                failure.execution, first.message
+            )),
+            "{explained}"
+        );
+        assert!(
+            explained.contains(&format!(
+                "the token replays: invariant violated: {}",
+                failure.message
+            )),
+            "{explained}"
+        );
+        // And the token does replay the shrunk one.
+        let replayed = explore::replay(
+            &failure.replay.to_string(),
+            appends::<Shuttle>,
+            in_spawn_order,
+        );
+        assert_eq!(replayed.failure.unwrap().message, failure.message);
+    }
+
+    /// D.11: the exploration found the failure at execution N exactly (a budget of N - 1
+    /// finds nothing); the search for the smallest failing bound is counted apart.
+    #[test]
+    fn loom_counts_the_exploration_apart_from_the_search_for_the_smallest_bound() {
+        let body = super::simplest::turns_notify_one::<Loom>;
+        let report = loom::explore(&LoomConfig::exhaustive(), body, |_| Ok(()));
+        let failure = report.failure.clone().expect("the lost wakeup deadlocks");
+        assert_eq!(failure.execution, report.executions, "{}", report.summary());
+        let search = report
+            .simplest_search
+            .expect("a search for a smaller bound ran");
+        assert!(search > 0);
+        assert!(
+            report.summary().contains(&format!(
+                "{search} more executions searched for the simplest failure"
+            )),
+            "{}",
+            report.summary()
+        );
+        let cut = LoomConfig::exhaustive().budget(Budget::executions(failure.execution - 1));
+        let cut = loom::explore(&cut, body, |_| Ok(()));
+        assert_eq!(cut.failure, None, "{}", cut.summary());
+        let exact = LoomConfig::exhaustive().budget(Budget::executions(failure.execution));
+        let exact = loom::explore(&exact, body, |_| Ok(()));
+        assert_eq!(
+            exact.failure_kind(),
+            Some(FailureKind::Deadlock),
+            "{}",
+            exact.summary()
+        );
     }
 }
 

@@ -41,6 +41,9 @@ pub struct Portfolio {
     pub loom: Option<LoomConfig>,
     /// Shuttle's schedulers, in order.
     pub shuttle: Vec<ShuttleConfig>,
+    /// Whether [`crate::check!`] fails when a checker's budget cut its exploration short
+    /// (otherwise it passes and prints a line for each such row).
+    pub require_complete: bool,
 }
 
 /// Loom's default budget: enough for the bodies loom can finish in a test's time (about a
@@ -71,7 +74,15 @@ impl Portfolio {
                 ShuttleConfig::pct(3, iterations).spurious_one_in(4),
                 ShuttleConfig::urw(iterations).spurious_one_in(4),
             ],
+            require_complete: false,
         }
+    }
+
+    /// The same checkers, and [`crate::check!`] fails unless every one that ran finished
+    /// within its budget (as the CLI's `--require-complete`).
+    pub fn require_complete(mut self) -> Self {
+        self.require_complete = true;
+        self
     }
 
     /// The same checkers, loom left out.
@@ -177,11 +188,15 @@ impl<O> Verdicts<O> {
                 (None, _) if report.executions == 0 => "nothing explored".to_string(),
                 (None, _) => "pass".to_string(),
             };
+            // A row that did not run has no figures: whatever it counted before it stopped is
+            // not an exploration.
+            let ran = report.unsupported().is_none();
+            let figure = |n: usize| if ran { n.to_string() } else { "-".to_string() };
             rows.push([
                 kind.name().to_string(),
-                report.executions.to_string(),
-                report.outcomes.len().to_string(),
-                report.coverage.describe().to_string(),
+                figure(report.executions as usize),
+                figure(report.outcomes.len()),
+                report.coverage_words(),
                 verdict,
                 format!("{:.2?}", report.elapsed),
             ]);
@@ -194,7 +209,7 @@ impl<O> Verdicts<O> {
             let mut line = String::new();
             for (c, cell) in row.iter().enumerate() {
                 // Numbers right-aligned, words left-aligned.
-                let cell = if matches!(c, 1 | 2) && cell.parse::<u64>().is_ok() {
+                let cell = if matches!(c, 1 | 2) && (cell.parse::<u64>().is_ok() || cell == "-") {
                     format!("{cell:>width$}", width = widths[c])
                 } else {
                     format!("{cell:<width$}", width = widths[c])
@@ -228,28 +243,62 @@ impl<O> Verdicts<O> {
         }
         let mut failures = self.failures();
         if let Some((kind, failure)) = failures.next() {
-            let _ = write!(out, "\n{kind}: {}", failure.explain());
-            let _ = writeln!(out, "{}", replay_line(failure));
+            // Only the line that compiles as printed: `replay!` takes the check's own body and
+            // invariant, which `explore::replay` does not.
+            let _ = write!(out, "\n{kind}: {}", failure.describe());
+            let _ = writeln!(out, "\n{}", replay_line(failure));
         }
         for (kind, failure) in failures {
             let _ = writeln!(
                 out,
-                "\n{kind} found one too: {} at execution {}: {}\n{}",
-                failure.kind,
-                failure.execution,
-                failure.message,
+                "\n{kind} found one too: {}\n{}",
+                failure.headline(),
                 replay_line(failure)
             );
         }
         out
     }
 
+    /// One line for each checker whose budget cut its exploration short, without a failure:
+    /// what a pass does not cover.
+    pub fn unfinished(&self) -> Vec<String> {
+        (self.reports.iter())
+            .filter(|(_, r)| r.failure.is_none() && r.coverage == Coverage::BudgetExhausted)
+            .map(|(kind, r)| {
+                format!(
+                    "threadproof::check!: {kind} did not finish: {} after {} executions; the \
+                     pass covers only what it explored",
+                    r.coverage_words(),
+                    r.executions
+                )
+            })
+            .collect()
+    }
+
     /// These verdicts, or a panic that explains them if the check did not pass: what a test
-    /// wants.
+    /// wants. A pass prints a line for each checker that did not finish.
     #[track_caller]
     pub fn assert(self) -> Self {
+        self.assert_complete(false)
+    }
+
+    /// [`Verdicts::assert`], and, if `required`, a panic too when a checker did not finish
+    /// ([`Portfolio::require_complete`]).
+    #[track_caller]
+    pub fn assert_complete(self, required: bool) -> Self {
         if !self.passed() {
             panic!("threadproof::check! failed:\n{}", self.explain());
+        }
+        let unfinished = self.unfinished();
+        if required && !unfinished.is_empty() {
+            panic!(
+                "threadproof::check! failed: complete exploration required\n{}\n{}",
+                unfinished.join("\n"),
+                self.explain()
+            );
+        }
+        for line in unfinished {
+            eprintln!("{line}");
         }
         self
     }
@@ -401,9 +450,11 @@ macro_rules! check {
     (with $portfolio:expr; $body:expr $(,)?) => {
         $crate::check!(with $portfolio; $body, |_| true)
     };
-    (with $portfolio:expr; $body:expr, $invariant:expr $(,)?) => {
-        $crate::verdicts!(with $portfolio; $body, $invariant).assert()
-    };
+    (with $portfolio:expr; $body:expr, $invariant:expr $(,)?) => {{
+        let portfolio: $crate::check::Portfolio = $portfolio;
+        let required = portfolio.require_complete;
+        $crate::verdicts!(with portfolio; $body, $invariant).assert_complete(required)
+    }};
     ($body:expr $(,)?) => {
         $crate::check!(with $crate::check::Portfolio::standard(); $body, |_| true)
     };

@@ -19,8 +19,11 @@ pub enum FailureKind {
     Deadlock,
     /// The execution finished, but its outcome broke the invariant.
     InvariantViolated,
-    /// A thread panicked (an assertion in the body, a data race loom detected, ...).
+    /// A thread panicked (an assertion in the body, an `unwrap`, ...).
     Panicked,
+    /// Two accesses to a cell, at least one a write, that no lock or release/acquire pair
+    /// orders (loom detects them).
+    DataRace,
 }
 
 impl fmt::Display for FailureKind {
@@ -29,6 +32,7 @@ impl fmt::Display for FailureKind {
             FailureKind::Deadlock => "deadlock",
             FailureKind::InvariantViolated => "invariant violated",
             FailureKind::Panicked => "panic",
+            FailureKind::DataRace => "data race",
         })
     }
 }
@@ -127,16 +131,49 @@ pub struct Failure {
     pub minimal: Option<Minimal>,
     /// Replays exactly this execution: `explore::replay(&failure.replay, body, invariant)`.
     pub replay: Schedule,
+    /// When the failure shown is a simpler execution than the exploration's own failing one
+    /// (shrunk, or found again at a smaller preemption bound): what execution
+    /// [`Failure::execution`] itself showed. `None`: the failure shown is that execution.
+    pub found: Option<Finding>,
+}
+
+/// What the exploration's own failing execution showed, when a simpler one is reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub kind: FailureKind,
+    pub message: String,
 }
 
 impl Failure {
     /// The failure for a person: what went wrong, where, how simple, the interleaving that led
-    /// there, and the line of code that replays it.
+    /// there, and the line of code that replays it with [`crate::explore::replay`].
     pub fn explain(&self) -> String {
-        let mut out = format!(
-            "{} at execution {}: {}\n",
-            self.kind, self.execution, self.message
-        );
+        format!(
+            "{}\nreplay it in code: threadproof::explore::replay(\"{}\", body, invariant)\n",
+            self.describe(),
+            self.replay
+        )
+    }
+
+    /// Where the exploration found it and, when a simpler execution is shown, what that one
+    /// shows: each with its own outcome, in one line or two.
+    pub fn headline(&self) -> String {
+        match &self.found {
+            None => format!(
+                "{} at execution {}: {}",
+                self.kind, self.execution, self.message
+            ),
+            Some(found) => format!(
+                "{} at execution {}: {}\n  the simplest failing execution, which the token \
+                 replays: {}: {}",
+                found.kind, self.execution, found.message, self.kind, self.message
+            ),
+        }
+    }
+
+    /// [`Failure::explain`] without the replay line (the caller prints the one that fits).
+    pub fn describe(&self) -> String {
+        let mut out = format!("{}\n", self.headline());
         if let Some(location) = &self.location {
             out += &format!("  raised at {location}\n");
         }
@@ -170,10 +207,6 @@ impl Failure {
             }
             out += &trace.columns();
         }
-        out += &format!(
-            "\nreplay it in code: threadproof::explore::replay(\"{}\", body, invariant)\n",
-            self.replay
-        );
         out
     }
 }
@@ -266,6 +299,7 @@ impl Found {
             Some((object, place)) => (object, Some(place)),
             None => ("a cell".to_string(), None),
         };
+        self.kind = FailureKind::DataRace;
         self.message = format!(
             "data race on {object}: {}, and no lock or release/acquire pair orders them \
              (loom: {headline})",
@@ -277,11 +311,18 @@ impl Found {
     }
 }
 
-fn access_verb(key: &str) -> &str {
+/// An access as loom's report keys it (`write one`, `with_mut two`, `atomic store`, ...), in
+/// the user's words: loom's "one"/"two" only number the two accesses it reports.
+fn access_verb(key: &str) -> &'static str {
+    let key = key
+        .strip_suffix(" one")
+        .or_else(|| key.strip_suffix(" two"))
+        .unwrap_or(key);
     match key {
-        "read" => "reads",
-        "write" => "writes",
-        other => other,
+        "read" | "load" | "atomic load" | "unsync_load" => "reads",
+        "write" | "atomic store" => "writes",
+        "with_mut" => "accesses mutably",
+        _ => "accesses",
     }
 }
 

@@ -228,7 +228,7 @@ fn too_many_threads(too_many: &TooManyThreads) -> Unsupported {
             super::explain::short_file(too_many.at.file()),
             too_many.at.line()
         )),
-        instead: Some("shuttle (random, pct, urw) can run it: `--backend shuttle`".to_string()),
+        instead: Some("shuttle (random, pct, urw) can run it".to_string()),
     }
 }
 

@@ -18,8 +18,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{
-    run_checker, with_timer, Budget, Checker, Coverage, Failure, Found, Minimal, Minimality,
-    Recorder, Report, RunEnd, Schedule, Unsupported,
+    run_checker, with_timer, Budget, Checker, Coverage, Failure, Finding, Found, Minimal,
+    Minimality, Recorder, Report, RunEnd, Schedule, Unsupported,
 };
 use crate::sync::choice::{self, Kind, Pick, Plan, Policy};
 use crate::sync::Loom;
@@ -283,6 +283,10 @@ where
         timer,
     };
 
+    // The search for the smallest failing bound runs after the exploration, with executions
+    // of its own: the report counts the exploration's, and the search's apart.
+    let mut search_executions = None;
+    let mut found_first = None;
     let (end, failing, minimal) = match &config.plan {
         Some(plan) => {
             let before = runs.recorder.executions();
@@ -296,7 +300,31 @@ where
             match main.end {
                 RunEnd::Failed(found) => {
                     let (plan, number) = main.failing.unwrap_or_default();
-                    simplest(&runs, config, found, plan, number)
+                    let search = Runs {
+                        recorder: Arc::new(Recorder::new(
+                            remaining(config.budget, runs.recorder.executions(), started),
+                            config.record_traces,
+                        )),
+                        checked: Arc::clone(&runs.checked),
+                        max_branches: config.max_branches,
+                        spurious_wakeups: config.spurious_wakeups,
+                        timer,
+                    };
+                    let first = Finding {
+                        kind: found.kind,
+                        message: found.message.clone(),
+                    };
+                    let simplest = simplest(&search, config, found, plan, number);
+                    search_executions = Some(search.recorder.executions());
+                    // Said apart only when the execution shown shows something else.
+                    let shown = match &simplest.0 {
+                        RunEnd::Failed(shown) => Some((shown.kind, &shown.message)),
+                        _ => None,
+                    };
+                    if shown.is_some_and(|shown| shown != (first.kind, &first.message)) {
+                        found_first = Some(first);
+                    }
+                    simplest
                 }
                 end => (end, None, None),
             }
@@ -335,6 +363,7 @@ where
                     checker: Checker::Loom(replay),
                     execution: number,
                 },
+                found: found_first,
             })
         }
         _ => None,
@@ -348,6 +377,8 @@ where
         failure,
         largest_execution: runs.recorder.largest_execution(),
         pct_miss_bound: None,
+        preemption_bound: config.preemption_bound,
+        simplest_search: search_executions,
         blind_spots: if coverage_is_run {
             let mut spots = config.blind_spots();
             spots.extend(crate::sync::model::take_limits());
@@ -356,6 +387,16 @@ where
             Vec::new()
         },
     })
+}
+
+/// What is left of `budget` after `used` executions of an exploration that began at `started`.
+fn remaining(budget: Budget, used: u64, started: Instant) -> Budget {
+    Budget {
+        max_executions: budget.max_executions.map(|max| max.saturating_sub(used)),
+        max_time: budget
+            .max_time
+            .map(|max| max.saturating_sub(started.elapsed())),
+    }
 }
 
 /// How far the search for a simpler failure goes when the exploration had no preemption

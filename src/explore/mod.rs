@@ -29,7 +29,7 @@ mod report;
 pub mod shuttle;
 
 pub use self::checker::{Checker, CheckerKind, Schedule};
-pub use self::failure::{Failure, FailureKind, Minimal, Minimality};
+pub use self::failure::{Failure, FailureKind, Finding, Minimal, Minimality};
 pub use self::harness::with_progress;
 pub use self::loom::LoomConfig;
 pub use self::report::{Budget, Coverage, PctBound, Report, Shape, Unsupported};

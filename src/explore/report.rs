@@ -119,6 +119,12 @@ pub struct Report<O> {
     pub pct_miss_bound: Option<PctBound>,
     /// What this checker cannot see with these settings: the scope of a pass.
     pub blind_spots: Vec<String>,
+    /// Loom's bound on preemptions per execution, if it had one: an exhaustive run covered
+    /// only the executions within it.
+    pub preemption_bound: Option<usize>,
+    /// The executions (loom) or replays (shuttle) run after the failure to find the simplest
+    /// failing execution: not counted in `executions`, nor their outcomes in `outcomes`.
+    pub simplest_search: Option<u64>,
 }
 
 /// The size of an execution: threads, and steps (scheduling points).
@@ -196,6 +202,8 @@ impl<O> Report<O> {
             largest_execution: self.largest_execution,
             pct_miss_bound: self.pct_miss_bound,
             blind_spots: self.blind_spots,
+            preemption_bound: self.preemption_bound,
+            simplest_search: self.simplest_search,
         }
     }
 
@@ -211,6 +219,18 @@ impl<O> Report<O> {
             largest_execution: None,
             pct_miss_bound: None,
             blind_spots: Vec::new(),
+            preemption_bound: None,
+            simplest_search: None,
+        }
+    }
+
+    /// How far the exploration got, in a few words: [`Coverage::describe`], except that an
+    /// exhaustive run within a preemption bound says so rather than "exhaustive".
+    pub fn coverage_words(&self) -> String {
+        match (&self.coverage, self.preemption_bound) {
+            (Coverage::Exhaustive, Some(1)) => "within 1 preemption".to_string(),
+            (Coverage::Exhaustive, Some(bound)) => format!("within {bound} preemptions"),
+            (coverage, _) => coverage.describe().to_string(),
         }
     }
 
@@ -237,10 +257,16 @@ impl<O> Report<O> {
     /// checker cannot see.
     pub fn summary(&self) -> String {
         let verdict = match (&self.failure, &self.coverage) {
-            (Some(f), _) => format!(
-                "FAILED at execution {}: {}: {}",
-                f.execution, f.kind, f.message
-            ),
+            (Some(f), _) => match &f.found {
+                None => format!(
+                    "FAILED at execution {}: {}: {}",
+                    f.execution, f.kind, f.message
+                ),
+                Some(found) => format!(
+                    "FAILED at execution {}: {}: {}; the simplest failing execution: {}: {}",
+                    f.execution, found.kind, found.message, f.kind, f.message
+                ),
+            },
             (None, Coverage::Unsupported(unsupported)) => format!("not checked: {unsupported}"),
             (None, _) if self.executions == 0 => "nothing explored: not a pass".to_string(),
             (None, _) => "passed".to_string(),
@@ -249,17 +275,21 @@ impl<O> Report<O> {
             Some(bound) => format!("; {bound}"),
             None => String::new(),
         };
+        let search = match self.simplest_search {
+            Some(n) => format!("; {n} more executions searched for the simplest failure"),
+            None => String::new(),
+        };
         let blind = match self.blind_spots.as_slice() {
             [] => String::new(),
             spots => format!("; cannot see: {}", spots.join(", ")),
         };
         format!(
-            "{}: {} executions, {} distinct outcomes, {:.2?}, {}; {}{bound}{blind}",
+            "{}: {} executions, {} distinct outcomes, {:.2?}, {}; {}{search}{bound}{blind}",
             self.checker,
             self.executions,
             self.outcomes.len(),
             self.elapsed,
-            self.coverage.describe(),
+            self.coverage_words(),
             verdict
         )
     }

@@ -113,7 +113,7 @@ impl Variant for SingletonVariant {
             )),
             SingletonVariant::RelaxedPublication => Some(
                 Mutant::caught_as(
-                    FailureKind::Panicked,
+                    FailureKind::DataRace,
                     "the initialised flag is stored and loaded Relaxed (value read before it is \
                      visible)",
                 )

@@ -107,6 +107,7 @@ impl Kind {
         match failure.kind {
             FailureKind::Deadlock => Kind::Deadlock,
             FailureKind::InvariantViolated => Kind::Invariant,
+            FailureKind::DataRace => Kind::DataRace,
             FailureKind::Panicked if failure.message.starts_with("data race") => Kind::DataRace,
             FailureKind::Panicked => Kind::Panic,
         }

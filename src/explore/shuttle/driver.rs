@@ -12,7 +12,7 @@ use std::sync::Arc;
 use ::shuttle::scheduler::{
     PctScheduler, RandomScheduler, Schedule, Scheduler, Task, TaskId, UrwRandomScheduler,
 };
-use ::shuttle::{Config, FailurePersistence, Runner};
+use ::shuttle::{Config, FailurePersistence, MaxSteps, Runner};
 
 use super::{Decisions, Switch};
 use crate::explore::{run_checker, with_timer, Recorder, RunEnd};
@@ -96,6 +96,11 @@ pub(super) struct Driver {
     pub(super) preempting: Vec<bool>,
     /// A buffer for the runnable threads' ids, kept between calls.
     ids: Vec<usize>,
+    /// The steps an execution may take ([`super::ShuttleConfig::max_steps`]), the steps of
+    /// this one, and the executions cut at the limit so far.
+    pub(super) max_steps: usize,
+    steps: usize,
+    pub(super) cut: u64,
 }
 
 thread_local! {
@@ -123,6 +128,9 @@ impl Driver {
             preemptible: Vec::new(),
             preempting: Vec::new(),
             ids: Vec::new(),
+            max_steps: super::MAX_STEPS,
+            steps: 0,
+            cut: 0,
         }
     }
 
@@ -189,6 +197,7 @@ impl Scheduler for Driver {
         self.preemptible.clear();
         self.preempting.clear();
         self.choice_steps = 0;
+        self.steps = 0;
         self.decisions.switches.clear();
         self.decisions.draws.clear();
         self.simplicity = Simplicity::default();
@@ -202,6 +211,15 @@ impl Scheduler for Driver {
         is_yielding: bool,
     ) -> Option<TaskId> {
         if model::stop_requested() {
+            return None;
+        }
+        self.steps += 1;
+        if self.steps > self.max_steps {
+            // Stopped here, the execution ends quietly (shuttle may still ask while it tears
+            // the execution down), and the exploration goes on.
+            if self.steps == self.max_steps + 1 {
+                self.cut += 1;
+            }
             return None;
         }
         let watchdog = WATCHDOG.with(Cell::get);
@@ -395,6 +413,9 @@ where
         // Failures come back in the report, with a replay token of our own.
         config.failure_persistence = FailurePersistence::None;
         config.silence_warnings = true;
+        // The driver cuts an execution at its own step limit, as a budget: shuttle's would
+        // fail it as a panic in the user's code.
+        config.max_steps = MaxSteps::None;
         let (recorder, checked) = (Arc::clone(&self.recorder), Arc::clone(&self.checked));
         let timer = self.timer;
         let execution = move || {

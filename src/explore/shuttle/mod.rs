@@ -37,8 +37,8 @@ use ::shuttle::scheduler::{PctScheduler, RandomScheduler, UrwRandomScheduler};
 use self::driver::{Driver, Inner, Mode, Runs};
 use self::shrink::{shrink, Shrunk};
 use super::{
-    Budget, Checker, Coverage, Failure, Minimal, Minimality, PctBound, Recorder, Report, RunEnd,
-    Schedule as Token, Shape, Unsupported,
+    Budget, Checker, Coverage, Failure, Finding, Minimal, Minimality, PctBound, Recorder, Report,
+    RunEnd, Schedule as Token, Shape, Unsupported,
 };
 use crate::sync::choice::{self, Policy};
 use crate::sync::model;
@@ -71,7 +71,13 @@ pub struct ShuttleConfig {
     pub record_traces: bool,
     /// Replay: run this one schedule and nothing else (a failure's replay token sets it).
     pub replay: Option<Decisions>,
+    /// An execution past this many scheduling steps is cut (a livelock, a spin the schedule
+    /// never lets out): a budget, said in the report, never a failure of the user's code.
+    pub max_steps: usize,
 }
+
+/// The steps an execution may take before it is cut: shuttle's own default bound.
+pub const MAX_STEPS: usize = 1_000_000;
 
 /// The variable shuttle's Random and PCT schedulers read a seed from, replacing the one given.
 pub const SEED_ENV: &str = "SHUTTLE_RANDOM_SEED";
@@ -96,6 +102,7 @@ impl ShuttleConfig {
             budget: Budget::UNLIMITED,
             record_traces: true,
             replay: None,
+            max_steps: MAX_STEPS,
         }
     }
 
@@ -130,6 +137,12 @@ impl ShuttleConfig {
         self
     }
 
+    /// Cuts each execution at `steps` scheduling steps ([`ShuttleConfig::max_steps`]).
+    pub fn max_steps(mut self, steps: usize) -> Self {
+        self.max_steps = steps;
+        self
+    }
+
     /// The config that replays `decisions`: seed and iterations play no part in it.
     pub fn replaying(&self, decisions: Decisions) -> ShuttleConfig {
         ShuttleConfig {
@@ -137,6 +150,7 @@ impl ShuttleConfig {
             spurious_one_in: self.spurious_one_in,
             record_traces: self.record_traces,
             replay: Some(decisions),
+            max_steps: self.max_steps,
             ..ShuttleConfig::random(1)
         }
     }
@@ -261,7 +275,9 @@ where
     let budget_recorder = Arc::clone(&recorder);
     let over_budget = Box::new(move || budget_recorder.over_budget());
     let driver = Rc::new(RefCell::new(Driver::new(mode, over_budget)));
+    driver.borrow_mut().max_steps = config.max_steps;
     let end = runs.run(&driver);
+    let cut = driver.borrow().cut;
     let (decisions, simplicity, preempting) = {
         let driver = driver.borrow();
         (
@@ -284,17 +300,24 @@ where
 
     let executions = recorder.executions();
     let coverage = match &end {
+        RunEnd::Completed if cut > 0 => Coverage::BudgetExhausted,
         RunEnd::Completed => Coverage::Sampled,
         RunEnd::OutOfBudget => Coverage::BudgetExhausted,
         RunEnd::Failed(..) => Coverage::StoppedAtFailure,
         RunEnd::Unsupported(unsupported) => Coverage::Unsupported(unsupported.clone()),
         RunEnd::NeedsTimer => unreachable!("returned above"),
     };
+    // What the exploration's own failing execution showed, and the replays that shrank it.
+    let (mut first, mut search) = (None, None);
     let failure = match end {
         RunEnd::Failed(found) => {
             let (found, decisions, minimal) = if config.replay.is_some() {
                 (found, decisions, None)
             } else {
+                first = Some(Finding {
+                    kind: found.kind,
+                    message: found.message.clone(),
+                });
                 // Replays count neither as executions nor as outcomes of the exploration.
                 let replays = Runs {
                     recorder: Arc::new(Recorder::new(Budget::UNLIMITED, config.record_traces)),
@@ -308,6 +331,7 @@ where
                     preempting,
                 };
                 let (shrunk, replays, finished, searched) = shrink(&replays, failing);
+                search = Some(replays);
                 let (found, decisions, simplicity) =
                     (shrunk.found, shrunk.decisions, shrunk.simplicity);
                 let proof = match finished {
@@ -328,6 +352,10 @@ where
                 (found, decisions, Some(minimal))
             };
             let replay = config.replaying(decisions);
+            // Said apart only when the shrunk execution shows something else.
+            let first = first
+                .take()
+                .filter(|f| (f.kind, &f.message) != (found.kind, &found.message));
             Some(Failure {
                 kind: found.kind,
                 message: found.message,
@@ -340,6 +368,7 @@ where
                     checker: Checker::Shuttle(replay),
                     execution: 1,
                 },
+                found: first,
             })
         }
         _ => None,
@@ -348,13 +377,16 @@ where
         threads: traced.threads.max(most_threads),
         steps: most_steps,
     });
+    // A bound on missing a bug means nothing on a report that found one.
     let pct_miss_bound = match (config.schedules, &config.replay) {
-        (Schedules::Pct { depth }, None) if depth > 0 && executions > 0 => Some(PctBound {
-            threads: most_threads,
-            steps: most_steps,
-            depth,
-            runs: executions,
-        }),
+        (Schedules::Pct { depth }, None) if depth > 0 && executions > 0 && failure.is_none() => {
+            Some(PctBound {
+                threads: most_threads,
+                steps: most_steps,
+                depth,
+                runs: executions,
+            })
+        }
         _ => None,
     };
     Some(Report {
@@ -366,8 +398,17 @@ where
         failure,
         largest_execution,
         pct_miss_bound,
+        preemption_bound: None,
+        simplest_search: search,
         blind_spots: {
             let mut spots = config.blind_spots();
+            if cut > 0 {
+                spots.push(format!(
+                    "the end of {cut} executions cut at the step limit of {} steps (a livelock, \
+                     or a spin no schedule lets out): a budget, not a failure",
+                    config.max_steps
+                ));
+            }
             spots.extend(model::take_limits());
             spots
         },
