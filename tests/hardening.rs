@@ -274,6 +274,10 @@ fn a_client_refuses_a_server_run_by_another_user() {
 #[test]
 fn a_host_killed_by_a_signal_leaves_no_socket_and_no_server() {
     if role().as_deref() == Some("manager-host") {
+        // A host started from a shell without job control inherits SIGINT ignored (the test
+        // below starts it so on purpose): this test is about a host that SIGINT kills.
+        // SAFETY: signal(2) with a valid signal and the default disposition.
+        unsafe { libc::signal(libc::SIGINT, libc::SIG_DFL) };
         let manager = Manager::with_program(BIN).unwrap();
         println!(
             "RESULT {} {}",
@@ -291,11 +295,24 @@ fn a_host_killed_by_a_signal_leaves_no_socket_and_no_server() {
         let mut host = helper(
             "a_host_killed_by_a_signal_leaves_no_socket_and_no_server",
             "manager-host",
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+        );
+        // As `cargo test &` from a shell without job control starts us: SIGINT ignored, which
+        // the host inherits.
+        // SAFETY: the closure calls only signal(2), async-signal-safe, between fork and exec.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut host, || {
+                libc::signal(libc::SIGINT, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+        let mut host = host
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Held until after the assertion: `wait` would close it, and a host that survived the
+        // signal would then end at end of input, as if the signal had worked.
+        let stdin = host.stdin.take();
         let mut line = String::new();
         let mut stdout = BufReader::new(host.stdout.take().unwrap());
         while !line.starts_with("RESULT ") {
@@ -311,11 +328,16 @@ fn a_host_killed_by_a_signal_leaves_no_socket_and_no_server() {
         assert!(listening(&address), "the server listens at @{address}");
         // SAFETY: kill(2) on our own child.
         assert_eq!(unsafe { libc::kill(host.id() as i32, signal) }, 0);
-        let status = host.wait().unwrap();
+        let mut status = None;
+        eventually("the host dies of the signal", || {
+            status = host.try_wait().unwrap();
+            status.is_some()
+        });
         assert_eq!(
-            std::os::unix::process::ExitStatusExt::signal(&status),
+            std::os::unix::process::ExitStatusExt::signal(&status.unwrap()),
             Some(signal)
         );
+        drop(stdin);
         eventually("the server dies with its host", || !alive(server));
         eventually("the address is gone", || !listening(&address));
     }
