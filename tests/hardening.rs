@@ -5,7 +5,8 @@
 //! Some tests need a process in a state the test harness cannot be in (`SIGPIPE` at its
 //! default, a host killed by a signal, a worker with a registry of its own): they run this
 //! test binary again, filtered to themselves, with [`ROLE_ENV`] naming the part to play. Tests
-//! that act as another user fork and drop to `nobody`, which needs root (CI runs as root).
+//! that act as another user fork and drop to `nobody`, which needs root: CI runs them as root,
+//! and with `CI` set a non-root run fails instead of passing having checked nothing.
 //!
 //! Every test takes one lock: they count this process's children and descriptors.
 
@@ -109,6 +110,21 @@ fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }
 
+/// Whether this test can act as another user (it needs root). Outside CI a non-root run skips
+/// it, saying so; on CI (`CI` set) it fails instead, so that a pass there always means the
+/// check ran.
+fn root_or_fail_on_ci() -> bool {
+    if is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "acting as another user needs root: CI must run this test as root, or it checks nothing"
+    );
+    eprintln!("acting as another user needs root; skipped (CI runs this as root)");
+    false
+}
+
 /// A forked child that drops to `nobody` and runs `body` (async-signal-safe calls only),
 /// exiting with its return value; returns that exit code.
 fn as_nobody(body: impl FnOnce() -> i32) -> i32 {
@@ -157,8 +173,7 @@ fn abstract_sockaddr(name: &str) -> (libc::sockaddr_un, libc::socklen_t) {
 #[test]
 fn another_user_can_neither_append_nor_read_even_under_umask_0() {
     let _serial = serial();
-    if !is_root() {
-        eprintln!("acting as another user needs root; CI runs this as root");
+    if !root_or_fail_on_ci() {
         return;
     }
     // SAFETY: umask only sets this process's file mode mask; every test holds the lock.
@@ -215,8 +230,7 @@ fn another_user_can_neither_append_nor_read_even_under_umask_0() {
 #[test]
 fn a_client_refuses_a_server_run_by_another_user() {
     let _serial = serial();
-    if !is_root() {
-        eprintln!("acting as another user needs root; CI runs this as root");
+    if !root_or_fail_on_ci() {
         return;
     }
     let name = format!("threadproof-test-squatter-{}", std::process::id());
@@ -274,6 +288,10 @@ fn a_client_refuses_a_server_run_by_another_user() {
 #[test]
 fn a_host_killed_by_a_signal_leaves_no_socket_and_no_server() {
     if role().as_deref() == Some("manager-host") {
+        // A host started from a shell without job control inherits SIGINT ignored (the test
+        // below starts it so on purpose): this test is about a host that SIGINT kills.
+        // SAFETY: signal(2) with a valid signal and the default disposition.
+        unsafe { libc::signal(libc::SIGINT, libc::SIG_DFL) };
         let manager = Manager::with_program(BIN).unwrap();
         println!(
             "RESULT {} {}",
@@ -291,11 +309,24 @@ fn a_host_killed_by_a_signal_leaves_no_socket_and_no_server() {
         let mut host = helper(
             "a_host_killed_by_a_signal_leaves_no_socket_and_no_server",
             "manager-host",
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+        );
+        // As `cargo test &` from a shell without job control starts us: SIGINT ignored, which
+        // the host inherits.
+        // SAFETY: the closure calls only signal(2), async-signal-safe, between fork and exec.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut host, || {
+                libc::signal(libc::SIGINT, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+        let mut host = host
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Held until after the assertion: `wait` would close it, and a host that survived the
+        // signal would then end at end of input, as if the signal had worked.
+        let stdin = host.stdin.take();
         let mut line = String::new();
         let mut stdout = BufReader::new(host.stdout.take().unwrap());
         while !line.starts_with("RESULT ") {
@@ -311,11 +342,16 @@ fn a_host_killed_by_a_signal_leaves_no_socket_and_no_server() {
         assert!(listening(&address), "the server listens at @{address}");
         // SAFETY: kill(2) on our own child.
         assert_eq!(unsafe { libc::kill(host.id() as i32, signal) }, 0);
-        let status = host.wait().unwrap();
+        let mut status = None;
+        eventually("the host dies of the signal", || {
+            status = host.try_wait().unwrap();
+            status.is_some()
+        });
         assert_eq!(
-            std::os::unix::process::ExitStatusExt::signal(&status),
+            std::os::unix::process::ExitStatusExt::signal(&status.unwrap()),
             Some(signal)
         );
+        drop(stdin);
         eventually("the server dies with its host", || !alive(server));
         eventually("the address is gone", || !listening(&address));
     }

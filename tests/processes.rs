@@ -42,12 +42,26 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     CHILDREN.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn temp_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("threadproof-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    path
+/// A directory of this test process's own, removed when dropped (a failing test too).
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(test: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("threadproof-tests-{}-{test}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Waits for a file a worker writes; a generous guard against a hang, not a timing assertion.
@@ -79,7 +93,8 @@ fn kill_9_mid_task_fails_only_that_task_and_the_pool_recovers() {
     let transport = OsTransport::program(BIN).unwrap();
     let pool: ProcessPool =
         ProcessPool::with_options(3, transport, PoolOptions { history: true }).unwrap();
-    let pidfile = temp_path("hang.pid");
+    let tmp = TempDir::new("kill-9");
+    let pidfile = tmp.path("hang.pid");
     let hang = pool.submit("hang", pidfile.to_str().unwrap()).unwrap();
     let others: Vec<_> = (0..6)
         .map(|i| pool.submit("api_call", api_call_args(i)).unwrap())
@@ -135,6 +150,9 @@ fn kill_9_mid_task_fails_only_that_task_and_the_pool_recovers() {
     );
     assert!(stats.dispatched.values().all(|&n| n == 1), "{stats:?}");
     assert_eq!(children(), before, "every worker was reaped");
+    let dir = tmp.0.clone();
+    drop(tmp);
+    assert!(!dir.exists(), "{} left behind", dir.display());
 }
 
 #[test]
