@@ -5,7 +5,7 @@
 default:
     @just --list
 
-# Every CI step in order (fmt clippy doc msrv test gate example report deep snapshots).
+# Every CI step in order (fmt clippy doc test gate example report deep snapshots).
 ci:
     bash .ci/run
 
