@@ -69,7 +69,7 @@
 //! - [`explore`]: one checker at a time (`explore::loom::explore`,
 //!   `explore::shuttle::explore`), its [`explore::Report`] and [`explore::Failure`], for finer
 //!   control than the macros.
-//! - [`thread_pool`], [`lazy`] and [`process`] (a process pool and a manager): components
+//! - [`thread_pool`], [`sync::OnceLock`] and [`process`] (a process pool and a manager): components
 //!   checked the same way.
 //! - [`scenarios`]: the eight patterns of the Python notes the `threadproof` command runs and
 //!   checks; [`scenarios::suite`] is that command's `check`, as a library.

@@ -3,7 +3,7 @@
 //! `compiler_fence` and `Ordering`.
 //!
 //! Invariant: the initial value lives in the mirror object and the backend atomic is made from
-//! it in every execution ([`PerExec`]), so a `static` atomic starts at its initial value in
+//! it in every execution (`PerExec`), so a `static` atomic starts at its initial value in
 //! each; `get_mut` takes the current execution's atomic back into the object.
 
 use std::fmt;

@@ -3,7 +3,7 @@
 //!
 //! Invariant: each type is a thin layer over the generic wrappers of [`crate::sync`] (which
 //! record traces and explore spurious wakeups and timeouts), made per execution
-//! ([`super::rt::PerExec`]) so that `new` is `const` and a `static` is fresh in every
+//! (`PerExec`) so that `new` is `const` and a `static` is fresh in every
 //! execution.
 //!
 //! `Arc` and `Weak` are std's: the checkers do not see reference counts (loom's `Arc` makes
