@@ -59,7 +59,7 @@ impl<O: Ord> Recorder<O> {
     /// Starts an execution: counts it, shows progress, resets the model state and the trace.
     pub(super) fn begin(&self, quiet_stops: bool) {
         let number = self.executions.fetch_add(1, Ordering::Relaxed) + 1;
-        if number % 256 == 0 {
+        if number.is_multiple_of(256) {
             PROGRESS.with(|p| {
                 if let Some(progress) = p.borrow_mut().as_mut() {
                     progress(number)
