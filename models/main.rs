@@ -16,7 +16,9 @@
 //!
 //! Where a new test goes: a model test of scenario X goes in `models/X.rs`, in the section it
 //! belongs to; a new scenario gets its own file, a `mod` line below and its `kill::rows` in
-//! [`KILL_ROWS`]. Helpers every file needs go in `support.rs`. Tests of production behaviour
+//! [`KILL_ROWS`]. Helpers every file needs go in `support.rs`. A pinned replay token (a
+//! regression test of a checker's schedules and token format, not of a scenario) goes in
+//! `replay_pins.rs`, one per checker kind. Tests of production behaviour
 //! (the CLI, properties, the thread pool on real threads, real processes) go in `tests/`,
 //! not here. Filters: `proofs::`, `sampled::`, `kill::`, `deep::`, or a scenario's name.
 
@@ -32,6 +34,7 @@ mod manager;
 mod pool;
 mod primitives;
 mod process_pool;
+mod replay_pins;
 mod singleton;
 mod surface;
 mod truth;
