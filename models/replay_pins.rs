@@ -124,6 +124,7 @@ fn only(kind: CheckerKind) -> Portfolio {
         shuttle: (standard.shuttle.into_iter())
             .filter(|config| Checker::Shuttle(config.clone()).kind() == kind)
             .collect(),
+        ..standard
     }
 }
 
