@@ -5,7 +5,7 @@
 default:
     @just --list
 
-# Every CI step in order (fmt clippy doc test gate example report deep snapshots).
+# Every CI step in order (fmt clippy doc test gate example user-crate report deep snapshots).
 ci:
     bash .ci/run
 
@@ -39,6 +39,10 @@ example:
 # and raw shuttle, over SEEDS seeds of BUDGET schedules (docs/gallery.md).
 gallery SEEDS="10" BUDGET="1000":
     cargo run --release --example gallery -- {{SEEDS}} {{BUDGET}}
+
+# A user's crate (examples/user-crate): checked under --cfg threadproof, then built on std.
+user-crate:
+    bash .ci/run user-crate
 
 # Render an HTML check report to PNG in headless Chromium (under target/report).
 report:
