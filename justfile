@@ -91,16 +91,4 @@ bench-vs-python *ARGS:
 
 # The pool under random worker kills (tests/load.rs), 20 runs beside 4 busy loops: all 20 pass.
 load-kills:
-    #!/usr/bin/env bash
-    set -u
-    cargo test --test load --no-run
-    busy=()
-    for i in 1 2 3 4; do (while :; do :; done) & busy+=($!); done
-    trap 'kill "${busy[@]}"' EXIT
-    passed=0
-    for run in $(seq 20); do
-        cargo test -q --test load load_30000_tasks_with_random_worker_kills -- --nocapture \
-            && passed=$((passed + 1))
-    done
-    echo "load-kills: $passed of 20 passed beside 4 busy loops"
-    [ "$passed" -eq 20 ]
+    bash .ci/run load-kills
