@@ -21,7 +21,7 @@
 //!
 //! The coordination logic ([`pool`]'s dispatcher, [`manager`]'s request loop) is written
 //! against [`crate::sync::Primitives`], with the transport behind a small interface
-//! ([`pool::Transport`], [`manager::Conn`]): [`os`] runs it over real child processes, [`sim`]
+//! ([`transport::Transport`], [`manager::Conn`]): [`os`] runs it over real child processes, [`sim`]
 //! over threads that share nothing but the facade's channels, which loom and shuttle explore.
 //!
 //! Limits (see `docs/processes.md`): one frame carries at most [`frame::MAX_FRAME`] bytes of

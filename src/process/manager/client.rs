@@ -69,7 +69,7 @@ impl<C: ClientConn> Client<C> {
     }
 
     /// Appends every value, in order, each exactly once, pipelined: up to [`WINDOW`] requests
-    /// (and [`WINDOW_BYTES`]) go out before their answers are read; the window is refilled
+    /// (and `WINDOW_BYTES`) go out before their answers are read; the window is refilled
     /// once half of it is answered, so requests and answers travel in batches. When the connection breaks, every unanswered request is sent again, with its
     /// own sequence number, on a new connection: the server answers those it applied from
     /// memory. Every request is checked against the frame limit before any is sent. Returns

@@ -24,8 +24,8 @@
 //! from memory (at most once). The mutant `applies-twice` forgets the second half.
 //!
 //! [`ManagerCore`] and the request loop [`serve`] are written against [`Primitives`] and a
-//! [`Conn`]: a Unix socket in production ([`unix`]: [`Manager`] starts the server process),
-//! channels between threads in the model checks ([`sim`]).
+//! [`Conn`]: a Unix socket in production (`unix`: [`Manager`] starts the server process),
+//! channels between threads in the model checks (`sim`: [`simulate`]).
 
 mod client;
 mod sim;
