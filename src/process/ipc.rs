@@ -4,7 +4,7 @@
 //!
 //! Invariant: a child this module starts has exactly two descriptors of ours, the read end of
 //! its input pipe and the write end of its output pipe, passed by number in [`CHANNEL_ENV`]
-//! and marked close-on-exec again by the child as soon as it runs ([`channel_from_env`]), so
+//! and marked close-on-exec again by the child as soon as it runs (`channel_from_env`), so
 //! that nothing the child starts in turn holds them. Its stdin is `/dev/null` and its stdout
 //! goes to our stderr. Every child is forked by one spawner thread that lives as long as the
 //! process: `PR_SET_PDEATHSIG` fires when the *thread* that forked a child exits, so a child
@@ -23,7 +23,7 @@
 //! goes through [`write_all`], which blocks `SIGPIPE` in the calling thread for the write,
 //! takes back the signal it raised, and reports `EPIPE` (the technique of curl and OpenSSL).
 //! A thread of our own that writes all the time (a pool's dispatcher) blocks `SIGPIPE` once
-//! for its whole life instead ([`block_sigpipe_in_this_thread`]): the three signal-mask calls
+//! for its whole life instead (`block_sigpipe_in_this_thread`): the three signal-mask calls
 //! per write cost a quarter of a pipe round trip.
 
 use std::fs::File;
@@ -41,7 +41,7 @@ use super::{PARENT_ENV, WORKER_ENV};
 pub const CHANNEL_ENV: &str = "THREADPROOF_CHANNEL";
 
 thread_local! {
-    /// Whether this thread blocks `SIGPIPE` for good ([`block_sigpipe_in_this_thread`]).
+    /// Whether this thread blocks `SIGPIPE` for good (`block_sigpipe_in_this_thread`).
     static SIGPIPE_BLOCKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 

@@ -21,28 +21,30 @@
 //!
 //! The coordination logic ([`pool`]'s dispatcher, [`manager`]'s request loop) is written
 //! against [`crate::sync::Primitives`], with the transport behind a small interface
-//! ([`pool::Transport`], [`manager::Conn`]): [`os`] runs it over real child processes, [`sim`]
+//! ([`transport::Transport`], [`manager::Conn`]): [`os`] runs it over real child processes, [`sim`]
 //! over threads that share nothing but the facade's channels, which loom and shuttle explore.
 //!
 //! Limits (see `docs/processes.md`): one frame carries at most [`frame::MAX_FRAME`] bytes of
 //! JSON, so a task's arguments, a task's result and one manager append each fit in 1 MiB; a
 //! manager's list of any size reads back, in pages.
 
+mod exit;
 pub mod frame;
 pub mod ipc;
 pub mod manager;
 pub mod os;
 pub mod pool;
 pub mod sim;
+mod spawn_each;
 pub mod task;
 pub mod transport;
 mod worker;
 
-use std::fmt;
-
+pub use self::exit::{signal_name, ExitDesc};
 pub use self::pool::{
     as_completed, PoolError, PoolOptions, PoolStats, ProcessPool, TaskError, TaskFuture,
 };
+pub use self::spawn_each::{run_in_processes, ChildResult};
 pub use self::task::{Death, Globals, Registry};
 
 /// The most worker processes a scenario starts: beyond it, a bad argument, not minutes of
@@ -82,136 +84,4 @@ pub enum World {
     /// Threads that share nothing but the facade's channels ([`sim`]): what loom and shuttle
     /// can explore.
     Simulated,
-}
-
-/// How a process ended, as the parent saw it in `wait`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ExitDesc {
-    /// It exited with this code.
-    Exited(i32),
-    /// A signal killed it.
-    Signaled(i32),
-    /// `wait` failed.
-    Unknown,
-}
-
-impl From<std::process::ExitStatus> for ExitDesc {
-    fn from(status: std::process::ExitStatus) -> Self {
-        use std::os::unix::process::ExitStatusExt;
-        match (status.code(), status.signal()) {
-            (Some(code), _) => ExitDesc::Exited(code),
-            (None, Some(signal)) => ExitDesc::Signaled(signal),
-            (None, None) => ExitDesc::Unknown,
-        }
-    }
-}
-
-/// The usual name of a signal, for messages.
-pub fn signal_name(signal: i32) -> &'static str {
-    match signal {
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGINT => "SIGINT",
-        libc::SIGQUIT => "SIGQUIT",
-        libc::SIGILL => "SIGILL",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGTERM => "SIGTERM",
-        _ => "unknown signal",
-    }
-}
-
-impl fmt::Display for ExitDesc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ExitDesc::Exited(code) => write!(f, "exited with status {code}"),
-            ExitDesc::Signaled(signal) => {
-                write!(
-                    f,
-                    "was killed by signal {signal} ({})",
-                    signal_name(*signal)
-                )
-            }
-            ExitDesc::Unknown => write!(f, "ended with an unknown status"),
-        }
-    }
-}
-
-/// One child's result (or why there is none) and how its process ended.
-pub type ChildResult = (Result<serde_json::Value, TaskError>, ExitDesc);
-
-/// Runs each job in a process of its own, all at once, as `multiprocessing.Process(...)`
-/// `.start()` and `.join()` do: one worker per job, whose input is closed after its one job.
-/// Returns, job by job, its result (or [`TaskError::WorkerDied`]) and how its process ended.
-/// Every process is reaped before this returns.
-pub fn run_in_processes<P, T>(
-    transport: &mut T,
-    jobs: Vec<(String, serde_json::Value)>,
-) -> Result<Vec<ChildResult>, String>
-where
-    P: crate::sync::Primitives,
-    T: transport::Transport<P>,
-{
-    use transport::{Event, Job, Link, WorkerId};
-
-    let (events, inbox) = crate::sync::channel::<P, Event>();
-    let mut links = Vec::new();
-    let mut tasks = Vec::new();
-    let mut started = Ok(());
-    for (slot, (task, args)) in jobs.into_iter().enumerate() {
-        let worker = WorkerId {
-            slot,
-            generation: 0,
-        };
-        match transport.start(worker, events.clone()) {
-            Ok(mut link) => {
-                let job = Job {
-                    id: slot as u64,
-                    task: task.clone(),
-                    args,
-                };
-                // A failed send shows as the process's death below.
-                let _ = link.send(&job);
-                link.close();
-                links.push(link);
-                tasks.push(task);
-            }
-            Err(e) => {
-                started = Err(e);
-                break;
-            }
-        }
-    }
-    drop(events);
-    let mut results: Vec<Option<Result<serde_json::Value, String>>> = vec![None; links.len()];
-    let mut exits = vec![None; links.len()];
-    while exits.iter().any(Option::is_none) {
-        match inbox.recv() {
-            Some(Event::Reply { worker, reply }) => results[worker.slot] = Some(reply.result),
-            Some(Event::Exited { worker, status }) => exits[worker.slot] = Some(status),
-            Some(_) => {}
-            None => break,
-        }
-    }
-    for link in links {
-        link.join();
-    }
-    started?;
-    Ok(results
-        .into_iter()
-        .zip(exits)
-        .zip(tasks)
-        .map(|((result, exit), task)| {
-            let status = exit.unwrap_or(ExitDesc::Unknown);
-            let result = match result {
-                Some(Ok(value)) => Ok(value),
-                Some(Err(message)) => Err(TaskError::Failed { task, message }),
-                None => Err(TaskError::WorkerDied { task, status }),
-            };
-            (result, status)
-        })
-        .collect())
 }

@@ -3,7 +3,7 @@
 //!
 //! Invariant: every child started here is waited for by the reader thread that owns it, which
 //! then reports [`Event::Exited`] with the status `wait` gave: no zombies. Every child dies
-//! with this process ([`super::ipc::spawn_child`]: `PR_SET_PDEATHSIG` from a thread that
+//! with this process (`ipc::spawn_child`: `PR_SET_PDEATHSIG` from a thread that
 //! lives as long as the process, and end of input on its channel): no orphans. Nothing the
 //! parent writes to a dead worker raises `SIGPIPE`, and a worker is killed through its pidfd,
 //! so a kill can never reach a process that merely reuses its pid.

@@ -65,7 +65,7 @@ impl Death {
 }
 
 /// A worker process's global state: its own copy, never shared with the parent or another
-/// worker. `global_res` is the seed's global list (In[6]).
+/// worker. `global_res` is the seed's global list (In\[6\]).
 #[derive(Debug, Default)]
 pub struct Globals {
     pub global_res: Vec<Value>,
@@ -95,9 +95,9 @@ impl Registry {
     ///
     /// | task | arguments | result |
     /// |---|---|---|
-    /// | `api_call` | `[url, retry]` | `{"res": url+retry}` (In[8]) |
-    /// | `api_call_global` | `[url, retry]` | appends the result to this process's `global_res` and returns `{"res", "global_res"}` (In[6]) |
-    /// | `api_call_and_store` | `[url, retry, list]` | appends the result to a manager's list through its proxy, returns it (In[9]) |
+    /// | `api_call` | `[url, retry]` | `{"res": url+retry}` (In\[8\]) |
+    /// | `api_call_global` | `[url, retry]` | appends the result to this process's `global_res` and returns `{"res", "global_res"}` (In\[6\]) |
+    /// | `api_call_and_store` | `[url, retry, list]` | appends the result to a manager's list through its proxy, returns it (In\[9\]) |
     /// | `append_many` | `[list, n]` | appends 0..n to a manager's list, pipelined ([`ListProxy::extend`]), returns `n` |
     /// | `append_one_by_one` | `[list, n]` | appends 0..n to a manager's list, one round trip each, returns `n` |
     /// | `append_tagged` | `[list, tag, n]` | appends `"tag-0"`..`"tag-(n-1)"` to a manager's list, pipelined, returns `n` |

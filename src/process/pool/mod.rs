@@ -25,7 +25,7 @@
 //! against [`Primitives`] and a [`Transport`]: real child processes ([`crate::process::os`]) or
 //! simulated ones ([`crate::process::sim`]) for loom and shuttle.
 //!
-//! The dispatcher's known-bad variants live beside its crash handling ([`dispatcher`]),
+//! The dispatcher's known-bad variants live beside its crash handling (`dispatcher`),
 //! reachable only from the `process_pool` scenario.
 
 mod completion;

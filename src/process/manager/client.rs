@@ -1,0 +1,217 @@
+//! The retrying client of a manager's list, over any [`ClientConn`]: numbers its appends,
+//! resends a request whose answer it lost, and pipelines [`Client::extend`] in windows.
+//!
+//! Invariant: a request is resent only under its own sequence number, so with the server's
+//! memory of each client's last numbers every append lands exactly once; a request larger
+//! than a frame is refused before anything is sent.
+
+use serde_json::Value;
+
+use super::{Request, Response, WINDOW, WINDOW_BYTES};
+use crate::process::frame::{encoded_len, MAX_FRAME};
+
+/// A client's end of a connection.
+pub trait ClientConn {
+    /// Sends `request` and waits for its answer; an error means the connection broke.
+    fn call(&mut self, request: &Request) -> Result<Response, String>;
+    /// Opens a new connection in place of a broken one.
+    fn reconnect(&mut self) -> Result<(), String>;
+    /// Whether [`ClientConn::send`] and [`ClientConn::recv`] work: requests may go out before
+    /// the answers to earlier ones arrive. Without them, [`Client::extend`] appends one by one.
+    fn pipelines(&self) -> bool {
+        false
+    }
+    /// Queues `request` to be sent, in order; an error means the connection broke.
+    fn send(&mut self, _request: &Request) -> Result<(), String> {
+        Err("this connection does not pipeline".into())
+    }
+    /// Sends what is queued.
+    fn flush(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+    /// The answer to the oldest request sent and not yet answered.
+    fn recv(&mut self) -> Result<Response, String> {
+        Err("this connection does not pipeline".into())
+    }
+}
+
+/// Known-bad clients for this module's model check of the pipelined protocol (below):
+/// compiled only into unit tests.
+#[cfg(test)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ClientMutant {
+    None,
+    /// Resends the unanswered appends of a broken connection under new sequence numbers.
+    RenumbersOnResend,
+}
+
+/// How many times a client sends one request before it gives up.
+pub const ATTEMPTS: usize = 3;
+
+/// A client's identity and the numbering of its appends.
+pub struct Client<C: ClientConn> {
+    id: String,
+    seq: u64,
+    conn: C,
+    #[cfg(test)]
+    pub(super) mutant: ClientMutant,
+}
+
+impl<C: ClientConn> Client<C> {
+    pub fn new(id: String, conn: C) -> Self {
+        Client {
+            id,
+            seq: 0,
+            conn,
+            #[cfg(test)]
+            mutant: ClientMutant::None,
+        }
+    }
+
+    /// Appends every value, in order, each exactly once, pipelined: up to [`WINDOW`] requests
+    /// (and `WINDOW_BYTES`) go out before their answers are read; the window is refilled
+    /// once half of it is answered, so requests and answers travel in batches. When the connection breaks, every unanswered request is sent again, with its
+    /// own sequence number, on a new connection: the server answers those it applied from
+    /// memory. Every request is checked against the frame limit before any is sent. Returns
+    /// the values' indexes in the list.
+    pub fn extend(&mut self, values: Vec<Value>) -> Result<Vec<usize>, String> {
+        if !self.conn.pipelines() {
+            return values.into_iter().map(|v| self.append(v)).collect();
+        }
+        let mut requests = Vec::with_capacity(values.len());
+        let mut sizes = Vec::with_capacity(values.len());
+        for (i, value) in values.into_iter().enumerate() {
+            let request = Request::Append {
+                client: self.id.clone(),
+                seq: self.seq + 1 + i as u64,
+                value,
+            };
+            let size = encoded_len(&request);
+            if size > MAX_FRAME {
+                return Err(format!(
+                    "nothing sent: append {i}'s request of {size} bytes exceeds the frame \
+                     limit of {MAX_FRAME} bytes"
+                ));
+            }
+            requests.push(request);
+            sizes.push(size);
+        }
+        self.seq += requests.len() as u64;
+        let mut indexes = Vec::with_capacity(requests.len());
+        // requests[..answered] are answered; requests[answered..sent] are in flight.
+        let (mut answered, mut sent, mut in_flight) = (0, 0, 0);
+        let mut failures = 0;
+        loop {
+            let mut broken = 'connection: loop {
+                // Refill once half the window is answered: requests and answers then cross
+                // in batches, not one system call each.
+                let half_answered = sent - answered <= WINDOW / 2 && in_flight <= WINDOW_BYTES / 2;
+                if half_answered {
+                    while sent < requests.len()
+                        && (sent == answered
+                            || (sent - answered < WINDOW
+                                && in_flight + sizes[sent] <= WINDOW_BYTES))
+                    {
+                        if let Err(e) = self.conn.send(&requests[sent]) {
+                            break 'connection e;
+                        }
+                        in_flight += sizes[sent];
+                        sent += 1;
+                    }
+                    if let Err(e) = self.conn.flush() {
+                        break e;
+                    }
+                }
+                if answered == requests.len() {
+                    return Ok(indexes);
+                }
+                match self.conn.recv() {
+                    Ok(Response::Appended { index }) => {
+                        indexes.push(index);
+                        in_flight -= sizes[answered];
+                        answered += 1;
+                        failures = 0;
+                    }
+                    Ok(Response::Error(e)) => return Err(e),
+                    Ok(other) => return Err(format!("unexpected answer {other:?}")),
+                    Err(e) => break e,
+                }
+            };
+            // A new connection, and everything unanswered sent again.
+            loop {
+                failures += 1;
+                if failures >= ATTEMPTS {
+                    return Err(format!(
+                        "the manager did not answer after {ATTEMPTS} attempts: {broken}"
+                    ));
+                }
+                match self.conn.reconnect() {
+                    Ok(()) => break,
+                    Err(e) => broken = e,
+                }
+            }
+            // TEST MUTANT renumbers-on-resend: the resent appends look new to the server.
+            #[cfg(test)]
+            if self.mutant == ClientMutant::RenumbersOnResend {
+                for request in &mut requests[answered..] {
+                    if let Request::Append { seq, .. } = request {
+                        self.seq += 1;
+                        *seq = self.seq;
+                    }
+                }
+            }
+            (sent, in_flight) = (answered, 0);
+        }
+    }
+
+    /// Appends `value` exactly once: a lost answer is asked for again with the same number.
+    /// A request over the frame limit is refused here, before anything is sent.
+    pub fn append(&mut self, value: Value) -> Result<usize, String> {
+        let request = Request::Append {
+            client: self.id.clone(),
+            seq: self.seq + 1,
+            value,
+        };
+        let size = encoded_len(&request);
+        if size > MAX_FRAME {
+            return Err(format!(
+                "append not sent: its request of {size} bytes exceeds the frame limit of \
+                 {MAX_FRAME} bytes"
+            ));
+        }
+        self.seq += 1;
+        match self.call(&request)? {
+            Response::Appended { index } => Ok(index),
+            Response::Error(e) => Err(e),
+            other => Err(format!("unexpected answer {other:?}")),
+        }
+    }
+
+    /// The list as the server has it.
+    pub fn snapshot(&mut self) -> Result<Vec<Value>, String> {
+        match self.call(&Request::Snapshot)? {
+            Response::List(items) => Ok(items),
+            Response::Error(e) => Err(e),
+            other => Err(format!("unexpected answer {other:?}")),
+        }
+    }
+
+    fn call(&mut self, request: &Request) -> Result<Response, String> {
+        let mut last_error = String::new();
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                if let Err(e) = self.conn.reconnect() {
+                    last_error = e;
+                    continue;
+                }
+            }
+            match self.conn.call(request) {
+                Ok(response) => return Ok(response),
+                Err(e) => last_error = e,
+            }
+        }
+        Err(format!(
+            "the manager did not answer after {ATTEMPTS} attempts: {last_error}"
+        ))
+    }
+}
