@@ -7,9 +7,12 @@
 //! # Check, inspect, replay
 //!
 //! [`check!`] asserts: in a test, it panics with the verdict table, the failing interleaving
-//! and the line that replays it. The block sees [`sync::loom`] under loom and
-//! [`sync::shuttle`] under shuttle (`Mutex`, `Condvar`, `Arc`, `thread::spawn`, atomics,
-//! channels, ...); the closure judges the block's outcome (`bool` or `Result<(), why>`).
+//! and the line that replays it. The block is plain std code, compiled once against
+//! [`std`](crate::std) (std's paths and signatures: `Mutex`, `Condvar`, `Arc`, `thread::spawn`,
+//! atomics, `mpsc`, `OnceLock`, ...), each execution dispatched to the checker running it; the
+//! closure judges the block's outcome (`bool` or `Result<(), why>`). A library checks itself
+//! unchanged behind `#[cfg(threadproof)] use threadproof::std::sync::{..};` (see
+//! `examples/user-crate/`); code written over `P: Primitives` uses [`check_backends!`].
 //!
 //! ```
 //! use threadproof::check;
@@ -17,10 +20,10 @@
 //! check!({
 //!     let counter = Arc::new(Mutex::new(0));
 //!     let c = Arc::clone(&counter);
-//!     let t = thread::spawn(move || *c.lock() += 1);
-//!     *counter.lock() += 1;
+//!     let t = thread::spawn(move || *c.lock().unwrap() += 1);
+//!     *counter.lock().unwrap() += 1;
 //!     t.join().unwrap();
-//!     let total = *counter.lock();
+//!     let total = *counter.lock().unwrap();
 //!     total
 //! }, |total| *total == 2);
 //! ```
@@ -38,13 +41,13 @@
 //!         let counter = Arc::new(Mutex::new(0));
 //!         let c = Arc::clone(&counter);
 //!         let t = thread::spawn(move || {
-//!             let seen = *c.lock();
-//!             *c.lock() = seen + 1;
+//!             let seen = *c.lock().unwrap();
+//!             *c.lock().unwrap() = seen + 1;
 //!         });
-//!         let seen = *counter.lock();
-//!         *counter.lock() = seen + 1;
+//!         let seen = *counter.lock().unwrap();
+//!         *counter.lock().unwrap() = seen + 1;
 //!         t.join().unwrap();
-//!         let total = *counter.lock();
+//!         let total = *counter.lock().unwrap();
 //!         total
 //!     }};
 //! }

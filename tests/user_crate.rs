@@ -1,6 +1,7 @@
 //! The example user crate (`examples/user-crate/`) pulls threadproof only when it is checked:
 //! its production dependency tree (no `--cfg threadproof`) holds nothing but itself, while the
-//! checked one holds threadproof. `cargo tree` on its own manifest and lock file, offline.
+//! checked one holds threadproof. `cargo tree` on its own manifest and lock file (it may fetch
+//! from crates.io what a fresh machine lacks).
 
 use std::path::Path;
 use std::process::Command;
@@ -10,14 +11,7 @@ fn tree(rustflags: Option<&str>) -> String {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/user-crate/Cargo.toml");
     let mut cargo = Command::new(env!("CARGO"));
     cargo
-        .args([
-            "tree",
-            "--offline",
-            "--locked",
-            "-e",
-            "normal,dev",
-            "--manifest-path",
-        ])
+        .args(["tree", "--locked", "-e", "normal,dev", "--manifest-path"])
         .arg(&manifest)
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS");
