@@ -113,8 +113,10 @@ pub fn current<P: Primitives>() -> Thread<P> {
     }
 }
 
-/// Thread factory, as `std::thread::Builder`: a name, and a stack size (honoured by the
-/// production backends; the checkers size their threads themselves).
+/// Thread factory, as `std::thread::Builder`: a name, and a stack size (honoured by every
+/// backend: loom's and shuttle's model threads get it too, as raw loom's and raw shuttle's
+/// builders give it; without one, a checker's model thread has its checker's small default
+/// stack).
 #[derive(Debug, Default)]
 pub struct Builder<P: Primitives> {
     name: Option<String>,
@@ -137,6 +139,7 @@ impl<P: Primitives> Builder<P> {
         self
     }
 
+    /// The thread's stack, in bytes.
     pub fn stack_size(mut self, size: usize) -> Self {
         self.stack_size = Some(size);
         self
@@ -148,7 +151,7 @@ impl<P: Primitives> Builder<P> {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        spawn_at(self.name, body, Location::caller())
+        spawn_at(self.name, self.stack_size, body, Location::caller())
     }
 
     /// Spawns a thread in `scope` (see [`scope`]).
@@ -162,7 +165,7 @@ impl<P: Primitives> Builder<P> {
         T: Send + 'scope,
         F: FnOnce() -> T + Send + 'scope,
     {
-        scope.spawn_at(self.name, body, Location::caller())
+        scope.spawn_at(self.name, self.stack_size, body, Location::caller())
     }
 }
 
@@ -174,11 +177,12 @@ where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
-    spawn_at(Some(name.into()), body, Location::caller())
+    spawn_at(Some(name.into()), None, body, Location::caller())
 }
 
 fn spawn_at<P, T, F>(
     name: Option<String>,
+    stack_size: Option<usize>,
     body: F,
     at: &'static Location<'static>,
 ) -> io::Result<JoinHandle<P, T>>
@@ -189,7 +193,7 @@ where
 {
     if !P::MODEL {
         let label: Arc<str> = Arc::from(name.as_deref().unwrap_or("<unnamed>"));
-        let raw = P::spawn(name, body)?;
+        let raw = P::spawn_sized(name, stack_size, body)?;
         let thread = Thread {
             raw: P::thread_of(&raw, None),
         };
@@ -213,7 +217,7 @@ where
     // The child's parker, made here so that the parent can unpark it before it runs.
     let parker: Arc<dyn Any + Send + Sync> = super::park::parker_of::<P>(&context);
     model::thread_started();
-    let raw = P::spawn(name, move || {
+    let raw = P::spawn_sized(name, stack_size, move || {
         model::install_context::<P>(context);
         let ran = panic::catch_unwind(AssertUnwindSafe(body));
         model::thread_finished();
@@ -364,13 +368,14 @@ impl<'scope, 'env, P: Primitives> Scope<'scope, 'env, P> {
         T: Send + 'scope,
         F: FnOnce() -> T + Send + 'scope,
     {
-        self.spawn_at(None, body, Location::caller())
+        self.spawn_at(None, None, body, Location::caller())
             .expect("the backend failed to spawn a thread")
     }
 
     fn spawn_at<T, F>(
         &'scope self,
         name: Option<String>,
+        stack_size: Option<usize>,
         body: F,
         at: &'static Location<'static>,
     ) -> io::Result<ScopedJoinHandle<'scope, P, T>>
@@ -388,7 +393,7 @@ impl<'scope, 'env, P: Primitives> Scope<'scope, 'env, P> {
         // backend whose execution failed, never runs it again), so nothing it borrows for
         // 'scope is used after 'scope ends.
         let run: Box<dyn FnOnce() + Send + 'static> = unsafe { std::mem::transmute(run) };
-        let handle = spawn_at::<P, (), _>(name, run, at)?;
+        let handle = spawn_at::<P, (), _>(name, stack_size, run, at)?;
         let state = Arc::new(Scoped {
             thread: handle.thread().clone(),
             handle: std::sync::Mutex::new(Some(handle)),
