@@ -8,7 +8,7 @@
 //!
 //! [`check!`] asserts: in a test, it panics with the verdict table, the failing interleaving
 //! and the line that replays it. The block is plain std code, compiled once against
-//! [`std`](crate::std) (std's paths and signatures: `Mutex`, `Condvar`, `Arc`, `thread::spawn`,
+//! [`std`] (std's paths and signatures: `Mutex`, `Condvar`, `Arc`, `thread::spawn`,
 //! atomics, `mpsc`, `OnceLock`, ...), each execution dispatched to the checker running it; the
 //! closure judges the block's outcome (`bool` or `Result<(), why>`). A library checks itself
 //! unchanged behind `#[cfg(threadproof)] use threadproof::std::sync::{..};` (see
