@@ -6,6 +6,19 @@
 
 #![allow(dead_code)]
 
+/// Runs the generic test `$body::<P>()` on both production backends.
+#[allow(unused_macros)]
+macro_rules! on_both_backends {
+    ($($body:ident),* $(,)?) => {
+        mod std_backend {
+            $(#[test] fn $body() { super::$body::<threadproof::sync::Std>() })*
+        }
+        mod parking_lot_backend {
+            $(#[test] fn $body() { super::$body::<threadproof::sync::ParkingLot>() })*
+        }
+    };
+}
+
 /// Binds insta's settings for this scope: snapshots go to `snapshots/`.
 pub fn snapshots() -> insta::internals::SettingsBindDropGuard {
     let mut settings = insta::Settings::clone_current();
