@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::children;
+use common::{children, ready_workers};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::process::{Command, Stdio};
@@ -25,7 +25,6 @@ use threadproof::process::manager::{ListProxy, Manager, ManagerOptions, Request,
 use threadproof::process::os::OsTransport;
 use threadproof::process::{
     as_completed, Death, ExitDesc, PoolError, PoolStats, ProcessPool, Registry, TaskError,
-    READY_WORKER_NAME,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_threadproof");
@@ -684,18 +683,6 @@ fn a_worker_program_that_dies_at_startup_is_given_up_with_an_error() {
     let stats = pool.shutdown().unwrap();
     assert_eq!(stats.workers_started, 2 * 5, "5 starts per slot, then none");
     assert_eq!(children(), before);
-}
-
-/// This process's children that have told their pool they are ready (they name themselves
-/// [`READY_WORKER_NAME`] after saying so).
-fn ready_workers() -> Vec<u32> {
-    children()
-        .into_iter()
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                .is_ok_and(|comm| comm.trim_end() == READY_WORKER_NAME)
-        })
-        .collect()
 }
 
 #[test]

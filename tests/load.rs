@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::children;
+use common::{children, ready_workers};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use threadproof::process::manager::Manager;
 use threadproof::process::os::OsTransport;
-use threadproof::process::{ExitDesc, PoolOptions, ProcessPool, TaskError, READY_WORKER_NAME};
+use threadproof::process::{ExitDesc, PoolOptions, ProcessPool, TaskError};
 
 const BIN: &str = env!("CARGO_BIN_EXE_threadproof");
 /// How many tasks the memory test runs (default 200,000).
@@ -62,20 +62,6 @@ impl XorShift {
         self.0 ^= self.0 << 17;
         self.0
     }
-}
-
-/// This process's children that have told their pool they are ready: they name themselves
-/// [`READY_WORKER_NAME`] once they have said so. A worker killed before that is a startup
-/// failure (a broken program looks the same), which may give its slot up for a while; one
-/// killed after it fails only the task it runs.
-fn ready_workers() -> Vec<u32> {
-    children()
-        .into_iter()
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                .is_ok_and(|comm| comm.trim_end() == READY_WORKER_NAME)
-        })
-        .collect()
 }
 
 #[test]

@@ -2,6 +2,9 @@
 //! each primitive keeps std's promise there, and the per-backend paths read like std. (Under
 //! the checkers, `models/surface.rs` shows the same items with their explored choices.)
 
+#[macro_use]
+mod common;
+
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,18 +14,6 @@ use threadproof::sync::{
     Builder, Condvar, Mutex, Once, Primitives, RecvTimeoutError, RwLock, Semaphore, TryRecvError,
     TrySendError,
 };
-
-/// Runs the generic test `$body::<P>()` on both production backends.
-macro_rules! on_both_backends {
-    ($($body:ident),* $(,)?) => {
-        mod std_backend {
-            $(#[test] fn $body() { super::$body::<threadproof::sync::Std>() })*
-        }
-        mod parking_lot_backend {
-            $(#[test] fn $body() { super::$body::<threadproof::sync::ParkingLot>() })*
-        }
-    };
-}
 
 on_both_backends!(
     a_barrier_has_one_leader_per_generation_and_holds_everyone_until_all_arrive,

@@ -15,6 +15,9 @@
 //! - zero workers is `PoolError::Config`;
 //! - a task can submit more tasks to its own pool.
 
+#[macro_use]
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier};
@@ -23,18 +26,6 @@ use std::time::Duration;
 
 use threadproof::sync::{ParkingLot, Primitives, Std};
 use threadproof::thread_pool::{as_completed, PoolError, ShutDown, TaskError, ThreadPool};
-
-/// Runs the generic test `$body::<P>()` on both production backends.
-macro_rules! on_both_backends {
-    ($($body:ident),* $(,)?) => {
-        mod std_backend {
-            $(#[test] fn $body() { super::$body::<threadproof::sync::Std>() })*
-        }
-        mod parking_lot_backend {
-            $(#[test] fn $body() { super::$body::<threadproof::sync::ParkingLot>() })*
-        }
-    };
-}
 
 on_both_backends!(
     result_returns_the_value,

@@ -6,6 +6,19 @@
 
 #![allow(dead_code)]
 
+/// Runs the generic test `$body::<P>()` on both production backends.
+#[allow(unused_macros)]
+macro_rules! on_both_backends {
+    ($($body:ident),* $(,)?) => {
+        mod std_backend {
+            $(#[test] fn $body() { super::$body::<threadproof::sync::Std>() })*
+        }
+        mod parking_lot_backend {
+            $(#[test] fn $body() { super::$body::<threadproof::sync::ParkingLot>() })*
+        }
+    };
+}
+
 /// Binds insta's settings for this scope: snapshots go to `snapshots/`.
 pub fn snapshots() -> insta::internals::SettingsBindDropGuard {
     let mut settings = insta::Settings::clone_current();
@@ -103,4 +116,18 @@ pub fn children() -> Vec<u32> {
     }
     found.sort();
     found
+}
+
+/// This process's children that have told their pool they are ready: they name themselves
+/// [`threadproof::process::READY_WORKER_NAME`] once they have said so. A worker killed before
+/// that is a startup failure (a broken program looks the same), which may give its slot up for
+/// a while; one killed after it fails only the task it runs.
+pub fn ready_workers() -> Vec<u32> {
+    children()
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim_end() == threadproof::process::READY_WORKER_NAME)
+        })
+        .collect()
 }
