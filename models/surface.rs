@@ -910,7 +910,8 @@ fn a_failing_one_line_check_panics_with_its_trace_and_replay_line() {
     assert!(message.contains("invariant violated"), "{message}");
     assert!(message.contains("Mutex#1"), "{message}");
     assert!(message.contains("@models/surface.rs:"), "{message}");
-    // Only the replay line that compiles as printed (issue 20 D.14): the one below, pasted.
+    // Only the replay line that compiles as printed (issue 20 D.14), naming the macro that takes
+    // this body (`replay_backends!` for a body on the per-backend paths): the one below, pasted.
     let replay_lines: Vec<&str> = (message.lines())
         .filter(|line| line.contains("replay"))
         .collect();
@@ -918,7 +919,7 @@ fn a_failing_one_line_check_panics_with_its_trace_and_replay_line() {
         replay_lines.iter().all(|l| !l.contains("explore::replay")),
         "{message}"
     );
-    let prefix = "replay it in a test: threadproof::replay!(\"";
+    let prefix = "replay it in a test: threadproof::replay_backends!(\"";
     let token = (message.lines())
         .find_map(|line| line.strip_prefix(prefix))
         .and_then(|rest| rest.split_once('"'))

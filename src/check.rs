@@ -148,6 +148,10 @@ impl<E: Display> Judgement for Result<(), E> {
 #[derive(Clone, Debug)]
 pub struct Verdicts<O> {
     pub reports: Vec<(CheckerKind, Report<O>)>,
+    /// The macro that replays a failure of this body, for the printed replay line: `replay`
+    /// for a body on the std mirror ([`crate::check!`]), `replay_backends` for one written
+    /// over the per-backend paths ([`crate::check_backends!`]).
+    pub replay_with: &'static str,
 }
 
 impl<O> Verdicts<O> {
@@ -246,17 +250,25 @@ impl<O> Verdicts<O> {
             // Only the line that compiles as printed: `replay!` takes the check's own body and
             // invariant, which `explore::replay` does not.
             let _ = write!(out, "\n{kind}: {}", failure.describe());
-            let _ = writeln!(out, "\n{}", replay_line(failure));
+            let _ = writeln!(out, "\n{}", self.replay_line(failure));
         }
         for (kind, failure) in failures {
             let _ = writeln!(
                 out,
                 "\n{kind} found one too: {}\n{}",
                 failure.headline(),
-                replay_line(failure)
+                self.replay_line(failure)
             );
         }
         out
+    }
+
+    /// The line that replays `failure` in a test, with the macro that takes this body.
+    fn replay_line(&self, failure: &Failure) -> String {
+        format!(
+            "replay it in a test: threadproof::{}!(\"{}\", <the same body>, <the same invariant>)",
+            self.replay_with, failure.replay
+        )
     }
 
     /// One line for each checker whose budget cut its exploration short, without a failure:
@@ -310,14 +322,6 @@ impl<O> fmt::Display for Verdicts<O> {
     }
 }
 
-/// The line that replays `failure` in a test.
-fn replay_line(failure: &Failure) -> String {
-    format!(
-        "replay it in a test: threadproof::replay!(\"{}\", <the same body>, <the same invariant>)",
-        failure.replay
-    )
-}
-
 /// Runs `portfolio` on a body written twice over (once on loom's primitives, once on
 /// shuttle's: [`crate::check!`] writes both from one block), judging each outcome with
 /// `invariant`.
@@ -352,7 +356,10 @@ where
         };
         reports.push((checker.kind(), report));
     }
-    Verdicts { reports }
+    Verdicts {
+        reports,
+        replay_with: "replay_backends",
+    }
 }
 
 /// `invariant` as the explorers take it: `Err` with the reason and the outcome.
@@ -399,7 +406,10 @@ where
 {
     let _std_again = crate::std::rt::Exploring;
     let (on_loom, on_shuttle) = as_main(body);
-    check(portfolio, on_loom, on_shuttle, invariant)
+    Verdicts {
+        replay_with: "replay",
+        ..check(portfolio, on_loom, on_shuttle, invariant)
+    }
 }
 
 /// [`replay`] on a body compiled once against [`crate::std`] (what [`crate::replay!`] writes).

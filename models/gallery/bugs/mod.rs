@@ -197,6 +197,7 @@ fn rendered<O: std::fmt::Debug>(verdicts: Verdicts<O>) -> Verdicts<String> {
         reports: reports
             .map(|(kind, report)| (kind, report.map_outcomes(|o| format!("{o:?}"))))
             .collect(),
+        replay_with: verdicts.replay_with,
     }
 }
 
