@@ -523,17 +523,8 @@ macro_rules! replay {
 /// [`crate::check!`] for a body written against the per-backend paths rather than the std
 /// mirror: compiled twice, once with [`crate::sync::loom`]'s names in scope, once with
 /// [`crate::sync::shuttle`]'s (`lock()` returns the guard, `recv()` an `Option`, `P` names the
-/// backend for code generic over `P: Primitives`).
-///
-/// Checks a body under every checker that can express it, and panics with the verdict table,
-/// the failing interleaving and the replay line if any finds a failure: one line in a test.
-///
-/// `check!(BODY)`, `check!(BODY, INVARIANT)` or `check!(with PORTFOLIO; BODY, INVARIANT)`.
-/// `BODY` is a block written with std's names (`Mutex`, `Condvar`, `Arc`, `thread::spawn`,
-/// `atomic::AtomicUsize`, `choose`, ...), which the macro brings into scope from
-/// [`crate::sync::loom`] for loom and [`crate::sync::shuttle`] for shuttle, `P` naming the
-/// backend; it returns the outcome (any `Ord + Debug` value). `INVARIANT` takes `&outcome` and
-/// returns `bool` or `Result<(), impl Display>`. Returns the [`Verdicts`].
+/// backend for code generic over `P: Primitives`). The same forms and verdicts as
+/// [`crate::check!`]; a failure's replay line names [`crate::replay_backends!`].
 #[macro_export]
 macro_rules! check_backends {
     (with $portfolio:expr; $body:expr $(,)?) => {
