@@ -232,7 +232,7 @@ fn loom_lost_update() {
     let pin = Pin {
         kind: CheckerKind::Loom,
         token: "loom:preemptions=1:spurious=1:plan=none@2",
-        found_at: 5,
+        found_at: 2,
         failure: FailureKind::InvariantViolated,
         message: "the invariant does not hold (outcome 1)",
         rows: 7,

@@ -530,9 +530,11 @@ macro_rules! check_backends {
     (with $portfolio:expr; $body:expr $(,)?) => {
         $crate::check_backends!(with $portfolio; $body, |_| true)
     };
-    (with $portfolio:expr; $body:expr, $invariant:expr $(,)?) => {
-        $crate::verdicts_backends!(with $portfolio; $body, $invariant).assert()
-    };
+    (with $portfolio:expr; $body:expr, $invariant:expr $(,)?) => {{
+        let portfolio: $crate::check::Portfolio = $portfolio;
+        let required = portfolio.require_complete;
+        $crate::verdicts_backends!(with portfolio; $body, $invariant).assert_complete(required)
+    }};
     ($body:expr $(,)?) => {
         $crate::check_backends!(with $crate::check::Portfolio::standard(); $body, |_| true)
     };
@@ -541,9 +543,7 @@ macro_rules! check_backends {
     };
 }
 
-/// [`crate::check_backends!`] without the assertion: the [`Verdicts`], passed or not, for code that
-/// wants to look at them (a test that a checker catches a bug, a report).
-/// `verdicts!(BODY)`, `verdicts!(BODY, INVARIANT)` or `verdicts!(with PORTFOLIO; BODY, INVARIANT)`.
+/// [`crate::check_backends!`] without the assertion, as [`crate::verdicts!`] is to [`crate::check!`].
 #[macro_export]
 macro_rules! verdicts_backends {
     (with $portfolio:expr; $body:expr $(,)?) => {
