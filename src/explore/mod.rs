@@ -12,7 +12,7 @@
 //!   body: Fn() -> O  ──►  [ per execution: budget check ─ body ─ invariant ─ record ]
 //!                              │ loom: every interleaving (DPOR), × every spurious plan;
 //!                              │       on a failure, again at preemption bounds 0, 1, ...
-//!                              │ shuttle: N random or PCT schedules; a failure is shrunk
+//!                              │ shuttle: N random, PCT or URW schedules; a failure is shrunk
 //!                              ▼
 //!                          Report<O> { executions, outcomes, coverage, failure, blind spots }
 //! ```

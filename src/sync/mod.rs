@@ -6,7 +6,8 @@
 //! [`channel`] and [`sync_channel`], [`spawn`], [`scope`], [`park`], [`choose`], ...) with a
 //! backend parameter `P: Primitives`, or the same names without it through the per-backend
 //! paths [`loom`], [`shuttle`], [`std`] and [`parking_lot`]. Whatever it does, it does the same
-//! on every backend; only the `impl Primitives` blocks of `backend/` differ. Under the model
+//! on every backend; the `impl Primitives` blocks of `backend/` differ, and one wrapper asks which
+//! model it runs under (`Mutex::try_lock` notes that loom never fails it spuriously). Under the model
 //! backends every wrapper records each call where it took effect, with its value ([`trace`]
 //! says how); production backends compile to the plain std and parking_lot calls (the checks
 //! are on the constant `P::MODEL`).
@@ -46,8 +47,8 @@
 //! body used at run time that its checker sees only in part.
 //!
 //! - `std::sync::Arc`, `Box` and plain memory outside [`Cell`] are invisible to the checkers:
-//!   they are used on purpose (loom's `Arc` multiplied the state space a hundredfold, see
-//!   design.md) and only hold data that a [`Mutex`] or an atomic guards.
+//!   they are used on purpose (loom's `Arc` multiplied the state space a hundredfold, measured
+//!   in the project's design notes) and only hold data that a [`Mutex`] or an atomic guards.
 //! - Shuttle treats every atomic as `SeqCst` and `fence` as nothing: weak-memory bugs (a
 //!   `Relaxed` publication, store buffering) are loom's job alone. Shuttle does not detect data
 //!   races on [`Cell`] either; it makes each access a scheduling point, so a bug that shows in

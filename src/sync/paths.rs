@@ -6,7 +6,9 @@
 //! backend keeps the generic form (`Mutex<P, T>` with `P: Primitives`), and `P` here names the
 //! path's backend for it.
 //!
-//! Where these differ from std: `lock`, `read` and `write` return the guard (no poisoning);
+//! Where these differ from std (`threadproof::std` has std's exact signatures): `Mutex` needs
+//! `T: Send`, `RwLock` `T: Send + Sync` and the channels `T: Send`, and none takes `T: ?Sized`;
+//! `lock`, `read` and `write` return the guard (no poisoning);
 //! `JoinHandle::join` returns the panic's message as [`super::Panicked`]; `Receiver::recv`
 //! returns an `Option` (`None` once every sender is gone); `Once` and `OnceLock` retry after a
 //! panicking initialiser instead of poisoning; nothing is `const`, since loom's primitives

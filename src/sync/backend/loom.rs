@@ -1,7 +1,7 @@
 //! The loom backend: every interleaving, explored exhaustively (DPOR) inside a loom model.
 //!
 //! Invariant: valid only inside `loom::model` (see [`crate::explore::loom`]); spurious wakeups
-//! follow the exploration's [`crate::sync::spurious`] plan; a `SeqCst` access is fenced so that loom
+//! follow the exploration's plan (`crate::sync::model::choice`); a `SeqCst` access is fenced so that loom
 //! treats it as sequentially consistent (see [`crate::sync`]).
 
 use std::cell::RefCell;

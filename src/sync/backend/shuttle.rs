@@ -1,8 +1,8 @@
-//! The shuttle backend: random and PCT schedules inside a shuttle run.
+//! The shuttle backend: random, PCT and URW schedules inside a shuttle run.
 //!
 //! Invariant: valid only inside a shuttle execution (see [`crate::explore::shuttle`]); every
 //! atomic is `SeqCst` there, every [`crate::sync::Cell`] access is a scheduling point, and spurious
-//! wakeups follow the run's [`crate::sync::spurious`] setting.
+//! wakeups follow the run's setting (`crate::sync::model::choice`).
 
 use std::cell::RefCell;
 use std::time::Duration;
