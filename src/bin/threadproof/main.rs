@@ -9,6 +9,7 @@
 
 mod args;
 mod check;
+mod fixtures;
 mod progress;
 mod render;
 mod replay;
@@ -31,8 +32,9 @@ fn chosen(scenario: Option<&str>) -> Vec<&'static dyn AnyScenario> {
 
 fn main() -> ExitCode {
     // The analogue of Python's `if __name__ == "__main__":` a worker process started by a
-    // process pool or a manager serves its parent here and never returns.
-    threadproof::process::worker_main_if_worker();
+    // process pool or a manager serves its parent here and never returns; this binary's
+    // workers also serve the test suite's fault fixtures.
+    threadproof::process::worker_main_if_worker_with(fixtures::registry);
     match Cli::parse().command {
         Command::Run {
             scenario,
