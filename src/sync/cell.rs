@@ -10,8 +10,9 @@
 use std::panic::Location;
 use std::sync::Arc;
 
+use super::backend::RawCell;
 use super::trace::{self, Object, Op, Value};
-use super::{Primitives, RawCell};
+use super::Primitives;
 
 /// Shared memory whose reads and writes loom checks for data races.
 ///

@@ -82,7 +82,7 @@
 //!   schedules threads as it likes; the model runs are what prove the orderings.
 
 mod atomic;
-mod backend;
+pub mod backend;
 mod barrier;
 mod cell;
 mod channel;
@@ -110,17 +110,18 @@ use ::std::sync::atomic::Ordering;
 use ::std::sync::Arc;
 use ::std::time::Duration;
 
+use self::backend::{RawAtomic, RawCell, RawRwLock, RawThread};
 use self::model::ThreadContext;
 
 pub use self::atomic::{
     compiler_fence, fence, Atomic, AtomicBits, AtomicBool, AtomicI16, AtomicI32, AtomicI64,
     AtomicI8, AtomicInteger, AtomicIsize, AtomicPtr, AtomicU16, AtomicU32, AtomicU64, AtomicU8,
-    AtomicUsize, AtomicValue, RawAtomic, Rmw,
+    AtomicUsize, AtomicValue,
 };
 pub(crate) use self::backend::{raw_atomics, std_like_primitives};
 pub use self::backend::{Loom, ParkingLot, Shuttle, Std};
 pub use self::barrier::{Barrier, BarrierWaitResult};
-pub use self::cell::{Cell, PlainCell};
+pub use self::cell::Cell;
 pub use self::channel::{
     channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError,
     TrySendError,
@@ -132,9 +133,8 @@ pub(crate) use self::model::NeedsTimer;
 pub use self::mutex::{Mutex, MutexGuard};
 pub use self::once::Once;
 pub use self::once_lock::{LazyLock, OnceLock};
-pub use self::park::{Parked, Parker, RawThread};
 pub use self::paths::{loom, parking_lot, shuttle, std};
-pub use self::rwlock::{BuiltRwLock, RawRwLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use self::rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use self::semaphore::Semaphore;
 pub use self::thread::{
     current, current_thread_name, park, park_timeout, scope, sleep, spawn, yield_now, Builder,
@@ -202,7 +202,7 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     /// Sleeps (production) or yields (the model backends, which have no time).
     fn sleep(duration: Duration);
 
-    /// A thread handle: std's in production, a [`Parker`] under the model backends.
+    /// A thread handle: std's in production, a [`Parker`](backend::Parker) under the model backends.
     type Thread: RawThread;
     /// The thread `handle` runs; under the model backends, the one whose parker is `parker`
     /// (an `Arc<Parker<Self>>`, made before the thread was spawned).
@@ -230,18 +230,6 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     /// Called before every access to a [`Cell`]: a scheduling point under shuttle, so that
     /// plain data can interleave there; nothing elsewhere.
     fn plain_access() {}
-}
-
-/// A cell whose accesses the backend can check for data races (loom's `UnsafeCell`). An
-/// implementation that reports races marks its methods `#[track_caller]`, so that they name
-/// the user's lines.
-pub trait RawCell<T> {
-    #[track_caller]
-    fn new(value: T) -> Self;
-    #[track_caller]
-    fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R;
-    #[track_caller]
-    fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R;
 }
 
 /// The `seq_cst_fence` of the backends whose `SeqCst` accesses need none.

@@ -43,13 +43,13 @@ crate::sync::std_like_primitives!(
     context = CONTEXT,
     max_spawned = Some(::loom::MAX_THREADS - 1),
     plain_access = (),
-    rwlock = crate::sync::BuiltRwLock<Loom, T>,
+    rwlock = crate::sync::backend::BuiltRwLock<Loom, T>,
     atomics = Loom,
     threads = model,
     sleep = yield_for
 );
 
-impl<T> crate::sync::RawCell<T> for UnsafeCell<T> {
+impl<T> crate::sync::backend::RawCell<T> for UnsafeCell<T> {
     #[track_caller]
     fn new(value: T) -> Self {
         UnsafeCell::new(value)

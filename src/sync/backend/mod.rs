@@ -1,8 +1,11 @@
-//! The four backends, each one `impl Primitives` over its crate's types, and the two macros
-//! shared by the three whose crates mirror `std::sync` and `std::thread`.
+//! The four backends, each one `impl Primitives` over its crate's types; the traits such an
+//! `impl` names, for whoever writes a fifth; and the two macros shared by the three whose crates
+//! mirror `std::sync` and `std::thread`.
 //!
 //! Invariant: a backend only forwards to its crate (loom's `SeqCst` fences aside, see
 //! [`crate::sync`]); everything built on top of the primitives lives once in [`crate::sync`].
+//! Code that uses the primitives never names the traits below: they are the contract between
+//! [`Primitives`](crate::sync::Primitives) and a backend.
 
 mod loom;
 mod parking_lot;
@@ -15,3 +18,19 @@ pub use self::parking_lot::ParkingLot;
 pub use self::shuttle::Shuttle;
 pub use self::std::Std;
 pub(crate) use self::std_like::{raw_atomics, std_like_primitives};
+pub use super::atomic::{RawAtomic, Rmw};
+pub use super::cell::PlainCell;
+pub use super::park::{Parked, Parker, RawThread};
+pub use super::rwlock::{BuiltRwLock, RawRwLock};
+
+/// A cell whose accesses the backend can check for data races (loom's `UnsafeCell`). An
+/// implementation that reports races marks its methods `#[track_caller]`, so that they name
+/// the user's lines.
+pub trait RawCell<T> {
+    #[track_caller]
+    fn new(value: T) -> Self;
+    #[track_caller]
+    fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R;
+    #[track_caller]
+    fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R;
+}

@@ -3,8 +3,9 @@
 //!
 //! Invariant: a faithful pass-through; parking_lot locks never poison.
 
+use crate::sync::backend::PlainCell;
 use crate::sync::model::ThreadContext;
-use crate::sync::{PlainCell, Primitives, Std};
+use crate::sync::{Primitives, Std};
 use ::std::cell::RefCell;
 use ::std::io;
 

@@ -39,7 +39,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::context::with_context;
-use crate::sync::{Primitives, Rmw};
+use crate::sync::backend::Rmw;
+use crate::sync::Primitives;
 
 /// An operation on a primitive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
