@@ -95,22 +95,3 @@ impl<P: Primitives, T> Cell<P, T> {
 // SAFETY: the cell's contract makes the caller synchronise every access (loom checks it): it
 // may be shared between threads as `PlainCell` is, whichever backend holds the value.
 unsafe impl<P: Primitives, T: Send> Sync for Cell<P, T> {}
-
-/// `core::cell::UnsafeCell` with loom's `with`/`with_mut` surface, for the backends that do not
-/// check causality.
-pub struct PlainCell<T>(::std::cell::UnsafeCell<T>);
-
-// SAFETY: `Cell`'s contract makes the caller synchronise every access, as for loom's cell.
-unsafe impl<T: Send> Sync for PlainCell<T> {}
-
-impl<T> RawCell<T> for PlainCell<T> {
-    fn new(value: T) -> Self {
-        Self(::std::cell::UnsafeCell::new(value))
-    }
-    fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
-        f(self.0.get())
-    }
-    fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
-        f(self.0.get())
-    }
-}

@@ -9,28 +9,17 @@
 
 mod loom;
 mod parking_lot;
+mod raw_cell;
 mod shuttle;
 mod std;
 mod std_like;
 
 pub use self::loom::Loom;
 pub use self::parking_lot::ParkingLot;
+pub use self::raw_cell::{PlainCell, RawCell};
 pub use self::shuttle::Shuttle;
 pub use self::std::Std;
 pub(crate) use self::std_like::{raw_atomics, std_like_primitives};
 pub use super::atomic::{RawAtomic, Rmw};
-pub use super::cell::PlainCell;
 pub use super::park::{Parked, Parker, RawThread};
 pub use super::rwlock::{BuiltRwLock, RawRwLock};
-
-/// A cell whose accesses the backend can check for data races (loom's `UnsafeCell`). An
-/// implementation that reports races marks its methods `#[track_caller]`, so that they name
-/// the user's lines.
-pub trait RawCell<T> {
-    #[track_caller]
-    fn new(value: T) -> Self;
-    #[track_caller]
-    fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R;
-    #[track_caller]
-    fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R;
-}
