@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use threadproof::process::frame::{encode, read_frame, MAX_FRAME};
 use threadproof::process::manager::{ListProxy, Manager, ManagerOptions, Request, Response};
-use threadproof::process::os::OsTransport;
+use threadproof::process::OsTransport;
 use threadproof::process::{
     as_completed, Death, ExitDesc, PoolError, PoolStats, ProcessPool, Registry, TaskError,
 };

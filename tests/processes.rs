@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use threadproof::process::frame::{encode, read_frame, MAX_FRAME};
 use threadproof::process::manager::{Manager, Request, Response};
-use threadproof::process::os::OsTransport;
+use threadproof::process::OsTransport;
 use threadproof::process::{
     as_completed, Death, ExitDesc, PoolError, PoolOptions, ProcessPool, TaskError,
 };

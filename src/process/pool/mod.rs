@@ -22,7 +22,7 @@
 //!
 //! The dispatcher is one thread that owns all pool state and reacts to one stream of
 //! [`Event`]s, so crash handling is one `match` arm, not a race between threads. It is written
-//! against [`Primitives`] and a [`Transport`]: real child processes ([`crate::process::os`]) or
+//! against [`Primitives`] and a [`Transport`]: real child processes ([`crate::process::OsTransport`]) or
 //! simulated ones ([`crate::process::sim`]) for loom and shuttle.
 //!
 //! The dispatcher's known-bad variants live beside its crash handling (`dispatcher`),
