@@ -28,7 +28,7 @@ use super::process_pool::res_of;
 use super::seed::{self, ApiCall};
 use super::{ConfigError, Mutant, Params, RunError, Scenario, Variant};
 use crate::explore::FailureKind;
-use crate::process::manager::{simulate_with_flaw, Manager};
+use crate::process::manager::{simulate_with_flaw, Manager, OnRepeat};
 use crate::process::task::python_repr;
 use crate::process::OsTransport;
 use crate::process::World;
@@ -89,8 +89,24 @@ pub struct ManagerOutcome {
     pub list: Vec<String>,
 }
 
-/// The scenario's variants are the server's own: correct, or a flaw in its retry handling.
-pub use crate::process::manager::Flaw as ManagerScenarioVariant;
+/// The scenario's variants: the server's correct handling of a resent request, or a known-bad
+/// one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ManagerScenarioVariant {
+    /// A repeated (client, seq) is answered from memory.
+    AppliesOnce,
+    /// A repeated request is applied again.
+    AppliesTwice,
+}
+
+impl ManagerScenarioVariant {
+    fn on_repeat(self) -> OnRepeat {
+        match self {
+            ManagerScenarioVariant::AppliesOnce => OnRepeat::AppliesOnce,
+            ManagerScenarioVariant::AppliesTwice => OnRepeat::AppliesTwice,
+        }
+    }
+}
 
 impl Variant for ManagerScenarioVariant {
     const ALL: &'static [Self] = &[
@@ -237,7 +253,8 @@ fn run_simulated<P: Primitives>(
         appends[i % clients].push(json!({ "res": call.result() }));
     }
     let lose = config.lose.map(|i| (i % clients, i / clients));
-    let out = simulate_with_flaw::<P>(appends, lose, variant).map_err(RunError::Process)?;
+    let out =
+        simulate_with_flaw::<P>(appends, lose, variant.on_repeat()).map_err(RunError::Process)?;
     Ok(ManagerOutcome {
         returned: out.returned.iter().flatten().map(res_of).collect(),
         list: out.list.iter().map(res_of).collect(),

@@ -28,7 +28,7 @@ use super::{thread_count, ConfigError, Mutant, Params, RunError, Scenario, Varia
 use crate::explore::FailureKind;
 use crate::process::World;
 use crate::sync::{Mutex, Panicked, Primitives};
-use crate::thread_pool::{as_completed_with_flaw, PoolError, TaskError, ThreadPool};
+use crate::thread_pool::{as_completed_with_flaw, Flaw, PoolError, TaskError, ThreadPool};
 
 /// Workers and the calls to submit.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,8 +74,33 @@ pub struct PoolOutcome {
     pub list: Vec<String>,
 }
 
-/// The scenario's variants are the pool's own: correct, or one of its known-bad code paths.
-pub use crate::thread_pool::Flaw as PoolVariant;
+/// The scenario's variants: the correct pool, or one of its known-bad code paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolVariant {
+    /// The correct pool.
+    Correct,
+    /// A worker looks at the queue, lets go of the lock, and takes it again to sleep, trusting
+    /// what it saw: a task submitted in the gap notifies nobody.
+    MissedWakeup,
+    /// `as_completed` checks whether a future is done and registers for its completion under
+    /// two separate lock acquisitions: a completion in between is never yielded.
+    LostCompletion,
+    /// `as_completed` registers for a future's completion and then checks whether it is done,
+    /// under two separate lock acquisitions: a completion in between is yielded twice.
+    DoubleCompletion,
+}
+
+impl PoolVariant {
+    /// The pool's code path for this variant (`None`: the correct one).
+    fn flaw(self) -> Option<Flaw> {
+        match self {
+            PoolVariant::Correct => None,
+            PoolVariant::MissedWakeup => Some(Flaw::MissedWakeup),
+            PoolVariant::LostCompletion => Some(Flaw::LostCompletion),
+            PoolVariant::DoubleCompletion => Some(Flaw::DoubleCompletion),
+        }
+    }
+}
 
 impl Variant for PoolVariant {
     const ALL: &'static [Self] = &[
@@ -142,10 +167,11 @@ impl Scenario for Pool {
         _world: World,
     ) -> Result<PoolOutcome, RunError> {
         let list = Arc::new(Mutex::<P, Vec<String>>::new(Vec::new()));
-        let pool = ThreadPool::<P>::with_flaw(config.workers, variant).map_err(|e| match e {
-            PoolError::Spawn(e) => RunError::Spawn(e),
-            PoolError::ZeroWorkers => RunError::Process(e.to_string()),
-        })?;
+        let pool =
+            ThreadPool::<P>::with_flaw(config.workers, variant.flaw()).map_err(|e| match e {
+                PoolError::Spawn(e) => RunError::Spawn(e),
+                PoolError::ZeroWorkers => RunError::Process(e.to_string()),
+            })?;
         let futures: Vec<_> = config
             .calls
             .iter()
@@ -155,7 +181,7 @@ impl Scenario for Pool {
                     .expect("the pool is open until dropped below")
             })
             .collect();
-        let results = as_completed_with_flaw(futures, variant)
+        let results = as_completed_with_flaw(futures, variant.flaw())
             .map(|future| future.result())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|TaskError::Panicked(message)| RunError::Panicked(Panicked(message)))?;

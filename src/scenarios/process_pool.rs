@@ -31,6 +31,7 @@ use serde_json::{json, Value};
 use super::seed::{self, ApiCall};
 use super::{thread_count, ConfigError, Mutant, Params, RunError, Scenario, Variant};
 use crate::explore::FailureKind;
+use crate::process::pool::OnCrash;
 use crate::process::sim::SimTransport;
 use crate::process::task::python_repr;
 use crate::process::transport::Transport;
@@ -108,8 +109,26 @@ pub struct ProcessPoolOutcome {
     pub completed: Vec<usize>,
 }
 
-/// The scenario's variants are the dispatcher's own: correct, or a flaw in its crash handling.
-pub use crate::process::pool::Flaw as ProcessPoolVariant;
+/// The scenario's variants: the dispatcher's correct crash handling, or a known-bad one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcessPoolVariant {
+    /// A dead worker's task fails with [`TaskError::WorkerDied`](crate::process::TaskError).
+    FailsTheTask,
+    /// A dead worker's task is forgotten; its future never completes.
+    LosesTaskOnCrash,
+    /// A dead worker's task is queued again and runs a second time.
+    RerunsOnCrash,
+}
+
+impl ProcessPoolVariant {
+    fn on_crash(self) -> OnCrash {
+        match self {
+            ProcessPoolVariant::FailsTheTask => OnCrash::Fail,
+            ProcessPoolVariant::LosesTaskOnCrash => OnCrash::Lose,
+            ProcessPoolVariant::RerunsOnCrash => OnCrash::Rerun,
+        }
+    }
+}
 
 impl Variant for ProcessPoolVariant {
     const ALL: &'static [Self] = &[
@@ -267,7 +286,7 @@ fn run_on<P: Primitives, T: Transport<P>>(
     transport: T,
     world: World,
 ) -> Result<ProcessPoolOutcome, RunError> {
-    let pool = ProcessPool::<P>::with_flaw(config.workers, transport, variant)
+    let pool = ProcessPool::<P>::with_flaw(config.workers, transport, variant.on_crash())
         .map_err(|e| RunError::Process(e.to_string()))?;
     let futures = config
         .calls

@@ -26,6 +26,7 @@ use super::seed;
 use super::{thread_count, ConfigError, Mutant, Params, RunError, Scenario, Variant};
 use crate::explore::FailureKind;
 use crate::process::World;
+use crate::sync::once_lock::Flaw;
 use crate::sync::LazyLock;
 use crate::sync::{spawn, AtomicUsize, Primitives};
 
@@ -83,8 +84,29 @@ pub struct SingletonOutcome {
     pub creations: usize,
 }
 
-/// The scenario's variants are the lazy value's own: correct, or a known-bad initialisation.
-pub use crate::sync::once_lock::Flaw as SingletonVariant;
+/// The scenario's variants: the correct lazy value, or a known-bad initialisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SingletonVariant {
+    /// The correct double-checked initialisation.
+    DoubleChecked,
+    /// Check-then-act without the lock: a thread that saw "uninitialised" creates a value
+    /// outside the lock, so two racing threads both create one.
+    DoubleInit,
+    /// `ready` is published and read with `Relaxed`: a thread can see `ready` and not the
+    /// value (loom reports the read; shuttle, whose atomics are all SeqCst, cannot).
+    RelaxedPublication,
+}
+
+impl SingletonVariant {
+    /// The lazy value's code path for this variant (`None`: the correct one).
+    fn flaw(self) -> Option<Flaw> {
+        match self {
+            SingletonVariant::DoubleChecked => None,
+            SingletonVariant::DoubleInit => Some(Flaw::DoubleInit),
+            SingletonVariant::RelaxedPublication => Some(Flaw::RelaxedPublication),
+        }
+    }
+}
 
 impl Variant for SingletonVariant {
     const ALL: &'static [Self] = &[
@@ -171,7 +193,7 @@ impl Scenario for Singleton {
                 counted.fetch_add(1, Relaxed);
                 create_connection(pick)
             },
-            variant,
+            variant.flaw(),
         ));
         let threads = (0..config.threads)
             .map(|i| {
