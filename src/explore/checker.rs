@@ -79,6 +79,21 @@ impl Checker {
         }
     }
 
+    /// Explores the body written for this checker's backend: `on_loom` under loom, `on_shuttle`
+    /// under shuttle's schedulers. The one place where a checker picks its backend.
+    pub fn explore_either<O, L, S, I>(&self, on_loom: L, on_shuttle: S, invariant: I) -> Report<O>
+    where
+        O: Ord + Send + 'static,
+        L: Fn() -> O + Send + Sync + 'static,
+        S: Fn() -> O + Send + Sync + 'static,
+        I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
+    {
+        match self {
+            Checker::Loom(_) => self.explore(on_loom, invariant),
+            Checker::Shuttle(_) => self.explore(on_shuttle, invariant),
+        }
+    }
+
     pub fn budget(&self) -> Budget {
         match self {
             Checker::Loom(config) => config.budget,

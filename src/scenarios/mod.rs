@@ -288,12 +288,7 @@ pub fn check_loom<S: Scenario>(
     variant: S::Variant,
     loom: &LoomConfig,
 ) -> Report<S::Outcome> {
-    let (body_config, invariant_config) = (config.clone(), config.clone());
-    explore::loom::explore(
-        loom,
-        move || model_run::<S, Loom>(&body_config, variant),
-        move |outcome| S::invariant(&invariant_config, outcome),
-    )
+    check::<S>(config, variant, &Checker::Loom(loom.clone()))
 }
 
 /// Explores `variant` of `S` under shuttle.
@@ -302,12 +297,7 @@ pub fn check_shuttle<S: Scenario>(
     variant: S::Variant,
     shuttle: &ShuttleConfig,
 ) -> Report<S::Outcome> {
-    let (body_config, invariant_config) = (config.clone(), config.clone());
-    explore::shuttle::explore(
-        shuttle,
-        move || model_run::<S, Shuttle>(&body_config, variant),
-        move |outcome| S::invariant(&invariant_config, outcome),
-    )
+    check::<S>(config, variant, &Checker::Shuttle(shuttle.clone()))
 }
 
 /// Explores `variant` of `S` with `checker`.
@@ -316,10 +306,13 @@ pub fn check<S: Scenario>(
     variant: S::Variant,
     checker: &Checker,
 ) -> Report<S::Outcome> {
-    match checker {
-        Checker::Loom(loom) => check_loom::<S>(config, variant, loom),
-        Checker::Shuttle(shuttle) => check_shuttle::<S>(config, variant, shuttle),
-    }
+    let (on_loom, on_shuttle) = (config.clone(), config.clone());
+    let invariant_config = config.clone();
+    checker.explore_either(
+        move || model_run::<S, Loom>(&on_loom, variant),
+        move || model_run::<S, Shuttle>(&on_shuttle, variant),
+        move |outcome| S::invariant(&invariant_config, outcome),
+    )
 }
 
 /// Inside a model, a run error is a failed execution: the panic carries it to the report.

@@ -383,10 +383,11 @@ mod pipeline_model {
     }
 
     fn check(checker: Checker, flaw: OnRepeat, mutant: ClientMutant) -> Report<Outcome> {
-        match checker {
-            Checker::Loom(_) => checker.explore(move || run::<Loom>(flaw, mutant), invariant),
-            Checker::Shuttle(_) => checker.explore(move || run::<Shuttle>(flaw, mutant), invariant),
-        }
+        checker.explore_either(
+            move || run::<Loom>(flaw, mutant),
+            move || run::<Shuttle>(flaw, mutant),
+            invariant,
+        )
     }
 
     /// Loom within preemption bound 1 (bound 2: 71,672 executions, about 10 s in a debug

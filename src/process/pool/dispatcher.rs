@@ -474,11 +474,7 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
         let killed = std::mem::take(&mut slot.killed);
         if let Some(job) = slot.busy.take() {
             // A flaw is honoured only under a model backend: production keeps the correct arm.
-            let flaw = if P::MODEL {
-                self.flaw
-            } else {
-                OnCrash::Fail
-            };
+            let flaw = if P::MODEL { self.flaw } else { OnCrash::Fail };
             match flaw {
                 _ if killed => {
                     let error = TaskError::Terminated { task: job.task };
