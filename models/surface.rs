@@ -604,12 +604,12 @@ mod atomics {
 mod plain_data {
     use super::*;
 
-    /// A `Cell` incremented by two threads without a lock: loom reports the data race at the
+    /// An `UnsafeCell` incremented by two threads without a lock: loom reports the data race at the
     /// user's lines; shuttle, whose cell accesses are scheduling points, sees a lost update.
     #[test]
     fn an_unsynchronised_cell_is_a_race_for_loom_and_a_lost_update_for_shuttle() {
         let verdicts = verdicts!(with portfolio(); {
-            let cell = Arc::new(Cell::new(0));
+            let cell = Arc::new(UnsafeCell::new(0));
             let other = {
                 let cell = Arc::clone(&cell);
                 // SAFETY: none: the race is the bug the checkers must report.
@@ -628,7 +628,7 @@ mod plain_data {
             .as_ref()
             .unwrap();
         assert!(
-            loom.message.starts_with("data race on Cell#1"),
+            loom.message.starts_with("data race on UnsafeCell#1"),
             "{}",
             loom.message
         );

@@ -28,7 +28,7 @@
 //!   `Mutex` is not poison-safe): poisoning is observable under shuttle and in production.
 //! - `LazyLock`'s initialiser is `Fn` (it runs once per execution), where std's is `FnOnce`.
 //! - `Arc` and `Weak` are std's, not modelled (see [`sync`]). `std::cell` is plain memory: the
-//!   checkers do not see it; use [`crate::sync::Cell`] for data they should race-check.
+//!   checkers do not see it; use [`crate::sync::UnsafeCell`] for data they should race-check.
 //! - `Builder::stack_size` is honoured in production; under the checkers every model thread
 //!   has the stack the explorer configures.
 //! - A model thread's `ThreadId` is its place in the spawn tree: equal ids in different

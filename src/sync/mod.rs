@@ -2,7 +2,7 @@
 //! on top of it the whole std-shaped surface, built once.
 //!
 //! Invariant: scenario and user code names only the types of this module ([`Mutex`],
-//! [`Condvar`], [`RwLock`], [`Barrier`], [`Semaphore`], [`Once`], [`Cell`], the atomics,
+//! [`Condvar`], [`RwLock`], [`Barrier`], [`Semaphore`], [`Once`], [`UnsafeCell`], the atomics,
 //! [`channel`] and [`sync_channel`], [`spawn`], [`scope`], [`park`], [`choose`], ...) with a
 //! backend parameter `P: Primitives`, or the same names without it through the per-backend
 //! paths [`loom`], [`shuttle`], [`std`] and [`parking_lot`]. Whatever it does, it does the same
@@ -46,12 +46,12 @@
 //! Each checker's report lists what it cannot see (`Report::blind_spots`), including what a
 //! body used at run time that its checker sees only in part.
 //!
-//! - `std::sync::Arc`, `Box` and plain memory outside [`Cell`] are invisible to the checkers:
+//! - `std::sync::Arc`, `Box` and plain memory outside [`UnsafeCell`] are invisible to the checkers:
 //!   they are used on purpose (loom's `Arc` multiplied the state space a hundredfold, measured
 //!   in the project's design notes) and only hold data that a [`Mutex`] or an atomic guards.
 //! - Shuttle treats every atomic as `SeqCst` and `fence` as nothing: weak-memory bugs (a
 //!   `Relaxed` publication, store buffering) are loom's job alone. Shuttle does not detect data
-//!   races on [`Cell`] either; it makes each access a scheduling point, so a bug that shows in
+//!   races on [`UnsafeCell`] either; it makes each access a scheduling point, so a bug that shows in
 //!   the values can still be found.
 //! - Loom treats `SeqCst` loads and stores like `Acquire`/`Release` ones (its `seq_cst()` is a
 //!   stub), which would report impossible outcomes of correct `SeqCst` code (store buffering
@@ -84,7 +84,6 @@
 mod atomic;
 pub mod backend;
 mod barrier;
-mod cell;
 mod channel;
 mod condvar;
 pub(crate) mod model;
@@ -96,6 +95,7 @@ mod paths;
 mod rwlock;
 mod semaphore;
 mod thread;
+mod unsafe_cell;
 
 // The model runtime's data that reports carry (a failure's trace, a loom plan) is public under
 // these paths; the rest of the runtime is the crate's own.
@@ -121,7 +121,6 @@ pub use self::atomic::{
 pub(crate) use self::backend::{raw_atomics, std_like_primitives};
 pub use self::backend::{Loom, ParkingLot, Shuttle, Std};
 pub use self::barrier::{Barrier, BarrierWaitResult};
-pub use self::cell::Cell;
 pub use self::channel::{
     channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError,
     TrySendError,
@@ -140,6 +139,7 @@ pub use self::thread::{
     current, current_thread_name, park, park_timeout, scope, sleep, spawn, yield_now, Builder,
     JoinHandle, Panicked, Scope, ScopedJoinHandle, Thread,
 };
+pub use self::unsafe_cell::UnsafeCell;
 
 /// A family of synchronisation primitives: what a backend must provide.
 ///
@@ -157,7 +157,7 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     type JoinHandle<T: Send + 'static>: Send;
     /// The backend's atomic holding a `V` ([`AtomicValue`] names it).
     type Atomic<V: AtomicValue>: RawAtomic<V>;
-    type Cell<T>: RawCell<T>;
+    type UnsafeCell<T>: RawCell<T>;
 
     fn mutex<T: Send>(value: T) -> Self::Mutex<T>;
     fn lock<T: Send>(mutex: &Self::Mutex<T>) -> Self::Guard<'_, T>;
@@ -227,7 +227,7 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     /// storage (a model thread's own, under loom and shuttle).
     fn with_thread_context<R>(f: impl FnOnce(&RefCell<Option<ThreadContext>>) -> R) -> R;
 
-    /// Called before every access to a [`Cell`]: a scheduling point under shuttle, so that
+    /// Called before every access to an [`UnsafeCell`]: a scheduling point under shuttle, so that
     /// plain data can interleave there; nothing elsewhere.
     fn plain_access() {}
 }

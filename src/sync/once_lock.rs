@@ -18,7 +18,7 @@
 //!
 //! The `Release` store of `ready` after writing the value, paired with the fast path's
 //! `Acquire` load, is what makes a reader that sees `ready` also see the value: the value lives
-//! in a [`Cell`], so under loom a read that is not ordered after the write is
+//! in an [`UnsafeCell`], so under loom a read that is not ordered after the write is
 //! reported as a causality violation.
 //!
 //! Known-bad variants of this code ([`Flaw`]) live next to the correct paths, marked `MUTANT`;
@@ -31,7 +31,7 @@ use std::ops::Deref;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
-use super::{AtomicBool, Cell, Mutex, Primitives};
+use super::{AtomicBool, Mutex, Primitives, UnsafeCell};
 
 /// A known-bad code path of the lazy value (the `singleton` scenario's mutants); `None` is the
 /// correct double-checked initialisation.
@@ -53,7 +53,7 @@ pub struct OnceLock<P: Primitives, T> {
     init_lock: Mutex<P, ()>,
     /// Written once, under `init_lock`, before `ready` is set; read only after `ready` is seen
     /// set (fast path) or under `init_lock` (slow path).
-    value: Cell<P, Option<T>>,
+    value: UnsafeCell<P, Option<T>>,
     flaw: Option<Flaw>,
 }
 
@@ -61,7 +61,7 @@ pub struct OnceLock<P: Primitives, T> {
 // `Release`; every read follows an `Acquire` load that saw `ready` set, or the lock. So shared
 // access hands out `&T` across threads (`T: Sync`) and the write may come from any thread
 // (`T: Send`), as for `std::sync::OnceLock`. The other fields are the facade's `Send + Sync`
-// primitives; `Cell` carries no thread affinity of its own.
+// primitives; `UnsafeCell` carries no thread affinity of its own.
 unsafe impl<P: Primitives, T: Send + Sync> Sync for OnceLock<P, T> {}
 // SAFETY: moving the cell moves the `T` it owns, which is `Send`.
 unsafe impl<P: Primitives, T: Send> Send for OnceLock<P, T> {}
@@ -77,7 +77,7 @@ impl<P: Primitives, T: Send> OnceLock<P, T> {
         OnceLock {
             ready: AtomicBool::new(false),
             init_lock: Mutex::new(()),
-            value: Cell::new(None),
+            value: UnsafeCell::new(None),
             flaw,
         }
     }

@@ -38,7 +38,7 @@ macro_rules! std_paths {
         pub type OnceLock<T> = $crate::sync::OnceLock<$backend, T>;
         pub type LazyLock<T, F = fn() -> T> = $crate::sync::LazyLock<$backend, T, F>;
         /// Plain shared data: race-checked by loom, each access a scheduling point in shuttle.
-        pub type Cell<T> = $crate::sync::Cell<$backend, T>;
+        pub type UnsafeCell<T> = $crate::sync::UnsafeCell<$backend, T>;
 
         /// A value in `0..n` that the checker chooses: loom explores every one, shuttle draws
         /// one per execution (replayably); production draws one at random.

@@ -192,7 +192,7 @@ impl ShuttleConfig {
     pub fn blind_spots(&self) -> Vec<String> {
         let mut spots = vec![
             "weak memory (every atomic runs SeqCst)".to_string(),
-            "data races on plain memory (Cell accesses interleave, but a race is not detected)"
+            "data races on plain memory (UnsafeCell accesses interleave, but a race is not detected)"
                 .to_string(),
         ];
         if self.replay.is_none() {

@@ -2,7 +2,7 @@
 //!
 //! Invariant: [`RawCell`] is loom's `UnsafeCell` surface (`with`/`with_mut`); [`PlainCell`]
 //! is `core::cell::UnsafeCell` behind it, checking nothing, and the caller synchronises every
-//! access as [`crate::sync::Cell`]'s contract says.
+//! access as [`crate::sync::UnsafeCell`]'s contract says.
 
 /// A cell whose accesses the backend can check for data races (loom's `UnsafeCell`). An
 /// implementation that reports races marks its methods `#[track_caller]`, so that they name
@@ -20,7 +20,7 @@ pub trait RawCell<T> {
 /// check causality.
 pub struct PlainCell<T>(::std::cell::UnsafeCell<T>);
 
-// SAFETY: `Cell`'s contract makes the caller synchronise every access, as for loom's cell.
+// SAFETY: `UnsafeCell`'s contract makes the caller synchronise every access, as for loom's cell.
 unsafe impl<T: Send> Sync for PlainCell<T> {}
 
 impl<T> RawCell<T> for PlainCell<T> {

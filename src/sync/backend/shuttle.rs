@@ -1,7 +1,7 @@
 //! The shuttle backend: random, PCT and URW schedules inside a shuttle run.
 //!
 //! Invariant: valid only inside a shuttle execution (see [`crate::explore::shuttle`]); every
-//! atomic is `SeqCst` there, every [`crate::sync::Cell`] access is a scheduling point, and spurious
+//! atomic is `SeqCst` there, every [`crate::sync::UnsafeCell`] access is a scheduling point, and spurious
 //! wakeups follow the run's setting (`crate::sync::model::choice`).
 
 use std::cell::RefCell;

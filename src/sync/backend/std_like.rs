@@ -155,7 +155,7 @@ macro_rules! std_like_primitives {
             type Condvar = $sync::Condvar;
             type JoinHandle<T: Send + 'static> = $thread::JoinHandle<T>;
             type Atomic<V: $crate::sync::AtomicValue> = V::$atomic_of;
-            type Cell<T> = $cell<T>;
+            type UnsafeCell<T> = $cell<T>;
 
             fn mutex<T: Send>(value: T) -> Self::Mutex<T> {
                 $sync::Mutex::new(value)

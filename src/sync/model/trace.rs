@@ -80,9 +80,9 @@ pub enum Op {
     CompareExchange,
     CompareExchangeWeak,
     Fence,
-    /// A read of a `sync::Cell`.
+    /// A read of a `sync::UnsafeCell`.
     Read,
-    /// A write of a `sync::Cell`.
+    /// A write of a `sync::UnsafeCell`.
     Write,
     /// A value chosen by the checker (`sync::choose`).
     Choose,
