@@ -46,8 +46,8 @@ mod sampled {
     }
 
     one_test_each! { appends:
-        seed_random: 4, random();
-        seed_pct: 4, pct();
+        notes_random: 4, random();
+        notes_pct: 4, pct();
         k1_random: 1, random();
         k2_random: 2, random();
         k3_random: 3, random();
@@ -67,7 +67,7 @@ mod sampled {
     /// all.
     #[test]
     fn runs_are_reproducible() {
-        let config = AppendsConfig::seed();
+        let config = AppendsConfig::notes();
         let shuttle = ShuttleConfig::random(200).seed(42);
         let first = check_shuttle::<Appends>(&config, AppendsVariant::Locked, &shuttle);
         let second = check_shuttle::<Appends>(&config, AppendsVariant::Locked, &shuttle);
@@ -91,11 +91,11 @@ kill_rows! {
 mod deep {
     use super::*;
 
-    /// The seed's 4 threads (loom's maximum with main), every interleaving: all 4! = 24 orders
+    /// The notes' 4 threads (loom's maximum with main), every interleaving: all 4! = 24 orders
     /// of the list are reachable, and no other.
     #[test]
-    fn seed_exhaustive_reaches_all_24_orders() {
-        let config = AppendsConfig::seed();
+    fn notes_size_exhaustive_reaches_all_24_orders() {
+        let config = AppendsConfig::notes();
         let report =
             check_loom::<Appends>(&config, AppendsVariant::Locked, &LoomConfig::exhaustive());
         assert_proved("appends k=4 exhaustive", &report);

@@ -14,7 +14,7 @@ use crate::support::{
 mod proofs {
     use super::*;
 
-    /// The seed's three named threads, every interleaving (~900 executions): the numbers are
+    /// The notes' three named threads, every interleaving (~900 executions): the numbers are
     /// always 0, 1, 2 in print order, each of the 3! assignments of numbers to threads is
     /// reachable, and the mutant at the same size is caught. (Four threads is ~230k
     /// executions: the atomic counter's loads and stores are branch points of their own.)

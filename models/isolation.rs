@@ -24,23 +24,23 @@ mod proofs {
     }
 }
 
-/// The seed's processes, random and PCT.
+/// The notes' processes, random and PCT.
 mod sampled {
     use super::*;
 
     fn isolation(shuttle: ShuttleConfig) {
         let report = check_shuttle::<Isolation>(
-            &IsolationConfig::seed(),
+            &IsolationConfig::notes(),
             IsolationVariant::Processes,
             &shuttle,
         );
-        assert_sampled("isolation seed", &report);
+        assert_sampled("isolation notes", &report);
         assert_eq!(report.outcomes.len(), 1);
     }
 
     one_test_each! { isolation:
-        seed_random: random();
-        seed_pct: pct();
+        notes_random: random();
+        notes_pct: pct();
     }
 }
 

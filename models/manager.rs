@@ -39,12 +39,12 @@ mod proofs {
     }
 }
 
-/// The seed's size (3 clients), with and without a lost answer.
+/// The notes' size (3 clients), with and without a lost answer.
 mod sampled {
     use super::*;
 
-    fn seed(lose: Option<usize>, shuttle: ShuttleConfig) {
-        let mut config = ManagerConfig::seed();
+    fn notes_size(lose: Option<usize>, shuttle: ShuttleConfig) {
+        let mut config = ManagerConfig::notes();
         if let Some(i) = lose {
             config = config.losing_answer(i).unwrap();
         }
@@ -53,17 +53,17 @@ mod sampled {
             ManagerScenarioVariant::AppliesOnce,
             &shuttle,
         );
-        assert_sampled(&format!("manager seed lose={lose:?}"), &report);
+        assert_sampled(&format!("manager notes lose={lose:?}"), &report);
         assert!(report.outcomes.len() > 1, "{}", report.summary());
     }
 
-    one_test_each! { seed:
-        seed_random: None, random();
-        seed_pct: None, pct();
-        seed_answer_0_lost_random: Some(0), random();
-        seed_answer_0_lost_pct: Some(0), pct();
-        seed_answer_3_lost_random: Some(3), random();
-        seed_answer_3_lost_pct: Some(3), pct();
+    one_test_each! { notes_size:
+        notes_random: None, random();
+        notes_pct: None, pct();
+        notes_answer_0_lost_random: Some(0), random();
+        notes_answer_0_lost_pct: Some(0), pct();
+        notes_answer_3_lost_random: Some(3), random();
+        notes_answer_3_lost_pct: Some(3), pct();
     }
 }
 

@@ -43,13 +43,13 @@ mod proofs {
     }
 }
 
-/// The seed's size (3 workers, 4 tasks), beyond loom's thread limit, with and without a
+/// The notes' size (3 workers, 4 tasks), beyond loom's thread limit, with and without a
 /// worker killed or aborted mid-task.
 mod sampled {
     use super::*;
 
     fn process_pool(crash: Option<(usize, Death)>, shuttle: ShuttleConfig) {
-        let mut config = ProcessPoolConfig::seed();
+        let mut config = ProcessPoolConfig::notes();
         if let Some((i, death)) = crash {
             config = config.with_crash(i, death).unwrap();
         }
@@ -58,17 +58,17 @@ mod sampled {
             ProcessPoolVariant::FailsTheTask,
             &shuttle,
         );
-        assert_sampled(&format!("process_pool seed crash={crash:?}"), &report);
+        assert_sampled(&format!("process_pool notes crash={crash:?}"), &report);
         assert!(report.outcomes.len() > 1, "{}", report.summary());
     }
 
     one_test_each! { process_pool:
-        seed_random: None, random();
-        seed_pct: None, pct();
-        seed_task_0_killed_random: Some((0, Death::Kill)), random();
-        seed_task_0_killed_pct: Some((0, Death::Kill)), pct();
-        seed_task_3_aborted_random: Some((3, Death::Abort)), random();
-        seed_task_3_aborted_pct: Some((3, Death::Abort)), pct();
+        notes_random: None, random();
+        notes_pct: None, pct();
+        notes_task_0_killed_random: Some((0, Death::Kill)), random();
+        notes_task_0_killed_pct: Some((0, Death::Kill)), pct();
+        notes_task_3_aborted_random: Some((3, Death::Abort)), random();
+        notes_task_3_aborted_pct: Some((3, Death::Abort)), pct();
     }
 }
 

@@ -20,7 +20,7 @@
 //! The state space is kept small on purpose, so that loom can go deep: one condvar per purpose
 //! (idle workers, one per future for `result()`, one per `as_completed` call), a notification
 //! only when someone is known to be waiting on it, and at shutdown one idle worker woken at a
-//! time rather than all at once (loom explores about half the executions at the seed's size).
+//! time rather than all at once (loom explores about half the executions at the notes' size).
 //!
 //! Spurious wakeups are harmless: every wait re-checks its condition in a loop.
 //!

@@ -12,7 +12,7 @@
 //! - zero workers, a missing program and an unknown task are errors, not hangs;
 //! - a manager client killed mid-request leaves no partial entry, and the server keeps serving;
 //! - malformed and oversized frames get error replies, and the server goes on;
-//! - the CLI's `run isolation | process_pool | manager` print the seed's lines (snapshots, in
+//! - the CLI's `run isolation | process_pool | manager` print the notes' lines (snapshots, in
 //!   a sorted form where the order is the scheduler's), and `--threads 0` exits with 2.
 
 mod common;

@@ -65,7 +65,7 @@ impl Death {
 }
 
 /// A worker process's global state: its own copy, never shared with the parent or another
-/// worker. `global_res` is the seed's global list (In\[6\]).
+/// worker. `global_res` is the notes' global list (In\[6\]).
 #[derive(Debug, Default)]
 pub struct Globals {
     pub global_res: Vec<Value>,
@@ -215,7 +215,7 @@ impl Registry {
     }
 }
 
-/// The seed's `api_call(url, retry_duration)`: `{"res": url + str(retry_duration)}`.
+/// The notes' `api_call(url, retry_duration)`: `{"res": url + str(retry_duration)}`.
 pub fn api_call(url: &str, retry: u32) -> Value {
     json!({ "res": format!("{url}{retry}") })
 }

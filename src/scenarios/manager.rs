@@ -1,4 +1,4 @@
-//! `manager` (seed `In[9]`): a manager server process owns a list; the seed's four
+//! `manager` (notes `In[9]`): a manager server process owns a list; the notes' four
 //! `api_call_and_store` tasks run in a pool of 3 worker processes and append their results to
 //! it through a proxy; the parent prints the return values and the shared list.
 //!
@@ -24,8 +24,8 @@
 
 use serde_json::{json, Value};
 
+use super::notes::{self, ApiCall};
 use super::process_pool::res_of;
-use super::seed::{self, ApiCall};
 use super::{ConfigError, Mutant, Params, RunError, Scenario, Variant};
 use crate::explore::FailureKind;
 use crate::process::manager::{simulate_with_flaw, Manager, OnRepeat};
@@ -56,14 +56,14 @@ impl ManagerConfig {
         }
         Ok(ManagerConfig {
             workers,
-            calls: seed::pool_calls(tasks),
+            calls: notes::pool_calls(tasks),
             lose: None,
         })
     }
 
-    /// The seed: 3 workers, the four urls.
-    pub fn seed() -> Self {
-        Self::new(seed::POOL_WORKERS, seed::URLS.len()).expect("3 workers")
+    /// The notes: 3 workers, the four urls.
+    pub fn notes() -> Self {
+        Self::new(notes::POOL_WORKERS, notes::URLS.len()).expect("3 workers")
     }
 
     /// The answer to call `index`'s append is lost once (simulated connections only).
@@ -137,14 +137,14 @@ pub struct ManagerScenario;
 
 impl Scenario for ManagerScenario {
     const NAME: &'static str = "manager";
-    const SEED: &'static str = "In[9]";
+    const NOTES_CELL: &'static str = "In[9]";
 
     type Config = ManagerConfig;
     type Variant = ManagerScenarioVariant;
     type Outcome = ManagerOutcome;
 
-    fn seed_config() -> ManagerConfig {
-        ManagerConfig::seed()
+    fn notes_config() -> ManagerConfig {
+        ManagerConfig::notes()
     }
 
     /// Two clients, two appends, the answer to the first lost once after it was applied: the
@@ -165,8 +165,8 @@ impl Scenario for ManagerScenario {
 
     fn config(params: &Params) -> Result<ManagerConfig, ConfigError> {
         match params.threads {
-            None => Ok(ManagerConfig::seed()),
-            Some(workers) => ManagerConfig::new(workers, seed::URLS.len()),
+            None => Ok(ManagerConfig::notes()),
+            Some(workers) => ManagerConfig::new(workers, notes::URLS.len()),
         }
     }
 
@@ -199,7 +199,7 @@ impl Scenario for ManagerScenario {
         Ok(())
     }
 
-    /// The seed's two lines.
+    /// The notes' two lines.
     fn render(outcome: &ManagerOutcome) -> String {
         let list = |items: &[String]| {
             let items: Vec<String> = items

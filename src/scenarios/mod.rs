@@ -9,10 +9,10 @@ pub mod appends;
 pub mod counter;
 pub mod isolation;
 pub mod manager;
+pub mod notes;
 pub mod pool;
 pub mod process_pool;
 mod registry;
-pub mod seed;
 pub mod singleton;
 pub mod suite;
 pub mod turns;
@@ -28,19 +28,19 @@ pub trait Scenario: 'static {
     /// The name the CLI and the reports use.
     const NAME: &'static str;
     /// The cells of the Python notes it implements.
-    const SEED: &'static str;
+    const NOTES_CELL: &'static str;
 
     type Config: Clone + fmt::Debug + Send + Sync + 'static;
     type Variant: Variant;
     type Outcome: Ord + Clone + fmt::Debug + Send + 'static;
 
     /// The parameters of the Python notes.
-    fn seed_config() -> Self::Config;
+    fn notes_config() -> Self::Config;
 
     /// The size `threadproof check` explores by default: small enough for loom to finish in
     /// seconds, large enough for every mutant to show its bug.
     fn model_config() -> Self::Config {
-        Self::seed_config()
+        Self::notes_config()
     }
 
     /// The preemption bound `threadproof check` explores this scenario with under loom, when

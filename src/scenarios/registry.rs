@@ -39,7 +39,7 @@ impl std::error::Error for ScenarioError {}
 /// A scenario with its types erased, for the CLI's registry.
 pub trait AnyScenario: Sync {
     fn name(&self) -> &'static str;
-    fn seed(&self) -> &'static str;
+    fn notes_cell(&self) -> &'static str;
     /// Each variant's name, and its bug if it is a mutant.
     fn variants(&self) -> Vec<(&'static str, Option<&'static str>)>;
     /// Each mutant's name and data.
@@ -143,8 +143,8 @@ impl<S: Scenario> AnyScenario for Entry<S> {
         S::NAME
     }
 
-    fn seed(&self) -> &'static str {
-        S::SEED
+    fn notes_cell(&self) -> &'static str {
+        S::NOTES_CELL
     }
 
     fn variants(&self) -> Vec<(&'static str, Option<&'static str>)> {

@@ -54,7 +54,7 @@ fn main() -> ExitCode {
         }
         Command::List { kill_matrix: false } => {
             for scenario in scenarios::ALL {
-                println!("{} (seed {})", scenario.name(), scenario.seed());
+                println!("{} (notes {})", scenario.name(), scenario.notes_cell());
                 for (variant, bug) in scenario.variants() {
                     match bug {
                         None => println!("  {variant}"),
