@@ -1,5 +1,5 @@
-//! The checker's word, tested on small bodies of user code (issue 10): every word a report says
-//! is true, and the failure it shows is the simplest one. One section per point of the issue:
+//! What a report says, tested on small bodies of user code: every word a report says is true,
+//! and the failure it shows is the simplest one. One section per claim:
 //!
 //! 1. traces in the order things took effect, with values;
 //! 2. data races at the user's lines (and plain data interleaving under shuttle);
@@ -324,17 +324,17 @@ mod races {
             "{explained}"
         );
         assert!(
-            failure.message.contains("main reads at models/truth.rs:"),
+            failure.message.contains("main reads at models/reports.rs:"),
             "{explained}"
         );
         assert!(
             failure
                 .message
-                .contains("writer writes at models/truth.rs:"),
+                .contains("writer writes at models/reports.rs:"),
             "{explained}"
         );
         let location = failure.location.as_deref().unwrap();
-        assert!(location.starts_with("models/truth.rs:"), "{explained}");
+        assert!(location.starts_with("models/reports.rs:"), "{explained}");
         assert!(!explained.contains("loom-0.7"), "{explained}");
         // Both accesses are rows of the trace, at the user's lines.
         let trace = failure.trace.unwrap();
@@ -346,7 +346,7 @@ mod races {
             .collect();
         assert!(accesses
             .iter()
-            .any(|(op, place)| *op == Op::Read && place.starts_with("models/truth.rs:")));
+            .any(|(op, place)| *op == Op::Read && place.starts_with("models/reports.rs:")));
     }
 
     /// Both threads write the cell: loom numbers the accesses of its report (`write one`,
@@ -376,11 +376,11 @@ mod races {
             assert!(!message.contains(leaked), "{leaked:?} in {message}");
         }
         assert!(
-            message.contains("main writes at models/truth.rs:"),
+            message.contains("main writes at models/reports.rs:"),
             "{message}"
         );
         assert!(
-            message.contains("writer writes at models/truth.rs:"),
+            message.contains("writer writes at models/reports.rs:"),
             "{message}"
         );
     }
@@ -418,11 +418,11 @@ mod races {
         assert_eq!(failure.kind, FailureKind::InvariantViolated);
         let text = failure.trace.unwrap().columns();
         assert!(
-            text.contains("read UnsafeCell#1 @models/truth.rs:"),
+            text.contains("read UnsafeCell#1 @models/reports.rs:"),
             "{text}"
         );
         assert!(
-            text.contains("write UnsafeCell#1 @models/truth.rs:"),
+            text.contains("write UnsafeCell#1 @models/reports.rs:"),
             "{text}"
         );
     }
