@@ -63,9 +63,10 @@ pub struct CheckArgs {
     /// The scenario; every scenario when left out.
     #[arg(value_parser = scenario_parser())]
     pub scenario: Option<String>,
-    /// Which model checkers explore.
-    #[arg(long, value_enum, default_value_t = ModelBackend::All)]
-    pub backend: ModelBackend,
+    /// Which model checkers explore: loom, shuttle (its random, PCT and URW schedulers), or all.
+    /// (`--backend`, its old name, still works.)
+    #[arg(long, alias = "backend", value_enum, default_value_t = Checkers::All)]
+    pub checkers: Checkers,
     /// Also check every mutant (each must be caught).
     #[arg(long)]
     pub mutants: bool,
@@ -142,18 +143,18 @@ impl From<Backend> for Production {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ModelBackend {
+pub enum Checkers {
     Loom,
     Shuttle,
     All,
 }
 
-impl From<ModelBackend> for CheckerChoice {
-    fn from(backend: ModelBackend) -> Self {
-        match backend {
-            ModelBackend::Loom => CheckerChoice::Loom,
-            ModelBackend::Shuttle => CheckerChoice::Shuttle,
-            ModelBackend::All => CheckerChoice::All,
+impl From<Checkers> for CheckerChoice {
+    fn from(checkers: Checkers) -> Self {
+        match checkers {
+            Checkers::Loom => CheckerChoice::Loom,
+            Checkers::Shuttle => CheckerChoice::Shuttle,
+            Checkers::All => CheckerChoice::All,
         }
     }
 }
