@@ -162,7 +162,7 @@ fn bad_check_and_replay_arguments_exit_2() {
             "turns",
             "--variant",
             "nosuch",
-            "--schedule",
+            "--token",
             "loom@1",
         ],
         &[
@@ -170,7 +170,7 @@ fn bad_check_and_replay_arguments_exit_2() {
             "turns",
             "--variant",
             "notify-one",
-            "--schedule",
+            "--token",
             "garbage",
         ],
         &[
@@ -178,7 +178,7 @@ fn bad_check_and_replay_arguments_exit_2() {
             "turns",
             "--variant",
             "notify-one",
-            "--schedule",
+            "--token",
             "loom@0",
         ],
         &["replay", "turns", "--variant", "notify-one"],
@@ -204,7 +204,7 @@ fn a_schedule_that_does_not_fail_is_reported() {
         "turns",
         "--variant",
         "targeted",
-        "--schedule",
+        "--token",
         "random:seed=0x1:iterations=10:spurious=4@5",
     ]);
     assert_eq!(output.status.code(), Some(1));

@@ -132,7 +132,7 @@ fn environment_variables_that_would_change_an_exploration_silently_are_refused()
                 "turns",
                 "--variant",
                 "targeted",
-                "--schedule",
+                "--token",
                 "random:seed=0x1:iterations=10:spurious=4@5",
             ],
         ),
@@ -157,7 +157,7 @@ fn a_failure_prints_its_replay_in_code_and_on_the_command_line() {
         .to_string();
     assert!(token.starts_with("loom:preemptions="), "{token}");
     assert!(
-        text.contains(&format!("--schedule {token}")),
+        text.contains(&format!("--token {token}")),
         "the command line replays the same token: {text}"
     );
     let replayed = success(&[
@@ -165,7 +165,7 @@ fn a_failure_prints_its_replay_in_code_and_on_the_command_line() {
         "counter",
         "--variant",
         "increment-outside-lock",
-        "--schedule",
+        "--token",
         &token,
     ]);
     assert!(

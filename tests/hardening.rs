@@ -1025,7 +1025,7 @@ fn cli_replay_refuses_depth_0_and_duplicate_keys() {
                 "turns",
                 "--variant",
                 "notify-one",
-                "--schedule",
+                "--token",
                 schedule,
             ],
             &[],

@@ -119,7 +119,7 @@ impl Checked {
     }
 
     /// The replay token of the failing execution, if there is one.
-    pub fn schedule(&self) -> Option<explore::Schedule> {
+    pub fn replay_token(&self) -> Option<explore::ReplayToken> {
         self.report.failure.as_ref().map(|f| f.replay.clone())
     }
 }

@@ -7,7 +7,7 @@
 use clap::builder::PossibleValuesParser;
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
-use threadproof::explore::Schedule;
+use threadproof::explore::ReplayToken;
 use threadproof::scenarios::suite::CheckerChoice;
 use threadproof::scenarios::{self, Params, Production};
 
@@ -36,16 +36,16 @@ pub enum Command {
     },
     /// Model-check scenarios with loom and shuttle; exit 1 on any unexpected verdict.
     Check(CheckArgs),
-    /// Reproduce a failure from the schedule `check` printed for it.
+    /// Reproduce a failure from the replay token `check` printed for it.
     Replay {
         #[arg(value_parser = scenario_parser())]
         scenario: String,
         /// The variant (mutant) that failed.
         #[arg(long)]
         variant: String,
-        /// The replay token, `CHECKER@EXECUTION`.
-        #[arg(long, value_parser = parse_schedule)]
-        schedule: Schedule,
+        /// The replay token, `CHECKER@EXECUTION` (`--schedule`, its old name, still works).
+        #[arg(long, alias = "schedule", value_parser = parse_token)]
+        token: ReplayToken,
         #[command(flatten)]
         params: ParamArgs,
     },
@@ -163,8 +163,8 @@ fn scenario_parser() -> PossibleValuesParser {
     PossibleValuesParser::new(scenarios::ALL.iter().map(|s| s.name()))
 }
 
-fn parse_schedule(text: &str) -> Result<Schedule, String> {
-    Schedule::parse(text)
+fn parse_token(text: &str) -> Result<ReplayToken, String> {
+    ReplayToken::parse(text)
 }
 
 /// Ends the process as clap does for a usage error (exit 2), in `subcommand`'s usage.

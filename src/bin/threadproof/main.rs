@@ -3,7 +3,7 @@
 //!
 //! Invariant: the binary parses arguments and prints; the library runs and judges (see
 //! `threadproof::scenarios::suite`). Bad arguments (an unknown scenario, variant or backend,
-//! zero threads, a non-number, a malformed schedule, a report that cannot be written) end with
+//! zero threads, a non-number, a malformed replay token, a report that cannot be written) end with
 //! a message on stderr and exit status 2, before anything runs; a failed run or an unexpected
 //! verdict ends with exit status 1; nothing panics or hangs on bad input.
 
@@ -45,9 +45,9 @@ fn main() -> ExitCode {
         Command::Replay {
             scenario,
             variant,
-            schedule,
+            token,
             params,
-        } => replay::replay(&scenario, &variant, &schedule, &(&params).into()),
+        } => replay::replay(&scenario, &variant, &token, &(&params).into()),
         Command::List { kill_matrix: true } => {
             print!("{}", scenarios::kill_table());
             ExitCode::SUCCESS

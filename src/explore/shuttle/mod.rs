@@ -37,8 +37,8 @@ use ::shuttle::scheduler::{PctScheduler, RandomScheduler, UrwRandomScheduler};
 use self::driver::{Driver, Inner, Mode, Runs};
 use self::shrink::{shrink, Shrunk};
 use super::{
-    Budget, Checker, Coverage, Failure, Finding, Minimal, Minimality, PctBound, Recorder, Report,
-    RunEnd, Schedule as Token, Shape, Unsupported,
+    Budget, Checker, Coverage, Failure, Finding, Minimal, Minimality, PctBound, Recorder,
+    ReplayToken as Token, Report, RunEnd, Shape, Unsupported,
 };
 use crate::sync::choice::{self, Policy};
 use crate::sync::model;
