@@ -4,7 +4,7 @@
 
 use threadproof::explore::{LoomConfig, ShuttleConfig};
 use threadproof::scenarios::manager::{ManagerConfig, ManagerScenario, ManagerScenarioVariant};
-use threadproof::scenarios::{check_loom, check_shuttle};
+use threadproof::scenarios::{explore_loom, explore_shuttle};
 
 use crate::kill_matrix::{kill_rows, Checkers};
 use crate::support::{assert_proved, assert_sampled, one_test_each, pct, random};
@@ -27,7 +27,7 @@ mod proofs {
     #[test]
     fn two_clients_three_appends_every_lost_answer_bound_1() {
         for lose in [None, Some(0), Some(1), Some(2)] {
-            let report = check_loom::<ManagerScenario>(
+            let report = explore_loom::<ManagerScenario>(
                 &manager(2, 3, lose),
                 ManagerScenarioVariant::AppliesOnce,
                 &LoomConfig::exhaustive().preemption_bound(1),
@@ -48,7 +48,7 @@ mod sampled {
         if let Some(i) = lose {
             config = config.losing_answer(i).unwrap();
         }
-        let report = check_shuttle::<ManagerScenario>(
+        let report = explore_shuttle::<ManagerScenario>(
             &config,
             ManagerScenarioVariant::AppliesOnce,
             &shuttle,
@@ -79,7 +79,7 @@ kill_rows! {
 /// correct server: the lost answer in the kill rows' config is what exposes it.
 #[test]
 fn applies_twice_escapes_loom_without_a_lost_answer() {
-    let report = check_loom::<ManagerScenario>(
+    let report = explore_loom::<ManagerScenario>(
         &manager(2, 3, None),
         ManagerScenarioVariant::AppliesTwice,
         &LoomConfig::exhaustive().preemption_bound(1),
@@ -96,7 +96,7 @@ mod deep {
     #[test]
     fn two_clients_two_appends_every_lost_answer_bound_2() {
         for lose in [None, Some(0), Some(1)] {
-            let report = check_loom::<ManagerScenario>(
+            let report = explore_loom::<ManagerScenario>(
                 &manager(2, 2, lose),
                 ManagerScenarioVariant::AppliesOnce,
                 &LoomConfig::exhaustive().preemption_bound(2),

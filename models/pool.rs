@@ -4,7 +4,7 @@
 
 use threadproof::explore::{self, LoomConfig, ShuttleConfig};
 use threadproof::scenarios::pool::{Pool, PoolConfig, PoolVariant};
-use threadproof::scenarios::{check_loom, check_shuttle, Scenario};
+use threadproof::scenarios::{explore_loom, explore_shuttle, Scenario};
 use threadproof::sync::Loom;
 use threadproof::thread_pool::{as_completed, ShutDown, TaskError, ThreadPool};
 
@@ -22,7 +22,7 @@ mod proofs {
     fn one_worker_two_tasks_exhaustive_with_spurious_wakeups() {
         let config = PoolConfig::new(1, 2).unwrap();
         let loom = LoomConfig::exhaustive().spurious_wakeups(1);
-        let report = check_loom::<Pool>(&config, PoolVariant::Correct, &loom);
+        let report = explore_loom::<Pool>(&config, PoolVariant::Correct, &loom);
         assert_proved("pool w=1 t=2 spurious<=1", &report);
         let outcomes: Vec<String> = report.outcomes.keys().map(Pool::render).collect();
         assert_eq!(outcomes.len(), 2);
@@ -38,7 +38,7 @@ mod proofs {
         let loom = LoomConfig::exhaustive()
             .preemption_bound(2)
             .spurious_wakeups(1);
-        let report = check_loom::<Pool>(&config, PoolVariant::Correct, &loom);
+        let report = explore_loom::<Pool>(&config, PoolVariant::Correct, &loom);
         assert_proved("pool w=2 t=2 bound 2 spurious<=1", &report);
         // Both result orders and both list orders.
         assert_eq!(report.outcomes.len(), 4);
@@ -50,7 +50,7 @@ mod proofs {
         let loom = LoomConfig::exhaustive()
             .preemption_bound(1)
             .spurious_wakeups(1);
-        let report = check_loom::<Pool>(&PoolConfig::notes(), PoolVariant::Correct, &loom);
+        let report = explore_loom::<Pool>(&PoolConfig::notes(), PoolVariant::Correct, &loom);
         assert_proved("pool notes bound 1 spurious<=1", &report);
         assert!(report.outcomes.len() > 1, "{}", report.summary());
     }
@@ -137,7 +137,7 @@ mod sampled {
         shuttle.iterations = pool_iterations(tasks);
         let planned = shuttle.iterations as u64;
         let shuttle = shuttle.spurious_one_in(4);
-        let report = check_shuttle::<Pool>(&config, PoolVariant::Correct, &shuttle);
+        let report = explore_shuttle::<Pool>(&config, PoolVariant::Correct, &shuttle);
         show(&format!("pool w={workers} t={tasks}"), &report);
         assert!(report.passed(), "{}", report.summary());
         assert_eq!(report.coverage, threadproof::explore::Coverage::Sampled);
@@ -213,7 +213,7 @@ mod deep {
             record_traces: false,
             ..loom.clone()
         };
-        let report = check_loom::<Pool>(&PoolConfig::notes(), PoolVariant::Correct, &proof);
+        let report = explore_loom::<Pool>(&PoolConfig::notes(), PoolVariant::Correct, &proof);
         assert_proved("pool w=3 t=4 preemption bound 2", &report);
         assert!(report.outcomes.len() > 24, "{}", report.summary());
         assert_mutants_caught::<Pool>(&PoolConfig::notes(), &loom);
@@ -226,7 +226,7 @@ mod deep {
     fn one_worker_three_tasks_exhaustive() {
         let config = PoolConfig::new(1, 3).unwrap();
         let loom = LoomConfig::exhaustive();
-        let report = check_loom::<Pool>(&config, PoolVariant::Correct, &loom);
+        let report = explore_loom::<Pool>(&config, PoolVariant::Correct, &loom);
         assert_proved("pool w=1 t=3 exhaustive", &report);
         assert_mutants_caught::<Pool>(&config, &loom);
     }
@@ -236,7 +236,7 @@ mod deep {
     fn two_workers_two_tasks_bound_3() {
         let config = PoolConfig::new(2, 2).unwrap();
         let loom = LoomConfig::exhaustive().preemption_bound(3);
-        let report = check_loom::<Pool>(&config, PoolVariant::Correct, &loom);
+        let report = explore_loom::<Pool>(&config, PoolVariant::Correct, &loom);
         assert_proved("pool w=2 t=2 preemption bound 3", &report);
         assert_eq!(report.outcomes.len(), 4);
     }

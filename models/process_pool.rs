@@ -7,7 +7,7 @@ use threadproof::process::Death;
 use threadproof::scenarios::process_pool::{
     ProcessPoolConfig, ProcessPoolScenario, ProcessPoolVariant,
 };
-use threadproof::scenarios::{check_loom, check_shuttle};
+use threadproof::scenarios::{explore_loom, explore_shuttle};
 
 use crate::kill_matrix::{kill_rows, Checkers};
 use crate::support::{assert_proved, assert_sampled, one_test_each, pct, random};
@@ -31,7 +31,7 @@ mod proofs {
     #[test]
     fn w2_t2_every_crash_choice_bound_1() {
         for crash in [None, Some(0), Some(1)] {
-            let report = check_loom::<ProcessPoolScenario>(
+            let report = explore_loom::<ProcessPoolScenario>(
                 &two_workers_two_tasks(crash),
                 ProcessPoolVariant::FailsTheTask,
                 &LoomConfig::exhaustive().preemption_bound(1),
@@ -53,7 +53,7 @@ mod sampled {
         if let Some((i, death)) = crash {
             config = config.with_crash(i, death).unwrap();
         }
-        let report = check_shuttle::<ProcessPoolScenario>(
+        let report = explore_shuttle::<ProcessPoolScenario>(
             &config,
             ProcessPoolVariant::FailsTheTask,
             &shuttle,
@@ -94,7 +94,7 @@ mod deep {
     use super::*;
 
     fn w2_t2_bound_2(crash: Option<usize>) {
-        let report = check_loom::<ProcessPoolScenario>(
+        let report = explore_loom::<ProcessPoolScenario>(
             &two_workers_two_tasks(crash),
             ProcessPoolVariant::FailsTheTask,
             &LoomConfig::exhaustive().preemption_bound(2),

@@ -5,7 +5,7 @@
 use threadproof::explore::{LoomConfig, ShuttleConfig};
 use threadproof::process::World;
 use threadproof::scenarios::turns::{Turns, TurnsConfig, TurnsVariant};
-use threadproof::scenarios::{check_loom, check_shuttle, Scenario};
+use threadproof::scenarios::{explore_loom, explore_shuttle, Scenario};
 
 use crate::common::snapshots;
 use crate::kill_matrix::{kill_rows, Checkers};
@@ -20,7 +20,7 @@ mod proofs {
     fn k2_n4_exhaustive_with_spurious_wakeups() {
         let config = TurnsConfig::new(2, 4).unwrap();
         let loom = LoomConfig::exhaustive().spurious_wakeups(1);
-        let report = check_loom::<Turns>(&config, TurnsVariant::Targeted, &loom);
+        let report = explore_loom::<Turns>(&config, TurnsVariant::Targeted, &loom);
         assert_proved("turns k=2 n=4 spurious<=1", &report);
         assert_eq!(report.outcomes.len(), 1);
         let lines = report.outcomes.keys().next().unwrap();
@@ -33,7 +33,7 @@ mod proofs {
     fn notify_all_k2_n3_exhaustive() {
         let config = TurnsConfig::new(2, 3).unwrap();
         let report =
-            check_loom::<Turns>(&config, TurnsVariant::NotifyAll, &LoomConfig::exhaustive());
+            explore_loom::<Turns>(&config, TurnsVariant::NotifyAll, &LoomConfig::exhaustive());
         assert_proved("turns notify-all k=2 n=3", &report);
         assert_eq!(report.outcomes.len(), 1);
     }
@@ -43,7 +43,7 @@ mod proofs {
     fn single_thread_is_one_execution() {
         let config = TurnsConfig::new(1, 5).unwrap();
         let report =
-            check_loom::<Turns>(&config, TurnsVariant::Targeted, &LoomConfig::exhaustive());
+            explore_loom::<Turns>(&config, TurnsVariant::Targeted, &LoomConfig::exhaustive());
         assert!(report.passed(), "{}", report.summary());
         assert_eq!(report.executions, 1);
         let lines = report.outcomes.keys().next().unwrap();
@@ -63,7 +63,7 @@ mod sampled {
 
     /// All runs of `turns`, with spurious wakeups on: the one rotation, whatever the schedule.
     fn turns(config: TurnsConfig, variant: TurnsVariant, shuttle: ShuttleConfig) {
-        let report = check_shuttle::<Turns>(&config, variant, &shuttle.spurious_one_in(4));
+        let report = explore_shuttle::<Turns>(&config, variant, &shuttle.spurious_one_in(4));
         assert_sampled(&format!("turns {variant:?} {config:?}"), &report);
         assert_eq!(report.outcomes.len(), 1);
     }
@@ -133,7 +133,7 @@ mod deep {
     fn k3_n3_exhaustive_with_spurious_wakeups() {
         let config = TurnsConfig::new(3, 3).unwrap();
         let loom = LoomConfig::exhaustive().spurious_wakeups(1);
-        let report = check_loom::<Turns>(&config, TurnsVariant::Targeted, &loom);
+        let report = explore_loom::<Turns>(&config, TurnsVariant::Targeted, &loom);
         assert_proved("turns k=3 n=3 exhaustive spurious<=1", &report);
         assert_eq!(report.outcomes.len(), 1);
     }
@@ -163,7 +163,7 @@ mod deep {
             record_traces: false,
             ..LoomConfig::exhaustive().preemption_bound(bound)
         };
-        let report = check_loom::<Turns>(&config, TurnsVariant::Targeted, &loom);
+        let report = explore_loom::<Turns>(&config, TurnsVariant::Targeted, &loom);
         assert_proved(&format!("turns k=3 n=15 preemption bound {bound}"), &report);
         assert_eq!(report.outcomes.len(), 1);
     }

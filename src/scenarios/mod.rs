@@ -283,25 +283,25 @@ pub(crate) fn thread_count(threads: usize) -> Result<usize, ConfigError> {
 }
 
 /// Explores `variant` of `S` under loom.
-pub fn check_loom<S: Scenario>(
+pub fn explore_loom<S: Scenario>(
     config: &S::Config,
     variant: S::Variant,
     loom: &LoomConfig,
 ) -> Report<S::Outcome> {
-    check::<S>(config, variant, &Checker::Loom(loom.clone()))
+    explore::<S>(config, variant, &Checker::Loom(loom.clone()))
 }
 
 /// Explores `variant` of `S` under shuttle.
-pub fn check_shuttle<S: Scenario>(
+pub fn explore_shuttle<S: Scenario>(
     config: &S::Config,
     variant: S::Variant,
     shuttle: &ShuttleConfig,
 ) -> Report<S::Outcome> {
-    check::<S>(config, variant, &Checker::Shuttle(shuttle.clone()))
+    explore::<S>(config, variant, &Checker::Shuttle(shuttle.clone()))
 }
 
 /// Explores `variant` of `S` with `checker`.
-pub fn check<S: Scenario>(
+pub fn explore<S: Scenario>(
     config: &S::Config,
     variant: S::Variant,
     checker: &Checker,

@@ -220,7 +220,7 @@ impl<S: Scenario> AnyScenario for Entry<S> {
         } else {
             self.config(params)?
         };
-        let report = check::<S>(&config, chosen, checker).map_outcomes(|outcome| Graded {
+        let report = explore::<S>(&config, chosen, checker).map_outcomes(|outcome| Graded {
             outcome: S::render(&outcome).trim_end().replace('\n', " | "),
             acceptable: S::invariant(&config, &outcome).is_ok(),
         });
