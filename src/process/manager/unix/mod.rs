@@ -29,6 +29,7 @@
 //! loop). Here: what more than one of them needs.
 
 mod client;
+mod connection;
 mod handle;
 mod server;
 
