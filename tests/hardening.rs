@@ -1055,7 +1055,7 @@ fn a_small_snapshot_is_one_list_frame() {
 // ---------------------------------------------------------------------------------------
 // 14. The manager's memory: snapshot amplification and unfinished frames (issue 20 B.3).
 //
-// The bounds below are the ones docs/processes.md states ("The manager's memory").
+// The bounds below are the ones docs/processes.md states ("The manager server", "Memory").
 
 /// Peak resident memory of the manager server in the snapshot probes: a 4 MiB output mark plus
 /// one answer, the list itself, the encoding of one answer and the allocator's slack, with a
