@@ -1,5 +1,6 @@
-//! The model tests: one test binary (`cargo test --test models`), one file per scenario, each
-//! holding everything that checks that scenario under a model checker, in this order:
+//! The model tests (`cargo test --test models`; the bug gallery is its own binary, `--test
+//! gallery`): one file per scenario, each holding everything that checks that scenario under a
+//! model checker, in this order, and a few files about the checker itself (below):
 //!
 //! 1. `mod proofs`: quick loom proofs, every interleaving (within a stated bound) at sizes
 //!    that take seconds in a debug build, with their outcome snapshots;
