@@ -8,7 +8,8 @@
 //! 5. confidence stated only where it holds;
 //! 6. replay for everyone;
 //! 7. the simplest failure first;
-//! 8. readable at scale.
+//! 8. readable at scale;
+//! 9. a check's rows run side by side, reported in the portfolio's order.
 //!
 //! Plus loom's `SeqCst`: correct sequentially consistent code must not fail under loom.
 
@@ -1080,5 +1081,57 @@ mod seq_cst {
             not_both_zero,
         );
         assert_eq!(weaker.failure_kind(), Some(FailureKind::InvariantViolated));
+    }
+}
+
+mod side_by_side {
+    use std::collections::BTreeSet;
+    use std::sync::{Condvar as StdCondvar, Mutex as StdMutex};
+    use std::time::Duration;
+
+    use threadproof::check::Portfolio;
+    use threadproof::explore::{Budget, CheckerKind};
+    use threadproof::verdicts;
+
+    /// Every row's first execution waits (on a real condvar, outside the model) until all four
+    /// rows have started one: run one after another, the first row would give up after a
+    /// minute and find only itself. The table still lists loom, random, PCT, URW in order.
+    #[test]
+    fn the_rows_of_a_check_run_at_once_and_keep_their_order() {
+        static STARTED: StdMutex<BTreeSet<String>> = StdMutex::new(BTreeSet::new());
+        static ALL_IN: StdCondvar = StdCondvar::new();
+        let portfolio = Portfolio::with_iterations(20).budget(Budget::executions(20));
+        let verdicts = verdicts!(with portfolio; {
+            let row = ::std::thread::current().name().unwrap_or("unnamed").to_string();
+            let mut started = STARTED.lock().unwrap();
+            if started.insert(row) {
+                ALL_IN.notify_all();
+                while started.len() < 4 {
+                    let (again, timeout) =
+                        ALL_IN.wait_timeout(started, Duration::from_secs(60)).unwrap();
+                    started = again;
+                    if timeout.timed_out() {
+                        break;
+                    }
+                }
+            }
+            started.len()
+        }, |rows| *rows == 4);
+        let started = STARTED.lock().unwrap().clone();
+        assert_eq!(
+            started.into_iter().collect::<Vec<_>>(),
+            ["check-loom", "check-pct", "check-random", "check-urw"],
+        );
+        assert!(verdicts.passed(), "{}", verdicts.table());
+        let kinds: Vec<CheckerKind> = verdicts.reports.iter().map(|(kind, _)| *kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                CheckerKind::Loom,
+                CheckerKind::Random,
+                CheckerKind::Pct,
+                CheckerKind::Urw
+            ]
+        );
     }
 }

@@ -340,14 +340,40 @@ where
 {
     let judge = judge(invariant);
     let (on_loom, on_shuttle) = (Arc::new(on_loom), Arc::new(on_shuttle));
-    let mut reports = Vec::new();
-    for checker in portfolio.checkers() {
+    let explore = |checker: &Checker| {
         let judge = Arc::clone(&judge);
         let judged = move |outcome: &O| judge(outcome);
         let (loom_body, shuttle_body) = (Arc::clone(&on_loom), Arc::clone(&on_shuttle));
-        let report = checker.explore_either(move || loom_body(), move || shuttle_body(), judged);
-        reports.push((checker.kind(), report));
-    }
+        checker.explore_either(move || loom_body(), move || shuttle_body(), judged)
+    };
+    // The rows are independent explorations, each on an OS thread of its own (every checker
+    // keeps its state per OS thread), so a check takes as long as its longest row; the
+    // table keeps the portfolio's order.
+    let checkers = portfolio.checkers();
+    let reports = std::thread::scope(|scope| {
+        let rows: Vec<_> = checkers
+            .iter()
+            .map(|checker| {
+                std::thread::Builder::new()
+                    .name(format!("check-{}", checker.kind()))
+                    .spawn_scoped(scope, || explore(checker))
+            })
+            .collect();
+        checkers
+            .iter()
+            .zip(rows)
+            .map(|(checker, row)| {
+                // No thread for a row (the OS refused one): it runs here, after the others.
+                let report = match row {
+                    Ok(thread) => thread
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    Err(_) => explore(checker),
+                };
+                (checker.kind(), report)
+            })
+            .collect()
+    });
     Verdicts {
         reports,
         replay_with: "replay_backends",
