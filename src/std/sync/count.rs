@@ -1,0 +1,148 @@
+//! A reference count of the modelled `Arc`: the running checker's atomic, recorded at a line
+//! the caller gives (a drop has no line of its own in Rust: its rows name the line that made
+//! the dropped handle).
+//!
+//! Invariant: each operation is the backend's own atomic operation with std's ordering,
+//! recorded after it returned (where it took effect), as [`crate::sync::Atomic`] records.
+
+use std::panic::Location;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, LazyLock};
+
+use crate::std::rt::{By, Engine};
+use crate::sync::model::trace::{self, Object};
+use crate::sync::trace::{Op, Scalar, Value};
+use crate::sync::{Loom, Primitives, RawAtomic, Rmw, Shuttle, Std};
+
+/// One count: `Arc#n.strong` or `Arc#n.weak` in traces.
+pub(super) struct Count {
+    raw: By<Counter<Loom>, Counter<Shuttle>, Counter<Std>>,
+}
+
+struct Counter<P: Primitives> {
+    raw: P::Atomic<usize>,
+    name: Arc<str>,
+}
+
+/// What a fence row names as its object (as `sync::fence`'s).
+static MEMORY: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("memory"));
+
+impl<P: Primitives> Counter<P> {
+    fn new(name: Arc<str>, value: usize) -> Self {
+        Counter {
+            raw: RawAtomic::new(value),
+            name,
+        }
+    }
+
+    fn record(&self, op: Op, value: Value, at: &'static Location<'static>) {
+        let object = Object::of("AtomicUsize", self, Some(&self.name));
+        trace::effect::<P>(op, object, value, at);
+    }
+
+    fn fence(&self, order: Ordering, at: &'static Location<'static>) {
+        P::fence(order);
+        trace::effect::<P>(
+            Op::Fence,
+            Object::Thread(&MEMORY),
+            Value::Ordering(order),
+            at,
+        );
+    }
+}
+
+/// `$e` with `$c` the counter of whichever checker runs.
+macro_rules! each {
+    ($count:expr, $c:ident => $e:expr) => {
+        match &$count.raw {
+            By::Loom($c) => $e,
+            By::Shuttle($c) => $e,
+            By::Std($c) => $e,
+        }
+    };
+}
+
+impl Count {
+    /// A count at `value`, on `engine`'s atomics (never std's: outside a checker an `Arc` is
+    /// std's own).
+    pub(super) fn new(engine: Engine, name: String, value: usize) -> Self {
+        let name = Arc::from(name);
+        let raw = match engine {
+            Engine::Loom => By::Loom(Counter::new(name, value)),
+            Engine::Shuttle => By::Shuttle(Counter::new(name, value)),
+            Engine::Std => By::Std(Counter::new(name, value)),
+        };
+        Count { raw }
+    }
+
+    pub(super) fn load(&self, order: Ordering, at: &'static Location<'static>) -> usize {
+        each!(self, c => {
+            let seen = c.raw.load(order);
+            c.record(Op::Load, Value::Read(Scalar::Usize(seen)), at);
+            seen
+        })
+    }
+
+    pub(super) fn store(&self, value: usize, order: Ordering, at: &'static Location<'static>) {
+        each!(self, c => {
+            c.raw.store(value, order);
+            c.record(Op::Store, Value::Wrote(Scalar::Usize(value)), at);
+        })
+    }
+
+    /// `fetch_add` (`Rmw::Add`) or `fetch_sub` (`Rmw::Sub`) of one.
+    pub(super) fn step(&self, op: Rmw, order: Ordering, at: &'static Location<'static>) -> usize {
+        each!(self, c => {
+            let old = c.raw.fetch(op, 1, order);
+            let new = match op {
+                Rmw::Sub => old.wrapping_sub(1),
+                _ => old.wrapping_add(1),
+            };
+            let value = Value::Updated {
+                old: Scalar::Usize(old),
+                new: Scalar::Usize(new),
+            };
+            c.record(Op::Fetch(op), value, at);
+            old
+        })
+    }
+
+    pub(super) fn compare_exchange(
+        &self,
+        current: usize,
+        new: usize,
+        success: Ordering,
+        failure: Ordering,
+        at: &'static Location<'static>,
+    ) -> Result<usize, usize> {
+        each!(self, c => {
+            let result = c.raw.compare_exchange(current, new, success, failure);
+            let (expected, new) = (Scalar::Usize(current), Scalar::Usize(new));
+            let value = match result {
+                Ok(_) => Value::Exchanged { expected, new },
+                Err(saw) => Value::NotExchanged {
+                    expected,
+                    new,
+                    saw: Scalar::Usize(saw),
+                },
+            };
+            c.record(Op::CompareExchange, value, at);
+            result
+        })
+    }
+
+    /// std's `acquire!` after the last decrement of this count: every other thread's use of
+    /// what it guards happens before what follows.
+    pub(super) fn acquire_fence(&self, at: &'static Location<'static>) {
+        each!(self, c => c.fence(Ordering::Acquire, at))
+    }
+
+    /// Lets the checker run another thread (a spin on the weak count's lock).
+    pub(super) fn yield_now(&self) {
+        match &self.raw {
+            By::Loom(_) => crate::sync::yield_now::<Loom>(),
+            By::Shuttle(_) => crate::sync::yield_now::<Shuttle>(),
+            By::Std(_) => crate::sync::yield_now::<Std>(),
+        }
+    }
+}
