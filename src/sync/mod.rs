@@ -47,7 +47,8 @@
 //!
 //! - `std::sync::Arc`, `Box` and plain memory outside [`Cell`] are invisible to the checkers:
 //!   they are used on purpose (loom's `Arc` multiplied the state space a hundredfold, see
-//!   design.md) and only hold data that a [`Mutex`] or an atomic guards.
+//!   design.md) and only hold data that a [`Mutex`] or an atomic guards. (The std mirror's
+//!   `Arc` is modelled, for users' code: [`crate::std::sync::Arc`].)
 //! - Shuttle treats every atomic as `SeqCst` and `fence` as nothing: weak-memory bugs (a
 //!   `Relaxed` publication, store buffering) are loom's job alone. Shuttle does not detect data
 //!   races on [`Cell`] either; it makes each access a scheduling point, so a bug that shows in

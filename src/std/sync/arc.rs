@@ -112,11 +112,11 @@ impl<T: ?Sized> Inner<T> {
     /// One `Arc` lets go (std's decrement): whether it was the last, whose thread then owns
     /// the value, after the fence that orders every other thread's use of it before.
     fn strong_down(&self, at: Line) -> bool {
-        if self.strong.step(Rmw::Sub, Release, at) != 1 {
+        if self.strong.step(Rmw::Sub, Release, Some(at)) != 1 {
             leak::dropped_one(self.id);
             return false;
         }
-        self.strong.acquire_fence(at);
+        self.strong.acquire_fence();
         true
     }
 
@@ -164,11 +164,11 @@ impl<T> Arc<T> {
         {
             return Err(this);
         }
-        inner.strong.acquire_fence(at);
+        inner.strong.acquire_fence();
         this.forget();
         // SAFETY: this thread took the strong count to zero.
         let value = unsafe { inner.take_value() };
-        drop(Weak::from_inner(ptr, at));
+        Weak::release_implicit(ptr);
         Ok(value)
     }
 
@@ -189,7 +189,7 @@ impl<T> Arc<T> {
         }
         // SAFETY: this thread took the strong count to zero.
         let value = unsafe { inner.take_value() };
-        drop(Weak::from_inner(ptr, at));
+        Weak::release_implicit(ptr);
         Some(value)
     }
 
@@ -378,7 +378,7 @@ impl<T: Clone> Arc<T> {
             let fresh = Arc::from_box(Box::new(value), at);
             // SAFETY: the old `Arc`'s strong reference is gone: it must not be dropped.
             unsafe { std::ptr::write(this, fresh) };
-            drop(Weak::from_inner(ptr, at));
+            Weak::release_implicit(ptr);
         } else {
             // Unique: put the strong count back.
             inner.strong.store(1, Release, at);
@@ -401,7 +401,7 @@ impl<T: ?Sized> Clone for Arc<T> {
                 // SAFETY: an `Arc` keeps its allocation alive.
                 let inner = unsafe { ptr.as_ref() };
                 inner.check_execution();
-                inner.strong.step(Rmw::Add, Relaxed, at);
+                inner.strong.step(Rmw::Add, Relaxed, Some(at));
                 leak::cloned(inner.id);
                 Arc::from_inner(*ptr, at)
             }
@@ -425,7 +425,7 @@ impl<T: ?Sized> Drop for Arc<T> {
             if inner.strong_down(at) {
                 // SAFETY: this thread took the strong count to zero.
                 unsafe { inner.drop_value() };
-                drop(Weak::from_inner(ptr, at));
+                Weak::release_implicit(ptr);
             }
         });
     }

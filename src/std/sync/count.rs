@@ -3,12 +3,15 @@
 //! the dropped handle).
 //!
 //! Invariant: each operation is the backend's own atomic operation with std's ordering,
-//! recorded after it returned (where it took effect), as [`crate::sync::Atomic`] records.
+//! recorded after it returned (where it took effect), as [`crate::sync::Atomic`] records;
+//! except std's bookkeeping that the user never wrote (the fence after a last decrement, the
+//! release of the weak count that all `Arc`s hold together), which is explored but not
+//! recorded: a trace shows the clones, drops, upgrades and checks the user's code made.
 
-use std::panic::Location;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
+use super::arc::Line;
 use crate::std::rt::{By, Engine};
 use crate::sync::model::trace::{self, Object};
 use crate::sync::trace::{Op, Scalar, Value};
@@ -24,9 +27,6 @@ struct Counter<P: Primitives> {
     name: Arc<str>,
 }
 
-/// What a fence row names as its object (as `sync::fence`'s).
-static MEMORY: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("memory"));
-
 impl<P: Primitives> Counter<P> {
     fn new(name: Arc<str>, value: usize) -> Self {
         Counter {
@@ -35,20 +35,11 @@ impl<P: Primitives> Counter<P> {
         }
     }
 
-    fn record(&self, op: Op, value: Value, at: &'static Location<'static>) {
+    fn record(&self, op: Op, value: Value, at: Line) {
         let object = Object::of("AtomicUsize", self, Some(&self.name));
         trace::effect::<P>(op, object, value, at);
     }
 
-    fn fence(&self, order: Ordering, at: &'static Location<'static>) {
-        P::fence(order);
-        trace::effect::<P>(
-            Op::Fence,
-            Object::Thread(&MEMORY),
-            Value::Ordering(order),
-            at,
-        );
-    }
 }
 
 /// `$e` with `$c` the counter of whichever checker runs.
@@ -75,7 +66,7 @@ impl Count {
         Count { raw }
     }
 
-    pub(super) fn load(&self, order: Ordering, at: &'static Location<'static>) -> usize {
+    pub(super) fn load(&self, order: Ordering, at: Line) -> usize {
         each!(self, c => {
             let seen = c.raw.load(order);
             c.record(Op::Load, Value::Read(Scalar::Usize(seen)), at);
@@ -83,15 +74,16 @@ impl Count {
         })
     }
 
-    pub(super) fn store(&self, value: usize, order: Ordering, at: &'static Location<'static>) {
+    pub(super) fn store(&self, value: usize, order: Ordering, at: Line) {
         each!(self, c => {
             c.raw.store(value, order);
             c.record(Op::Store, Value::Wrote(Scalar::Usize(value)), at);
         })
     }
 
-    /// `fetch_add` (`Rmw::Add`) or `fetch_sub` (`Rmw::Sub`) of one.
-    pub(super) fn step(&self, op: Rmw, order: Ordering, at: &'static Location<'static>) -> usize {
+    /// `fetch_add` (`Rmw::Add`) or `fetch_sub` (`Rmw::Sub`) of one; recorded at `at`, if
+    /// given (see the module docs).
+    pub(super) fn step(&self, op: Rmw, order: Ordering, at: Option<Line>) -> usize {
         each!(self, c => {
             let old = c.raw.fetch(op, 1, order);
             let new = match op {
@@ -102,7 +94,9 @@ impl Count {
                 old: Scalar::Usize(old),
                 new: Scalar::Usize(new),
             };
-            c.record(Op::Fetch(op), value, at);
+            if let Some(at) = at {
+                c.record(Op::Fetch(op), value, at);
+            }
             old
         })
     }
@@ -113,7 +107,7 @@ impl Count {
         new: usize,
         success: Ordering,
         failure: Ordering,
-        at: &'static Location<'static>,
+        at: Line,
     ) -> Result<usize, usize> {
         each!(self, c => {
             let result = c.raw.compare_exchange(current, new, success, failure);
@@ -132,9 +126,13 @@ impl Count {
     }
 
     /// std's `acquire!` after the last decrement of this count: every other thread's use of
-    /// what it guards happens before what follows.
-    pub(super) fn acquire_fence(&self, at: &'static Location<'static>) {
-        each!(self, c => c.fence(Ordering::Acquire, at))
+    /// what it guards happens before what follows (not recorded: see the module docs).
+    pub(super) fn acquire_fence(&self) {
+        match &self.raw {
+            By::Loom(_) => Loom::fence(Ordering::Acquire),
+            By::Shuttle(_) => Shuttle::fence(Ordering::Acquire),
+            By::Std(_) => Std::fence(Ordering::Acquire),
+        }
     }
 
     /// Lets the checker run another thread (a spin on the weak count's lock).

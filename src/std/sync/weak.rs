@@ -62,6 +62,24 @@ impl<T: ?Sized> Weak<T> {
         }
     }
 
+    /// Gives up the unit of the weak count that all `Arc`s held together: the last `Arc` is
+    /// gone (not recorded: std's bookkeeping, see `count`).
+    pub(super) fn release_implicit(ptr: NonNull<Inner<T>>) {
+        Weak::release(ptr, None);
+    }
+
+    /// Gives up one unit of the weak count, freeing the allocation if it was the last;
+    /// recorded at `at` if given.
+    fn release(ptr: NonNull<Inner<T>>, at: Option<Line>) {
+        // SAFETY: the caller's unit of the weak count kept the allocation alive until now.
+        let inner = unsafe { ptr.as_ref() };
+        if inner.weak.step(Rmw::Sub, Release, at) == 1 {
+            inner.weak.acquire_fence();
+            // SAFETY: the last reference of any kind: nothing points here any more.
+            drop(unsafe { Box::from_raw(ptr.as_ptr()) });
+        }
+    }
+
     fn inner(&self) -> Option<&Inner<T>> {
         match &self.repr {
             WeakRepr::Std(_) => None,
@@ -159,7 +177,7 @@ impl<T: ?Sized> Clone for Weak<T> {
                 let inner = unsafe { ptr.as_ref() };
                 inner.check_execution();
                 let at = Location::caller();
-                inner.weak.step(Rmw::Add, Relaxed, at);
+                inner.weak.step(Rmw::Add, Relaxed, Some(at));
                 Weak::from_inner(*ptr, at)
             }
         }
@@ -176,13 +194,7 @@ impl<T: ?Sized> Drop for Weak<T> {
         if inner.key != rt::key() {
             return; // See `Arc`'s drop.
         }
-        leak::in_drop(|| {
-            if inner.weak.step(Rmw::Sub, Release, at) == 1 {
-                inner.weak.acquire_fence(at);
-                // SAFETY: the last reference of any kind: nothing points here any more.
-                drop(unsafe { Box::from_raw(ptr.as_ptr()) });
-            }
-        });
+        leak::in_drop(|| Weak::release(ptr, Some(at)));
     }
 }
 
