@@ -8,7 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use threadproof::check::{Portfolio, Verdicts};
 use threadproof::explore::FailureKind;
 use threadproof::std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use threadproof::std::sync::{Arc, Mutex, Weak};
+use threadproof::std::sync::{Arc, LazyLock, Mutex, Weak};
 use threadproof::std::thread;
 use threadproof::{check, verdicts};
 
@@ -172,6 +172,24 @@ fn an_arc_cycle_is_reported_as_a_leak_with_its_line_and_the_weak_fix_passes() {
         );
         let location = failure.location.as_deref().unwrap_or_default();
         assert!(location.starts_with(&made_at), "{kind}: {location}");
+    }
+}
+
+/// A counter every execution shares through a `static`: built once per execution, held by the
+/// static for good, so not a leak.
+static HITS: LazyLock<Arc<AtomicUsize>> = LazyLock::new(|| Arc::new(AtomicUsize::new(0)));
+
+#[test]
+fn an_arc_held_by_a_static_lazy_lock_is_not_a_leak() {
+    let verdicts = check!(with portfolio(); {
+        let t = thread::spawn(|| HITS.fetch_add(1, Ordering::SeqCst));
+        let mine = HITS.fetch_add(1, Ordering::SeqCst);
+        let clone = Arc::clone(&HITS);
+        let theirs = t.join().unwrap();
+        (mine + theirs, clone.load(Ordering::SeqCst))
+    }, |seen| *seen == (1, 2));
+    for (kind, report) in &verdicts.reports {
+        assert!(report.executions > 1, "{kind} ran one execution only");
     }
 }
 

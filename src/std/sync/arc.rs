@@ -19,29 +19,14 @@ use std::panic::{Location, RefUnwindSafe, UnwindSafe};
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
-use super::count::Count;
-use super::leak::{self, Id};
-use crate::std::rt::{self, Engine, Key};
+use super::count::Line;
+use super::inner::Inner;
+use super::leak;
+use super::weak::WeakRepr;
+use crate::std::rt::{self, Engine};
 use crate::sync::Rmw;
 
 pub use super::weak::Weak;
-
-/// A line of the user's code.
-pub(super) type Line = &'static Location<'static>;
-
-/// A modelled allocation: std's `ArcInner`, the value boxed apart so that `T` may be unsized.
-pub(super) struct Inner<T: ?Sized> {
-    /// The number of `Arc`s.
-    pub(super) strong: Count,
-    /// The number of `Weak`s, plus one held by all the `Arc`s together; `usize::MAX` while
-    /// `get_mut` checks uniqueness (std's lock against a concurrent `downgrade`).
-    pub(super) weak: Count,
-    /// Dropped (and freed) when `strong` reaches zero.
-    pub(super) data: NonNull<T>,
-    /// The execution the counts belong to.
-    pub(super) key: Key,
-    pub(super) id: Id,
-}
 
 /// std's `Arc`: a value shared by counted references, freed by the last one.
 pub struct Arc<T: ?Sized> {
@@ -62,78 +47,6 @@ unsafe impl<T: ?Sized + Send + Sync> Sync for Arc<T> {}
 impl<T: ?Sized + RefUnwindSafe> UnwindSafe for Arc<T> {}
 impl<T: ?Sized + RefUnwindSafe> RefUnwindSafe for Arc<T> {}
 impl<T: ?Sized> Unpin for Arc<T> {}
-
-impl<T: ?Sized> Inner<T> {
-    /// A new allocation holding `data`, counted by the checker `engine`.
-    fn model(engine: Engine, data: Box<T>, at: &'static Location<'static>) -> NonNull<Self> {
-        let id = leak::register(at);
-        let count = |what: &str| Count::new(engine, format!("Arc#{}.{what}", id.number()), 1);
-        let inner = Box::new(Inner {
-            strong: count("strong"),
-            weak: count("weak"),
-            // SAFETY: `Box::into_raw` is never null.
-            data: unsafe { NonNull::new_unchecked(Box::into_raw(data)) },
-            key: rt::key(),
-            id,
-        });
-        // SAFETY: as above.
-        unsafe { NonNull::new_unchecked(Box::into_raw(inner)) }
-    }
-
-    /// Stops with a clear message if this allocation belongs to another execution.
-    #[track_caller]
-    pub(super) fn check_execution(&self) {
-        if self.key != rt::key() {
-            panic!("{}", leak::OTHER_EXECUTION);
-        }
-    }
-
-    /// Drops the value: the strong count has just reached zero.
-    ///
-    /// # Safety
-    /// Called once, by the thread that took the strong count to zero.
-    unsafe fn drop_value(&self) {
-        leak::released(self.id);
-        drop(Box::from_raw(self.data.as_ptr()));
-    }
-
-    /// The value, moved out: the strong count has just reached zero.
-    ///
-    /// # Safety
-    /// As [`Inner::drop_value`], with `T` sized.
-    unsafe fn take_value(&self) -> T
-    where
-        T: Sized,
-    {
-        leak::released(self.id);
-        *Box::from_raw(self.data.as_ptr())
-    }
-
-    /// One `Arc` lets go (std's decrement): whether it was the last, whose thread then owns
-    /// the value, after the fence that orders every other thread's use of it before.
-    fn strong_down(&self, at: Line) -> bool {
-        if self.strong.step(Rmw::Sub, Release, Some(at)) != 1 {
-            leak::dropped_one(self.id);
-            return false;
-        }
-        self.strong.acquire_fence();
-        true
-    }
-
-    /// std's `is_unique`: lock the weak count (no `downgrade` can then run), check the
-    /// strong count, unlock.
-    fn is_unique(&self, at: Line) -> bool {
-        if (self.weak)
-            .compare_exchange(1, usize::MAX, Acquire, Relaxed, at)
-            .is_err()
-        {
-            return false;
-        }
-        let unique = self.strong.load(Acquire, at) == 1;
-        self.weak.store(1, Release, at);
-        unique
-    }
-}
 
 impl<T> Arc<T> {
     /// A new `Arc`; under a checker, its location is the one a leak of it names.
@@ -343,6 +256,34 @@ impl<T: ?Sized> Arc<T> {
         match (this.std(), this.inner()) {
             (Some(std), _) => std::sync::Arc::as_ptr(std),
             (_, inner) => inner.expect("modelled").data.as_ptr(),
+        }
+    }
+}
+
+impl<T: ?Sized> Weak<T> {
+    /// An `Arc` to the value, if one still holds it (std's increment-if-not-zero loop).
+    #[track_caller]
+    pub fn upgrade(&self) -> Option<Arc<T>> {
+        let at = Location::caller();
+        let ptr = match &self.repr {
+            WeakRepr::Std(std) => return std.upgrade().map(Arc::from_std),
+            WeakRepr::Model(ptr, _, _) => *ptr,
+        };
+        // SAFETY: a `Weak` keeps the allocation alive.
+        let inner = unsafe { ptr.as_ref() };
+        inner.check_execution();
+        let mut current = inner.strong.load(Relaxed, at);
+        loop {
+            if current == 0 {
+                return None;
+            }
+            match (inner.strong).compare_exchange(current, current + 1, Acquire, Relaxed, at) {
+                Ok(_) => {
+                    leak::cloned(inner.id);
+                    return Some(Arc::from_inner(ptr, at));
+                }
+                Err(seen) => current = seen,
+            }
         }
     }
 }

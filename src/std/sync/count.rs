@@ -8,14 +8,17 @@
 //! release of the weak count that all `Arc`s hold together), which is explored but not
 //! recorded: a trace shows the clones, drops, upgrades and checks the user's code made.
 
+use std::panic::Location;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::arc::Line;
 use crate::std::rt::{By, Engine};
 use crate::sync::model::trace::{self, Object};
 use crate::sync::trace::{Op, Scalar, Value};
 use crate::sync::{Loom, Primitives, RawAtomic, Rmw, Shuttle, Std};
+
+/// A line of the user's code.
+pub(super) type Line = &'static Location<'static>;
 
 /// One count: `Arc#n.strong` or `Arc#n.weak` in traces.
 pub(super) struct Count {
@@ -39,7 +42,6 @@ impl<P: Primitives> Counter<P> {
         let object = Object::of("AtomicUsize", self, Some(&self.name));
         trace::effect::<P>(op, object, value, at);
     }
-
 }
 
 /// `$e` with `$c` the counter of whichever checker runs.

@@ -16,6 +16,7 @@ mod arc;
 pub mod atomic;
 mod condvar;
 mod count;
+mod inner;
 mod leak;
 pub mod mpsc;
 mod mutex;

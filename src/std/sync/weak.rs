@@ -1,6 +1,6 @@
-//! std's `Weak`, modelled with [`super::arc`]: an `upgrade` is a compare-exchange on the
-//! strong count that the checker interleaves with the drops, so an upgrade racing the last
-//! drop is explored both ways.
+//! std's `Weak`, modelled with [`super::arc`] (where `upgrade`, which makes an `Arc`, lives):
+//! an `upgrade` is a compare-exchange on the strong count that the checker interleaves with
+//! the drops, so an upgrade racing the last drop is explored both ways.
 //!
 //! Invariant: a `Weak` is std's exactly when its `Arc` was (or it is `Weak::new()`, which
 //! points to nothing); a modelled one holds one unit of the allocation's weak count and
@@ -11,20 +11,20 @@ use std::marker::PhantomData;
 use std::panic::Location;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::{Acquire, Relaxed};
 
-use super::arc::{Arc, Inner, Line};
-use super::leak;
+use super::count::Line;
+use super::inner::Inner;
 use crate::std::rt;
 use crate::sync::Rmw;
 
 /// std's `Weak`: a reference that does not keep the value alive; `upgrade` gives an `Arc` while
 /// some `Arc` still does.
 pub struct Weak<T: ?Sized> {
-    repr: WeakRepr<T>,
+    pub(super) repr: WeakRepr<T>,
 }
 
-enum WeakRepr<T: ?Sized> {
+pub(super) enum WeakRepr<T: ?Sized> {
     Std(std::sync::Weak<T>),
     /// The allocation, and the line that made this handle (its drop's rows name it).
     Model(NonNull<Inner<T>>, Line, PhantomData<Inner<T>>),
@@ -65,19 +65,8 @@ impl<T: ?Sized> Weak<T> {
     /// Gives up the unit of the weak count that all `Arc`s held together: the last `Arc` is
     /// gone (not recorded: std's bookkeeping, see `count`).
     pub(super) fn release_implicit(ptr: NonNull<Inner<T>>) {
-        Weak::release(ptr, None);
-    }
-
-    /// Gives up one unit of the weak count, freeing the allocation if it was the last;
-    /// recorded at `at` if given.
-    fn release(ptr: NonNull<Inner<T>>, at: Option<Line>) {
-        // SAFETY: the caller's unit of the weak count kept the allocation alive until now.
-        let inner = unsafe { ptr.as_ref() };
-        if inner.weak.step(Rmw::Sub, Release, at) == 1 {
-            inner.weak.acquire_fence();
-            // SAFETY: the last reference of any kind: nothing points here any more.
-            drop(unsafe { Box::from_raw(ptr.as_ptr()) });
-        }
+        // SAFETY: the last `Arc` owned that unit.
+        unsafe { Inner::release_weak(ptr, None) }
     }
 
     fn inner(&self) -> Option<&Inner<T>> {
@@ -85,32 +74,6 @@ impl<T: ?Sized> Weak<T> {
             WeakRepr::Std(_) => None,
             // SAFETY: a `Weak` keeps the allocation (not the value) alive.
             WeakRepr::Model(ptr, _, _) => Some(unsafe { ptr.as_ref() }),
-        }
-    }
-
-    /// An `Arc` to the value, if one still holds it (std's increment-if-not-zero loop).
-    #[track_caller]
-    pub fn upgrade(&self) -> Option<Arc<T>> {
-        let at = Location::caller();
-        let ptr = match &self.repr {
-            WeakRepr::Std(std) => return std.upgrade().map(Arc::from_std),
-            WeakRepr::Model(ptr, _, _) => *ptr,
-        };
-        // SAFETY: as in `inner`.
-        let inner = unsafe { ptr.as_ref() };
-        inner.check_execution();
-        let mut current = inner.strong.load(Relaxed, at);
-        loop {
-            if current == 0 {
-                return None;
-            }
-            match (inner.strong).compare_exchange(current, current + 1, Acquire, Relaxed, at) {
-                Ok(_) => {
-                    leak::cloned(inner.id);
-                    return Some(Arc::from_inner(ptr, at));
-                }
-                Err(seen) => current = seen,
-            }
         }
     }
 
@@ -194,7 +157,8 @@ impl<T: ?Sized> Drop for Weak<T> {
         if inner.key != rt::key() {
             return; // See `Arc`'s drop.
         }
-        leak::in_drop(|| Weak::release(ptr, Some(at)));
+        // SAFETY: this `Weak` owns one unit of the weak count.
+        super::leak::in_drop(|| unsafe { Inner::release_weak(ptr, Some(at)) });
     }
 }
 
