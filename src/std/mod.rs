@@ -24,8 +24,9 @@
 //!   from); the report lists it when a body does this. Wrap it in a `LazyLock` to rebuild it.
 //!   Two explorations running at once on two OS threads that share such a static stop with a
 //!   message rather than race on its data.
-//! - Under loom, a panic caught while a guard is held leaves loom's own mutex unusable (loom's
-//!   `Mutex` is not poison-safe): poisoning is observable under shuttle and in production.
+//! - Poisoning is std's under every checker, but under loom a thread already waiting for a
+//!   `Mutex` when another panics under its guard fails inside loom (loom's own mutex is not
+//!   poison-safe; the mirror renews it for later `lock`s only): the report names the case.
 //! - `LazyLock`'s initialiser is `Fn` (it runs once per execution), where std's is `FnOnce`.
 //! - `Arc` and `Weak` are modelled (see [`sync`]): clones, drops, upgrades and `try_unwrap`
 //!   are interleaved and traced, and an `Arc` still held when the body has returned and every
