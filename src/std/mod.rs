@@ -33,8 +33,9 @@
 //!   thread has finished (a cycle) fails the execution as a leak. Unsized ones are made with `Arc::from(Box<T>)` (std's coercion is
 //!   unstable), a drop's trace rows name the line that made the dropped handle, an `Arc` made
 //!   outside an execution stays std's, and one made by a `OnceLock`/`LazyLock` initialiser is
-//!   not leak-checked (a `static` holds it). An `Arc` in the body's outcome is still held
-//!   when the execution ends: a leak. `into_raw`/`from_raw` are not offered.
+//!   not leak-checked (a `static` holds it). An `Arc` in the body's outcome, or in the data of
+//!   a static `Mutex` (which outlives the execution), is still held when the execution ends:
+//!   a leak. `into_raw`/`from_raw` are not offered.
 //!   `std::cell` is plain memory: the checkers do not see it; use [`crate::sync::Cell`] for
 //!   data they should race-check.
 //! - `Builder::stack_size` is honoured in production; under the checkers every model thread
