@@ -248,8 +248,8 @@ fn loom_lost_update() {
 fn random_lock_order_inversion() {
     let pin = Pin {
         kind: CheckerKind::Random,
-        token: "random:spurious=4:replay=s0k5t2@1",
-        found_at: 10,
+        token: "random:spurious=4:replay=s0k3t2@1",
+        found_at: 1,
         failure: FailureKind::Deadlock,
         message: "every live thread is blocked",
         rows: 7,
@@ -265,7 +265,7 @@ fn random_lock_order_inversion() {
 fn pct_double_claim() {
     let pin = Pin {
         kind: CheckerKind::Pct,
-        token: "pct:depth=3:spurious=4:replay=s0k7t2@1",
+        token: "pct:depth=3:spurious=4:replay=s0k3t2@1",
         found_at: 2,
         failure: FailureKind::Panicked,
         message: "assertion `left == right` failed: the job ran twice\n  left: 1\n right: 0",
@@ -282,8 +282,8 @@ fn pct_double_claim() {
 fn urw_lost_wakeup() {
     let pin = Pin {
         kind: CheckerKind::Urw,
-        token: "urw:spurious=4:replay=s0k5t2@1",
-        found_at: 1,
+        token: "urw:spurious=4:replay=s0k3t2@1",
+        found_at: 65,
         failure: FailureKind::Deadlock,
         message: "every live thread is blocked",
         rows: 20,

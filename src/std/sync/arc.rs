@@ -1,6 +1,7 @@
 //! std's `Arc`, modelled: under a checker its strong and weak counts are the backend's atomics
-//! (traced as `Arc#n.strong` and `Arc#n.weak`), so every clone, drop, upgrade and `try_unwrap`
-//! is an operation the checker interleaves; outside one it is std's own `Arc`.
+//! (traced as `Arc#n.strong` and `Arc#n.weak`), so every drop, upgrade, downgrade and
+//! `try_unwrap` is an operation the checker interleaves (a clone, which commutes with them,
+//! only a row: [`super::count::Strong`]); outside one it is std's own `Arc`.
 //!
 //! Invariant: an `Arc` made outside an execution is `std::sync::Arc` and stays one wherever it
 //! goes. One made inside follows std's algorithm step for step (the same counts, orderings and
@@ -17,14 +18,13 @@ use std::mem::ManuallyDrop;
 use std::ops::Deref;
 use std::panic::{Location, RefUnwindSafe, UnwindSafe};
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::{Acquire, Relaxed};
 
 use super::count::Line;
 use super::inner::Inner;
 use super::leak;
 use super::weak::WeakRepr;
 use crate::std::rt::{self, Engine};
-use crate::sync::Rmw;
 
 pub use super::weak::Weak;
 
@@ -322,7 +322,7 @@ impl<T: Clone> Arc<T> {
             Weak::release_implicit(ptr);
         } else {
             // Unique: put the strong count back.
-            inner.strong.store(1, Release, at);
+            inner.strong.store_one(at);
         }
         match &mut this.repr {
             Repr::Std(std) => std::sync::Arc::get_mut(std).expect("unique"),
@@ -342,7 +342,7 @@ impl<T: ?Sized> Clone for Arc<T> {
                 // SAFETY: an `Arc` keeps its allocation alive.
                 let inner = unsafe { ptr.as_ref() };
                 inner.check_execution();
-                inner.strong.step(Rmw::Add, Relaxed, Some(at));
+                inner.strong.clone_one(at);
                 leak::cloned(inner.id);
                 Arc::from_inner(*ptr, at)
             }

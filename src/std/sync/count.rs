@@ -9,7 +9,7 @@
 //! recorded: a trace shows the clones, drops, upgrades and checks the user's code made.
 
 use std::panic::Location;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::std::rt::{By, Engine};
@@ -137,6 +137,34 @@ impl Count {
         }
     }
 
+    /// The backend's operations unrecorded, for a caller that records what they mean
+    /// ([`Strong`]).
+    fn raw_fetch(&self, op: Rmw, order: Ordering) -> usize {
+        each!(self, c => c.raw.fetch(op, 1, order))
+    }
+
+    fn raw_load(&self, order: Ordering) -> usize {
+        each!(self, c => c.raw.load(order))
+    }
+
+    fn raw_store(&self, value: usize, order: Ordering) {
+        each!(self, c => c.raw.store(value, order))
+    }
+
+    fn raw_compare_exchange(
+        &self,
+        current: usize,
+        new: usize,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<usize, usize> {
+        each!(self, c => c.raw.compare_exchange(current, new, success, failure))
+    }
+
+    fn note(&self, op: Op, value: Value, at: Line) {
+        each!(self, c => c.record(op, value, at))
+    }
+
     /// Lets the checker run another thread (a spin on the weak count's lock).
     pub(super) fn yield_now(&self) {
         match &self.raw {
@@ -144,5 +172,123 @@ impl Count {
             By::Shuttle(_) => crate::sync::yield_now::<Shuttle>(),
             By::Std(_) => crate::sync::yield_now::<Std>(),
         }
+    }
+}
+
+/// The strong count, as loom's `Arc` sees it: a clone commutes with every other count
+/// operation (its thread holds a reference throughout, so no drop can be the last and no
+/// `try_unwrap` can succeed around it), so it is no operation of the checker, only a row;
+/// drops, upgrades and the checks are the checker's atomic operations, interleaved.
+///
+/// The count is `atomic + clones` (wrapping): `clones` only grows, and only while its thread
+/// holds a reference, so an operation that read it stale sees the change in its result (the
+/// compare-exchanges retry then). Rows show that sum, the count std's `Arc` would hold.
+pub(super) struct Strong {
+    atomic: Count,
+    clones: AtomicUsize,
+    /// The count as of the last change, for a clone's row.
+    shown: AtomicUsize,
+}
+
+impl Strong {
+    pub(super) fn new(engine: Engine, name: String) -> Self {
+        Strong {
+            atomic: Count::new(engine, name, 1),
+            clones: AtomicUsize::new(0),
+            shown: AtomicUsize::new(1),
+        }
+    }
+
+    fn clones(&self) -> usize {
+        self.clones.load(Ordering::Relaxed)
+    }
+
+    fn updated(&self, op: Rmw, old: usize, new: usize, at: Line) {
+        self.shown.store(new, Ordering::Relaxed);
+        let value = Value::Updated {
+            old: Scalar::Usize(old),
+            new: Scalar::Usize(new),
+        };
+        self.atomic.note(Op::Fetch(op), value, at);
+    }
+
+    /// A clone (std's relaxed increment): a row, not a scheduling point.
+    pub(super) fn clone_one(&self, at: Line) {
+        self.clones.fetch_add(1, Ordering::Relaxed);
+        let old = self.shown.load(Ordering::Relaxed);
+        self.updated(Rmw::Add, old, old + 1, at);
+    }
+
+    /// A drop (std's release decrement): the count left.
+    pub(super) fn drop_one(&self, at: Line) -> usize {
+        let old = (self.atomic.raw_fetch(Rmw::Sub, Ordering::Release)).wrapping_add(self.clones());
+        self.updated(Rmw::Sub, old, old.wrapping_sub(1), at);
+        old.wrapping_sub(1)
+    }
+
+    /// The count (a load with `order`).
+    pub(super) fn load(&self, order: Ordering, at: Line) -> usize {
+        let count = self.atomic.raw_load(order).wrapping_add(self.clones());
+        self.atomic
+            .note(Op::Load, Value::Read(Scalar::Usize(count)), at);
+        count
+    }
+
+    /// std's `compare_exchange(current, new)` on the count.
+    pub(super) fn compare_exchange(
+        &self,
+        current: usize,
+        new: usize,
+        success: Ordering,
+        failure: Ordering,
+        at: Line,
+    ) -> Result<usize, usize> {
+        let mut clones = self.clones();
+        loop {
+            let exchanged = self.atomic.raw_compare_exchange(
+                current.wrapping_sub(clones),
+                new.wrapping_sub(clones),
+                success,
+                failure,
+            );
+            let (expected, written) = (Scalar::Usize(current), Scalar::Usize(new));
+            match exchanged {
+                Ok(_) => {
+                    self.shown.store(new, Ordering::Relaxed);
+                    let value = Value::Exchanged {
+                        expected,
+                        new: written,
+                    };
+                    self.atomic.note(Op::CompareExchange, value, at);
+                    return Ok(current);
+                }
+                // A clone since `clones` was read: the expectation was stale.
+                Err(_) if self.clones() != clones => clones = self.clones(),
+                Err(seen) => {
+                    let saw = seen.wrapping_add(clones);
+                    let value = Value::NotExchanged {
+                        expected,
+                        new: written,
+                        saw: Scalar::Usize(saw),
+                    };
+                    self.atomic.note(Op::CompareExchange, value, at);
+                    return Err(saw);
+                }
+            }
+        }
+    }
+
+    /// Sets the count of a unique `Arc` back to one (no clone can run: it is unique).
+    pub(super) fn store_one(&self, at: Line) {
+        let clones = self.clones();
+        self.atomic
+            .raw_store(1usize.wrapping_sub(clones), Ordering::Release);
+        self.shown.store(1, Ordering::Relaxed);
+        self.atomic
+            .note(Op::Store, Value::Wrote(Scalar::Usize(1)), at);
+    }
+
+    pub(super) fn acquire_fence(&self) {
+        self.atomic.acquire_fence();
     }
 }

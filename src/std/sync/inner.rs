@@ -9,7 +9,7 @@ use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
-use super::count::{Count, Line};
+use super::count::{Count, Line, Strong};
 use super::leak::{self, Id};
 use crate::std::rt::{self, Engine, Key};
 use crate::sync::Rmw;
@@ -17,7 +17,7 @@ use crate::sync::Rmw;
 /// A modelled allocation: std's `ArcInner`, the value boxed apart so that `T` may be unsized.
 pub(super) struct Inner<T: ?Sized> {
     /// The number of `Arc`s.
-    pub(super) strong: Count,
+    pub(super) strong: Strong,
     /// The number of `Weak`s, plus one held by all the `Arc`s together; `usize::MAX` while
     /// `get_mut` checks uniqueness (std's lock against a concurrent `downgrade`).
     pub(super) weak: Count,
@@ -36,10 +36,10 @@ impl<T: ?Sized> Inner<T> {
         at: &'static Location<'static>,
     ) -> NonNull<Self> {
         let id = leak::register(at);
-        let count = |what: &str| Count::new(engine, format!("Arc#{}.{what}", id.number()), 1);
+        let name = |what: &str| format!("Arc#{}.{what}", id.number());
         let inner = Box::new(Inner {
-            strong: count("strong"),
-            weak: count("weak"),
+            strong: Strong::new(engine, name("strong")),
+            weak: Count::new(engine, name("weak"), 1),
             // SAFETY: `Box::into_raw` is never null.
             data: unsafe { NonNull::new_unchecked(Box::into_raw(data)) },
             key: rt::key(),
@@ -81,7 +81,7 @@ impl<T: ?Sized> Inner<T> {
     /// One `Arc` lets go (std's decrement): whether it was the last, whose thread then owns
     /// the value, after the fence that orders every other thread's use of it before.
     pub(super) fn strong_down(&self, at: Line) -> bool {
-        if self.strong.step(Rmw::Sub, Release, Some(at)) != 1 {
+        if self.strong.drop_one(at) != 0 {
             leak::dropped_one(self.id);
             return false;
         }
