@@ -64,7 +64,7 @@ shard I N *ARGS:
 run *ARGS:
     cargo run --release -- run {{ARGS}}
 
-# Model-check scenarios; e.g. `just check turns --backend shuttle`.
+# Model-check scenarios; e.g. `just check turns --checkers shuttle`.
 check *ARGS:
     cargo run --release -- check --mutants {{ARGS}}
 

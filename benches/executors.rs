@@ -1,7 +1,7 @@
 //! Cost of the pool, the lazy value and the counter on the production backends, side by side
 //! in one run.
 //!
-//! - group `pool`: tasks per second for [`POOL_TASKS`] trivial tasks on 3 workers (the seed's
+//! - group `pool`: tasks per second for [`POOL_TASKS`] trivial tasks on 3 workers (the notes'
 //!   pool size), each submitted with `submit` and collected with `as_completed` + `result()`,
 //!   on `std` and `parking-lot`. The pool is built once per benchmark; an iteration is
 //!   100,000 submissions and 100,000 results. Ids: `submit+as_completed/{backend}`.
@@ -9,8 +9,8 @@
 //!   threadproof's `OnceLock` and `LazyLock` on both backends, beside `std::sync::OnceLock` and
 //!   `parking_lot::Once` (guarding a cell, the way a bare `Once` is used), in the same run.
 //!   Ids: `{implementation}`.
-//! - group `counter`: increments per second. `scenario/{backend}` runs the seed as it is (3
-//!   threads, one increment each: thread spawn and join cost). `scaled/{backend}` is the seed's
+//! - group `counter`: increments per second. `scenario/{backend}` runs the notes as it is (3
+//!   threads, one increment each: thread spawn and join cost). `scaled/{backend}` is the notes'
 //!   `RunNumbers::print_nums` (lock, read the counter, record the line with the thread's name,
 //!   increment) called [`INCREMENTS_PER_THREAD`] times by each of 3 threads on one shared
 //!   counter, so that the per-increment cost under contention is what is measured.
@@ -35,9 +35,9 @@ use threadproof::thread_pool::{as_completed, ThreadPool};
 
 /// Tasks per `pool` iteration.
 const POOL_TASKS: usize = 100_000;
-/// Workers of the `pool` benchmark: the seed's.
+/// Workers of the `pool` benchmark: the notes'.
 const POOL_WORKERS: usize = 3;
-/// Threads of the scaled `counter` benchmark: the seed's.
+/// Threads of the scaled `counter` benchmark: the notes'.
 const COUNTER_THREADS: usize = 3;
 /// `print_nums` calls per thread in the scaled `counter` benchmark.
 const INCREMENTS_PER_THREAD: usize = 100_000;
@@ -133,7 +133,7 @@ fn singleton(c: &mut Criterion) {
     group.finish();
 }
 
-/// `threads` threads each call the seed's `print_nums` `per_thread` times on one counter.
+/// `threads` threads each call the notes' `print_nums` `per_thread` times on one counter.
 /// Returns how many lines were printed.
 fn scaled_counter<P: Primitives>(threads: usize, per_thread: usize) -> usize {
     let numbers = Arc::new(RunNumbers::<P>::new(CounterVariant::Locked));
@@ -158,7 +158,7 @@ fn scaled_counter<P: Primitives>(threads: usize, per_thread: usize) -> usize {
 fn counter(c: &mut Criterion) {
     let mut group = c.benchmark_group("counter");
     short(&mut group);
-    let config = Counter::seed_config();
+    let config = Counter::notes_config();
     group.throughput(Throughput::Elements(COUNTER_THREADS as u64));
     group.bench_function(format!("scenario/{}", Std::NAME), |b| {
         b.iter(|| {

@@ -16,7 +16,7 @@ use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throug
 use threadproof::explore::{self, Checker, LoomConfig, ShuttleConfig};
 use threadproof::scenarios::appends::{Appends, AppendsConfig, AppendsVariant};
 use threadproof::scenarios::turns::{Turns, TurnsConfig, TurnsVariant};
-use threadproof::scenarios::{check, Scenario};
+use threadproof::scenarios::{explore, Scenario};
 use threadproof::sync::{spawn, AtomicUsize, Loom, Mutex, Primitives, Shuttle};
 
 fn exploration(c: &mut Criterion) {
@@ -37,16 +37,16 @@ fn exploration(c: &mut Criterion) {
             let checker = checker.clone().with_traces(traces);
             let label = if traces { "traced" } else { "untraced" };
             // The executions of one exploration, for the throughput.
-            let executions = check::<Turns>(&turns, TurnsVariant::Targeted, &checker).executions;
+            let executions = explore::<Turns>(&turns, TurnsVariant::Targeted, &checker).executions;
             group.throughput(Throughput::Elements(executions));
             group.bench_function(format!("turns-k3-n3/{name}/{label}"), |b| {
-                b.iter(|| check::<Turns>(&turns, TurnsVariant::Targeted, &checker))
+                b.iter(|| explore::<Turns>(&turns, TurnsVariant::Targeted, &checker))
             });
             let executions =
-                check::<Appends>(&appends, AppendsVariant::Locked, &checker).executions;
+                explore::<Appends>(&appends, AppendsVariant::Locked, &checker).executions;
             group.throughput(Throughput::Elements(executions));
             group.bench_function(format!("{}-k3/{name}/{label}", Appends::NAME), |b| {
-                b.iter(|| check::<Appends>(&appends, AppendsVariant::Locked, &checker))
+                b.iter(|| explore::<Appends>(&appends, AppendsVariant::Locked, &checker))
             });
         }
     }

@@ -1,6 +1,6 @@
 //! Throughput of the scenarios on the production backends, side by side in one run.
 //!
-//! - group `turns`: turn handoffs per second (one handoff = one printed line) for the seed's
+//! - group `turns`: turn handoffs per second (one handoff = one printed line) for the notes'
 //!   `notify-all` (one condvar, every thread woken every turn) against `targeted` (one condvar
 //!   per thread, only the next thread woken, once per turn), at k = 2, 3 and 8 threads, on
 //!   `std` and `parking-lot`; and `under-lock`, the targeted version as it was before one

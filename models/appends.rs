@@ -3,7 +3,7 @@
 
 use threadproof::explore::{LoomConfig, ShuttleConfig};
 use threadproof::scenarios::appends::{Appends, AppendsConfig, AppendsVariant};
-use threadproof::scenarios::{check_loom, check_shuttle, Scenario};
+use threadproof::scenarios::{explore_loom, explore_shuttle, Scenario};
 
 use crate::common::snapshots;
 use crate::kill_matrix::{kill_rows, Checkers};
@@ -17,7 +17,7 @@ mod proofs {
     fn three_threads_reach_all_6_orders() {
         let config = AppendsConfig::with_threads(3).unwrap();
         let report =
-            check_loom::<Appends>(&config, AppendsVariant::Locked, &LoomConfig::exhaustive());
+            explore_loom::<Appends>(&config, AppendsVariant::Locked, &LoomConfig::exhaustive());
         assert_proved("appends k=3 exhaustive", &report);
         let orders: Vec<String> = report.outcomes.keys().map(Appends::render).collect();
         assert_eq!(orders.len(), 6);
@@ -34,7 +34,7 @@ mod sampled {
     /// schedules really vary (more than one order reached).
     fn appends(threads: usize, shuttle: ShuttleConfig) {
         let config = AppendsConfig::with_threads(threads).unwrap();
-        let report = check_shuttle::<Appends>(&config, AppendsVariant::Locked, &shuttle);
+        let report = explore_shuttle::<Appends>(&config, AppendsVariant::Locked, &shuttle);
         assert_sampled(&format!("appends k={threads}"), &report);
         if threads > 1 {
             assert!(
@@ -46,8 +46,8 @@ mod sampled {
     }
 
     one_test_each! { appends:
-        seed_random: 4, random();
-        seed_pct: 4, pct();
+        notes_random: 4, random();
+        notes_pct: 4, pct();
         k1_random: 1, random();
         k2_random: 2, random();
         k3_random: 3, random();
@@ -67,13 +67,13 @@ mod sampled {
     /// all.
     #[test]
     fn runs_are_reproducible() {
-        let config = AppendsConfig::seed();
+        let config = AppendsConfig::notes();
         let shuttle = ShuttleConfig::random(200).seed(42);
-        let first = check_shuttle::<Appends>(&config, AppendsVariant::Locked, &shuttle);
-        let second = check_shuttle::<Appends>(&config, AppendsVariant::Locked, &shuttle);
+        let first = explore_shuttle::<Appends>(&config, AppendsVariant::Locked, &shuttle);
+        let second = explore_shuttle::<Appends>(&config, AppendsVariant::Locked, &shuttle);
         assert_eq!(first.outcomes, second.outcomes);
         let other =
-            check_shuttle::<Appends>(&config, AppendsVariant::Locked, &shuttle.clone().seed(43));
+            explore_shuttle::<Appends>(&config, AppendsVariant::Locked, &shuttle.clone().seed(43));
         assert_ne!(
             first.outcomes, other.outcomes,
             "a different seed should sample differently"
@@ -91,13 +91,13 @@ kill_rows! {
 mod deep {
     use super::*;
 
-    /// The seed's 4 threads (loom's maximum with main), every interleaving: all 4! = 24 orders
+    /// The notes' 4 threads (loom's maximum with main), every interleaving: all 4! = 24 orders
     /// of the list are reachable, and no other.
     #[test]
-    fn seed_exhaustive_reaches_all_24_orders() {
-        let config = AppendsConfig::seed();
+    fn notes_size_exhaustive_reaches_all_24_orders() {
+        let config = AppendsConfig::notes();
         let report =
-            check_loom::<Appends>(&config, AppendsVariant::Locked, &LoomConfig::exhaustive());
+            explore_loom::<Appends>(&config, AppendsVariant::Locked, &LoomConfig::exhaustive());
         assert_proved("appends k=4 exhaustive", &report);
         assert_eq!(report.outcomes.len(), 24);
         let orders: Vec<String> = report.outcomes.keys().map(Appends::render).collect();

@@ -3,7 +3,7 @@
 
 use threadproof::explore::{LoomConfig, ShuttleConfig};
 use threadproof::scenarios::counter::{Counter, CounterConfig, CounterVariant};
-use threadproof::scenarios::{check_loom, check_shuttle, Scenario};
+use threadproof::scenarios::{explore_loom, explore_shuttle, Scenario};
 
 use crate::common::snapshots;
 use crate::kill_matrix::{kill_rows, Checkers};
@@ -14,7 +14,7 @@ use crate::support::{
 mod proofs {
     use super::*;
 
-    /// The seed's three named threads, every interleaving (~900 executions): the numbers are
+    /// The notes' three named threads, every interleaving (~900 executions): the numbers are
     /// always 0, 1, 2 in print order, each of the 3! assignments of numbers to threads is
     /// reachable, and the mutant at the same size is caught. (Four threads is ~230k
     /// executions: the atomic counter's loads and stores are branch points of their own.)
@@ -22,7 +22,7 @@ mod proofs {
     fn three_threads_reach_all_6_assignments() {
         let config = CounterConfig::new(3).unwrap();
         let loom = LoomConfig::exhaustive();
-        let report = check_loom::<Counter>(&config, CounterVariant::Locked, &loom);
+        let report = explore_loom::<Counter>(&config, CounterVariant::Locked, &loom);
         assert_proved("counter k=3 exhaustive", &report);
         let outcomes: Vec<String> = report.outcomes.keys().map(Counter::render).collect();
         assert_eq!(outcomes.len(), 6);
@@ -40,7 +40,7 @@ mod sampled {
     /// assignment of numbers to threads varies.
     fn counter(threads: usize, shuttle: ShuttleConfig) {
         let config = CounterConfig::new(threads).unwrap();
-        let report = check_shuttle::<Counter>(&config, CounterVariant::Locked, &shuttle);
+        let report = explore_shuttle::<Counter>(&config, CounterVariant::Locked, &shuttle);
         assert_sampled(&format!("counter k={threads}"), &report);
         if threads > 1 {
             assert!(

@@ -4,7 +4,7 @@
 
 use threadproof::explore::{LoomConfig, ShuttleConfig};
 use threadproof::scenarios::isolation::{Isolation, IsolationConfig, IsolationVariant};
-use threadproof::scenarios::{check_loom, check_shuttle};
+use threadproof::scenarios::{explore_loom, explore_shuttle};
 
 use crate::kill_matrix::{kill_rows, Checkers};
 use crate::support::{assert_proved, assert_sampled, one_test_each, pct, random};
@@ -18,29 +18,29 @@ mod proofs {
     fn three_processes_bound_1() {
         let config = IsolationConfig::with_processes(3).unwrap();
         let loom = LoomConfig::exhaustive().preemption_bound(1);
-        let report = check_loom::<Isolation>(&config, IsolationVariant::Processes, &loom);
+        let report = explore_loom::<Isolation>(&config, IsolationVariant::Processes, &loom);
         assert_proved("isolation k=3", &report);
         assert_eq!(report.outcomes.len(), 1);
     }
 }
 
-/// The seed's processes, random and PCT.
+/// The notes' processes, random and PCT.
 mod sampled {
     use super::*;
 
     fn isolation(shuttle: ShuttleConfig) {
-        let report = check_shuttle::<Isolation>(
-            &IsolationConfig::seed(),
+        let report = explore_shuttle::<Isolation>(
+            &IsolationConfig::notes(),
             IsolationVariant::Processes,
             &shuttle,
         );
-        assert_sampled("isolation seed", &report);
+        assert_sampled("isolation notes", &report);
         assert_eq!(report.outcomes.len(), 1);
     }
 
     one_test_each! { isolation:
-        seed_random: random();
-        seed_pct: pct();
+        notes_random: random();
+        notes_pct: pct();
     }
 }
 
@@ -61,7 +61,7 @@ mod deep {
     fn three_processes_bound_2() {
         let config = IsolationConfig::with_processes(3).unwrap();
         let loom = LoomConfig::exhaustive().preemption_bound(2);
-        let report = check_loom::<Isolation>(&config, IsolationVariant::Processes, &loom);
+        let report = explore_loom::<Isolation>(&config, IsolationVariant::Processes, &loom);
         assert_proved("isolation k=3 bound 2", &report);
         assert_eq!(report.outcomes.len(), 1);
     }

@@ -121,7 +121,7 @@ impl Row {
 /// how simple it is, and its replay token).
 pub fn run_row<S: Scenario>(config: &S::Config, variant: S::Variant, checker: &Checker) {
     let expected = variant.expected(checker.kind(), checker.spurious_wakeups());
-    let report = scenarios::check::<S>(config, variant, checker);
+    let report = scenarios::explore::<S>(config, variant, checker);
     show(
         &format!("{} {} {}", S::NAME, variant.name(), checker.token()),
         &report,

@@ -1,5 +1,6 @@
-//! The model tests: one test binary (`cargo test --test models`), one file per scenario, each
-//! holding everything that checks that scenario under a model checker, in this order:
+//! The model tests (`cargo test --test models`; the bug gallery is its own binary, `--test
+//! gallery`): one file per scenario, each holding everything that checks that scenario under a
+//! model checker, in this order, and a few files about the checker itself (below):
 //!
 //! 1. `mod proofs`: quick loom proofs, every interleaving (within a stated bound) at sizes
 //!    that take seconds in a debug build, with their outcome snapshots;
@@ -18,7 +19,10 @@
 //! belongs to; a new scenario gets its own file, a `mod` line below and its `kill::rows` in
 //! [`KILL_ROWS`]. Helpers every file needs go in `support.rs`. A pinned replay token (a
 //! regression test of a checker's schedules and token format, not of a scenario) goes in
-//! `replay_pins.rs`, one per checker kind. Tests of production behaviour
+//! `replay_pins.rs`, one per checker kind. What a report says about any body (traces,
+//! locations, bounds, minimality) goes in `reports.rs`; an item of the `sync` surface and its
+//! explored choices in `sync_checked.rs`; a built primitive's cost or semantics in
+//! `primitives.rs`, a small public program on it in `primitive_programs.rs`. Tests of production behaviour
 //! (the CLI, properties, the thread pool on real threads, real processes) go in `tests/`,
 //! not here. Filters: `proofs::`, `sampled::`, `kill::`, `deep::`, or a scenario's name.
 
@@ -35,9 +39,9 @@ mod pool;
 mod primitives;
 mod process_pool;
 mod replay_pins;
+mod reports;
 mod singleton;
-mod surface;
-mod truth;
+mod sync_checked;
 mod turns;
 
 use threadproof::explore::CheckerKind;

@@ -4,7 +4,7 @@
 
 use threadproof::explore::{LoomConfig, ShuttleConfig};
 use threadproof::scenarios::manager::{ManagerConfig, ManagerScenario, ManagerScenarioVariant};
-use threadproof::scenarios::{check_loom, check_shuttle};
+use threadproof::scenarios::{explore_loom, explore_shuttle};
 
 use crate::kill_matrix::{kill_rows, Checkers};
 use crate::support::{assert_proved, assert_sampled, one_test_each, pct, random};
@@ -27,7 +27,7 @@ mod proofs {
     #[test]
     fn two_clients_three_appends_every_lost_answer_bound_1() {
         for lose in [None, Some(0), Some(1), Some(2)] {
-            let report = check_loom::<ManagerScenario>(
+            let report = explore_loom::<ManagerScenario>(
                 &manager(2, 3, lose),
                 ManagerScenarioVariant::AppliesOnce,
                 &LoomConfig::exhaustive().preemption_bound(1),
@@ -39,31 +39,31 @@ mod proofs {
     }
 }
 
-/// The seed's size (3 clients), with and without a lost answer.
+/// The notes' size (3 clients), with and without a lost answer.
 mod sampled {
     use super::*;
 
-    fn seed(lose: Option<usize>, shuttle: ShuttleConfig) {
-        let mut config = ManagerConfig::seed();
+    fn notes_size(lose: Option<usize>, shuttle: ShuttleConfig) {
+        let mut config = ManagerConfig::notes();
         if let Some(i) = lose {
             config = config.losing_answer(i).unwrap();
         }
-        let report = check_shuttle::<ManagerScenario>(
+        let report = explore_shuttle::<ManagerScenario>(
             &config,
             ManagerScenarioVariant::AppliesOnce,
             &shuttle,
         );
-        assert_sampled(&format!("manager seed lose={lose:?}"), &report);
+        assert_sampled(&format!("manager notes lose={lose:?}"), &report);
         assert!(report.outcomes.len() > 1, "{}", report.summary());
     }
 
-    one_test_each! { seed:
-        seed_random: None, random();
-        seed_pct: None, pct();
-        seed_answer_0_lost_random: Some(0), random();
-        seed_answer_0_lost_pct: Some(0), pct();
-        seed_answer_3_lost_random: Some(3), random();
-        seed_answer_3_lost_pct: Some(3), pct();
+    one_test_each! { notes_size:
+        notes_random: None, random();
+        notes_pct: None, pct();
+        notes_answer_0_lost_random: Some(0), random();
+        notes_answer_0_lost_pct: Some(0), pct();
+        notes_answer_3_lost_random: Some(3), random();
+        notes_answer_3_lost_pct: Some(3), pct();
     }
 }
 
@@ -79,7 +79,7 @@ kill_rows! {
 /// correct server: the lost answer in the kill rows' config is what exposes it.
 #[test]
 fn applies_twice_escapes_loom_without_a_lost_answer() {
-    let report = check_loom::<ManagerScenario>(
+    let report = explore_loom::<ManagerScenario>(
         &manager(2, 3, None),
         ManagerScenarioVariant::AppliesTwice,
         &LoomConfig::exhaustive().preemption_bound(1),
@@ -96,7 +96,7 @@ mod deep {
     #[test]
     fn two_clients_two_appends_every_lost_answer_bound_2() {
         for lose in [None, Some(0), Some(1)] {
-            let report = check_loom::<ManagerScenario>(
+            let report = explore_loom::<ManagerScenario>(
                 &manager(2, 2, lose),
                 ManagerScenarioVariant::AppliesOnce,
                 &LoomConfig::exhaustive().preemption_bound(2),

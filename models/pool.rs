@@ -4,7 +4,7 @@
 
 use threadproof::explore::{self, LoomConfig, ShuttleConfig};
 use threadproof::scenarios::pool::{Pool, PoolConfig, PoolVariant};
-use threadproof::scenarios::{check_loom, check_shuttle, Scenario};
+use threadproof::scenarios::{explore_loom, explore_shuttle, Scenario};
 use threadproof::sync::Loom;
 use threadproof::thread_pool::{as_completed, ShutDown, TaskError, ThreadPool};
 
@@ -22,7 +22,7 @@ mod proofs {
     fn one_worker_two_tasks_exhaustive_with_spurious_wakeups() {
         let config = PoolConfig::new(1, 2).unwrap();
         let loom = LoomConfig::exhaustive().spurious_wakeups(1);
-        let report = check_loom::<Pool>(&config, PoolVariant::Correct, &loom);
+        let report = explore_loom::<Pool>(&config, PoolVariant::Correct, &loom);
         assert_proved("pool w=1 t=2 spurious<=1", &report);
         let outcomes: Vec<String> = report.outcomes.keys().map(Pool::render).collect();
         assert_eq!(outcomes.len(), 2);
@@ -38,20 +38,20 @@ mod proofs {
         let loom = LoomConfig::exhaustive()
             .preemption_bound(2)
             .spurious_wakeups(1);
-        let report = check_loom::<Pool>(&config, PoolVariant::Correct, &loom);
+        let report = explore_loom::<Pool>(&config, PoolVariant::Correct, &loom);
         assert_proved("pool w=2 t=2 bound 2 spurious<=1", &report);
         // Both result orders and both list orders.
         assert_eq!(report.outcomes.len(), 4);
     }
 
-    /// The seed's 3 workers and 4 tasks with at most one preemption, one spurious wakeup.
+    /// The notes' 3 workers and 4 tasks with at most one preemption, one spurious wakeup.
     #[test]
-    fn seed_bound_1_with_spurious_wakeups() {
+    fn notes_size_bound_1_with_spurious_wakeups() {
         let loom = LoomConfig::exhaustive()
             .preemption_bound(1)
             .spurious_wakeups(1);
-        let report = check_loom::<Pool>(&PoolConfig::seed(), PoolVariant::Correct, &loom);
-        assert_proved("pool seed bound 1 spurious<=1", &report);
+        let report = explore_loom::<Pool>(&PoolConfig::notes(), PoolVariant::Correct, &loom);
+        assert_proved("pool notes bound 1 spurious<=1", &report);
         assert!(report.outcomes.len() > 1, "{}", report.summary());
     }
 
@@ -137,7 +137,7 @@ mod sampled {
         shuttle.iterations = pool_iterations(tasks);
         let planned = shuttle.iterations as u64;
         let shuttle = shuttle.spurious_one_in(4);
-        let report = check_shuttle::<Pool>(&config, PoolVariant::Correct, &shuttle);
+        let report = explore_shuttle::<Pool>(&config, PoolVariant::Correct, &shuttle);
         show(&format!("pool w={workers} t={tasks}"), &report);
         assert!(report.passed(), "{}", report.summary());
         assert_eq!(report.coverage, threadproof::explore::Coverage::Sampled);
@@ -152,7 +152,7 @@ mod sampled {
     }
 
     one_test_each! { pool:
-        seed_random: 3, 4, random();
+        notes_random: 3, 4, random();
         w1_t4_random: 1, 4, random();
         w2_t2_random: 2, 2, random();
         w4_t16_random: 4, 16, random();
@@ -163,7 +163,7 @@ mod sampled {
         // No tasks: the pool starts, is dropped, and every worker leaves.
         w1_t0_random: 1, 0, random();
         w16_t0_random: 16, 0, random();
-        seed_pct: 3, 4, pct();
+        notes_pct: 3, 4, pct();
         w1_t4_pct: 1, 4, pct();
         w2_t2_pct: 2, 2, pct();
         w4_t16_pct: 4, 16, pct();
@@ -193,30 +193,30 @@ kill_rows! {
 }
 
 /// The pool at sizes of issue 3, each proof followed by every mutant at the same size and
-/// bound. Spurious wakeups are off here; `proofs` has the seed size at bound 1 and smaller
+/// bound. Spurious wakeups are off here; `proofs` has the notes size at bound 1 and smaller
 /// sizes at bound 2 and unbounded with them on.
 #[cfg(any(feature = "deep", loom))]
 mod deep {
     use super::*;
     use crate::support::assert_mutants_caught;
 
-    /// The seed's 3 workers and 4 tasks, every interleaving with at most 2 preemptions (~53k
+    /// The notes' 3 workers and 4 tasks, every interleaving with at most 2 preemptions (~53k
     /// executions, ~6 s in release on 2 cores, traces off; ~93k before idle workers were woken
     /// one at a time at shutdown). Why 2: bound 3 passed 1.7M executions in 200 s without
     /// finishing (traces off), so 2 is the deepest bound that fits the minute; and every pool
     /// mutant is caught within it. Traces are off for the proof (a failure's `replay` command
     /// re-runs it with them), on for the mutants.
     #[test]
-    fn seed_preemption_bound_2() {
+    fn notes_preemption_bound_2() {
         let loom = LoomConfig::exhaustive().preemption_bound(2);
         let proof = LoomConfig {
             record_traces: false,
             ..loom.clone()
         };
-        let report = check_loom::<Pool>(&PoolConfig::seed(), PoolVariant::Correct, &proof);
+        let report = explore_loom::<Pool>(&PoolConfig::notes(), PoolVariant::Correct, &proof);
         assert_proved("pool w=3 t=4 preemption bound 2", &report);
         assert!(report.outcomes.len() > 24, "{}", report.summary());
-        assert_mutants_caught::<Pool>(&PoolConfig::seed(), &loom);
+        assert_mutants_caught::<Pool>(&PoolConfig::notes(), &loom);
     }
 
     /// One worker, three tasks, every interleaving without a bound (~57k executions): the
@@ -226,7 +226,7 @@ mod deep {
     fn one_worker_three_tasks_exhaustive() {
         let config = PoolConfig::new(1, 3).unwrap();
         let loom = LoomConfig::exhaustive();
-        let report = check_loom::<Pool>(&config, PoolVariant::Correct, &loom);
+        let report = explore_loom::<Pool>(&config, PoolVariant::Correct, &loom);
         assert_proved("pool w=1 t=3 exhaustive", &report);
         assert_mutants_caught::<Pool>(&config, &loom);
     }
@@ -236,7 +236,7 @@ mod deep {
     fn two_workers_two_tasks_bound_3() {
         let config = PoolConfig::new(2, 2).unwrap();
         let loom = LoomConfig::exhaustive().preemption_bound(3);
-        let report = check_loom::<Pool>(&config, PoolVariant::Correct, &loom);
+        let report = explore_loom::<Pool>(&config, PoolVariant::Correct, &loom);
         assert_proved("pool w=2 t=2 preemption bound 3", &report);
         assert_eq!(report.outcomes.len(), 4);
     }

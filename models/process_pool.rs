@@ -7,7 +7,7 @@ use threadproof::process::Death;
 use threadproof::scenarios::process_pool::{
     ProcessPoolConfig, ProcessPoolScenario, ProcessPoolVariant,
 };
-use threadproof::scenarios::{check_loom, check_shuttle};
+use threadproof::scenarios::{explore_loom, explore_shuttle};
 
 use crate::kill_matrix::{kill_rows, Checkers};
 use crate::support::{assert_proved, assert_sampled, one_test_each, pct, random};
@@ -31,7 +31,7 @@ mod proofs {
     #[test]
     fn w2_t2_every_crash_choice_bound_1() {
         for crash in [None, Some(0), Some(1)] {
-            let report = check_loom::<ProcessPoolScenario>(
+            let report = explore_loom::<ProcessPoolScenario>(
                 &two_workers_two_tasks(crash),
                 ProcessPoolVariant::FailsTheTask,
                 &LoomConfig::exhaustive().preemption_bound(1),
@@ -43,32 +43,32 @@ mod proofs {
     }
 }
 
-/// The seed's size (3 workers, 4 tasks), beyond loom's thread limit, with and without a
+/// The notes' size (3 workers, 4 tasks), beyond loom's thread limit, with and without a
 /// worker killed or aborted mid-task.
 mod sampled {
     use super::*;
 
     fn process_pool(crash: Option<(usize, Death)>, shuttle: ShuttleConfig) {
-        let mut config = ProcessPoolConfig::seed();
+        let mut config = ProcessPoolConfig::notes();
         if let Some((i, death)) = crash {
             config = config.with_crash(i, death).unwrap();
         }
-        let report = check_shuttle::<ProcessPoolScenario>(
+        let report = explore_shuttle::<ProcessPoolScenario>(
             &config,
             ProcessPoolVariant::FailsTheTask,
             &shuttle,
         );
-        assert_sampled(&format!("process_pool seed crash={crash:?}"), &report);
+        assert_sampled(&format!("process_pool notes crash={crash:?}"), &report);
         assert!(report.outcomes.len() > 1, "{}", report.summary());
     }
 
     one_test_each! { process_pool:
-        seed_random: None, random();
-        seed_pct: None, pct();
-        seed_task_0_killed_random: Some((0, Death::Kill)), random();
-        seed_task_0_killed_pct: Some((0, Death::Kill)), pct();
-        seed_task_3_aborted_random: Some((3, Death::Abort)), random();
-        seed_task_3_aborted_pct: Some((3, Death::Abort)), pct();
+        notes_random: None, random();
+        notes_pct: None, pct();
+        notes_task_0_killed_random: Some((0, Death::Kill)), random();
+        notes_task_0_killed_pct: Some((0, Death::Kill)), pct();
+        notes_task_3_aborted_random: Some((3, Death::Abort)), random();
+        notes_task_3_aborted_pct: Some((3, Death::Abort)), pct();
     }
 }
 
@@ -94,7 +94,7 @@ mod deep {
     use super::*;
 
     fn w2_t2_bound_2(crash: Option<usize>) {
-        let report = check_loom::<ProcessPoolScenario>(
+        let report = explore_loom::<ProcessPoolScenario>(
             &two_workers_two_tasks(crash),
             ProcessPoolVariant::FailsTheTask,
             &LoomConfig::exhaustive().preemption_bound(2),

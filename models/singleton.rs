@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use threadproof::explore::{self, LoomConfig, ShuttleConfig};
 use threadproof::scenarios::singleton::{Singleton, SingletonConfig, SingletonVariant};
-use threadproof::scenarios::{check_loom, check_shuttle, Scenario};
+use threadproof::scenarios::{explore_loom, explore_shuttle, Scenario};
 use threadproof::sync::{spawn, AtomicUsize, Loom, OnceLock};
 
 use crate::common::snapshots;
@@ -32,7 +32,7 @@ mod proofs {
     fn three_threads_exhaustive() {
         let config = racing(3);
         let loom = LoomConfig::exhaustive();
-        let report = check_loom::<Singleton>(&config, SingletonVariant::DoubleChecked, &loom);
+        let report = explore_loom::<Singleton>(&config, SingletonVariant::DoubleChecked, &loom);
         assert_proved("singleton k=3 exhaustive", &report);
         assert_eq!(report.outcomes.len(), 1);
         let outcome = report.outcomes.keys().next().unwrap();
@@ -95,8 +95,11 @@ mod sampled {
 
     /// k threads racing on the first `get_connection`: one creation, one line, k times.
     fn singleton(threads: usize, shuttle: ShuttleConfig) {
-        let report =
-            check_shuttle::<Singleton>(&racing(threads), SingletonVariant::DoubleChecked, &shuttle);
+        let report = explore_shuttle::<Singleton>(
+            &racing(threads),
+            SingletonVariant::DoubleChecked,
+            &shuttle,
+        );
         assert_sampled(&format!("singleton k={threads}"), &report);
         assert_eq!(report.outcomes.len(), 1);
     }

@@ -5,7 +5,7 @@
 //! knob `THREADPROOF_SHUTTLE_ITERATIONS` deepens every one of them.
 
 use threadproof::explore::{CheckerKind, Coverage, LoomConfig, Report, ShuttleConfig};
-use threadproof::scenarios::{check_loom, Scenario, Variant};
+use threadproof::scenarios::{explore_loom, Scenario, Variant};
 
 /// Prints a model run's report line, so `--nocapture` runs show executions, outcomes and time.
 pub fn show<O>(name: &str, report: &Report<O>) {
@@ -61,7 +61,7 @@ pub fn assert_sampled<O>(name: &str, report: &Report<O>) {
 pub fn assert_mutants_caught<S: Scenario>(config: &S::Config, loom: &LoomConfig) {
     for &variant in S::Variant::ALL.iter().filter(|v| v.is_mutant()) {
         let expected = variant.expected(CheckerKind::Loom, loom.spurious_wakeups > 0);
-        let report = check_loom::<S>(config, variant, loom);
+        let report = explore_loom::<S>(config, variant, loom);
         show(&format!("{} {} (mutant)", S::NAME, variant.name()), &report);
         assert!(
             expected.met_by(report.failure_kind()),

@@ -5,7 +5,7 @@
 use threadproof::explore::{LoomConfig, ShuttleConfig};
 use threadproof::process::World;
 use threadproof::scenarios::turns::{Turns, TurnsConfig, TurnsVariant};
-use threadproof::scenarios::{check_loom, check_shuttle, Scenario};
+use threadproof::scenarios::{explore_loom, explore_shuttle, Scenario};
 
 use crate::common::snapshots;
 use crate::kill_matrix::{kill_rows, Checkers};
@@ -20,7 +20,7 @@ mod proofs {
     fn k2_n4_exhaustive_with_spurious_wakeups() {
         let config = TurnsConfig::new(2, 4).unwrap();
         let loom = LoomConfig::exhaustive().spurious_wakeups(1);
-        let report = check_loom::<Turns>(&config, TurnsVariant::Targeted, &loom);
+        let report = explore_loom::<Turns>(&config, TurnsVariant::Targeted, &loom);
         assert_proved("turns k=2 n=4 spurious<=1", &report);
         assert_eq!(report.outcomes.len(), 1);
         let lines = report.outcomes.keys().next().unwrap();
@@ -28,12 +28,12 @@ mod proofs {
         insta::assert_snapshot!("turns_k2_n4_loom_outcome", Turns::render(lines));
     }
 
-    /// The seed's notify_all version at a small size: correct, reaching only the rotation.
+    /// The notes' notify_all version at a small size: correct, reaching only the rotation.
     #[test]
     fn notify_all_k2_n3_exhaustive() {
         let config = TurnsConfig::new(2, 3).unwrap();
         let report =
-            check_loom::<Turns>(&config, TurnsVariant::NotifyAll, &LoomConfig::exhaustive());
+            explore_loom::<Turns>(&config, TurnsVariant::NotifyAll, &LoomConfig::exhaustive());
         assert_proved("turns notify-all k=2 n=3", &report);
         assert_eq!(report.outcomes.len(), 1);
     }
@@ -43,7 +43,7 @@ mod proofs {
     fn single_thread_is_one_execution() {
         let config = TurnsConfig::new(1, 5).unwrap();
         let report =
-            check_loom::<Turns>(&config, TurnsVariant::Targeted, &LoomConfig::exhaustive());
+            explore_loom::<Turns>(&config, TurnsVariant::Targeted, &LoomConfig::exhaustive());
         assert!(report.passed(), "{}", report.summary());
         assert_eq!(report.executions, 1);
         let lines = report.outcomes.keys().next().unwrap();
@@ -57,13 +57,13 @@ mod proofs {
     }
 }
 
-/// Random and PCT schedules, spurious wakeups on, at the seed's size and with up to 8 threads.
+/// Random and PCT schedules, spurious wakeups on, at the notes' size and with up to 8 threads.
 mod sampled {
     use super::*;
 
     /// All runs of `turns`, with spurious wakeups on: the one rotation, whatever the schedule.
     fn turns(config: TurnsConfig, variant: TurnsVariant, shuttle: ShuttleConfig) {
-        let report = check_shuttle::<Turns>(&config, variant, &shuttle.spurious_one_in(4));
+        let report = explore_shuttle::<Turns>(&config, variant, &shuttle.spurious_one_in(4));
         assert_sampled(&format!("turns {variant:?} {config:?}"), &report);
         assert_eq!(report.outcomes.len(), 1);
     }
@@ -75,10 +75,10 @@ mod sampled {
     }
 
     one_test_each! { turns:
-        seed_random: Turns::seed_config(), TurnsVariant::Targeted, random();
-        seed_pct: Turns::seed_config(), TurnsVariant::Targeted, pct();
-        seed_notify_all_random: Turns::seed_config(), TurnsVariant::NotifyAll, random();
-        seed_notify_all_pct: Turns::seed_config(), TurnsVariant::NotifyAll, pct();
+        notes_random: Turns::notes_config(), TurnsVariant::Targeted, random();
+        notes_pct: Turns::notes_config(), TurnsVariant::Targeted, pct();
+        notes_notify_all_random: Turns::notes_config(), TurnsVariant::NotifyAll, random();
+        notes_notify_all_pct: Turns::notes_config(), TurnsVariant::NotifyAll, pct();
     }
 
     one_test_each! { rotation:
@@ -115,7 +115,7 @@ kill_rows! {
     lost_handoff: TurnsVariant::LostHandoff;
 }
 
-/// The targeted version at the seed's three threads. Every interleaving is out of reach
+/// The targeted version at the notes' three threads. Every interleaving is out of reach
 /// beyond a few turns: when the next thread sleeps, the thread that passes the turn lets go
 /// of the lock to wake it and takes the lock again while the woken thread takes it too, and
 /// loom explores both orders at every such turn (the price of one wakeup per turn: with the
@@ -133,17 +133,17 @@ mod deep {
     fn k3_n3_exhaustive_with_spurious_wakeups() {
         let config = TurnsConfig::new(3, 3).unwrap();
         let loom = LoomConfig::exhaustive().spurious_wakeups(1);
-        let report = check_loom::<Turns>(&config, TurnsVariant::Targeted, &loom);
+        let report = explore_loom::<Turns>(&config, TurnsVariant::Targeted, &loom);
         assert_proved("turns k=3 n=3 exhaustive spurious<=1", &report);
         assert_eq!(report.outcomes.len(), 1);
     }
 
-    /// Preemption bound of [`seed_preemption_bound`]. Knob: `THREADPROOF_LOOM_PREEMPTIONS`
+    /// Preemption bound of [`notes_preemption_bound`]. Knob: `THREADPROOF_LOOM_PREEMPTIONS`
     /// (default 4; loom's own `LOOM_MAX_PREEMPTIONS` is not read, since the harness sets
     /// bounds explicitly). The cost grows ~12-28x per step, measured on the shared 2-core
     /// machine (release, traces off, one core, load average 5): bound 1: 75 executions; 2:
     /// 2,074; 3: 35,967, 3 s; 4: 452,591, 37 s; 5 would be ~6M executions, ~8 min; 6, ~70M.
-    fn seed_preemptions() -> usize {
+    fn notes_preemptions() -> usize {
         match std::env::var("THREADPROOF_LOOM_PREEMPTIONS") {
             Ok(value) => value
                 .parse()
@@ -152,18 +152,18 @@ mod deep {
         }
     }
 
-    /// The seed's k=3, n=15, every interleaving with at most 4 preemptions (more with
-    /// `THREADPROOF_LOOM_PREEMPTIONS`, see [`seed_preemptions`]). Traces are off: a pass needs
+    /// The notes' k=3, n=15, every interleaving with at most 4 preemptions (more with
+    /// `THREADPROOF_LOOM_PREEMPTIONS`, see [`notes_preemptions`]). Traces are off: a pass needs
     /// none, and a failure's `replay` command re-runs it with them.
     #[test]
-    fn seed_preemption_bound() {
-        let config = Turns::seed_config();
-        let bound = seed_preemptions();
+    fn notes_preemption_bound() {
+        let config = Turns::notes_config();
+        let bound = notes_preemptions();
         let loom = LoomConfig {
             record_traces: false,
             ..LoomConfig::exhaustive().preemption_bound(bound)
         };
-        let report = check_loom::<Turns>(&config, TurnsVariant::Targeted, &loom);
+        let report = explore_loom::<Turns>(&config, TurnsVariant::Targeted, &loom);
         assert_proved(&format!("turns k=3 n=15 preemption bound {bound}"), &report);
         assert_eq!(report.outcomes.len(), 1);
     }

@@ -344,16 +344,8 @@ where
     for checker in portfolio.checkers() {
         let judge = Arc::clone(&judge);
         let judged = move |outcome: &O| judge(outcome);
-        let report = match &checker {
-            Checker::Loom(config) => {
-                let body = Arc::clone(&on_loom);
-                explore::loom::explore(config, move || body(), judged)
-            }
-            Checker::Shuttle(config) => {
-                let body = Arc::clone(&on_shuttle);
-                explore::shuttle::explore(config, move || body(), judged)
-            }
-        };
+        let (loom_body, shuttle_body) = (Arc::clone(&on_loom), Arc::clone(&on_shuttle));
+        let report = checker.explore_either(move || loom_body(), move || shuttle_body(), judged);
         reports.push((checker.kind(), report));
     }
     Verdicts {

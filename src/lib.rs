@@ -66,9 +66,12 @@
 //! # The paths
 //!
 //! - [`check`](mod@check): the three macros' portfolio and verdicts.
+//! - [`std`]: std's paths and signatures, checked: what a `check!` body and a library behind
+//!   the `cfg(threadproof)` swap name.
 //! - [`sync`]: the primitives. [`sync::loom`] and [`sync::shuttle`] are what a checked body
 //!   sees; [`sync::std`] and [`sync::parking_lot`] run the same code in production; code
-//!   written once over any backend takes a [`sync::Primitives`] parameter.
+//!   written once over any backend takes a [`sync::Primitives`] parameter; [`sync::backend`]
+//!   holds what only a new backend's implementor names.
 //! - [`explore`]: one checker at a time (`explore::loom::explore`,
 //!   `explore::shuttle::explore`), its [`explore::Report`] and [`explore::Failure`], for finer
 //!   control than the macros.

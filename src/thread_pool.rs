@@ -20,11 +20,11 @@
 //! The state space is kept small on purpose, so that loom can go deep: one condvar per purpose
 //! (idle workers, one per future for `result()`, one per `as_completed` call), a notification
 //! only when someone is known to be waiting on it, and at shutdown one idle worker woken at a
-//! time rather than all at once (loom explores about half the executions at the seed's size).
+//! time rather than all at once (loom explores about half the executions at the notes' size).
 //!
 //! Spurious wakeups are harmless: every wait re-checks its condition in a loop.
 //!
-//! Known-bad variants of this code ([`Flaw`]) live next to the correct paths, marked `MUTANT`;
+//! Known-bad variants of this code (`Flaw`) live next to the correct paths, marked `MUTANT`;
 //! they are reachable only from the `pool` scenario's mutants, never from the public API, and
 //! are honoured only under the model backends (`P::MODEL`): on `Std` and `ParkingLot` the
 //! compiler sees a constant `false` and production runs the correct path alone.
@@ -86,12 +86,10 @@ impl fmt::Display for PoolError {
 
 impl std::error::Error for PoolError {}
 
-/// The pool's code paths: correct, or a known-bad variant (the `pool` scenario's mutants).
-#[doc(hidden)]
+/// A known-bad code path of the pool (the `pool` scenario's mutants); `None` is the correct
+/// pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Flaw {
-    /// The correct pool.
-    Correct,
+pub(crate) enum Flaw {
     /// A worker looks at the queue, lets go of the lock, and takes it again to sleep, trusting
     /// what it saw: a task submitted in the gap notifies nobody.
     MissedWakeup,
@@ -119,13 +117,13 @@ struct Shared<P: Primitives> {
     queue: Mutex<P, Queue>,
     /// Idle workers sleep here.
     work: Condvar<P>,
-    flaw: Flaw,
+    flaw: Option<Flaw>,
 }
 
 impl<P: Primitives> Shared<P> {
     /// Whether this pool runs `flaw`: only ever under a model backend.
     fn has(&self, flaw: Flaw) -> bool {
-        P::MODEL && self.flaw == flaw
+        P::MODEL && self.flaw == Some(flaw)
     }
 }
 
@@ -145,11 +143,11 @@ impl<P: Primitives> ThreadPool<P> {
     /// A pool of `workers` threads; zero workers is [`PoolError::ZeroWorkers`] (nobody would
     /// ever run a task).
     pub fn new(workers: usize) -> Result<Self, PoolError> {
-        Self::with_flaw(workers, Flaw::Correct)
+        Self::with_flaw(workers, None)
     }
 
     /// The pool with a known-bad worker loop: for the `pool` scenario's mutants.
-    pub(crate) fn with_flaw(workers: usize, flaw: Flaw) -> Result<Self, PoolError> {
+    pub(crate) fn with_flaw(workers: usize, flaw: Option<Flaw>) -> Result<Self, PoolError> {
         if workers == 0 {
             return Err(PoolError::ZeroWorkers);
         }
@@ -375,9 +373,9 @@ impl<P: Primitives, T: Send> Slot<P, T> {
 
     /// Makes sure `listener` hears of the completion exactly once: now, through `early`, if
     /// the task is already done, or later, from `complete`.
-    fn listen(&self, listener: Listener<P>, early: &mut VecDeque<usize>, flaw: Flaw) {
+    fn listen(&self, listener: Listener<P>, early: &mut VecDeque<usize>, flaw: Option<Flaw>) {
         match flaw {
-            Flaw::LostCompletion => {
+            Some(Flaw::LostCompletion) => {
                 // MUTANT lost-completion: check, let go of the lock, then register. A task that
                 // completes in the gap finds no listener, and the check said "not done".
                 let finished = self.state.lock().finished;
@@ -387,7 +385,7 @@ impl<P: Primitives, T: Send> Slot<P, T> {
                     self.state.lock().listener = Some(listener);
                 }
             }
-            Flaw::DoubleCompletion => {
+            Some(Flaw::DoubleCompletion) => {
                 // MUTANT double-completion: register, let go of the lock, then check. A task
                 // that completes in the gap tells the listener, and the check says "done" too.
                 let index = listener.index;
@@ -396,7 +394,7 @@ impl<P: Primitives, T: Send> Slot<P, T> {
                     early.push_back(index);
                 }
             }
-            Flaw::Correct | Flaw::MissedWakeup => {
+            None | Some(Flaw::MissedWakeup) => {
                 // Check and register under one lock: `complete` runs entirely before (we see
                 // `finished`) or entirely after (it finds the listener).
                 let mut state = self.state.lock();
@@ -496,16 +494,16 @@ impl<P: Primitives> Listener<P> {
 pub fn as_completed<P: Primitives, T: Send + 'static>(
     futures: impl IntoIterator<Item = Future<P, T>>,
 ) -> AsCompleted<P, T> {
-    as_completed_with_flaw(futures, Flaw::Correct)
+    as_completed_with_flaw(futures, None)
 }
 
 /// [`as_completed`] with a known-bad registration: for the `pool` scenario's mutants. Like
 /// every flaw, honoured only under a model backend.
 pub(crate) fn as_completed_with_flaw<P: Primitives, T: Send + 'static>(
     futures: impl IntoIterator<Item = Future<P, T>>,
-    flaw: Flaw,
+    flaw: Option<Flaw>,
 ) -> AsCompleted<P, T> {
-    let flaw = if P::MODEL { flaw } else { Flaw::Correct };
+    let flaw = flaw.filter(|_| P::MODEL);
     let futures: Vec<Option<Future<P, T>>> = futures.into_iter().map(Some).collect();
     let completions = Arc::new(Completions {
         state: Mutex::new(CompletionsState {

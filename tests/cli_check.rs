@@ -59,7 +59,7 @@ fn replays_reproduce(check_args: &[&str], mutants: &[&str]) {
 #[test]
 fn loom_failures_replay_with_the_same_trace() {
     replays_reproduce(
-        &["check", "appends", "--backend", "loom", "--mutants"],
+        &["check", "appends", "--checkers", "loom", "--mutants"],
         &["lost-update"],
     );
 }
@@ -67,14 +67,14 @@ fn loom_failures_replay_with_the_same_trace() {
 #[test]
 fn shuttle_failures_replay_with_the_same_trace() {
     replays_reproduce(
-        &["check", "turns", "--backend", "shuttle", "--mutants"],
+        &["check", "turns", "--checkers", "shuttle", "--mutants"],
         &["notify-one", "if-not-while", "lost-handoff"],
     );
 }
 
 #[test]
 fn check_passes_correct_variants_and_catches_mutants() {
-    let output = threadproof(&["check", "turns", "--backend", "shuttle", "--mutants"]);
+    let output = threadproof(&["check", "turns", "--checkers", "shuttle", "--mutants"]);
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{text}");
     let row = |variant: &str, checker: &str| {
@@ -101,6 +101,7 @@ fn check_passes_correct_variants_and_catches_mutants() {
 #[test]
 fn an_escaped_mutant_fails_the_check() {
     // With two threads the one woken is always the right one: notify-one cannot deadlock.
+    // `--backend` is the old name of `--checkers`, still accepted.
     let output = threadproof(&[
         "check",
         "turns",
@@ -124,7 +125,7 @@ fn html_report_is_whole() {
     let output = threadproof(&[
         "check",
         "turns",
-        "--backend",
+        "--checkers",
         "shuttle",
         "--mutants",
         "--report",
@@ -152,7 +153,7 @@ fn html_report_is_whole() {
 #[test]
 fn bad_check_and_replay_arguments_exit_2() {
     for args in [
-        &["check", "--backend", "nope"][..],
+        &["check", "--checkers", "nope"][..],
         &["check", "nosuch"],
         &["check", "turns", "--threads", "0"],
         &["check", "--budget", "many"],
@@ -161,7 +162,7 @@ fn bad_check_and_replay_arguments_exit_2() {
             "turns",
             "--variant",
             "nosuch",
-            "--schedule",
+            "--token",
             "loom@1",
         ],
         &[
@@ -169,7 +170,7 @@ fn bad_check_and_replay_arguments_exit_2() {
             "turns",
             "--variant",
             "notify-one",
-            "--schedule",
+            "--token",
             "garbage",
         ],
         &[
@@ -177,7 +178,7 @@ fn bad_check_and_replay_arguments_exit_2() {
             "turns",
             "--variant",
             "notify-one",
-            "--schedule",
+            "--token",
             "loom@0",
         ],
         &["replay", "turns", "--variant", "notify-one"],
@@ -203,7 +204,7 @@ fn a_schedule_that_does_not_fail_is_reported() {
         "turns",
         "--variant",
         "targeted",
-        "--schedule",
+        "--token",
         "random:seed=0x1:iterations=10:spurious=4@5",
     ]);
     assert_eq!(output.status.code(), Some(1));
@@ -215,7 +216,7 @@ fn a_report_that_cannot_be_written_is_refused_before_exploring() {
     let missing = std::env::temp_dir().join(format!("threadproof-no-dir-{}", std::process::id()));
     let missing = missing.join("report.html");
     for path in ["/proc/version", "/dev/full", missing.to_str().unwrap()] {
-        let args = ["check", "turns", "--backend", "shuttle", "--report", path];
+        let args = ["check", "turns", "--checkers", "shuttle", "--report", path];
         let output = threadproof(&args);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");

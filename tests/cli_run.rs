@@ -4,8 +4,8 @@
 //!   on both backends (snapshot `cli_run_turns_seed`);
 //! - `run appends` prints one list in the notes' shape whose entries are, in some order, the
 //!   notes' four results;
-//! - `run pool` prints the seed's two lines (the `as_completed` results, then the global
-//!   list), each a permutation of the seed's four `{'res': url+'10'}`; with `--threads 1` the
+//! - `run pool` prints the notes' two lines (the `as_completed` results, then the global
+//!   list), each a permutation of the notes' four `{'res': url+'10'}`; with `--threads 1` the
 //!   one worker appends in submission order;
 //! - `run singleton` prints five `SOME CONNECTION - r` lines with one r in 1..=10 (snapshot
 //!   `cli_run_singleton_seed`, with r replaced by `{r}` so that it does not depend on chance);
@@ -31,26 +31,26 @@ use threadproof::scenarios::counter::CounterLine;
 use threadproof::scenarios::singleton::parse_connection;
 
 /// The notes' four results.
-const SEED_RESULTS: [&str; 4] = [
+const NOTES_RESULTS: [&str; 4] = [
     "https://google.com10",
     "https://facebook.com5",
     "https://reddit.com5",
     "https://instagram.com15",
 ];
 
-fn assert_seed_appends(line: &str) {
+fn assert_notes_appends(line: &str) {
     let mut entries = parse_res_list(line);
     entries.sort();
-    let mut expected: Vec<String> = SEED_RESULTS.iter().map(|s| s.to_string()).collect();
+    let mut expected: Vec<String> = NOTES_RESULTS.iter().map(|s| s.to_string()).collect();
     expected.sort();
     assert_eq!(
         entries, expected,
-        "{line:?} is not a permutation of the seed's results"
+        "{line:?} is not a permutation of the notes' results"
     );
 }
 
 #[test]
-fn run_turns_prints_the_seed_rotation() {
+fn run_turns_prints_the_notes_rotation() {
     let expected: String = (1..=15)
         .map(|i| format!("Thread-{}: {i}\n", (i - 1) % 3))
         .collect();
@@ -67,12 +67,12 @@ fn run_turns_prints_the_seed_rotation() {
             backend,
         ]);
         assert_eq!(stdout, expected, "--backend {backend}");
-        insta::assert_snapshot!("cli_run_turns_seed", stdout);
+        insta::assert_snapshot!("cli_run_turns_notes", stdout);
     }
 }
 
 #[test]
-fn run_turns_defaults_to_the_seed() {
+fn run_turns_defaults_to_the_notes() {
     assert_eq!(
         success(&["run", "turns"]),
         success(&["run", "turns", "--threads", "3", "--n", "15"])
@@ -80,13 +80,13 @@ fn run_turns_defaults_to_the_seed() {
 }
 
 #[test]
-fn run_appends_prints_a_permutation_of_the_seed() {
+fn run_appends_prints_a_permutation_of_the_notes() {
     for backend in ["std", "parking-lot"] {
         let stdout = success(&["run", "appends", "--backend", backend]);
         let lines: Vec<&str> = stdout.lines().collect();
         assert_eq!(lines.len(), 1, "--backend {backend}: {stdout:?}");
         assert!(stdout.ends_with('\n'));
-        assert_seed_appends(lines[0]);
+        assert_notes_appends(lines[0]);
     }
 }
 
@@ -95,7 +95,7 @@ fn run_appends_with_threads_lists_that_many() {
     let stdout = success(&["run", "appends", "--threads", "6"]);
     let entries = parse_res_list(stdout.trim_end());
     assert_eq!(entries.len(), 6, "{stdout:?}");
-    for result in SEED_RESULTS {
+    for result in NOTES_RESULTS {
         assert!(entries.iter().any(|e| e == result), "{result} missing");
     }
 }
@@ -109,7 +109,7 @@ fn run_without_a_scenario_runs_them_all() {
         .map(|s| format!("== {} ==", s.name()))
         .collect();
     assert_eq!(headers, expected, "{stdout}");
-    // The sections that are seed-shaped are the seed's.
+    // The sections that are shaped by the notes are the notes'.
     let section = |name: &str| -> Vec<&str> {
         stdout
             .lines()
@@ -120,7 +120,7 @@ fn run_without_a_scenario_runs_them_all() {
     };
     let appends = section("appends");
     assert_eq!(appends.len(), 1, "{stdout}");
-    assert_seed_appends(appends[0]);
+    assert_notes_appends(appends[0]);
     let turns = section("turns");
     assert_eq!(turns.len(), 15, "{stdout}");
     assert_eq!(turns[0], "Thread-0: 1");
@@ -186,7 +186,7 @@ fn no_subcommand_is_a_usage_error() {
 fn list_names_every_scenario_and_mutant() {
     let stdout = success(&["list"]);
     for scenario in scenarios::ALL {
-        let header = format!("{} (seed {})", scenario.name(), scenario.seed());
+        let header = format!("{} (notes {})", scenario.name(), scenario.notes_cell());
         assert!(
             stdout.lines().any(|l| l == header),
             "{header:?} missing: {stdout}"
@@ -212,8 +212,8 @@ fn list_names_every_scenario_and_mutant() {
 
 const BACKENDS: [&str; 2] = ["std", "parking-lot"];
 
-/// The seed's In[4] results, in submission order.
-const SEED_POOL: [&str; 4] = [
+/// The notes' In[4] results, in submission order.
+const NOTES_POOL: [&str; 4] = [
     "https://google.com10",
     "https://facebook.com10",
     "https://reddit.com10",
@@ -227,7 +227,7 @@ fn sorted(values: &[impl AsRef<str>]) -> Vec<String> {
 }
 
 #[test]
-fn run_pool_prints_two_permutations_of_the_seed() {
+fn run_pool_prints_two_permutations_of_the_notes() {
     for backend in BACKENDS {
         let stdout = success(&["run", "pool", "--backend", backend]);
         let lines: Vec<&str> = stdout.lines().collect();
@@ -235,7 +235,7 @@ fn run_pool_prints_two_permutations_of_the_seed() {
         for line in lines {
             assert_eq!(
                 sorted(&parse_res_list(line)),
-                sorted(&SEED_POOL),
+                sorted(&NOTES_POOL),
                 "--backend {backend}: {line:?}"
             );
         }
@@ -248,8 +248,8 @@ fn run_pool_with_one_worker_appends_in_submission_order() {
         let stdout = success(&["run", "pool", "--threads", "1", "--backend", backend]);
         let lines: Vec<&str> = stdout.lines().collect();
         assert_eq!(lines.len(), 2, "{stdout:?}");
-        assert_eq!(sorted(&parse_res_list(lines[0])), sorted(&SEED_POOL));
-        assert_eq!(parse_res_list(lines[1]), SEED_POOL, "--backend {backend}");
+        assert_eq!(sorted(&parse_res_list(lines[0])), sorted(&NOTES_POOL));
+        assert_eq!(parse_res_list(lines[1]), NOTES_POOL, "--backend {backend}");
     }
 }
 
@@ -275,7 +275,7 @@ fn run_singleton_prints_five_equal_connections() {
         let stdout = success(&["run", "singleton", "--backend", backend]);
         assert_eq!(stdout.lines().count(), 5, "{stdout:?}");
         assert!(stdout.ends_with('\n'));
-        insta::assert_snapshot!("cli_run_singleton_seed", normalised_connections(&stdout));
+        insta::assert_snapshot!("cli_run_singleton_notes", normalised_connections(&stdout));
     }
 }
 
@@ -302,7 +302,7 @@ fn assert_counter(stdout: &str, threads: usize) {
 }
 
 #[test]
-fn run_counter_prints_the_seed_numbers() {
+fn run_counter_prints_the_notes_numbers() {
     for backend in BACKENDS {
         let stdout = success(&["run", "counter", "--backend", backend]);
         assert!(stdout.starts_with("Printing Number 0 by thread THREAD "));

@@ -38,7 +38,7 @@ fn settings_that_explore_nothing_are_refused_before_anything_runs() {
 
 #[test]
 fn loom_thread_cap_is_not_a_failure_and_check_says_what_it_did_instead() {
-    let text = success(&["check", "counter", "--threads", "5", "--backend", "loom"]);
+    let text = success(&["check", "counter", "--threads", "5", "--checkers", "loom"]);
     assert!(
         text.contains("unsupported by loom: at least 5 threads, loom allows 4 besides main"),
         "{text}"
@@ -71,7 +71,7 @@ fn loom_thread_cap_is_not_a_failure_and_check_says_what_it_did_instead() {
 
 #[test]
 fn require_complete_fails_the_gate_on_an_exploration_cut_by_its_budget() {
-    let args = ["check", "turns", "--backend", "loom", "--budget", "20"];
+    let args = ["check", "turns", "--checkers", "loom", "--budget", "20"];
     let cut = success(&args);
     assert!(cut.contains("bounded (budget)"), "{cut}");
     let mut strict = args.to_vec();
@@ -89,7 +89,7 @@ fn require_complete_fails_the_gate_on_an_exploration_cut_by_its_budget() {
 fn shuttle_prints_nothing_of_its_own_even_when_it_catches_mutants() {
     // `success` asserts an empty stderr: no "failing seed", no "test panicked in task", no
     // "Test deadlocked", none of which would replay with threadproof's tokens anyway.
-    let text = success(&["check", "turns", "--backend", "shuttle", "--mutants"]);
+    let text = success(&["check", "turns", "--checkers", "shuttle", "--mutants"]);
     assert!(text.contains("caught: deadlock"), "{text}");
     assert!(!text.contains("shuttle::replay"), "{text}");
     assert!(text.contains("minimal: "), "{text}");
@@ -100,7 +100,7 @@ fn shuttle_random_seed_is_honoured_and_named() {
     let output = with_env(
         "SHUTTLE_RANDOM_SEED",
         "42",
-        &["check", "counter", "--backend", "shuttle", "--verbose"],
+        &["check", "counter", "--checkers", "shuttle", "--verbose"],
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stdout(&output);
@@ -121,7 +121,7 @@ fn environment_variables_that_would_change_an_exploration_silently_are_refused()
         (
             "LOOM_MAX_PREEMPTIONS",
             "2",
-            &["check", "counter", "--backend", "loom"],
+            &["check", "counter", "--checkers", "loom"],
         ),
         ("LOOM_CHECKPOINT_FILE", "x.json", &["check", "counter"]),
         (
@@ -132,7 +132,7 @@ fn environment_variables_that_would_change_an_exploration_silently_are_refused()
                 "turns",
                 "--variant",
                 "targeted",
-                "--schedule",
+                "--token",
                 "random:seed=0x1:iterations=10:spurious=4@5",
             ],
         ),
@@ -146,7 +146,7 @@ fn environment_variables_that_would_change_an_exploration_silently_are_refused()
 
 #[test]
 fn a_failure_prints_its_replay_in_code_and_on_the_command_line() {
-    let output = threadproof(&["check", "counter", "--backend", "loom", "--mutants"]);
+    let output = threadproof(&["check", "counter", "--checkers", "loom", "--mutants"]);
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{text}");
     let token = text
@@ -157,7 +157,7 @@ fn a_failure_prints_its_replay_in_code_and_on_the_command_line() {
         .to_string();
     assert!(token.starts_with("loom:preemptions="), "{token}");
     assert!(
-        text.contains(&format!("--schedule {token}")),
+        text.contains(&format!("--token {token}")),
         "the command line replays the same token: {text}"
     );
     let replayed = success(&[
@@ -165,7 +165,7 @@ fn a_failure_prints_its_replay_in_code_and_on_the_command_line() {
         "counter",
         "--variant",
         "increment-outside-lock",
-        "--schedule",
+        "--token",
         &token,
     ]);
     assert!(

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use threadproof::process::frame::{encode, read_frame, MAX_FRAME};
 use threadproof::process::manager::{ListProxy, Manager, ManagerOptions, Request, Response};
-use threadproof::process::os::OsTransport;
+use threadproof::process::OsTransport;
 use threadproof::process::{
     as_completed, Death, ExitDesc, PoolError, PoolStats, ProcessPool, Registry, TaskError,
 };
@@ -1025,7 +1025,7 @@ fn cli_replay_refuses_depth_0_and_duplicate_keys() {
                 "turns",
                 "--variant",
                 "notify-one",
-                "--schedule",
+                "--token",
                 schedule,
             ],
             &[],
@@ -1050,4 +1050,193 @@ fn a_small_snapshot_is_one_list_frame() {
     assert_eq!(reply, Some(Response::List(vec![json!(1)])));
     drop(stream);
     manager.shutdown().unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// 14. The manager's memory: snapshot amplification and unfinished frames (issue 20 B.3).
+//
+// The bounds below are the ones docs/processes.md states ("The manager server", "Memory").
+
+/// Peak resident memory of the manager server in the snapshot probes: a 4 MiB output mark plus
+/// one answer, the list itself, the encoding of one answer and the allocator's slack, with a
+/// 1 MiB list.
+const PROBE_PEAK: u64 = 32 << 20;
+/// Peak resident memory of the manager server with many unfinished frames: the 32 MiB budget
+/// for unfinished requests plus the server's own few MiB.
+const UNFINISHED_PEAK: u64 = 48 << 20;
+
+/// Process `pid`'s peak resident memory so far (`VmHWM`), in bytes.
+fn peak_memory(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().strip_suffix("kB"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("VmHWM in /proc/<pid>/status");
+    kib << 10
+}
+
+/// A snapshot on a new connection, twice over. Whatever we wrote on other connections before
+/// the first was ready in the server's poll before that connection's request arrived, so it
+/// was handled in the same turn of the event loop or an earlier one; the second connection is
+/// accepted in a later turn, after the first was answered. A barrier, not a wait. (Two requests
+/// on one connection are no barrier: the server may read both in one turn.)
+fn barrier(list: &ListProxy) {
+    for _ in 0..2 {
+        let mut stream = list.connect().unwrap();
+        stream
+            .write_all(&encode(&Request::Snapshot).unwrap())
+            .unwrap();
+        loop {
+            match read_frame::<_, Response>(&mut stream, MAX_FRAME).unwrap() {
+                Some(Response::ListPart(_)) => {}
+                Some(Response::List(_)) => break,
+                other => panic!("a snapshot answered {other:?}"),
+            }
+        }
+    }
+}
+
+/// A list of `items` strings of `item_bytes` JSON bytes each; one raw connection writes 4,681
+/// `Snapshot` requests (65,534 bytes) at once and never reads an answer. The server must stay
+/// under [`PROBE_PEAK`], alive, with the list intact, and go on serving.
+fn a_snapshot_flood_is_held_per_request(items: usize, item_bytes: usize) {
+    let _serial = serial();
+    let manager = Manager::with_program(BIN).unwrap();
+    let server = manager.pid().unwrap();
+    let list = manager.list();
+    let values: Vec<serde_json::Value> = (0..items)
+        .map(|i| json!(format!("{i:08}{}", "x".repeat(item_bytes - 10))))
+        .collect();
+    list.extend(values.clone()).unwrap();
+    let before = peak_memory(server);
+
+    let flood = encode(&Request::Snapshot).unwrap().repeat(4681);
+    assert!(flood.len() < 64 * 1024);
+    let mut probe = list.connect().unwrap();
+    probe.write_all(&flood).unwrap();
+    barrier(&list);
+    let peak = peak_memory(server);
+    println!(
+        "snapshot flood, {items} items of {item_bytes} bytes: server peak {} KiB before, {} KiB after",
+        before >> 10,
+        peak >> 10
+    );
+    assert!(alive(server), "the server died");
+    assert_eq!(list.snapshot().unwrap(), values, "the list changed");
+    assert!(
+        peak <= PROBE_PEAK,
+        "the server's peak resident memory reached {} KiB (bound {} KiB)",
+        peak >> 10,
+        PROBE_PEAK >> 10
+    );
+    // The prober's first answers are there to read, in order: the connection was held, not
+    // dropped.
+    let first: Option<Response> = read_frame(&mut probe, MAX_FRAME).unwrap();
+    assert!(
+        matches!(first, Some(Response::List(_)) | Some(Response::ListPart(_))),
+        "{first:?}"
+    );
+    drop(probe);
+    assert_eq!(list.append(json!("after")), Ok(items));
+    assert_eq!(list.snapshot().unwrap().len(), items + 1);
+    assert_eq!(manager.shutdown().unwrap(), ExitDesc::Exited(0));
+}
+
+#[test]
+fn a_snapshot_flood_on_a_100_kib_list_keeps_the_manager_small() {
+    a_snapshot_flood_is_held_per_request(100, 1024);
+}
+
+#[test]
+fn a_snapshot_flood_on_a_1_mib_list_keeps_the_manager_small_and_alive() {
+    a_snapshot_flood_is_held_per_request(1024, 1024);
+}
+
+/// Writes what each socket takes of `frame` without blocking; whether any took a byte.
+fn push_unfinished(holders: &mut [(UnixStream, usize)], frame: &[u8]) -> bool {
+    let mut progressed = false;
+    for (stream, sent) in holders {
+        while *sent < frame.len() {
+            match stream.write(&frame[*sent..]) {
+                Ok(n) => {
+                    *sent += n;
+                    progressed = true;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("writing an unfinished frame: {e}"),
+            }
+        }
+    }
+    progressed
+}
+
+/// 96 connections each send all but the last byte of a frame of almost 1 MiB (96 MiB of
+/// unfinished requests). The server holds at most its budget of them ([`UNFINISHED_PEAK`]),
+/// serves small appends meanwhile, and once the holders go, a large append that had to wait
+/// for the budget lands.
+#[test]
+fn many_unfinished_frames_hold_a_bounded_total() {
+    let _serial = serial();
+    let manager = Manager::with_program(BIN).unwrap();
+    let server = manager.pid().unwrap();
+    let list = manager.list();
+    assert_eq!(list.append(json!("before")), Ok(0));
+
+    let body = MAX_FRAME - 64;
+    let mut frame = (body as u32).to_be_bytes().to_vec();
+    frame.resize(4 + body - 1, b' ');
+    let mut holders: Vec<(UnixStream, usize)> = (0..96)
+        .map(|_| {
+            let stream = list.connect().unwrap();
+            stream.set_nonblocking(true).unwrap();
+            (stream, 0)
+        })
+        .collect();
+    // Until the server takes no more bytes even right after a barrier: by then it has read
+    // all it ever will of them.
+    loop {
+        push_unfinished(&mut holders, &frame);
+        barrier(&list);
+        if !push_unfinished(&mut holders, &frame) {
+            break;
+        }
+    }
+    let peak = peak_memory(server);
+    let taken: usize = holders.iter().map(|(_, sent)| sent).sum();
+    println!(
+        "unfinished frames: {} MiB written by the holders, server peak {} KiB",
+        taken >> 20,
+        peak >> 10
+    );
+    assert!(alive(server), "the server died");
+    assert!(
+        peak <= UNFINISHED_PEAK,
+        "the server's peak resident memory reached {} KiB (bound {} KiB)",
+        peak >> 10,
+        UNFINISHED_PEAK >> 10
+    );
+    // Small requests are still served while the budget is taken.
+    assert_eq!(list.append(json!("during")), Ok(1));
+
+    // A large append (its frame needs more budget than is free) waits, and lands once the
+    // holders are gone; drop them while it waits or before, either way it must land.
+    let big = json!("b".repeat(900 * 1024));
+    let waiting = {
+        let list = list.clone();
+        let big = big.clone();
+        std::thread::spawn(move || list.append(big))
+    };
+    drop(holders);
+    let appended = within(Duration::from_secs(60), "the large append", move || {
+        waiting.join().unwrap()
+    });
+    assert_eq!(appended, Ok(2));
+    assert_eq!(
+        list.snapshot().unwrap(),
+        vec![json!("before"), json!("during"), big]
+    );
+    assert!(peak_memory(server) <= UNFINISHED_PEAK);
+    assert_eq!(manager.shutdown().unwrap(), ExitDesc::Exited(0));
 }

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use threadproof::process::manager::Manager;
-use threadproof::process::os::OsTransport;
+use threadproof::process::OsTransport;
 use threadproof::process::{ExitDesc, PoolOptions, ProcessPool, TaskError};
 
 const BIN: &str = env!("CARGO_BIN_EXE_threadproof");

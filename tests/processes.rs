@@ -12,7 +12,7 @@
 //! - zero workers, a missing program and an unknown task are errors, not hangs;
 //! - a manager client killed mid-request leaves no partial entry, and the server keeps serving;
 //! - malformed and oversized frames get error replies, and the server goes on;
-//! - the CLI's `run isolation | process_pool | manager` print the seed's lines (snapshots, in
+//! - the CLI's `run isolation | process_pool | manager` print the notes' lines (snapshots, in
 //!   a sorted form where the order is the scheduler's), and `--threads 0` exits with 2.
 
 mod common;
@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use threadproof::process::frame::{encode, read_frame, MAX_FRAME};
 use threadproof::process::manager::{Manager, Request, Response};
-use threadproof::process::os::OsTransport;
+use threadproof::process::OsTransport;
 use threadproof::process::{
     as_completed, Death, ExitDesc, PoolError, PoolOptions, ProcessPool, TaskError,
 };
@@ -343,9 +343,12 @@ fn malformed_and_oversized_frames_get_error_replies() {
     assert_eq!(children(), before);
 }
 
-/// Runs the CLI; its process is our child too, so it takes the lock that counts children.
+/// Runs the CLI. Its process is our child too, and so is the `cargo` that insta starts to
+/// find the workspace when a snapshot is asserted: each test that calls this holds the lock
+/// that counts children for its whole body, not only around the run (a snapshot asserted
+/// after the lock was let go put a `cargo` among another test's children, 2 runs in 40
+/// beside two busy loops).
 fn cli(args: &[&str]) -> std::process::Output {
-    let _serial = serial();
     Command::new(BIN).args(args).output().unwrap()
 }
 
@@ -373,6 +376,7 @@ fn sorted_list(list: &str) -> String {
 
 #[test]
 fn cli_isolation_prints_an_empty_parent_list() {
+    let _serial = serial();
     let out = cli_stdout(&["run", "isolation"]);
     assert_eq!(out.lines().next(), Some("[]"));
     let _snapshots = common::snapshots();
@@ -381,6 +385,7 @@ fn cli_isolation_prints_an_empty_parent_list() {
 
 #[test]
 fn cli_process_pool_prints_the_four_results() {
+    let _serial = serial();
     let out = cli_stdout(&["run", "process_pool"]);
     let list = out.strip_prefix("Results: ").unwrap().trim_end();
     let _snapshots = common::snapshots();
@@ -392,6 +397,7 @@ fn cli_process_pool_prints_the_four_results() {
 
 #[test]
 fn cli_manager_prints_both_lists() {
+    let _serial = serial();
     let out = cli_stdout(&["run", "manager", "--threads", "2"]);
     let lines: Vec<String> = out
         .lines()
@@ -407,6 +413,7 @@ fn cli_manager_prints_both_lists() {
 
 #[test]
 fn cli_zero_workers_exits_2() {
+    let _serial = serial();
     for scenario in ["process_pool", "manager", "isolation"] {
         let out = cli(&["run", scenario, "--threads", "0"]);
         assert_eq!(out.status.code(), Some(2), "{scenario}");

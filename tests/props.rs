@@ -3,7 +3,7 @@
 //! the scenarios' own invariants. Case counts are modest: every case spawns real threads.
 //!
 //! - `turns`: for every k in 1..=8 and n in 0..=300, the correct version (`targeted`) and the
-//!   seed's version (`notify-all`) print exactly the rotation `Thread-{(i-1)%k}: i` for
+//!   notes' version (`notify-all`) print exactly the rotation `Thread-{(i-1)%k}: i` for
 //!   i = 1..=n, compared with an expected list built independently of the scenario's invariant.
 //! - `appends`: for 1..=8 calls with arbitrary urls and retry numbers, the shared list is a
 //!   permutation of what the threads returned, and thread i returned `calls[i].result()`.
@@ -368,9 +368,9 @@ mod configs {
             prop_assert_eq!(Turns::config(&params), Ok(config));
             let appends = AppendsConfig::with_threads(k).unwrap();
             prop_assert_eq!(appends.calls().len(), k);
-            let seed = AppendsConfig::seed();
-            let shared = k.min(seed.calls().len());
-            prop_assert_eq!(&appends.calls()[..shared], &seed.calls()[..shared]);
+            let notes = AppendsConfig::notes();
+            let shared = k.min(notes.calls().len());
+            prop_assert_eq!(&appends.calls()[..shared], &notes.calls()[..shared]);
         }
     }
 
@@ -401,11 +401,11 @@ mod configs {
     }
 
     #[test]
-    fn seed_configs_are_the_notes() {
+    fn notes_configs_are_the_notes() {
         let turns = Turns::config(&Params::default()).unwrap();
         assert_eq!((turns.threads(), turns.n()), (3, 15));
         let appends = Appends::config(&Params::default()).unwrap();
-        assert_eq!(appends, AppendsConfig::seed());
+        assert_eq!(appends, AppendsConfig::notes());
         let results: Vec<String> = appends.calls().iter().map(ApiCall::result).collect();
         assert_eq!(
             results,

@@ -1,6 +1,6 @@
 //! The std-shaped surface on the production backends (`Std` and `ParkingLot`), on real threads:
 //! each primitive keeps std's promise there, and the per-backend paths read like std. (Under
-//! the checkers, `models/surface.rs` shows the same items with their explored choices.)
+//! the checkers, `models/sync_checked.rs` shows the same items with their explored choices.)
 
 #[macro_use]
 mod common;

@@ -79,6 +79,21 @@ impl Checker {
         }
     }
 
+    /// Explores the body written for this checker's backend: `on_loom` under loom, `on_shuttle`
+    /// under shuttle's schedulers. The one place where a checker picks its backend.
+    pub fn explore_either<O, L, S, I>(&self, on_loom: L, on_shuttle: S, invariant: I) -> Report<O>
+    where
+        O: Ord + Send + 'static,
+        L: Fn() -> O + Send + Sync + 'static,
+        S: Fn() -> O + Send + Sync + 'static,
+        I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
+    {
+        match self {
+            Checker::Loom(_) => self.explore(on_loom, invariant),
+            Checker::Shuttle(_) => self.explore(on_shuttle, invariant),
+        }
+    }
+
     pub fn budget(&self) -> Budget {
         match self {
             Checker::Loom(config) => config.budget,
@@ -270,27 +285,27 @@ fn parse_number(text: &str) -> Option<u64> {
 
 /// A checker token with the number of the execution it names: `TOKEN@N`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Schedule {
+pub struct ReplayToken {
     pub checker: Checker,
     pub execution: u64,
 }
 
-impl Schedule {
-    pub fn parse(text: &str) -> Result<Schedule, String> {
+impl ReplayToken {
+    pub fn parse(text: &str) -> Result<ReplayToken, String> {
         let (token, execution) = text
             .rsplit_once('@')
-            .ok_or_else(|| format!("schedule `{text}` has no `@EXECUTION`"))?;
+            .ok_or_else(|| format!("replay token `{text}` has no `@EXECUTION`"))?;
         let execution = parse_number(execution)
             .filter(|n| *n > 0)
             .ok_or_else(|| format!("`{execution}` is not an execution number (1 or more)"))?;
-        Ok(Schedule {
+        Ok(ReplayToken {
             checker: Checker::parse(token)?,
             execution,
         })
     }
 }
 
-impl fmt::Display for Schedule {
+impl fmt::Display for ReplayToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}@{}", self.checker.token(), self.execution)
     }
@@ -331,11 +346,11 @@ mod tests {
                 "{}",
                 checker.token()
             );
-            let schedule = Schedule {
+            let schedule = ReplayToken {
                 checker,
                 execution: 17,
             };
-            assert_eq!(Schedule::parse(&schedule.to_string()), Ok(schedule));
+            assert_eq!(ReplayToken::parse(&schedule.to_string()), Ok(schedule));
         }
     }
 
@@ -360,7 +375,7 @@ mod tests {
             assert!(Checker::parse(bad).is_err(), "{bad}");
         }
         for bad in ["loom", "loom@", "loom@0", "loom@x", "nope@3"] {
-            assert!(Schedule::parse(bad).is_err(), "{bad}");
+            assert!(ReplayToken::parse(bad).is_err(), "{bad}");
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use super::Schedule;
+use super::ReplayToken;
 use crate::sync::choice;
 use crate::sync::model::Stop;
 use crate::sync::trace::{self, Trace};
@@ -130,7 +130,7 @@ pub struct Failure {
     /// How simple it is.
     pub minimal: Option<Minimal>,
     /// Replays exactly this execution: `explore::replay(&failure.replay, body, invariant)`.
-    pub replay: Schedule,
+    pub replay: ReplayToken,
     /// When the failure shown is a simpler execution than the exploration's own failing one
     /// (shrunk, or found again at a smaller preemption bound): what execution
     /// [`Failure::execution`] itself showed. `None`: the failure shown is that execution.

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use super::{
     run_checker, with_timer, Budget, Checker, Coverage, Failure, Finding, Found, Minimal,
-    Minimality, Recorder, Report, RunEnd, Schedule, Unsupported,
+    Minimality, Recorder, ReplayToken, Report, RunEnd, Unsupported,
 };
 use crate::sync::choice::{self, Kind, Pick, Plan, Policy};
 use crate::sync::Loom;
@@ -359,7 +359,7 @@ where
                 spurious_plan: Some(plan),
                 trace: found.trace,
                 minimal,
-                replay: Schedule {
+                replay: ReplayToken {
                     checker: Checker::Loom(replay),
                     execution: number,
                 },

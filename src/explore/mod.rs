@@ -12,7 +12,7 @@
 //!   body: Fn() -> O  ──►  [ per execution: budget check ─ body ─ invariant ─ record ]
 //!                              │ loom: every interleaving (DPOR), × every spurious plan;
 //!                              │       on a failure, again at preemption bounds 0, 1, ...
-//!                              │ shuttle: N random or PCT schedules; a failure is shrunk
+//!                              │ shuttle: N random, PCT or URW schedules; a failure is shrunk
 //!                              ▼
 //!                          Report<O> { executions, outcomes, coverage, failure, blind spots }
 //! ```
@@ -28,7 +28,7 @@ pub mod loom;
 mod report;
 pub mod shuttle;
 
-pub use self::checker::{Checker, CheckerKind, Schedule};
+pub use self::checker::{Checker, CheckerKind, ReplayToken};
 pub use self::failure::{Failure, FailureKind, Finding, Minimal, Minimality};
 pub use self::harness::with_progress;
 pub use self::loom::LoomConfig;
@@ -49,7 +49,7 @@ where
     B: Fn() -> O + Send + Sync + 'static,
     I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
 {
-    match Schedule::parse(token) {
+    match ReplayToken::parse(token) {
         Ok(schedule) => schedule
             .checker
             .with_budget(Budget::executions(schedule.execution))

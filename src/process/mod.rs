@@ -1,7 +1,7 @@
 //! Processes: isolation, a process pool that survives dying workers, and a manager-shared list.
 //!
 //! Invariant: the parent and its worker processes share nothing but messages (length-prefixed
-//! serde frames, [`frame`]) over two pipes per child ([`ipc`]); every child the parent
+//! serde frames, `frame`) over two pipes per child (`ipc`); every child the parent
 //! starts is reaped by the parent (`wait`), and every child dies with the parent process
 //! (`PR_SET_PDEATHSIG` from a spawner thread that lives as long as the process, and end of
 //! input on its channel). No write to a dead child raises `SIGPIPE` in the host program.
@@ -21,18 +21,20 @@
 //!
 //! The coordination logic ([`pool`]'s dispatcher, [`manager`]'s request loop) is written
 //! against [`crate::sync::Primitives`], with the transport behind a small interface
-//! ([`transport::Transport`], [`manager::Conn`]): [`os`] runs it over real child processes, [`sim`]
-//! over threads that share nothing but the facade's channels, which loom and shuttle explore.
+//! ([`transport::Transport`], [`manager::Conn`]): [`OsTransport`] runs it over real child
+//! processes, [`sim`] over threads that share nothing but the facade's channels, which loom and shuttle explore.
 //!
-//! Limits (see `docs/processes.md`): one frame carries at most [`frame::MAX_FRAME`] bytes of
+//! Limits (see `docs/processes.md`): one frame carries at most `frame::MAX_FRAME` bytes of
 //! JSON, so a task's arguments, a task's result and one manager append each fit in 1 MiB; a
 //! manager's list of any size reads back, in pages.
 
 mod exit;
+// The wire format, public for the tests that speak the protocol by hand; not the API.
+#[doc(hidden)]
 pub mod frame;
-pub mod ipc;
+pub(crate) mod ipc;
 pub mod manager;
-pub mod os;
+mod os;
 pub mod pool;
 pub mod sim;
 mod spawn_each;
@@ -41,6 +43,7 @@ pub mod transport;
 mod worker;
 
 pub use self::exit::{signal_name, ExitDesc};
+pub use self::os::OsTransport;
 pub use self::pool::{
     as_completed, PoolError, PoolOptions, PoolStats, ProcessPool, TaskError, TaskFuture,
 };

@@ -65,7 +65,7 @@ impl Death {
 }
 
 /// A worker process's global state: its own copy, never shared with the parent or another
-/// worker. `global_res` is the seed's global list (In\[6\]).
+/// worker. `global_res` is the notes' global list (In\[6\]).
 #[derive(Debug, Default)]
 pub struct Globals {
     pub global_res: Vec<Value>,
@@ -104,30 +104,16 @@ impl Registry {
     /// | `echo` | any | the same value |
     /// | `pid` | `null` | this process's id |
     /// | `sleep_ms` | `ms` | `null`, after sleeping |
-    /// | `hang` | `pidfile` | writes its pid to the file, then never returns |
     /// | `panic` | `message` | panics with it |
-    /// | `partial_append` | `list` | writes half an append request to the manager, then aborts |
     /// | `die` | a [`Death`] | never returns: ends its own process as the [`Death`] says |
-    /// | `fd_target` | `fd` | what this process's descriptor `fd` points at (`/proc/self/fd`), or `null` |
-    /// | `start_sleeper` | `seconds` | starts `sleep seconds` in the background (inheriting what a child inherits), returns its pid |
     /// | `text` | `bytes` | a string of that many `x` |
+    ///
+    /// The test suite's fault fixtures (a task that hangs, one that leaves half a request on a
+    /// manager's socket, ...) are not here: the `threadproof` binary's own workers add them, so
+    /// a user's worker never serves them.
     pub fn builtin() -> Self {
         Registry::new()
             .register(DIE, |death: Death| -> () { death.now() })
-            .register("fd_target", |fd: u32| {
-                std::fs::read_link(format!("/proc/self/fd/{fd}"))
-                    .ok()
-                    .map(|target| target.to_string_lossy().into_owned())
-            })
-            .register_fallible("start_sleeper", |seconds: u32| {
-                std::process::Command::new("sleep")
-                    .arg(seconds.to_string())
-                    .stdin(std::process::Stdio::inherit())
-                    .stdout(std::process::Stdio::inherit())
-                    .spawn()
-                    .map(|child| child.id())
-                    .map_err(|e| format!("sleep: {e}"))
-            })
             .register("text", |bytes: usize| "x".repeat(bytes))
             .register("api_call", |(url, retry): (String, u32)| {
                 api_call(&url, retry)
@@ -167,18 +153,7 @@ impl Registry {
             .register("sleep_ms", |ms: u64| {
                 std::thread::sleep(std::time::Duration::from_millis(ms))
             })
-            .register_fallible("hang", |pidfile: String| -> Result<(), String> {
-                std::fs::write(&pidfile, std::process::id().to_string())
-                    .map_err(|e| format!("{pidfile}: {e}"))?;
-                loop {
-                    std::thread::park();
-                }
-            })
             .register("panic", |message: String| -> () { panic!("{message}") })
-            .register_fallible("partial_append", |list: ListProxy| -> Result<(), String> {
-                list.write_partial_request().map_err(|e| e.to_string())?;
-                std::process::abort()
-            })
     }
 
     /// Registers `task` under `name`: its argument is decoded from the request's JSON, and its
@@ -240,7 +215,7 @@ impl Registry {
     }
 }
 
-/// The seed's `api_call(url, retry_duration)`: `{"res": url + str(retry_duration)}`.
+/// The notes' `api_call(url, retry_duration)`: `{"res": url + str(retry_duration)}`.
 pub fn api_call(url: &str, retry: u32) -> Value {
     json!({ "res": format!("{url}{retry}") })
 }

@@ -2,7 +2,7 @@
 //!
 //! Invariant: a worker speaks only in these messages: it gets [`Job`]s, answers each with one
 //! [`Reply`], and ends with exactly one [`Event::Exited`] once it is gone. The same messages
-//! cross real pipes ([`super::os`]) and simulated channels ([`super::sim`]).
+//! cross real pipes ([`super::OsTransport`]) and simulated channels ([`super::sim`]).
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! `appends` (seed `In[2]-[3]`): k threads each append `{'res': url+retry}` to one shared list
+//! `appends` (notes `In[2]-[3]`): k threads each append `{'res': url+retry}` to one shared list
 //! under one lock, and return the same value.
 //!
 //! Invariant: the list holds exactly the k returned values, in some order.
@@ -15,8 +15,8 @@
 
 use std::sync::Arc;
 
-use super::seed;
-pub use super::seed::ApiCall;
+use super::notes;
+pub use super::notes::ApiCall;
 use super::{thread_count, ConfigError, Mutant, Params, RunError, Scenario, Variant};
 use crate::explore::FailureKind;
 use crate::process::World;
@@ -34,17 +34,17 @@ impl AppendsConfig {
         Ok(AppendsConfig { calls })
     }
 
-    /// The seed's four calls.
-    pub fn seed() -> Self {
+    /// The notes' four calls.
+    pub fn notes() -> Self {
         AppendsConfig {
-            calls: seed::append_calls(seed::URLS.len()),
+            calls: notes::append_calls(notes::URLS.len()),
         }
     }
 
-    /// `threads` calls: the seed's four first, then made-up sites.
+    /// `threads` calls: the notes' four first, then made-up sites.
     pub fn with_threads(threads: usize) -> Result<Self, ConfigError> {
         Ok(AppendsConfig {
-            calls: seed::append_calls(thread_count(threads)?),
+            calls: notes::append_calls(thread_count(threads)?),
         })
     }
 
@@ -96,28 +96,28 @@ pub struct Appends;
 
 impl Scenario for Appends {
     const NAME: &'static str = "appends";
-    const SEED: &'static str = "In[2]-[3]";
+    const NOTES_CELL: &'static str = "In[2]-[3]";
 
     type Config = AppendsConfig;
     type Variant = AppendsVariant;
     type Outcome = AppendsOutcome;
 
-    fn seed_config() -> AppendsConfig {
-        AppendsConfig::seed()
+    fn notes_config() -> AppendsConfig {
+        AppendsConfig::notes()
     }
 
     const PARAMS: &'static [&'static str] = &["threads"];
 
     /// Three threads: six orders, every one reachable, in well under a second of loom.
     fn model_config() -> AppendsConfig {
-        let mut config = AppendsConfig::seed();
+        let mut config = AppendsConfig::notes();
         config.calls.truncate(3);
         config
     }
 
     fn config(params: &Params) -> Result<AppendsConfig, ConfigError> {
         match params.threads {
-            None => Ok(AppendsConfig::seed()),
+            None => Ok(AppendsConfig::notes()),
             Some(threads) => AppendsConfig::with_threads(threads),
         }
     }
@@ -178,7 +178,7 @@ impl Scenario for Appends {
     }
 }
 
-/// The seed's `api_call`: append the result under the lock, and return it.
+/// The notes' `api_call`: append the result under the lock, and return it.
 fn api_call<P: Primitives>(
     list: &Mutex<P, Vec<String>>,
     call: &ApiCall,

@@ -1,4 +1,4 @@
-//! `counter` (seed `In[7]-[8]`, RunNumbers): threads named `THREAD 3`, `THREAD 2`, `THREAD 1`
+//! `counter` (notes `In[7]-[8]`, RunNumbers): threads named `THREAD 3`, `THREAD 2`, `THREAD 1`
 //! (started in that order) each print `Printing Number {counter} by thread {name}` and increment
 //! the counter, both under one lock.
 //!
@@ -18,7 +18,7 @@
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
-use super::seed;
+use super::notes;
 use super::{thread_count, ConfigError, Mutant, Params, RunError, Scenario, Variant};
 use crate::explore::FailureKind;
 use crate::process::World;
@@ -42,7 +42,7 @@ impl CounterConfig {
         self.threads
     }
 
-    /// The threads' names in start order: `THREAD k` down to `THREAD 1`, as in the seed.
+    /// The threads' names in start order: `THREAD k` down to `THREAD 1`, as in the notes.
     pub fn names(&self) -> Vec<String> {
         (1..=self.threads)
             .rev()
@@ -104,11 +104,11 @@ impl Variant for CounterVariant {
     }
 }
 
-/// The seed's `RunNumbers`: the counter, and the lock that guards it and the printing.
+/// The notes' `RunNumbers`: the counter, and the lock that guards it and the printing.
 pub struct RunNumbers<P: Primitives> {
-    /// What was printed, in print order; the lock of the seed's `with self.lock`.
+    /// What was printed, in print order; the lock of the notes' `with self.lock`.
     printed: Mutex<P, Vec<CounterLine>>,
-    /// The seed's `self.counter`: read and written only under `printed`'s lock (correct
+    /// The notes' `self.counter`: read and written only under `printed`'s lock (correct
     /// version). An atomic, so that the mutant's unlocked increment is a race of values, not
     /// undefined behaviour.
     counter: AtomicUsize<P>,
@@ -124,7 +124,7 @@ impl<P: Primitives> RunNumbers<P> {
         }
     }
 
-    /// The seed's `print_nums`: print the counter with the thread's name, and increment it.
+    /// The notes' `print_nums`: print the counter with the thread's name, and increment it.
     pub fn print_nums(&self) {
         let thread = current_thread_name::<P>().unwrap_or_else(|| "<unnamed>".to_owned());
         let mut printed = self.printed.lock();
@@ -151,15 +151,15 @@ pub struct Counter;
 
 impl Scenario for Counter {
     const NAME: &'static str = "counter";
-    const SEED: &'static str = "In[7]-[8]";
+    const NOTES_CELL: &'static str = "In[7]-[8]";
 
     type Config = CounterConfig;
     type Variant = CounterVariant;
     type Outcome = Vec<CounterLine>;
 
-    fn seed_config() -> CounterConfig {
+    fn notes_config() -> CounterConfig {
         CounterConfig {
-            threads: seed::COUNTER_THREADS,
+            threads: notes::COUNTER_THREADS,
         }
     }
 
@@ -169,7 +169,7 @@ impl Scenario for Counter {
         CounterConfig::new(params.threads.unwrap_or(3))
     }
 
-    /// The seed's `run()`: start the named threads, then join them.
+    /// The notes' `run()`: start the named threads, then join them.
     fn run<P: Primitives>(
         config: &CounterConfig,
         variant: CounterVariant,

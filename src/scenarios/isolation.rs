@@ -1,4 +1,4 @@
-//! `isolation` (seed `In[6]-[7]`): k child processes each append `{'res': url+retry}` to their
+//! `isolation` (notes `In[6]-[7]`): k child processes each append `{'res': url+retry}` to their
 //! own copy of the global list `global_res`; the parent's copy stays `[]`.
 //!
 //! Invariant: the parent's list is empty; each child's list holds exactly its own one result;
@@ -18,38 +18,38 @@
 //!
 //! Mutant `shared-memory`: the children are threads sharing the parent's `global_res` (under
 //! a lock, so no race): the parent's list fills up and each child sees the others' results,
-//! which is what the seed's Python processes do not do.
+//! which is what the notes' Python processes do not do.
 
 use serde_json::{json, Value};
 
+use super::notes::{self, ApiCall};
 use super::process_pool::res_of;
-use super::seed::{self, ApiCall};
 use super::{ConfigError, Mutant, Params, RunError, Scenario, Variant};
 use crate::explore::FailureKind;
-use crate::process::os::OsTransport;
 use crate::process::sim::SimTransport;
 use crate::process::task::python_repr;
 use crate::process::transport::Transport;
+use crate::process::OsTransport;
 use crate::process::World;
 use crate::process::{run_in_processes, ExitDesc, Globals, Registry};
 use crate::sync::{spawn, Mutex, Primitives};
 use std::sync::Arc;
 
-/// One call per child process: the seed's four by default.
+/// One call per child process: the notes' four by default.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IsolationConfig {
     calls: Vec<ApiCall>,
 }
 
 impl IsolationConfig {
-    /// The seed's four calls (`In[7]`).
-    pub fn seed() -> Self {
+    /// The notes' four calls (`In[7]`).
+    pub fn notes() -> Self {
         IsolationConfig {
-            calls: seed::append_calls(seed::URLS.len()),
+            calls: notes::append_calls(notes::URLS.len()),
         }
     }
 
-    /// `processes` children: the seed's calls first, then made-up sites.
+    /// `processes` children: the notes' calls first, then made-up sites.
     pub fn with_processes(processes: usize) -> Result<Self, ConfigError> {
         if processes == 0 {
             return Err(ConfigError("isolation needs at least 1 process".into()));
@@ -61,7 +61,7 @@ impl IsolationConfig {
             )));
         }
         Ok(IsolationConfig {
-            calls: seed::append_calls(processes),
+            calls: notes::append_calls(processes),
         })
     }
 
@@ -124,14 +124,14 @@ pub struct Isolation;
 
 impl Scenario for Isolation {
     const NAME: &'static str = "isolation";
-    const SEED: &'static str = "In[6]-[7]";
+    const NOTES_CELL: &'static str = "In[6]-[7]";
 
     type Config = IsolationConfig;
     type Variant = IsolationVariant;
     type Outcome = IsolationOutcome;
 
-    fn seed_config() -> IsolationConfig {
-        IsolationConfig::seed()
+    fn notes_config() -> IsolationConfig {
+        IsolationConfig::notes()
     }
 
     /// Two children: enough for each to show it sees neither the parent's list nor the other
@@ -150,7 +150,7 @@ impl Scenario for Isolation {
 
     fn config(params: &Params) -> Result<IsolationConfig, ConfigError> {
         match params.threads {
-            None => Ok(IsolationConfig::seed()),
+            None => Ok(IsolationConfig::notes()),
             Some(processes) => IsolationConfig::with_processes(processes),
         }
     }
@@ -198,7 +198,7 @@ impl Scenario for Isolation {
         Ok(())
     }
 
-    /// The seed's `print(global_res)` in the parent, then what came back by message.
+    /// The notes' `print(global_res)` in the parent, then what came back by message.
     fn render(outcome: &IsolationOutcome) -> String {
         let res = |r: &String| python_repr(&json!({ "res": r }));
         let list = |items: &[String]| {

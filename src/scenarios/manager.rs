@@ -1,4 +1,4 @@
-//! `manager` (seed `In[9]`): a manager server process owns a list; the seed's four
+//! `manager` (notes `In[9]`): a manager server process owns a list; the notes' four
 //! `api_call_and_store` tasks run in a pool of 3 worker processes and append their results to
 //! it through a proxy; the parent prints the return values and the shared list.
 //!
@@ -24,13 +24,13 @@
 
 use serde_json::{json, Value};
 
+use super::notes::{self, ApiCall};
 use super::process_pool::res_of;
-use super::seed::{self, ApiCall};
 use super::{ConfigError, Mutant, Params, RunError, Scenario, Variant};
 use crate::explore::FailureKind;
-use crate::process::manager::{simulate_with_flaw, Manager};
-use crate::process::os::OsTransport;
+use crate::process::manager::{simulate_with_flaw, Manager, OnRepeat};
 use crate::process::task::python_repr;
+use crate::process::OsTransport;
 use crate::process::World;
 use crate::process::{as_completed, ProcessPool};
 use crate::sync::Primitives;
@@ -56,14 +56,14 @@ impl ManagerConfig {
         }
         Ok(ManagerConfig {
             workers,
-            calls: seed::pool_calls(tasks),
+            calls: notes::pool_calls(tasks),
             lose: None,
         })
     }
 
-    /// The seed: 3 workers, the four urls.
-    pub fn seed() -> Self {
-        Self::new(seed::POOL_WORKERS, seed::URLS.len()).expect("3 workers")
+    /// The notes: 3 workers, the four urls.
+    pub fn notes() -> Self {
+        Self::new(notes::POOL_WORKERS, notes::URLS.len()).expect("3 workers")
     }
 
     /// The answer to call `index`'s append is lost once (simulated connections only).
@@ -89,8 +89,24 @@ pub struct ManagerOutcome {
     pub list: Vec<String>,
 }
 
-/// The scenario's variants are the server's own: correct, or a flaw in its retry handling.
-pub use crate::process::manager::Flaw as ManagerScenarioVariant;
+/// The scenario's variants: the server's correct handling of a resent request, or a known-bad
+/// one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ManagerScenarioVariant {
+    /// A repeated (client, seq) is answered from memory.
+    AppliesOnce,
+    /// A repeated request is applied again.
+    AppliesTwice,
+}
+
+impl ManagerScenarioVariant {
+    fn on_repeat(self) -> OnRepeat {
+        match self {
+            ManagerScenarioVariant::AppliesOnce => OnRepeat::AppliesOnce,
+            ManagerScenarioVariant::AppliesTwice => OnRepeat::AppliesTwice,
+        }
+    }
+}
 
 impl Variant for ManagerScenarioVariant {
     const ALL: &'static [Self] = &[
@@ -121,14 +137,14 @@ pub struct ManagerScenario;
 
 impl Scenario for ManagerScenario {
     const NAME: &'static str = "manager";
-    const SEED: &'static str = "In[9]";
+    const NOTES_CELL: &'static str = "In[9]";
 
     type Config = ManagerConfig;
     type Variant = ManagerScenarioVariant;
     type Outcome = ManagerOutcome;
 
-    fn seed_config() -> ManagerConfig {
-        ManagerConfig::seed()
+    fn notes_config() -> ManagerConfig {
+        ManagerConfig::notes()
     }
 
     /// Two clients, two appends, the answer to the first lost once after it was applied: the
@@ -149,8 +165,8 @@ impl Scenario for ManagerScenario {
 
     fn config(params: &Params) -> Result<ManagerConfig, ConfigError> {
         match params.threads {
-            None => Ok(ManagerConfig::seed()),
-            Some(workers) => ManagerConfig::new(workers, seed::URLS.len()),
+            None => Ok(ManagerConfig::notes()),
+            Some(workers) => ManagerConfig::new(workers, notes::URLS.len()),
         }
     }
 
@@ -183,7 +199,7 @@ impl Scenario for ManagerScenario {
         Ok(())
     }
 
-    /// The seed's two lines.
+    /// The notes' two lines.
     fn render(outcome: &ManagerOutcome) -> String {
         let list = |items: &[String]| {
             let items: Vec<String> = items
@@ -237,7 +253,8 @@ fn run_simulated<P: Primitives>(
         appends[i % clients].push(json!({ "res": call.result() }));
     }
     let lose = config.lose.map(|i| (i % clients, i / clients));
-    let out = simulate_with_flaw::<P>(appends, lose, variant).map_err(RunError::Process)?;
+    let out =
+        simulate_with_flaw::<P>(appends, lose, variant.on_repeat()).map_err(RunError::Process)?;
     Ok(ManagerOutcome {
         returned: out.returned.iter().flatten().map(res_of).collect(),
         list: out.list.iter().map(res_of).collect(),

@@ -9,10 +9,10 @@ pub mod appends;
 pub mod counter;
 pub mod isolation;
 pub mod manager;
+pub mod notes;
 pub mod pool;
 pub mod process_pool;
 mod registry;
-pub mod seed;
 pub mod singleton;
 pub mod suite;
 pub mod turns;
@@ -28,19 +28,19 @@ pub trait Scenario: 'static {
     /// The name the CLI and the reports use.
     const NAME: &'static str;
     /// The cells of the Python notes it implements.
-    const SEED: &'static str;
+    const NOTES_CELL: &'static str;
 
     type Config: Clone + fmt::Debug + Send + Sync + 'static;
     type Variant: Variant;
     type Outcome: Ord + Clone + fmt::Debug + Send + 'static;
 
     /// The parameters of the Python notes.
-    fn seed_config() -> Self::Config;
+    fn notes_config() -> Self::Config;
 
     /// The size `threadproof check` explores by default: small enough for loom to finish in
     /// seconds, large enough for every mutant to show its bug.
     fn model_config() -> Self::Config {
-        Self::seed_config()
+        Self::notes_config()
     }
 
     /// The preemption bound `threadproof check` explores this scenario with under loom, when
@@ -283,43 +283,36 @@ pub(crate) fn thread_count(threads: usize) -> Result<usize, ConfigError> {
 }
 
 /// Explores `variant` of `S` under loom.
-pub fn check_loom<S: Scenario>(
+pub fn explore_loom<S: Scenario>(
     config: &S::Config,
     variant: S::Variant,
     loom: &LoomConfig,
 ) -> Report<S::Outcome> {
-    let (body_config, invariant_config) = (config.clone(), config.clone());
-    explore::loom::explore(
-        loom,
-        move || model_run::<S, Loom>(&body_config, variant),
-        move |outcome| S::invariant(&invariant_config, outcome),
-    )
+    explore::<S>(config, variant, &Checker::Loom(loom.clone()))
 }
 
 /// Explores `variant` of `S` under shuttle.
-pub fn check_shuttle<S: Scenario>(
+pub fn explore_shuttle<S: Scenario>(
     config: &S::Config,
     variant: S::Variant,
     shuttle: &ShuttleConfig,
 ) -> Report<S::Outcome> {
-    let (body_config, invariant_config) = (config.clone(), config.clone());
-    explore::shuttle::explore(
-        shuttle,
-        move || model_run::<S, Shuttle>(&body_config, variant),
-        move |outcome| S::invariant(&invariant_config, outcome),
-    )
+    explore::<S>(config, variant, &Checker::Shuttle(shuttle.clone()))
 }
 
 /// Explores `variant` of `S` with `checker`.
-pub fn check<S: Scenario>(
+pub fn explore<S: Scenario>(
     config: &S::Config,
     variant: S::Variant,
     checker: &Checker,
 ) -> Report<S::Outcome> {
-    match checker {
-        Checker::Loom(loom) => check_loom::<S>(config, variant, loom),
-        Checker::Shuttle(shuttle) => check_shuttle::<S>(config, variant, shuttle),
-    }
+    let (on_loom, on_shuttle) = (config.clone(), config.clone());
+    let invariant_config = config.clone();
+    checker.explore_either(
+        move || model_run::<S, Loom>(&on_loom, variant),
+        move || model_run::<S, Shuttle>(&on_shuttle, variant),
+        move |outcome| S::invariant(&invariant_config, outcome),
+    )
 }
 
 /// Inside a model, a run error is a failed execution: the panic carries it to the report.

@@ -1,4 +1,4 @@
-//! `pool` (seed `In[4]`): the seed's `api_call`s submitted to a thread pool of 3 workers
+//! `pool` (notes `In[4]`): the notes' `api_call`s submitted to a thread pool of 3 workers
 //! ([`crate::thread_pool::ThreadPool`]); each appends `{'res': url+'10'}` to one lock-protected list and
 //! returns it; the main thread collects the futures' results with `as_completed`, then leaves
 //! the pool's scope, which waits for all work.
@@ -23,12 +23,12 @@
 
 use std::sync::Arc;
 
-use super::seed::{self, ApiCall};
+use super::notes::{self, ApiCall};
 use super::{thread_count, ConfigError, Mutant, Params, RunError, Scenario, Variant};
 use crate::explore::FailureKind;
 use crate::process::World;
 use crate::sync::{Mutex, Panicked, Primitives};
-use crate::thread_pool::{as_completed_with_flaw, PoolError, TaskError, ThreadPool};
+use crate::thread_pool::{as_completed_with_flaw, Flaw, PoolError, TaskError, ThreadPool};
 
 /// Workers and the calls to submit.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,10 +38,10 @@ pub struct PoolConfig {
 }
 
 impl PoolConfig {
-    /// `workers` workers and `tasks` calls: the seed's four urls first, then made-up sites.
+    /// `workers` workers and `tasks` calls: the notes' four urls first, then made-up sites.
     /// Zero workers is rejected; zero tasks is allowed (nothing to wait for).
     pub fn new(workers: usize, tasks: usize) -> Result<Self, ConfigError> {
-        Self::with_calls(workers, seed::pool_calls(tasks))
+        Self::with_calls(workers, notes::pool_calls(tasks))
     }
 
     pub fn with_calls(workers: usize, calls: Vec<ApiCall>) -> Result<Self, ConfigError> {
@@ -51,9 +51,9 @@ impl PoolConfig {
         })
     }
 
-    /// The seed: 3 workers, the four urls.
-    pub fn seed() -> Self {
-        Self::new(seed::POOL_WORKERS, seed::URLS.len()).expect("3 workers")
+    /// The notes: 3 workers, the four urls.
+    pub fn notes() -> Self {
+        Self::new(notes::POOL_WORKERS, notes::URLS.len()).expect("3 workers")
     }
 
     pub fn workers(&self) -> usize {
@@ -74,8 +74,33 @@ pub struct PoolOutcome {
     pub list: Vec<String>,
 }
 
-/// The scenario's variants are the pool's own: correct, or one of its known-bad code paths.
-pub use crate::thread_pool::Flaw as PoolVariant;
+/// The scenario's variants: the correct pool, or one of its known-bad code paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolVariant {
+    /// The correct pool.
+    Correct,
+    /// A worker looks at the queue, lets go of the lock, and takes it again to sleep, trusting
+    /// what it saw: a task submitted in the gap notifies nobody.
+    MissedWakeup,
+    /// `as_completed` checks whether a future is done and registers for its completion under
+    /// two separate lock acquisitions: a completion in between is never yielded.
+    LostCompletion,
+    /// `as_completed` registers for a future's completion and then checks whether it is done,
+    /// under two separate lock acquisitions: a completion in between is yielded twice.
+    DoubleCompletion,
+}
+
+impl PoolVariant {
+    /// The pool's code path for this variant (`None`: the correct one).
+    fn flaw(self) -> Option<Flaw> {
+        match self {
+            PoolVariant::Correct => None,
+            PoolVariant::MissedWakeup => Some(Flaw::MissedWakeup),
+            PoolVariant::LostCompletion => Some(Flaw::LostCompletion),
+            PoolVariant::DoubleCompletion => Some(Flaw::DoubleCompletion),
+        }
+    }
+}
 
 impl Variant for PoolVariant {
     const ALL: &'static [Self] = &[
@@ -109,18 +134,18 @@ pub struct Pool;
 
 impl Scenario for Pool {
     const NAME: &'static str = "pool";
-    const SEED: &'static str = "In[4]";
+    const NOTES_CELL: &'static str = "In[4]";
 
     type Config = PoolConfig;
     type Variant = PoolVariant;
     type Outcome = PoolOutcome;
 
-    fn seed_config() -> PoolConfig {
-        PoolConfig::seed()
+    fn notes_config() -> PoolConfig {
+        PoolConfig::notes()
     }
 
     /// One worker, two tasks: every mutant shows its bug there, and loom explores it
-    /// exhaustively, with a spurious wakeup, in about two seconds (the seed's 3 workers and 4
+    /// exhaustively, with a spurious wakeup, in about two seconds (the notes' 3 workers and 4
     /// tasks need a preemption bound: see `models/pool.rs`, `mod deep`).
     fn model_config() -> PoolConfig {
         PoolConfig::new(1, 2).expect("1 worker")
@@ -131,8 +156,8 @@ impl Scenario for Pool {
 
     fn config(params: &Params) -> Result<PoolConfig, ConfigError> {
         match params.threads {
-            None => Ok(PoolConfig::seed()),
-            Some(workers) => PoolConfig::new(workers, seed::URLS.len()),
+            None => Ok(PoolConfig::notes()),
+            Some(workers) => PoolConfig::new(workers, notes::URLS.len()),
         }
     }
 
@@ -142,10 +167,11 @@ impl Scenario for Pool {
         _world: World,
     ) -> Result<PoolOutcome, RunError> {
         let list = Arc::new(Mutex::<P, Vec<String>>::new(Vec::new()));
-        let pool = ThreadPool::<P>::with_flaw(config.workers, variant).map_err(|e| match e {
-            PoolError::Spawn(e) => RunError::Spawn(e),
-            PoolError::ZeroWorkers => RunError::Process(e.to_string()),
-        })?;
+        let pool =
+            ThreadPool::<P>::with_flaw(config.workers, variant.flaw()).map_err(|e| match e {
+                PoolError::Spawn(e) => RunError::Spawn(e),
+                PoolError::ZeroWorkers => RunError::Process(e.to_string()),
+            })?;
         let futures: Vec<_> = config
             .calls
             .iter()
@@ -155,7 +181,7 @@ impl Scenario for Pool {
                     .expect("the pool is open until dropped below")
             })
             .collect();
-        let results = as_completed_with_flaw(futures, variant)
+        let results = as_completed_with_flaw(futures, variant.flaw())
             .map(|future| future.result())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|TaskError::Panicked(message)| RunError::Panicked(Panicked(message)))?;
@@ -183,7 +209,7 @@ impl Scenario for Pool {
         Ok(())
     }
 
-    /// The seed's two lines: `print(results)` and `print(global_res)`.
+    /// The notes' two lines: `print(results)` and `print(global_res)`.
     fn render(outcome: &PoolOutcome) -> String {
         format!(
             "{}\n{}\n",
@@ -202,7 +228,7 @@ pub fn render_list(results: &[String]) -> String {
     format!("[{}]", entries.join(", "))
 }
 
-/// The seed's `api_call(url, 10, lock)`: append the result under the lock, and return it.
+/// The notes' `api_call(url, 10, lock)`: append the result under the lock, and return it.
 fn api_call<P: Primitives>(list: &Mutex<P, Vec<String>>, call: &ApiCall) -> String {
     let result = call.result();
     list.lock().push(result.clone());

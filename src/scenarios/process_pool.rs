@@ -1,4 +1,4 @@
-//! `process_pool` (seed `In[8]`): the seed's four `api_call`s submitted by name to a pool of 3
+//! `process_pool` (notes `In[8]`): the notes' four `api_call`s submitted by name to a pool of 3
 //! worker processes ([`crate::process::ProcessPool`]); `as_completed` collects the results.
 //!
 //! Invariant: every task is dispatched once and completed once; each returns its
@@ -12,7 +12,7 @@
 //!     └─ shutdown: waits for all work, reaps every worker
 //! ```
 //!
-//! Where Python breaks: in the seed, one worker terminated abruptly makes every pending
+//! Where Python breaks: in the notes, one worker terminated abruptly makes every pending
 //! future fail with `BrokenProcessPool` and the pool unusable; here only the dead worker's
 //! task fails.
 //!
@@ -28,13 +28,14 @@
 
 use serde_json::{json, Value};
 
-use super::seed::{self, ApiCall};
+use super::notes::{self, ApiCall};
 use super::{thread_count, ConfigError, Mutant, Params, RunError, Scenario, Variant};
 use crate::explore::FailureKind;
-use crate::process::os::OsTransport;
+use crate::process::pool::OnCrash;
 use crate::process::sim::SimTransport;
 use crate::process::task::python_repr;
 use crate::process::transport::Transport;
+use crate::process::OsTransport;
 use crate::process::World;
 use crate::process::{as_completed, Death, ProcessPool, Registry};
 use crate::sync::Primitives;
@@ -48,7 +49,7 @@ pub struct ProcessPoolConfig {
 }
 
 impl ProcessPoolConfig {
-    /// `workers` workers and `tasks` calls: the seed's urls first, then made-up sites.
+    /// `workers` workers and `tasks` calls: the notes' urls first, then made-up sites.
     pub fn new(workers: usize, tasks: usize) -> Result<Self, ConfigError> {
         if workers == 0 {
             return Err(ConfigError("a process pool needs at least 1 worker".into()));
@@ -61,14 +62,14 @@ impl ProcessPoolConfig {
         }
         Ok(ProcessPoolConfig {
             workers: thread_count(workers)?,
-            calls: seed::pool_calls(tasks),
+            calls: notes::pool_calls(tasks),
             crash: None,
         })
     }
 
-    /// The seed: 3 workers, the four urls, nobody dies.
-    pub fn seed() -> Self {
-        Self::new(seed::POOL_WORKERS, seed::URLS.len()).expect("3 workers")
+    /// The notes: 3 workers, the four urls, nobody dies.
+    pub fn notes() -> Self {
+        Self::new(notes::POOL_WORKERS, notes::URLS.len()).expect("3 workers")
     }
 
     /// The worker running task `index` dies mid-task, as `death` says.
@@ -108,8 +109,26 @@ pub struct ProcessPoolOutcome {
     pub completed: Vec<usize>,
 }
 
-/// The scenario's variants are the dispatcher's own: correct, or a flaw in its crash handling.
-pub use crate::process::pool::Flaw as ProcessPoolVariant;
+/// The scenario's variants: the dispatcher's correct crash handling, or a known-bad one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcessPoolVariant {
+    /// A dead worker's task fails with [`TaskError::WorkerDied`](crate::process::TaskError).
+    FailsTheTask,
+    /// A dead worker's task is forgotten; its future never completes.
+    LosesTaskOnCrash,
+    /// A dead worker's task is queued again and runs a second time.
+    RerunsOnCrash,
+}
+
+impl ProcessPoolVariant {
+    fn on_crash(self) -> OnCrash {
+        match self {
+            ProcessPoolVariant::FailsTheTask => OnCrash::Fail,
+            ProcessPoolVariant::LosesTaskOnCrash => OnCrash::Lose,
+            ProcessPoolVariant::RerunsOnCrash => OnCrash::Rerun,
+        }
+    }
+}
 
 impl Variant for ProcessPoolVariant {
     const ALL: &'static [Self] = &[
@@ -146,14 +165,14 @@ pub struct ProcessPoolScenario;
 
 impl Scenario for ProcessPoolScenario {
     const NAME: &'static str = "process_pool";
-    const SEED: &'static str = "In[8]";
+    const NOTES_CELL: &'static str = "In[8]";
 
     type Config = ProcessPoolConfig;
     type Variant = ProcessPoolVariant;
     type Outcome = ProcessPoolOutcome;
 
-    fn seed_config() -> ProcessPoolConfig {
-        ProcessPoolConfig::seed()
+    fn notes_config() -> ProcessPoolConfig {
+        ProcessPoolConfig::notes()
     }
 
     /// Two workers, two tasks, the second task's worker killed mid-task: the crash is what
@@ -175,8 +194,8 @@ impl Scenario for ProcessPoolScenario {
 
     fn config(params: &Params) -> Result<ProcessPoolConfig, ConfigError> {
         match params.threads {
-            None => Ok(ProcessPoolConfig::seed()),
-            Some(workers) => ProcessPoolConfig::new(workers, seed::URLS.len()),
+            None => Ok(ProcessPoolConfig::notes()),
+            Some(workers) => ProcessPoolConfig::new(workers, notes::URLS.len()),
         }
     }
 
@@ -245,7 +264,7 @@ impl Scenario for ProcessPoolScenario {
         Ok(())
     }
 
-    /// The seed's output: a line per failed task, then `Results: [...]` in completion order.
+    /// The notes' output: a line per failed task, then `Results: [...]` in completion order.
     fn render(outcome: &ProcessPoolOutcome) -> String {
         let mut out = String::new();
         let mut results = Vec::new();
@@ -267,7 +286,7 @@ fn run_on<P: Primitives, T: Transport<P>>(
     transport: T,
     world: World,
 ) -> Result<ProcessPoolOutcome, RunError> {
-    let pool = ProcessPool::<P>::with_flaw(config.workers, transport, variant)
+    let pool = ProcessPool::<P>::with_flaw(config.workers, transport, variant.on_crash())
         .map_err(|e| RunError::Process(e.to_string()))?;
     let futures = config
         .calls

@@ -39,7 +39,7 @@ impl std::error::Error for ScenarioError {}
 /// A scenario with its types erased, for the CLI's registry.
 pub trait AnyScenario: Sync {
     fn name(&self) -> &'static str;
-    fn seed(&self) -> &'static str;
+    fn notes_cell(&self) -> &'static str;
     /// Each variant's name, and its bug if it is a mutant.
     fn variants(&self) -> Vec<(&'static str, Option<&'static str>)>;
     /// Each mutant's name and data.
@@ -119,7 +119,7 @@ impl Checked {
     }
 
     /// The replay token of the failing execution, if there is one.
-    pub fn schedule(&self) -> Option<explore::Schedule> {
+    pub fn replay_token(&self) -> Option<explore::ReplayToken> {
         self.report.failure.as_ref().map(|f| f.replay.clone())
     }
 }
@@ -143,8 +143,8 @@ impl<S: Scenario> AnyScenario for Entry<S> {
         S::NAME
     }
 
-    fn seed(&self) -> &'static str {
-        S::SEED
+    fn notes_cell(&self) -> &'static str {
+        S::NOTES_CELL
     }
 
     fn variants(&self) -> Vec<(&'static str, Option<&'static str>)> {
@@ -220,7 +220,7 @@ impl<S: Scenario> AnyScenario for Entry<S> {
         } else {
             self.config(params)?
         };
-        let report = check::<S>(&config, chosen, checker).map_outcomes(|outcome| Graded {
+        let report = explore::<S>(&config, chosen, checker).map_outcomes(|outcome| Graded {
             outcome: S::render(&outcome).trim_end().replace('\n', " | "),
             acceptable: S::invariant(&config, &outcome).is_ok(),
         });

@@ -1,4 +1,4 @@
-//! `singleton` (seed `In[45]-[74]`): `DatabaseConnection.get_connection()` creates
+//! `singleton` (notes `In[45]-[74]`): `DatabaseConnection.get_connection()` creates
 //! `SOME CONNECTION - r` (r random in 1..=10) on first use and returns that same connection
 //! ever after; here k threads race on the first call ([`crate::sync::LazyLock`]).
 //!
@@ -12,7 +12,7 @@
 //! ```
 //!
 //! Mutants (the lazy value's own code paths, see [`crate::sync::LazyLock`]):
-//! - `double-init`: the seed's `if _conn is None: _conn = create()` without a lock: two
+//! - `double-init`: the notes' `if _conn is None: _conn = create()` without a lock: two
 //!   threads that both see no connection both create one. Both checkers see two creations.
 //! - `relaxed-publication`: the "initialised" flag is stored and loaded `Relaxed`, so a thread
 //!   on the lock-free fast path can see the flag without the connection. Loom reports the read
@@ -22,17 +22,18 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
-use super::seed;
+use super::notes;
 use super::{thread_count, ConfigError, Mutant, Params, RunError, Scenario, Variant};
 use crate::explore::FailureKind;
 use crate::process::World;
+use crate::sync::once_lock::Flaw;
 use crate::sync::LazyLock;
 use crate::sync::{spawn, AtomicUsize, Primitives};
 
 /// How `create()` picks r.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pick {
-    /// Uniformly in 1..=10, as the seed's `random.randint(1, 10)` (production).
+    /// Uniformly in 1..=10, as the notes' `random.randint(1, 10)` (production).
     Random,
     /// Always this r (models and snapshots, whose outcomes must not depend on chance).
     Fixed(u32),
@@ -54,9 +55,9 @@ impl SingletonConfig {
         })
     }
 
-    /// The same config with a fixed r, which must be in 1..=10 like the seed's.
+    /// The same config with a fixed r, which must be in 1..=10 like the notes'.
     pub fn with_r(self, r: u32) -> Result<Self, ConfigError> {
-        if !seed::CONNECTION_R.contains(&r) {
+        if !notes::CONNECTION_R.contains(&r) {
             return Err(ConfigError(format!("r must be in 1..=10, not {r}")));
         }
         Ok(SingletonConfig {
@@ -83,8 +84,29 @@ pub struct SingletonOutcome {
     pub creations: usize,
 }
 
-/// The scenario's variants are the lazy value's own: correct, or a known-bad initialisation.
-pub use crate::sync::once_lock::Flaw as SingletonVariant;
+/// The scenario's variants: the correct lazy value, or a known-bad initialisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SingletonVariant {
+    /// The correct double-checked initialisation.
+    DoubleChecked,
+    /// Check-then-act without the lock: a thread that saw "uninitialised" creates a value
+    /// outside the lock, so two racing threads both create one.
+    DoubleInit,
+    /// `ready` is published and read with `Relaxed`: a thread can see `ready` and not the
+    /// value (loom reports the read; shuttle, whose atomics are all SeqCst, cannot).
+    RelaxedPublication,
+}
+
+impl SingletonVariant {
+    /// The lazy value's code path for this variant (`None`: the correct one).
+    fn flaw(self) -> Option<Flaw> {
+        match self {
+            SingletonVariant::DoubleChecked => None,
+            SingletonVariant::DoubleInit => Some(Flaw::DoubleInit),
+            SingletonVariant::RelaxedPublication => Some(Flaw::RelaxedPublication),
+        }
+    }
+}
 
 impl Variant for SingletonVariant {
     const ALL: &'static [Self] = &[
@@ -127,23 +149,23 @@ pub struct Singleton;
 
 impl Scenario for Singleton {
     const NAME: &'static str = "singleton";
-    const SEED: &'static str = "In[45]-[74]";
+    const NOTES_CELL: &'static str = "In[45]-[74]";
 
     type Config = SingletonConfig;
     type Variant = SingletonVariant;
     type Outcome = SingletonOutcome;
 
-    /// The seed's five lines, here from five threads racing on the first call.
-    fn seed_config() -> SingletonConfig {
-        SingletonConfig::new(seed::SINGLETON_CALLS).expect("5 threads")
+    /// The notes' five lines, here from five threads racing on the first call.
+    fn notes_config() -> SingletonConfig {
+        SingletonConfig::new(notes::SINGLETON_CALLS).expect("5 threads")
     }
 
     /// Three threads (loom is exhaustive there in ~2.5k executions; five would exceed loom's
-    /// thread limit), with the seed's printed r = 4, so that outcome tables do not depend on
+    /// thread limit), with the notes' printed r = 4, so that outcome tables do not depend on
     /// chance.
     fn model_config() -> SingletonConfig {
         SingletonConfig::new(3)
-            .and_then(|config| config.with_r(seed::PRINTED_R))
+            .and_then(|config| config.with_r(notes::PRINTED_R))
             .expect("3 threads, r = 4")
     }
 
@@ -152,7 +174,7 @@ impl Scenario for Singleton {
 
     fn config(params: &Params) -> Result<SingletonConfig, ConfigError> {
         match params.threads {
-            None => Ok(Self::seed_config()),
+            None => Ok(Self::notes_config()),
             Some(threads) => SingletonConfig::new(threads),
         }
     }
@@ -165,13 +187,13 @@ impl Scenario for Singleton {
         let creations = Arc::new(AtomicUsize::<P>::new(0));
         let pick = config.pick;
         let counted = Arc::clone(&creations);
-        // The seed's class attribute `_conn` with its `get_connection`.
+        // The notes' class attribute `_conn` with its `get_connection`.
         let connection = Arc::new(LazyLock::<P, String, _>::with_flaw(
             move || {
                 counted.fetch_add(1, Relaxed);
                 create_connection(pick)
             },
-            variant,
+            variant.flaw(),
         ));
         let threads = (0..config.threads)
             .map(|i| {
@@ -210,14 +232,14 @@ impl Scenario for Singleton {
             return Err(format!("two connections: {first:?} and {other:?}"));
         }
         match parse_connection(first) {
-            Some(r) if seed::CONNECTION_R.contains(&r) => Ok(()),
+            Some(r) if notes::CONNECTION_R.contains(&r) => Ok(()),
             _ => Err(format!(
                 "{first:?} is not `SOME CONNECTION - r`, r in 1..=10"
             )),
         }
     }
 
-    /// The seed's `print(DatabaseConnection.get_connection())`, once per thread.
+    /// The notes' `print(DatabaseConnection.get_connection())`, once per thread.
     fn render(outcome: &SingletonOutcome) -> String {
         outcome
             .lines
@@ -227,21 +249,21 @@ impl Scenario for Singleton {
     }
 }
 
-/// The seed's `f"SOME CONNECTION - {random.randint(1,10)}"`.
+/// The notes' `f"SOME CONNECTION - {random.randint(1,10)}"`.
 fn create_connection(pick: Pick) -> String {
     let r = match pick {
         Pick::Fixed(r) => r,
         Pick::Random => random_1_to_10(),
     };
-    format!("{}{r}", seed::CONNECTION_PREFIX)
+    format!("{}{r}", notes::CONNECTION_PREFIX)
 }
 
 /// The r of a `SOME CONNECTION - r` line.
 pub fn parse_connection(line: &str) -> Option<u32> {
-    line.strip_prefix(seed::CONNECTION_PREFIX)?.parse().ok()
+    line.strip_prefix(notes::CONNECTION_PREFIX)?.parse().ok()
 }
 
-/// A number in [`seed::CONNECTION_R`] from a xorshift step over a randomly keyed hash (std's `RandomState`
+/// A number in [`notes::CONNECTION_R`] from a xorshift step over a randomly keyed hash (std's `RandomState`
 /// draws its keys from the OS once per thread and steps them per instance).
 fn random_1_to_10() -> u32 {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
@@ -250,6 +272,6 @@ fn random_1_to_10() -> u32 {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
-    let (low, high) = (*seed::CONNECTION_R.start(), *seed::CONNECTION_R.end());
+    let (low, high) = (*notes::CONNECTION_R.start(), *notes::CONNECTION_R.end());
     (x % u64::from(high - low + 1)) as u32 + low
 }

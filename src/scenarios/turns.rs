@@ -1,4 +1,4 @@
-//! `turns` (seed `In[9]-[11]`, NumberPrinter): k threads print 1..=n in strict rotation.
+//! `turns` (notes `In[9]-[11]`, NumberPrinter): k threads print 1..=n in strict rotation.
 //!
 //! Invariant: line i is printed by thread (i-1) % k, for i in 1..=n, and every thread
 //! terminates.
@@ -12,12 +12,12 @@
 //! one wakeup per turn: the thread passing the turn notifies only a thread that sleeps, and
 //! lets go of the lock before it does, so the woken thread usually finds the lock free instead
 //! of blocking on it until its waker sleeps (a second wakeup); with nobody to wake, it keeps
-//! the lock. The seed's version (`notify-all`: one shared condvar, every thread
+//! the lock. The notes' version (`notify-all`: one shared condvar, every thread
 //! woken every turn to find out whose turn it is) is kept for comparison. Thread-0 is the
 //! calling thread (see `run_printers`).
 //!
 //! Mutants, each a small function of its own in place of the correct one:
-//! - `notify-one`: the seed's shared condvar with `notify_one`. The one woken thread may be
+//! - `notify-one`: the notes' shared condvar with `notify_one`. The one woken thread may be
 //!   one whose turn it is not; it sleeps again, nobody wakes the right one: deadlock.
 //! - `if-not-while`: the targeted version waiting under `if`. Correct as long as every wakeup
 //!   is a notification, so it passes any checker that never wakes spuriously; one spurious
@@ -28,7 +28,7 @@
 
 use std::sync::Arc;
 
-use super::seed;
+use super::notes;
 use super::{thread_count, ConfigError, Mutant, Params, RunError, Scenario, Variant};
 use crate::explore::FailureKind;
 use crate::process::World;
@@ -70,9 +70,9 @@ pub struct Line {
 pub enum TurnsVariant {
     /// One seat per thread; each turn is passed with at most one wakeup, of the next thread.
     Targeted,
-    /// The seed's version: one condvar, `notify_all` every turn.
+    /// The notes' version: one condvar, `notify_all` every turn.
     NotifyAll,
-    /// Mutant: the seed's version with `notify_one`.
+    /// Mutant: the notes' version with `notify_one`.
     NotifyOne,
     /// Mutant: the targeted version with `if` instead of `while` around `wait`.
     IfNotWhile,
@@ -122,7 +122,7 @@ impl Variant for TurnsVariant {
     }
 }
 
-/// What the threads share, under one lock: the seed's `current` and `turn`, and the lines.
+/// What the threads share, under one lock: the notes' `current` and `turn`, and the lines.
 struct Board {
     current: usize,
     turn: usize,
@@ -318,7 +318,7 @@ fn run_printers<P: Primitives>(
     Ok(())
 }
 
-/// The seed's version: one lock over the board, one condvar for every thread.
+/// The notes' version: one lock over the board, one condvar for every thread.
 struct Condition<P: Primitives> {
     config: TurnsConfig,
     board: Mutex<P, Board>,
@@ -326,7 +326,7 @@ struct Condition<P: Primitives> {
 }
 
 impl<P: Primitives> Condition<P> {
-    /// The seed's `print_number(thread_id)`, notifying with `notify` after each turn.
+    /// The notes' `print_number(thread_id)`, notifying with `notify` after each turn.
     fn print_numbers(&self, id: usize, notify: fn(&Condvar<P>)) {
         let mut board = self.board.lock();
         loop {
@@ -360,22 +360,22 @@ pub struct Turns;
 
 impl Scenario for Turns {
     const NAME: &'static str = "turns";
-    const SEED: &'static str = "In[9]-[11]";
+    const NOTES_CELL: &'static str = "In[9]-[11]";
 
     type Config = TurnsConfig;
     type Variant = TurnsVariant;
     type Outcome = Vec<Line>;
 
-    fn seed_config() -> TurnsConfig {
+    fn notes_config() -> TurnsConfig {
         TurnsConfig {
-            threads: seed::TURNS_THREADS,
-            n: seed::TURNS_LAST,
+            threads: notes::TURNS_THREADS,
+            n: notes::TURNS_LAST,
         }
     }
 
     const PARAMS: &'static [&'static str] = &["threads", "n"];
 
-    /// Three threads, as the seed, so that `notify-one` can wake the wrong one; three numbers,
+    /// Three threads, as in the notes, so that `notify-one` can wake the wrong one; three numbers,
     /// so that every thread prints once.
     fn model_config() -> TurnsConfig {
         TurnsConfig { threads: 3, n: 3 }
@@ -384,15 +384,15 @@ impl Scenario for Turns {
     /// Every interleaving of the targeted version at that size is 965k executions with a
     /// spurious wakeup explored (~70 s): a thread that wakes the next lets go of the lock and
     /// takes it back while the woken thread takes it too, and loom explores both orders at
-    /// every such turn. Within 4 preemptions it is ~29k executions, a few seconds (the seed's
+    /// every such turn. Within 4 preemptions it is ~29k executions, a few seconds (the notes'
     /// `notify-all`, ~108k).
     const CHECK_PREEMPTION_BOUND: Option<usize> = Some(4);
 
     fn config(params: &Params) -> Result<TurnsConfig, ConfigError> {
-        let seed = Self::seed_config();
+        let notes = Self::notes_config();
         TurnsConfig::new(
-            params.threads.unwrap_or(seed.threads),
-            params.n.unwrap_or(seed.n),
+            params.threads.unwrap_or(notes.threads),
+            params.n.unwrap_or(notes.n),
         )
     }
 

@@ -37,8 +37,8 @@
 //!   `static` holds it). An `Arc` in the body's outcome, or in the data of a static `Mutex`
 //!   (which outlives the execution), is still held when the execution ends: a leak.
 //!   `into_raw`/`from_raw` are not offered.
-//!   `std::cell` is plain memory: the checkers do not see it; use [`crate::sync::Cell`] for
-//!   data they should race-check.
+//!   `std::cell` is plain memory: the checkers do not see it; use [`crate::sync::UnsafeCell`]
+//!   for data they should race-check.
 //! - `Builder::stack_size` is honoured in production; under the checkers every model thread
 //!   has the stack the explorer configures.
 //! - A model thread's `ThreadId` is its place in the spawn tree: equal ids in different

@@ -2,11 +2,12 @@
 //! on top of it the whole std-shaped surface, built once.
 //!
 //! Invariant: scenario and user code names only the types of this module ([`Mutex`],
-//! [`Condvar`], [`RwLock`], [`Barrier`], [`Semaphore`], [`Once`], [`Cell`], the atomics,
+//! [`Condvar`], [`RwLock`], [`Barrier`], [`Semaphore`], [`Once`], [`UnsafeCell`], the atomics,
 //! [`channel`] and [`sync_channel`], [`spawn`], [`scope`], [`park`], [`choose`], ...) with a
 //! backend parameter `P: Primitives`, or the same names without it through the per-backend
 //! paths [`loom`], [`shuttle`], [`std`] and [`parking_lot`]. Whatever it does, it does the same
-//! on every backend; only the `impl Primitives` blocks of `backend/` differ. Under the model
+//! on every backend; the `impl Primitives` blocks of `backend/` differ, and one wrapper asks which
+//! model it runs under (`Mutex::try_lock` notes that loom never fails it spuriously). Under the model
 //! backends every wrapper records each call where it took effect, with its value ([`trace`]
 //! says how); production backends compile to the plain std and parking_lot calls (the checks
 //! are on the constant `P::MODEL`).
@@ -45,13 +46,13 @@
 //! Each checker's report lists what it cannot see (`Report::blind_spots`), including what a
 //! body used at run time that its checker sees only in part.
 //!
-//! - `std::sync::Arc`, `Box` and plain memory outside [`Cell`] are invisible to the checkers:
-//!   they are used on purpose (loom's `Arc` multiplied the state space a hundredfold, see
-//!   design.md) and only hold data that a [`Mutex`] or an atomic guards. (The std mirror's
-//!   `Arc` is modelled, for users' code: [`crate::std::sync::Arc`].)
+//! - `std::sync::Arc`, `Box` and plain memory outside [`UnsafeCell`] are invisible to the checkers:
+//!   they are used on purpose (loom's `Arc` multiplied the state space a hundredfold, measured
+//!   in the project's design notes) and only hold data that a [`Mutex`] or an atomic guards.
+//!   (The std mirror's `Arc` is modelled, for users' code: [`crate::std::sync::Arc`].)
 //! - Shuttle treats every atomic as `SeqCst` and `fence` as nothing: weak-memory bugs (a
 //!   `Relaxed` publication, store buffering) are loom's job alone. Shuttle does not detect data
-//!   races on [`Cell`] either; it makes each access a scheduling point, so a bug that shows in
+//!   races on [`UnsafeCell`] either; it makes each access a scheduling point, so a bug that shows in
 //!   the values can still be found.
 //! - Loom treats `SeqCst` loads and stores like `Acquire`/`Release` ones (its `seq_cst()` is a
 //!   stub), which would report impossible outcomes of correct `SeqCst` code (store buffering
@@ -82,9 +83,8 @@
 //!   schedules threads as it likes; the model runs are what prove the orderings.
 
 mod atomic;
-mod backend;
+pub mod backend;
 mod barrier;
-mod cell;
 mod channel;
 mod condvar;
 pub(crate) mod model;
@@ -96,6 +96,7 @@ mod paths;
 mod rwlock;
 mod semaphore;
 mod thread;
+mod unsafe_cell;
 
 // The model runtime's data that reports carry (a failure's trace, a loom plan) is public under
 // these paths; the rest of the runtime is the crate's own.
@@ -110,17 +111,17 @@ use ::std::sync::atomic::Ordering;
 use ::std::sync::Arc;
 use ::std::time::Duration;
 
+use self::backend::{RawAtomic, RawCell, RawRwLock, RawThread};
 use self::model::ThreadContext;
 
 pub use self::atomic::{
     compiler_fence, fence, Atomic, AtomicBits, AtomicBool, AtomicI16, AtomicI32, AtomicI64,
     AtomicI8, AtomicInteger, AtomicIsize, AtomicPtr, AtomicU16, AtomicU32, AtomicU64, AtomicU8,
-    AtomicUsize, AtomicValue, RawAtomic, Rmw,
+    AtomicUsize, AtomicValue,
 };
 pub(crate) use self::backend::{raw_atomics, std_like_primitives};
 pub use self::backend::{Loom, ParkingLot, Shuttle, Std};
 pub use self::barrier::{Barrier, BarrierWaitResult};
-pub use self::cell::{Cell, PlainCell};
 pub use self::channel::{
     channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError,
     TrySendError,
@@ -132,14 +133,14 @@ pub(crate) use self::model::NeedsTimer;
 pub use self::mutex::{Mutex, MutexGuard};
 pub use self::once::Once;
 pub use self::once_lock::{LazyLock, OnceLock};
-pub use self::park::{Parked, Parker, RawThread};
 pub use self::paths::{loom, parking_lot, shuttle, std};
-pub use self::rwlock::{BuiltRwLock, RawRwLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use self::rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use self::semaphore::Semaphore;
 pub use self::thread::{
     current, current_thread_name, park, park_timeout, scope, sleep, spawn, yield_now, Builder,
     JoinHandle, Panicked, Scope, ScopedJoinHandle, Thread,
 };
+pub use self::unsafe_cell::UnsafeCell;
 
 /// A family of synchronisation primitives: what a backend must provide.
 ///
@@ -157,7 +158,7 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     type JoinHandle<T: Send + 'static>: Send;
     /// The backend's atomic holding a `V` ([`AtomicValue`] names it).
     type Atomic<V: AtomicValue>: RawAtomic<V>;
-    type Cell<T>: RawCell<T>;
+    type UnsafeCell<T>: RawCell<T>;
 
     fn mutex<T: Send>(value: T) -> Self::Mutex<T>;
     fn lock<T: Send>(mutex: &Self::Mutex<T>) -> Self::Guard<'_, T>;
@@ -202,7 +203,7 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     /// Sleeps (production) or yields (the model backends, which have no time).
     fn sleep(duration: Duration);
 
-    /// A thread handle: std's in production, a [`Parker`] under the model backends.
+    /// A thread handle: std's in production, a [`Parker`](backend::Parker) under the model backends.
     type Thread: RawThread;
     /// The thread `handle` runs; under the model backends, the one whose parker is `parker`
     /// (an `Arc<Parker<Self>>`, made before the thread was spawned).
@@ -227,21 +228,9 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     /// storage (a model thread's own, under loom and shuttle).
     fn with_thread_context<R>(f: impl FnOnce(&RefCell<Option<ThreadContext>>) -> R) -> R;
 
-    /// Called before every access to a [`Cell`]: a scheduling point under shuttle, so that
+    /// Called before every access to an [`UnsafeCell`]: a scheduling point under shuttle, so that
     /// plain data can interleave there; nothing elsewhere.
     fn plain_access() {}
-}
-
-/// A cell whose accesses the backend can check for data races (loom's `UnsafeCell`). An
-/// implementation that reports races marks its methods `#[track_caller]`, so that they name
-/// the user's lines.
-pub trait RawCell<T> {
-    #[track_caller]
-    fn new(value: T) -> Self;
-    #[track_caller]
-    fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R;
-    #[track_caller]
-    fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R;
 }
 
 /// The `seq_cst_fence` of the backends whose `SeqCst` accesses need none.

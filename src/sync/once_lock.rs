@@ -18,7 +18,7 @@
 //!
 //! The `Release` store of `ready` after writing the value, paired with the fast path's
 //! `Acquire` load, is what makes a reader that sees `ready` also see the value: the value lives
-//! in a [`Cell`], so under loom a read that is not ordered after the write is
+//! in an [`UnsafeCell`], so under loom a read that is not ordered after the write is
 //! reported as a causality violation.
 //!
 //! Known-bad variants of this code ([`Flaw`]) live next to the correct paths, marked `MUTANT`;
@@ -31,15 +31,12 @@ use std::ops::Deref;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
-use super::{AtomicBool, Cell, Mutex, Primitives};
+use super::{AtomicBool, Mutex, Primitives, UnsafeCell};
 
-/// The lazy value's code paths: correct, or a known-bad variant (the `singleton` scenario's
-/// mutants).
-#[doc(hidden)]
+/// A known-bad code path of the lazy value (the `singleton` scenario's mutants); `None` is the
+/// correct double-checked initialisation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Flaw {
-    /// The correct double-checked initialisation.
-    DoubleChecked,
+pub(crate) enum Flaw {
     /// Check-then-act without the lock: a thread that saw "uninitialised" creates a value
     /// outside the lock, so two racing threads both create one.
     DoubleInit,
@@ -56,15 +53,15 @@ pub struct OnceLock<P: Primitives, T> {
     init_lock: Mutex<P, ()>,
     /// Written once, under `init_lock`, before `ready` is set; read only after `ready` is seen
     /// set (fast path) or under `init_lock` (slow path).
-    value: Cell<P, Option<T>>,
-    flaw: Flaw,
+    value: UnsafeCell<P, Option<T>>,
+    flaw: Option<Flaw>,
 }
 
 // SAFETY: `value` is written only once, under `init_lock`, before `ready` is published with
 // `Release`; every read follows an `Acquire` load that saw `ready` set, or the lock. So shared
 // access hands out `&T` across threads (`T: Sync`) and the write may come from any thread
 // (`T: Send`), as for `std::sync::OnceLock`. The other fields are the facade's `Send + Sync`
-// primitives; `Cell` carries no thread affinity of its own.
+// primitives; `UnsafeCell` carries no thread affinity of its own.
 unsafe impl<P: Primitives, T: Send + Sync> Sync for OnceLock<P, T> {}
 // SAFETY: moving the cell moves the `T` it owns, which is `Send`.
 unsafe impl<P: Primitives, T: Send> Send for OnceLock<P, T> {}
@@ -72,15 +69,15 @@ unsafe impl<P: Primitives, T: Send> Send for OnceLock<P, T> {}
 impl<P: Primitives, T: Send> OnceLock<P, T> {
     /// An uninitialised value.
     pub fn new() -> Self {
-        Self::with_flaw(Flaw::DoubleChecked)
+        Self::with_flaw(None)
     }
 
     /// A value with known-bad initialisation: for the `singleton` scenario's mutants.
-    pub(crate) fn with_flaw(flaw: Flaw) -> Self {
+    pub(crate) fn with_flaw(flaw: Option<Flaw>) -> Self {
         OnceLock {
             ready: AtomicBool::new(false),
             init_lock: Mutex::new(()),
-            value: Cell::new(None),
+            value: UnsafeCell::new(None),
             flaw,
         }
     }
@@ -91,8 +88,8 @@ impl<P: Primitives, T: Send> OnceLock<P, T> {
         let order = match self.flaw() {
             // MUTANT relaxed-publication: a Relaxed load does not synchronise with the
             // initialiser's store, so the value's write need not be visible yet.
-            Flaw::RelaxedPublication => Relaxed,
-            Flaw::DoubleChecked | Flaw::DoubleInit => Acquire,
+            Some(Flaw::RelaxedPublication) => Relaxed,
+            None | Some(Flaw::DoubleInit) => Acquire,
         };
         if self.ready.load(order) {
             // SAFETY: `ready` was seen set by a load ordered after the initialiser's write
@@ -118,7 +115,7 @@ impl<P: Primitives, T: Send> OnceLock<P, T> {
     #[cold]
     fn initialize(&self, init: impl FnOnce() -> T) -> &T {
         match self.flaw() {
-            Flaw::DoubleInit => {
+            Some(Flaw::DoubleInit) => {
                 // MUTANT double-init: check-then-act without the lock. Every thread that saw
                 // "uninitialised" on the fast path creates a value; the lock only guards the
                 // store, so the losers' values are dropped, but they were created.
@@ -130,7 +127,7 @@ impl<P: Primitives, T: Send> OnceLock<P, T> {
                     self.ready.store(true, Release);
                 }
             }
-            Flaw::DoubleChecked | Flaw::RelaxedPublication => {
+            None | Some(Flaw::RelaxedPublication) => {
                 let guard = self.init_lock.lock();
                 // Under the lock, `Relaxed` suffices: the lock orders us after any initialiser.
                 if !self.ready.load(Relaxed) {
@@ -149,7 +146,7 @@ impl<P: Primitives, T: Send> OnceLock<P, T> {
                     let publish = match self.flaw() {
                         // MUTANT relaxed-publication: a Relaxed store publishes `ready`
                         // without ordering the value's write before it.
-                        Flaw::RelaxedPublication => Relaxed,
+                        Some(Flaw::RelaxedPublication) => Relaxed,
                         _ => Release,
                     };
                     self.ready.store(true, publish);
@@ -165,12 +162,8 @@ impl<P: Primitives, T: Send> OnceLock<P, T> {
     /// The flaw this value runs: only ever under a model backend, so that production code is
     /// the correct path alone.
     #[inline(always)]
-    fn flaw(&self) -> Flaw {
-        if P::MODEL {
-            self.flaw
-        } else {
-            Flaw::DoubleChecked
-        }
+    fn flaw(&self) -> Option<Flaw> {
+        self.flaw.filter(|_| P::MODEL)
     }
 
     /// # Safety
@@ -217,11 +210,11 @@ pub struct LazyLock<P: Primitives, T, F = fn() -> T> {
 
 impl<P: Primitives, T: Send, F: Fn() -> T> LazyLock<P, T, F> {
     pub fn new(init: F) -> Self {
-        Self::with_flaw(init, Flaw::DoubleChecked)
+        Self::with_flaw(init, None)
     }
 
     /// A lazy value with known-bad initialisation: for the `singleton` scenario's mutants.
-    pub(crate) fn with_flaw(init: F, flaw: Flaw) -> Self {
+    pub(crate) fn with_flaw(init: F, flaw: Option<Flaw>) -> Self {
         LazyLock {
             once: OnceLock::with_flaw(flaw),
             init,

@@ -6,7 +6,9 @@
 //! backend keeps the generic form (`Mutex<P, T>` with `P: Primitives`), and `P` here names the
 //! path's backend for it.
 //!
-//! Where these differ from std: `lock`, `read` and `write` return the guard (no poisoning);
+//! Where these differ from std (`threadproof::std` has std's exact signatures): `Mutex` needs
+//! `T: Send`, `RwLock` `T: Send + Sync` and the channels `T: Send`, and none takes `T: ?Sized`;
+//! `lock`, `read` and `write` return the guard (no poisoning);
 //! `JoinHandle::join` returns the panic's message as [`super::Panicked`]; `Receiver::recv`
 //! returns an `Option` (`None` once every sender is gone); `Once` and `OnceLock` retry after a
 //! panicking initialiser instead of poisoning; nothing is `const`, since loom's primitives
@@ -36,7 +38,7 @@ macro_rules! std_paths {
         pub type OnceLock<T> = $crate::sync::OnceLock<$backend, T>;
         pub type LazyLock<T, F = fn() -> T> = $crate::sync::LazyLock<$backend, T, F>;
         /// Plain shared data: race-checked by loom, each access a scheduling point in shuttle.
-        pub type Cell<T> = $crate::sync::Cell<$backend, T>;
+        pub type UnsafeCell<T> = $crate::sync::UnsafeCell<$backend, T>;
 
         /// A value in `0..n` that the checker chooses: loom explores every one, shuttle draws
         /// one per execution (replayably); production draws one at random.

@@ -16,15 +16,15 @@
 use std::ptr;
 
 use super::rt::sync::atomic::{AtomicPtr, Ordering};
-use super::rt::sync::{Arc, Cell, Mutex};
+use super::rt::sync::{Arc, Mutex, UnsafeCell};
 use super::rt::thread;
 
 /// The config each thread saw: (port, hosts).
 pub type Outcome = Vec<(u16, u8)>;
 
 struct Config {
-    port: Cell<u16>,
-    hosts: Cell<u8>,
+    port: UnsafeCell<u16>,
+    hosts: UnsafeCell<u8>,
 }
 
 struct Lazy {
@@ -43,8 +43,8 @@ impl Lazy {
             config = self.config.load(Ordering::Relaxed); // under the lock: Relaxed is fine
             if config.is_null() {
                 let built = Box::into_raw(Box::new(Config {
-                    port: Cell::new(0),
-                    hosts: Cell::new(0),
+                    port: UnsafeCell::new(0),
+                    hosts: UnsafeCell::new(0),
                 }));
                 // SAFETY: `built` is not shared yet: the constructor's plain writes.
                 unsafe {

@@ -14,7 +14,7 @@
 //! shuttle runs every atomic `SeqCst` and cannot see it.
 
 use super::rt::sync::atomic::{fence, AtomicBool, Ordering::*};
-use super::rt::sync::{Arc, Cell};
+use super::rt::sync::{Arc, UnsafeCell};
 use super::rt::thread;
 
 /// Who was in the critical section last.
@@ -22,7 +22,7 @@ pub type Outcome = u32;
 
 struct Dekker {
     flags: [AtomicBool; 2],
-    critical: Cell<u32>,
+    critical: UnsafeCell<u32>,
     /// FIXED: a `SeqCst` fence between raising one's flag and reading the other's.
     fenced: bool,
 }
@@ -41,7 +41,7 @@ fn enter(dekker: &Dekker, me: usize) {
 fn model(fenced: bool) -> Outcome {
     let dekker = Arc::new(Dekker {
         flags: [AtomicBool::new(false), AtomicBool::new(false)],
-        critical: Cell::new(0),
+        critical: UnsafeCell::new(0),
         fenced,
     });
     let other = {

@@ -5,7 +5,7 @@
 //! unchanged for threadproof's loom and shuttle paths and for raw loom and raw shuttle. The raw
 //! runtimes add only what makes the same source compile: `lock` and `wait` without
 //! `LockResult` (threadproof's surface is poison-free, as tokio's own loom shim is), and a
-//! plain-data `Cell` with threadproof's `get`/`set`. Anything a raw engine lacks (a semaphore,
+//! plain-data `UnsafeCell` with threadproof's `get`/`set`. Anything a raw engine lacks (a semaphore,
 //! a writer-preferring `RwLock`, timeouts that fire, `choose` under loom) is left out, so a
 //! program that needs it does not compile there: the gallery says "cannot express" and why.
 
@@ -69,16 +69,16 @@ pub mod raw_loom {
         poison_free!(loom);
 
         /// Plain shared data on loom's race-checked `UnsafeCell`.
-        pub struct Cell<T>(::loom::cell::UnsafeCell<T>);
+        pub struct UnsafeCell<T>(::loom::cell::UnsafeCell<T>);
 
         // SAFETY: the caller synchronises every access (`get`/`set`'s contract), and loom
         // checks that it did. (loom's `UnsafeCell` is not `Sync`, and loom's `spawn` does not
         // ask for `Send`, so without this a program could share a cell that std would refuse.)
-        unsafe impl<T: Send> Sync for Cell<T> {}
+        unsafe impl<T: Send> Sync for UnsafeCell<T> {}
 
-        impl<T: Copy> Cell<T> {
+        impl<T: Copy> UnsafeCell<T> {
             pub fn new(value: T) -> Self {
-                Cell(::loom::cell::UnsafeCell::new(value))
+                UnsafeCell(::loom::cell::UnsafeCell::new(value))
             }
             /// # Safety
             /// No write may overlap it (loom reports an overlap as a causality violation).
@@ -109,14 +109,14 @@ pub mod raw_shuttle {
 
         /// Plain shared data: shuttle has no race-checked cell, and an access is not a
         /// scheduling point.
-        pub struct Cell<T>(::std::cell::UnsafeCell<T>);
+        pub struct UnsafeCell<T>(::std::cell::UnsafeCell<T>);
 
         // SAFETY: the caller synchronises every access (`get`/`set`'s contract).
-        unsafe impl<T: Send> Sync for Cell<T> {}
+        unsafe impl<T: Send> Sync for UnsafeCell<T> {}
 
-        impl<T: Copy> Cell<T> {
+        impl<T: Copy> UnsafeCell<T> {
             pub fn new(value: T) -> Self {
-                Cell(::std::cell::UnsafeCell::new(value))
+                UnsafeCell(::std::cell::UnsafeCell::new(value))
             }
             /// # Safety
             /// No write may overlap it.

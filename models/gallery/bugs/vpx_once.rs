@@ -13,14 +13,14 @@
 //! which cannot see races, finds the use after free.
 
 use super::rt::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
-use super::rt::sync::{Arc, Cell, Mutex};
+use super::rt::sync::{Arc, Mutex, UnsafeCell};
 use super::rt::thread;
 
 /// How many times the initialiser ran.
 pub type Outcome = usize;
 
 struct OnceState {
-    done: Cell<bool>,
+    done: UnsafeCell<bool>,
     waiters: AtomicUsize,
     lock: Mutex<()>,
     lock_live: AtomicBool,
@@ -74,7 +74,7 @@ fn once_fixed(s: &OnceFixed) {
 
 pub fn buggy() -> Outcome {
     let state = Arc::new(OnceState {
-        done: Cell::new(false),
+        done: UnsafeCell::new(false),
         waiters: AtomicUsize::new(0),
         lock: Mutex::new(()),
         lock_live: AtomicBool::new(true),

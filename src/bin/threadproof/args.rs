@@ -7,7 +7,7 @@
 use clap::builder::PossibleValuesParser;
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
-use threadproof::explore::Schedule;
+use threadproof::explore::ReplayToken;
 use threadproof::scenarios::suite::CheckerChoice;
 use threadproof::scenarios::{self, Params, Production};
 
@@ -36,16 +36,16 @@ pub enum Command {
     },
     /// Model-check scenarios with loom and shuttle; exit 1 on any unexpected verdict.
     Check(CheckArgs),
-    /// Reproduce a failure from the schedule `check` printed for it.
+    /// Reproduce a failure from the replay token `check` printed for it.
     Replay {
         #[arg(value_parser = scenario_parser())]
         scenario: String,
         /// The variant (mutant) that failed.
         #[arg(long)]
         variant: String,
-        /// The replay token, `CHECKER@EXECUTION`.
-        #[arg(long, value_parser = parse_schedule)]
-        schedule: Schedule,
+        /// The replay token, `CHECKER@EXECUTION` (`--schedule`, its old name, still works).
+        #[arg(long, alias = "schedule", value_parser = parse_token)]
+        token: ReplayToken,
         #[command(flatten)]
         params: ParamArgs,
     },
@@ -63,9 +63,10 @@ pub struct CheckArgs {
     /// The scenario; every scenario when left out.
     #[arg(value_parser = scenario_parser())]
     pub scenario: Option<String>,
-    /// Which model checkers explore.
-    #[arg(long, value_enum, default_value_t = ModelBackend::All)]
-    pub backend: ModelBackend,
+    /// Which model checkers explore: loom, shuttle (its random, PCT and URW schedulers), or all.
+    /// (`--backend`, its old name, still works.)
+    #[arg(long, alias = "backend", value_enum, default_value_t = Checkers::All)]
+    pub checkers: Checkers,
     /// Also check every mutant (each must be caught).
     #[arg(long)]
     pub mutants: bool,
@@ -142,18 +143,18 @@ impl From<Backend> for Production {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ModelBackend {
+pub enum Checkers {
     Loom,
     Shuttle,
     All,
 }
 
-impl From<ModelBackend> for CheckerChoice {
-    fn from(backend: ModelBackend) -> Self {
-        match backend {
-            ModelBackend::Loom => CheckerChoice::Loom,
-            ModelBackend::Shuttle => CheckerChoice::Shuttle,
-            ModelBackend::All => CheckerChoice::All,
+impl From<Checkers> for CheckerChoice {
+    fn from(checkers: Checkers) -> Self {
+        match checkers {
+            Checkers::Loom => CheckerChoice::Loom,
+            Checkers::Shuttle => CheckerChoice::Shuttle,
+            Checkers::All => CheckerChoice::All,
         }
     }
 }
@@ -162,8 +163,8 @@ fn scenario_parser() -> PossibleValuesParser {
     PossibleValuesParser::new(scenarios::ALL.iter().map(|s| s.name()))
 }
 
-fn parse_schedule(text: &str) -> Result<Schedule, String> {
-    Schedule::parse(text)
+fn parse_token(text: &str) -> Result<ReplayToken, String> {
+    ReplayToken::parse(text)
 }
 
 /// Ends the process as clap does for a usage error (exit 2), in `subcommand`'s usage.

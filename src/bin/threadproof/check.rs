@@ -38,7 +38,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
             "--iterations 0 explores nothing: give at least 1 schedule".into(),
         );
     }
-    let choice = CheckerChoice::from(args.backend);
+    let choice = CheckerChoice::from(args.checkers);
     if let Some(refusal) = choice.environment_refusal() {
         usage_error("check", refusal);
     }

@@ -3,12 +3,13 @@
 //!
 //! Invariant: the binary parses arguments and prints; the library runs and judges (see
 //! `threadproof::scenarios::suite`). Bad arguments (an unknown scenario, variant or backend,
-//! zero threads, a non-number, a malformed schedule, a report that cannot be written) end with
+//! zero threads, a non-number, a malformed replay token, a report that cannot be written) end with
 //! a message on stderr and exit status 2, before anything runs; a failed run or an unexpected
 //! verdict ends with exit status 1; nothing panics or hangs on bad input.
 
 mod args;
 mod check;
+mod fixtures;
 mod progress;
 mod render;
 mod replay;
@@ -31,8 +32,9 @@ fn chosen(scenario: Option<&str>) -> Vec<&'static dyn AnyScenario> {
 
 fn main() -> ExitCode {
     // The analogue of Python's `if __name__ == "__main__":` a worker process started by a
-    // process pool or a manager serves its parent here and never returns.
-    threadproof::process::worker_main_if_worker();
+    // process pool or a manager serves its parent here and never returns; this binary's
+    // workers also serve the test suite's fault fixtures.
+    threadproof::process::worker_main_if_worker_with(fixtures::registry);
     match Cli::parse().command {
         Command::Run {
             scenario,
@@ -43,16 +45,16 @@ fn main() -> ExitCode {
         Command::Replay {
             scenario,
             variant,
-            schedule,
+            token,
             params,
-        } => replay::replay(&scenario, &variant, &schedule, &(&params).into()),
+        } => replay::replay(&scenario, &variant, &token, &(&params).into()),
         Command::List { kill_matrix: true } => {
             print!("{}", scenarios::kill_table());
             ExitCode::SUCCESS
         }
         Command::List { kill_matrix: false } => {
             for scenario in scenarios::ALL {
-                println!("{} (seed {})", scenario.name(), scenario.seed());
+                println!("{} (notes {})", scenario.name(), scenario.notes_cell());
                 for (variant, bug) in scenario.variants() {
                     match bug {
                         None => println!("  {variant}"),

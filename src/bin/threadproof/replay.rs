@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use indicatif::ProgressBar;
-use threadproof::explore::{self, Budget, Checker, Schedule};
+use threadproof::explore::{self, Budget, Checker, ReplayToken};
 use threadproof::scenarios::suite::CheckerChoice;
 use threadproof::scenarios::{self, Params};
 
@@ -14,8 +14,8 @@ use crate::args::usage_error;
 use crate::progress::with_spinner;
 use crate::render;
 
-pub fn replay(scenario: &str, variant: &str, schedule: &Schedule, params: &Params) -> ExitCode {
-    let choice = match schedule.checker {
+pub fn replay(scenario: &str, variant: &str, token: &ReplayToken, params: &Params) -> ExitCode {
+    let choice = match token.checker {
         Checker::Loom(_) => CheckerChoice::Loom,
         Checker::Shuttle(_) => CheckerChoice::Shuttle,
     };
@@ -23,14 +23,14 @@ pub fn replay(scenario: &str, variant: &str, schedule: &Schedule, params: &Param
         usage_error("replay", refusal);
     }
     // A token that re-explores from a seed would get the environment's instead.
-    if let Checker::Shuttle(config) = &schedule.checker {
+    if let Checker::Shuttle(config) = &token.checker {
         let env_seed = explore::shuttle::environment_seed().and_then(Result::ok);
         if config.replay.is_none() && env_seed.is_some_and(|seed| seed != config.seed) {
             usage_error(
                 "replay",
                 format!(
                     "refused: SHUTTLE_RANDOM_SEED is set and is not the seed {:#x} of \
-                     {schedule}: unset it",
+                     {token}: unset it",
                     config.seed
                 ),
             );
@@ -39,12 +39,12 @@ pub fn replay(scenario: &str, variant: &str, schedule: &Schedule, params: &Param
     let Some(s) = scenarios::find(scenario) else {
         usage_error("replay", format!("no scenario `{scenario}`"));
     };
-    let checker = schedule
+    let checker = token
         .checker
         .clone()
-        .with_budget(Budget::executions(schedule.execution));
+        .with_budget(Budget::executions(token.execution));
     let spinner = ProgressBar::new_spinner();
-    let label = format!("replaying {schedule}");
+    let label = format!("replaying {token}");
     let checked = match with_spinner(spinner, &label, checker.budget(), || {
         s.check(variant, &checker, params)
     }) {
@@ -52,7 +52,7 @@ pub fn replay(scenario: &str, variant: &str, schedule: &Schedule, params: &Param
         Err(e) => usage_error("replay", format!("{scenario}: {e}")),
     };
     match &checked.report.failure {
-        Some(failure) if failure.execution == schedule.execution => {
+        Some(failure) if failure.execution == token.execution => {
             println!("{}", render::details(&checked, params));
             println!(
                 "reproduced: {} at execution {}",
@@ -63,14 +63,14 @@ pub fn replay(scenario: &str, variant: &str, schedule: &Schedule, params: &Param
         Some(failure) => {
             println!("{}", render::details(&checked, params));
             eprintln!(
-                "error: failed at execution {}, not at {}: the schedule does not match this build",
-                failure.execution, schedule.execution
+                "error: failed at execution {}, not at {}: the token does not match this build",
+                failure.execution, token.execution
             );
             ExitCode::FAILURE
         }
         None => {
             eprintln!(
-                "error: no failure in {} executions: {schedule} does not reproduce one",
+                "error: no failure in {} executions: {token} does not reproduce one",
                 checked.report.executions
             );
             ExitCode::FAILURE

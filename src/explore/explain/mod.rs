@@ -23,7 +23,7 @@ use crate::sync::trace::Event;
 use crate::sync::trace::{Op, Trace};
 
 /// A source file as a trace names it: relative to its crate (`src/scenarios/turns.rs`,
-/// `models/truth.rs`) for the crate being built, whose paths the compiler gives relative; from
+/// `models/reports.rs`) for the crate being built, whose paths the compiler gives relative; from
 /// `src/` on for a dependency's absolute path; the file name otherwise.
 pub(crate) fn short_file(file: &str) -> &str {
     if !file.starts_with('/') {

@@ -37,8 +37,8 @@ use ::shuttle::scheduler::{PctScheduler, RandomScheduler, UrwRandomScheduler};
 use self::driver::{Driver, Inner, Mode, Runs};
 use self::shrink::{shrink, Shrunk};
 use super::{
-    Budget, Checker, Coverage, Failure, Finding, Minimal, Minimality, PctBound, Recorder, Report,
-    RunEnd, Schedule as Token, Shape, Unsupported,
+    Budget, Checker, Coverage, Failure, Finding, Minimal, Minimality, PctBound, Recorder,
+    ReplayToken as Token, Report, RunEnd, Shape, Unsupported,
 };
 use crate::sync::choice::{self, Policy};
 use crate::sync::model;
@@ -192,7 +192,7 @@ impl ShuttleConfig {
     pub fn blind_spots(&self) -> Vec<String> {
         let mut spots = vec![
             "weak memory (every atomic runs SeqCst)".to_string(),
-            "data races on plain memory (Cell accesses interleave, but a race is not detected)"
+            "data races on plain memory (UnsafeCell accesses interleave, but a race is not detected)"
                 .to_string(),
         ];
         if self.replay.is_none() {

@@ -74,11 +74,10 @@ pub enum Response {
     Error(String),
 }
 
-/// The server's handling of a repeated request: correct, or a known-bad variant (the
+/// What the server does with a repeated request: the correct handling, or a known-bad one (the
 /// `manager` scenario's mutant).
-#[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Flaw {
+pub(crate) enum OnRepeat {
     /// A repeated (client, seq) is answered from memory.
     AppliesOnce,
     /// A repeated request is applied again.
@@ -111,7 +110,7 @@ struct ListState {
 /// The list and the memory of what each client last asked.
 pub struct ManagerCore<P: Primitives> {
     state: Mutex<P, ListState>,
-    flaw: Flaw,
+    flaw: OnRepeat,
 }
 
 impl<P: Primitives> Default for ManagerCore<P> {
@@ -123,11 +122,11 @@ impl<P: Primitives> Default for ManagerCore<P> {
 impl<P: Primitives> ManagerCore<P> {
     /// An empty list.
     pub fn new() -> Self {
-        Self::with_flaw(Flaw::AppliesOnce)
+        Self::with_flaw(OnRepeat::AppliesOnce)
     }
 
     /// A core with a known-bad request handling: for the `manager` scenario's mutant.
-    pub(crate) fn with_flaw(flaw: Flaw) -> Self {
+    pub(crate) fn with_flaw(flaw: OnRepeat) -> Self {
         ManagerCore {
             state: Mutex::new(ListState::default()),
             flaw,
@@ -142,7 +141,7 @@ impl<P: Primitives> ManagerCore<P> {
             Request::Append { client, seq, value } => {
                 // MUTANT applies-twice: skips this memory, so a retried append lands again. A
                 // flaw is honoured only under a model backend.
-                if !(P::MODEL && self.flaw == Flaw::AppliesTwice) {
+                if !(P::MODEL && self.flaw == OnRepeat::AppliesTwice) {
                     if let Some(seen) = state.clients.get(&client) {
                         if seq <= seen.last {
                             return match seen.recent.iter().find(|(s, _)| *s == seq) {
@@ -320,7 +319,7 @@ mod pipeline_model {
 
     /// Client 0 extends by `a0 a1 a2` (all in flight at once), client 1 by `b0`; the answer to
     /// client 0's first append is lost.
-    fn run<P: Primitives>(flaw: Flaw, mutant: ClientMutant) -> Outcome {
+    fn run<P: Primitives>(flaw: OnRepeat, mutant: ClientMutant) -> Outcome {
         let core = Arc::new(ManagerCore::<P>::with_flaw(flaw));
         let (server_tx, inbox) = channel::<P, (Request, Sender<P, Answer>)>();
         let mut end = ServerEnd {
@@ -383,11 +382,12 @@ mod pipeline_model {
         Ok(())
     }
 
-    fn check(checker: Checker, flaw: Flaw, mutant: ClientMutant) -> Report<Outcome> {
-        match checker {
-            Checker::Loom(_) => checker.explore(move || run::<Loom>(flaw, mutant), invariant),
-            Checker::Shuttle(_) => checker.explore(move || run::<Shuttle>(flaw, mutant), invariant),
-        }
+    fn check(checker: Checker, flaw: OnRepeat, mutant: ClientMutant) -> Report<Outcome> {
+        checker.explore_either(
+            move || run::<Loom>(flaw, mutant),
+            move || run::<Shuttle>(flaw, mutant),
+            invariant,
+        )
     }
 
     /// Loom within preemption bound 1 (bound 2: 71,672 executions, about 10 s in a debug
@@ -402,7 +402,7 @@ mod pipeline_model {
     #[test]
     fn pipelined_appends_land_exactly_once_when_an_answer_is_lost() {
         for checker in checkers() {
-            let report = check(checker, Flaw::AppliesOnce, ClientMutant::None);
+            let report = check(checker, OnRepeat::AppliesOnce, ClientMutant::None);
             println!("pipelined: {}", report.summary());
             assert!(report.passed(), "{}", report.summary());
             assert!(report.outcomes.len() > 1, "{}", report.summary());
@@ -412,8 +412,8 @@ mod pipeline_model {
     #[test]
     fn a_client_that_renumbers_its_resends_and_a_server_without_memory_are_caught() {
         for (flaw, mutant) in [
-            (Flaw::AppliesOnce, ClientMutant::RenumbersOnResend),
-            (Flaw::AppliesTwice, ClientMutant::None),
+            (OnRepeat::AppliesOnce, ClientMutant::RenumbersOnResend),
+            (OnRepeat::AppliesTwice, ClientMutant::None),
         ] {
             for checker in checkers() {
                 let report = check(checker, flaw, mutant);

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{serve, Client, ClientConn, Conn, Flaw, ManagerCore, Request, Response};
+use super::{serve, Client, ClientConn, Conn, ManagerCore, OnRepeat, Request, Response};
 use crate::process::frame::FrameError;
 use crate::sync::{channel, spawn, Primitives, Receiver, Sender};
 
@@ -105,14 +105,14 @@ pub fn simulate<P: Primitives>(
     appends: Vec<Vec<Value>>,
     lose: Option<(usize, usize)>,
 ) -> Result<Simulated, String> {
-    simulate_with_flaw::<P>(appends, lose, Flaw::AppliesOnce)
+    simulate_with_flaw::<P>(appends, lose, OnRepeat::AppliesOnce)
 }
 
 /// [`simulate`] with a known-bad server: for the `manager` scenario's mutant.
 pub(crate) fn simulate_with_flaw<P: Primitives>(
     appends: Vec<Vec<Value>>,
     lose: Option<(usize, usize)>,
-    flaw: Flaw,
+    flaw: OnRepeat,
 ) -> Result<Simulated, String> {
     let core = Arc::new(ManagerCore::<P>::with_flaw(flaw));
     let (server_tx, inbox) = channel::<P, SimCall>();
@@ -194,7 +194,7 @@ mod tests {
     fn the_mutant_applies_a_repeat_twice() {
         ::shuttle::check_random(
             || {
-                let core = ManagerCore::<Shuttle>::with_flaw(Flaw::AppliesTwice);
+                let core = ManagerCore::<Shuttle>::with_flaw(OnRepeat::AppliesTwice);
                 core.handle(append("a", 1, 10));
                 core.handle(append("a", 1, 10));
                 assert_eq!(core.items(), vec![json!(10), json!(10)]);
@@ -205,7 +205,7 @@ mod tests {
 
     #[test]
     fn production_backends_ignore_the_flaw() {
-        let core = ManagerCore::<Std>::with_flaw(Flaw::AppliesTwice);
+        let core = ManagerCore::<Std>::with_flaw(OnRepeat::AppliesTwice);
         core.handle(append("a", 1, 10));
         core.handle(append("a", 1, 10));
         assert_eq!(core.items(), vec![json!(10)]);
@@ -221,9 +221,12 @@ mod tests {
         assert_eq!(list, vec![json!(1), json!(2), json!(3)]);
         ::shuttle::check_random(
             move || {
-                let bad =
-                    simulate_with_flaw::<Shuttle>(values.clone(), Some((0, 1)), Flaw::AppliesTwice)
-                        .unwrap();
+                let bad = simulate_with_flaw::<Shuttle>(
+                    values.clone(),
+                    Some((0, 1)),
+                    OnRepeat::AppliesTwice,
+                )
+                .unwrap();
                 assert_eq!(bad.list.len(), 4);
             },
             1,

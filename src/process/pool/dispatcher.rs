@@ -20,7 +20,7 @@
 //! jobs failing as terminated) and idle ones' input is closed; whatever is still alive
 //! [`STRAGGLER_GRACE`] later is killed, so a stopped worker cannot hold the pool.
 //!
-//! Known-bad variants ([`Flaw`]) sit beside the crash handling, marked `MUTANT`; only the
+//! Known-bad variants ([`OnCrash`]) sit beside the crash handling, marked `MUTANT`; only the
 //! `process_pool` scenario's mutants construct them.
 
 use std::collections::VecDeque;
@@ -35,17 +35,16 @@ use crate::process::transport::{Event, Job, Link, Reply, Transport, WorkerId};
 use crate::process::ExitDesc;
 use crate::sync::{Primitives, Receiver, Sender};
 
-/// The dispatcher's crash handling: correct, or a known-bad variant (the `process_pool`
-/// scenario's mutants).
-#[doc(hidden)]
+/// What the dispatcher does with a dead worker's task: the correct handling, or a known-bad one
+/// (the `process_pool` scenario's mutants).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Flaw {
+pub(crate) enum OnCrash {
     /// A dead worker's task fails with [`TaskError::WorkerDied`].
-    FailsTheTask,
+    Fail,
     /// A dead worker's task is forgotten; its future never completes.
-    LosesTaskOnCrash,
+    Lose,
     /// A dead worker's task is queued again and runs a second time.
-    RerunsOnCrash,
+    Rerun,
 }
 
 /// Known-bad variants of the logic added for issue 11, for this module's own model checks
@@ -126,7 +125,7 @@ impl<L> Slot<L> {
 
 pub(super) struct Dispatcher<P: Primitives, T: Transport<P>> {
     transport: T,
-    pub(super) flaw: Flaw,
+    pub(super) flaw: OnCrash,
     options: PoolOptions,
     events: Sender<P, Event>,
     shared: Arc<Shared<P>>,
@@ -166,7 +165,7 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
             .collect();
         Dispatcher {
             transport,
-            flaw: Flaw::FailsTheTask,
+            flaw: OnCrash::Fail,
             options,
             events,
             shared,
@@ -475,17 +474,13 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
         let killed = std::mem::take(&mut slot.killed);
         if let Some(job) = slot.busy.take() {
             // A flaw is honoured only under a model backend: production keeps the correct arm.
-            let flaw = if P::MODEL {
-                self.flaw
-            } else {
-                Flaw::FailsTheTask
-            };
+            let flaw = if P::MODEL { self.flaw } else { OnCrash::Fail };
             match flaw {
                 _ if killed => {
                     let error = TaskError::Terminated { task: job.task };
                     self.complete(job.id, Err(error));
                 }
-                Flaw::FailsTheTask => {
+                OnCrash::Fail => {
                     let error = TaskError::WorkerDied {
                         task: job.task,
                         status,
@@ -493,10 +488,10 @@ impl<P: Primitives, T: Transport<P>> Dispatcher<P, T> {
                     self.complete(job.id, Err(error));
                 }
                 // MUTANT loses-task-on-crash: the task is forgotten; its future never completes.
-                Flaw::LosesTaskOnCrash => {}
+                OnCrash::Lose => {}
                 // MUTANT reruns-on-crash: the task runs again, though its side effects in the
                 // dead worker may have happened already.
-                Flaw::RerunsOnCrash => self.queue.push_front(job),
+                OnCrash::Rerun => self.queue.push_front(job),
             }
         }
         if startup_failure {

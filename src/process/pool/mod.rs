@@ -22,7 +22,7 @@
 //!
 //! The dispatcher is one thread that owns all pool state and reacts to one stream of
 //! [`Event`]s, so crash handling is one `match` arm, not a race between threads. It is written
-//! against [`Primitives`] and a [`Transport`]: real child processes ([`crate::process::os`]) or
+//! against [`Primitives`] and a [`Transport`]: real child processes ([`crate::process::OsTransport`]) or
 //! simulated ones ([`crate::process::sim`]) for loom and shuttle.
 //!
 //! The dispatcher's known-bad variants live beside its crash handling (`dispatcher`),
@@ -41,7 +41,7 @@ use serde::Serialize;
 
 pub use self::completion::{as_completed, AsCompleted, TaskFuture};
 #[doc(hidden)]
-pub use self::dispatcher::Flaw;
+pub(crate) use self::dispatcher::OnCrash;
 pub use self::types::{PoolError, PoolOptions, PoolStats, TaskError};
 
 use self::completion::Shared;
@@ -96,7 +96,7 @@ impl<P: Primitives> ProcessPool<P> {
         transport: T,
         options: PoolOptions,
     ) -> Result<Self, PoolError> {
-        Self::start(workers, transport, options, Flaw::FailsTheTask)
+        Self::start(workers, transport, options, OnCrash::Fail)
     }
 
     /// The pool with a known-bad dispatcher: for the `process_pool` scenario's mutants, which
@@ -104,7 +104,7 @@ impl<P: Primitives> ProcessPool<P> {
     pub(crate) fn with_flaw<T: Transport<P>>(
         workers: usize,
         transport: T,
-        flaw: Flaw,
+        flaw: OnCrash,
     ) -> Result<Self, PoolError> {
         Self::start(workers, transport, PoolOptions { history: true }, flaw)
     }
@@ -113,7 +113,7 @@ impl<P: Primitives> ProcessPool<P> {
         workers: usize,
         transport: T,
         options: PoolOptions,
-        flaw: Flaw,
+        flaw: OnCrash,
     ) -> Result<Self, PoolError> {
         Self::start_with(workers, transport, options, move |mut dispatcher| {
             dispatcher.flaw = flaw;

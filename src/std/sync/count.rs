@@ -13,9 +13,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::std::rt::{By, Engine};
+use crate::sync::backend::{RawAtomic, Rmw};
 use crate::sync::model::trace::{self, Object};
 use crate::sync::trace::{Op, Scalar, Value};
-use crate::sync::{Loom, Primitives, RawAtomic, Rmw, Shuttle, Std};
+use crate::sync::{Loom, Primitives, Shuttle, Std};
 
 /// A line of the user's code.
 pub(super) type Line = &'static Location<'static>;

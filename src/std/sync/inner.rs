@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use super::count::{Count, Line, Strong};
 use super::leak::{self, Id};
 use crate::std::rt::{self, Engine, Key};
-use crate::sync::Rmw;
+use crate::sync::backend::Rmw;
 
 /// A modelled allocation: std's `ArcInner`, the value boxed apart so that `T` may be unsized.
 pub(super) struct Inner<T: ?Sized> {

@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed};
 use super::count::Line;
 use super::inner::Inner;
 use crate::std::rt;
-use crate::sync::Rmw;
+use crate::sync::backend::Rmw;
 
 /// std's `Weak`: a reference that does not keep the value alive; `upgrade` gives an `Arc` while
 /// some `Arc` still does.

@@ -1,7 +1,7 @@
 //! The loom backend: every interleaving, explored exhaustively (DPOR) inside a loom model.
 //!
 //! Invariant: valid only inside `loom::model` (see [`crate::explore::loom`]); spurious wakeups
-//! follow the exploration's [`crate::sync::spurious`] plan; a `SeqCst` access is fenced so that loom
+//! follow the exploration's plan (`crate::sync::model::choice`); a `SeqCst` access is fenced so that loom
 //! treats it as sequentially consistent (see [`crate::sync`]).
 
 use std::cell::RefCell;
@@ -43,13 +43,13 @@ crate::sync::std_like_primitives!(
     context = CONTEXT,
     max_spawned = Some(::loom::MAX_THREADS - 1),
     plain_access = (),
-    rwlock = crate::sync::BuiltRwLock<Loom, T>,
+    rwlock = crate::sync::backend::BuiltRwLock<Loom, T>,
     atomics = Loom,
     threads = model,
     sleep = yield_for
 );
 
-impl<T> crate::sync::RawCell<T> for UnsafeCell<T> {
+impl<T> crate::sync::backend::RawCell<T> for UnsafeCell<T> {
     #[track_caller]
     fn new(value: T) -> Self {
         UnsafeCell::new(value)

@@ -3,8 +3,9 @@
 //!
 //! Invariant: a faithful pass-through; parking_lot locks never poison.
 
+use crate::sync::backend::PlainCell;
 use crate::sync::model::ThreadContext;
-use crate::sync::{PlainCell, Primitives, Std};
+use crate::sync::{Primitives, Std};
 use ::std::cell::RefCell;
 use ::std::io;
 
@@ -21,7 +22,7 @@ impl Primitives for ParkingLot {
     type Condvar = ::parking_lot::Condvar;
     type JoinHandle<T: Send + 'static> = <Std as Primitives>::JoinHandle<T>;
     type Atomic<V: crate::sync::AtomicValue> = <Std as Primitives>::Atomic<V>;
-    type Cell<T> = PlainCell<T>;
+    type UnsafeCell<T> = PlainCell<T>;
 
     fn mutex<T: Send>(value: T) -> Self::Mutex<T> {
         ::parking_lot::Mutex::new(value)

@@ -1,14 +1,14 @@
-//! The shuttle backend: random and PCT schedules inside a shuttle run.
+//! The shuttle backend: random, PCT and URW schedules inside a shuttle run.
 //!
 //! Invariant: valid only inside a shuttle execution (see [`crate::explore::shuttle`]); every
-//! atomic is `SeqCst` there, every [`crate::sync::Cell`] access is a scheduling point, and spurious
-//! wakeups follow the run's [`crate::sync::spurious`] setting.
+//! atomic is `SeqCst` there, every [`crate::sync::UnsafeCell`] access is a scheduling point, and spurious
+//! wakeups follow the run's setting (`crate::sync::model::choice`).
 
 use std::cell::RefCell;
 use std::time::Duration;
 
+use crate::sync::backend::PlainCell;
 use crate::sync::model::ThreadContext;
-use crate::sync::PlainCell;
 use ::shuttle::sync;
 use ::shuttle::thread;
 
@@ -35,7 +35,7 @@ crate::sync::std_like_primitives!(
     // A bare switch: `sleep` has no time in shuttle, and unlike `yield_now` it does not tell
     // PCT to lower the thread's priority.
     plain_access = thread::sleep(Duration::ZERO),
-    rwlock = crate::sync::BuiltRwLock<Shuttle, T>,
+    rwlock = crate::sync::backend::BuiltRwLock<Shuttle, T>,
     atomics = Shuttle,
     threads = model,
     sleep = yield_for

@@ -4,8 +4,8 @@
 
 use std::cell::RefCell;
 
+use crate::sync::backend::PlainCell;
 use crate::sync::model::ThreadContext;
-use crate::sync::PlainCell;
 use ::std::sync;
 use ::std::thread;
 

@@ -10,7 +10,7 @@
 /// `$atomic`), which all share std's method names: the integers with every `fetch_*`
 /// operation, `bool` with the bitwise ones, pointers with none.
 ///
-/// [`RawAtomic`]: crate::sync::RawAtomic
+/// [`RawAtomic`]: crate::sync::backend::RawAtomic
 macro_rules! raw_atomics {
     ($atomic:ident, seq_cst_fence = $fence:path) => {
         $crate::sync::raw_atomics!(@int $atomic, $fence,
@@ -18,8 +18,8 @@ macro_rules! raw_atomics {
             AtomicU8 u8, AtomicU16 u16, AtomicU32 u32, AtomicU64 u64, AtomicUsize usize);
         $crate::sync::raw_atomics!(@common $atomic::AtomicBool, bool, [], $fence, fetch = [
             #[inline]
-            fn fetch(&self, op: $crate::sync::Rmw, operand: bool, order: ::std::sync::atomic::Ordering) -> bool {
-                use $crate::sync::Rmw;
+            fn fetch(&self, op: $crate::sync::backend::Rmw, operand: bool, order: ::std::sync::atomic::Ordering) -> bool {
+                use $crate::sync::backend::Rmw;
                 $fence(order);
                 let old = match op {
                     Rmw::And => self.fetch_and(operand, order),
@@ -35,7 +35,7 @@ macro_rules! raw_atomics {
             }
         ]);
         $crate::sync::raw_atomics!(@common $atomic::AtomicPtr<T>, *mut T, [T], $fence, fetch = [
-            fn fetch(&self, op: $crate::sync::Rmw, _: *mut T, _: ::std::sync::atomic::Ordering) -> *mut T {
+            fn fetch(&self, op: $crate::sync::backend::Rmw, _: *mut T, _: ::std::sync::atomic::Ordering) -> *mut T {
                 unreachable!("{op:?} is not a pointer operation")
             }
         ]);
@@ -43,8 +43,8 @@ macro_rules! raw_atomics {
     (@int $atomic:ident, $fence:path, $($ty:ident $v:ty),*) => {$(
         $crate::sync::raw_atomics!(@common $atomic::$ty, $v, [], $fence, fetch = [
             #[inline]
-            fn fetch(&self, op: $crate::sync::Rmw, operand: $v, order: ::std::sync::atomic::Ordering) -> $v {
-                use $crate::sync::Rmw;
+            fn fetch(&self, op: $crate::sync::backend::Rmw, operand: $v, order: ::std::sync::atomic::Ordering) -> $v {
+                use $crate::sync::backend::Rmw;
                 $fence(order);
                 let old = match op {
                     Rmw::Add => self.fetch_add(operand, order),
@@ -62,7 +62,7 @@ macro_rules! raw_atomics {
         ]);
     )*};
     (@common $ty:ty, $v:ty, [$($generic:ident)?], $fence:path, fetch = [$($fetch:tt)*]) => {
-        impl<$($generic: 'static)?> $crate::sync::RawAtomic<$v> for $ty {
+        impl<$($generic: 'static)?> $crate::sync::backend::RawAtomic<$v> for $ty {
             #[inline]
             fn new(value: $v) -> Self {
                 <$ty>::new(value)
@@ -133,7 +133,7 @@ macro_rules! std_like_primitives {
         }
     };
     (@threads model) => {
-        type Thread = ::std::sync::Arc<$crate::sync::Parker<Self>>;
+        type Thread = ::std::sync::Arc<$crate::sync::backend::Parker<Self>>;
         fn thread_of<T: Send + 'static>(
             _: &Self::JoinHandle<T>,
             parker: Option<::std::sync::Arc<dyn ::std::any::Any + Send + Sync>>,
@@ -155,7 +155,7 @@ macro_rules! std_like_primitives {
             type Condvar = $sync::Condvar;
             type JoinHandle<T: Send + 'static> = $thread::JoinHandle<T>;
             type Atomic<V: $crate::sync::AtomicValue> = V::$atomic_of;
-            type Cell<T> = $cell<T>;
+            type UnsafeCell<T> = $cell<T>;
 
             fn mutex<T: Send>(value: T) -> Self::Mutex<T> {
                 $sync::Mutex::new(value)

@@ -39,7 +39,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::context::with_context;
-use crate::sync::{Primitives, Rmw};
+use crate::sync::backend::Rmw;
+use crate::sync::Primitives;
 
 /// An operation on a primitive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,9 +80,9 @@ pub enum Op {
     CompareExchange,
     CompareExchangeWeak,
     Fence,
-    /// A read of a `sync::Cell`.
+    /// A read of a `sync::UnsafeCell`.
     Read,
-    /// A write of a `sync::Cell`.
+    /// A write of a `sync::UnsafeCell`.
     Write,
     /// A value chosen by the checker (`sync::choose`).
     Choose,

@@ -40,9 +40,9 @@ pub fn coverage(checked: &Checked) -> String {
 /// The command that replays `checked`'s failure, if it failed: its token names the one
 /// failing execution.
 pub fn replay_command(checked: &Checked, params: &Params) -> Option<String> {
-    let schedule = &checked.report.failure.as_ref()?.replay;
+    let token = &checked.report.failure.as_ref()?.replay;
     let mut command = format!(
-        "threadproof replay {} --variant {} --schedule {schedule}",
+        "threadproof replay {} --variant {} --token {token}",
         checked.scenario, checked.variant
     );
     if let Some(threads) = params.threads {

@@ -238,7 +238,9 @@ impl ListProxy {
         self
     }
 
-    /// A raw connection to the server, for tests that speak the protocol by hand.
+    /// A raw connection to the server, for tests that speak the protocol by hand (hidden: not
+    /// part of the proxy's API).
+    #[doc(hidden)]
     pub fn connect(&self) -> io::Result<UnixStream> {
         UnixStream::connect_addr(&abstract_address(&self.address)?)
     }
@@ -297,7 +299,9 @@ impl ListProxy {
     }
 
     /// Writes the first half of an append request on a new connection and leaves it there:
-    /// what a client killed mid-request leaves behind (tests use it).
+    /// what a client killed mid-request leaves behind (a test fixture of the `threadproof`
+    /// binary's workers; hidden: not part of the proxy's API).
+    #[doc(hidden)]
     pub fn write_partial_request(&self) -> io::Result<()> {
         let mut stream = self.connect()?;
         let request = Request::Append {

@@ -19,6 +19,9 @@
 //!   closed. Idle connections cannot starve real clients.
 //! - Size: one request frame is at most [`MAX_FRAME`] bytes; a snapshot of any size is sent
 //!   as pages of at most one frame each.
+//! - Memory: a connection's next request waits while more than 4 MiB of its answers are
+//!   unread, and all connections together hold at most 32 MiB of requests, reserved a whole
+//!   frame at a time (`connection`), so no client can make the server grow without bound.
 //! - Lifetime: the server is forked by the process-wide spawner ([`crate::process::ipc`]) and
 //!   exits at end of input on its channel: when its parent shuts it down or dies.
 //! - Clients time out ([`ListProxy::with_timeout`]): a server that stops answering (stopped,
@@ -26,9 +29,10 @@
 //!
 //! Files: [`client`] (a process's connections to a server, [`ListProxy`]), [`handle`] (the
 //! parent's [`Manager`]: starts and stops the server), [`server`] (the server process's event
-//! loop). Here: what more than one of them needs.
+//! loop), [`connection`] (one connection's buffers and limits, and the budget they share). Here: what more than one of them needs.
 
 mod client;
+mod connection;
 mod handle;
 mod server;
 

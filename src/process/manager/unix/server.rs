@@ -1,24 +1,25 @@
 //! The manager server process: `server_main` binds an unpredictable abstract address, tells
 //! the parent, and runs one `mio` event loop over the listener, the parent's channel and every
-//! connection.
+//! connection ([`super::connection`]: one connection's buffers and limits).
 //!
 //! Invariant: the server drops a connection from another user before reading a byte, serves
 //! at most `max_connections` at once (evicting the idlest), applies a request only once its
-//! whole frame has arrived, and exits at end of input from its parent.
+//! whole frame has arrived, holds at most `INPUT_BUDGET` bytes of requests across all
+//! connections (a connection waiting for budget is served again as soon as it fits, first come
+//! first served), and exits at end of input from its parent.
 
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::os::unix::net::UnixListener;
 use std::time::{Duration, Instant};
 
-use mio::net::{UnixListener as MioListener, UnixStream as MioStream};
+use mio::net::UnixListener as MioListener;
 use mio::{Events, Interest, Poll, Token};
 
-use super::super::{answer, ManagerCore, Request, Response};
+use super::super::ManagerCore;
+use super::connection::{Connection, InputBudget, Pumped, INPUT_BUDGET, READ_CHUNK};
 use super::{abstract_address, same_user, ManagerOptions, Ready};
-use crate::process::frame::{
-    complete_frame, encode, read_frame, write_frame, FrameError, MAX_FRAME,
-};
+use crate::process::frame::{read_frame, write_frame, MAX_FRAME};
 use crate::process::ipc::NoSigpipe;
 use crate::sync::Std;
 
@@ -68,24 +69,8 @@ pub(crate) fn server_main((mut from_parent, to_parent): (std::fs::File, std::fs:
 
 const LISTENER: Token = Token(0);
 const PARENT: Token = Token(1);
-/// How much reply a slow reader may have pending before its requests wait.
-const OUTPUT_HIGH: usize = 4 * MAX_FRAME;
 /// Descriptors kept back from connections: the listener, the parent channel, the poller.
 const RESERVED_FDS: u64 = 16;
-
-/// One client connection in the event loop.
-struct Connection {
-    stream: MioStream,
-    input: Vec<u8>,
-    output: Vec<u8>,
-    /// How much of `output` is written.
-    written: usize,
-    last_active: Instant,
-    /// Close once `output` is written (the request was refused).
-    closing: bool,
-    /// Registered for writability: answers wait for room in the socket.
-    waits_to_write: bool,
-}
 
 /// The event loop: the list, the listener, the parent's channel and every connection.
 struct Server {
@@ -100,8 +85,10 @@ struct Server {
     idle_timeout: Duration,
     /// Accepting failed for want of descriptors with nothing to evict: retry shortly.
     accept_stalled: bool,
-    /// Where every connection's input is read into, once allocated.
+    /// Where every connection's input is read into.
     scratch: Vec<u8>,
+    /// Bytes of requests all connections may hold, and who waits for them.
+    budget: InputBudget,
 }
 
 impl Server {
@@ -138,7 +125,8 @@ impl Server {
             max_connections,
             idle_timeout: options.idle_timeout.max(Duration::from_millis(1)),
             accept_stalled: false,
-            scratch: vec![0; 64 * 1024],
+            scratch: vec![0; READ_CHUNK],
+            budget: InputBudget::new(INPUT_BUDGET),
         })
     }
 
@@ -166,7 +154,7 @@ impl Server {
                             return Ok(());
                         }
                     }
-                    token => self.serve(token),
+                    token => self.serve(token, event.is_read_closed() || event.is_error()),
                 }
             }
             if self.accept_stalled {
@@ -177,6 +165,7 @@ impl Server {
                 self.close_idle(now);
                 next_sweep = now + sweep_every;
             }
+            self.wake_waiters();
         }
     }
 
@@ -220,16 +209,7 @@ impl Server {
                     {
                         continue;
                     }
-                    let connection = Connection {
-                        stream,
-                        input: Vec::new(),
-                        output: Vec::new(),
-                        written: 0,
-                        last_active: Instant::now(),
-                        closing: false,
-                        waits_to_write: false,
-                    };
-                    self.connections.insert(token, connection);
+                    self.connections.insert(token, Connection::new(stream));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -269,11 +249,14 @@ impl Server {
         }
     }
 
+    /// Closes connections idle for the idle timeout, and those whose unfinished request has
+    /// been arriving for as long (so no reservation of the budget is held longer).
     fn close_idle(&mut self, now: Instant) {
+        let too_old = |since: Instant| now.duration_since(since) >= self.idle_timeout;
         let idle: Vec<Token> = self
             .connections
             .iter()
-            .filter(|(_, c)| now.duration_since(c.last_active) >= self.idle_timeout)
+            .filter(|(_, c)| too_old(c.last_active) || c.frame_since.is_some_and(too_old))
             .map(|(token, _)| *token)
             .collect();
         for token in idle {
@@ -284,17 +267,48 @@ impl Server {
     fn close(&mut self, token: Token) {
         if let Some(mut connection) = self.connections.remove(&token) {
             let _ = self.poll.registry().deregister(&mut connection.stream);
+            self.budget.give(connection.reserved);
+            if connection.wants > 0 {
+                self.budget.waiting.retain(|t| *t != token);
+            }
         }
     }
 
-    /// Reads what arrived, answers every whole request, writes what it can.
-    fn serve(&mut self, token: Token) {
+    /// Serves the connections waiting for budget (for large frames), first come first served,
+    /// while the first one's need fits: a connection paused for budget has no readable edge
+    /// left to wake it.
+    fn wake_waiters(&mut self) {
+        while let Some(&token) = self.budget.waiting.front() {
+            let Some(connection) = self.connections.get_mut(&token) else {
+                self.budget.waiting.pop_front();
+                continue;
+            };
+            let extra = connection.wants.saturating_sub(connection.reserved);
+            if !self.budget.fits(extra) {
+                return;
+            }
+            self.budget.waiting.pop_front();
+            self.budget.free -= extra;
+            connection.reserved += extra;
+            connection.wants = 0;
+            self.serve(token, false);
+        }
+    }
+
+    /// Reads what arrived, answers every whole request, writes what it can; `read_closed`:
+    /// the event says the peer will send no more.
+    fn serve(&mut self, token: Token, read_closed: bool) {
         let Some(connection) = self.connections.get_mut(&token) else {
             return;
         };
+        connection.read_closed |= read_closed;
         connection.last_active = Instant::now();
-        let mut open = connection.pump(&self.core, &mut self.scratch);
-        let waits = connection.written < connection.output.len();
+        let pumped = connection.pump(&self.core, &mut self.scratch, &mut self.budget);
+        if pumped == Pumped::Waits {
+            self.budget.waiting.push_back(token);
+        }
+        let mut open = pumped != Pumped::Closed;
+        let waits = connection.waits();
         if open && waits != connection.waits_to_write {
             let interest = if waits {
                 Interest::READABLE | Interest::WRITABLE
@@ -311,128 +325,4 @@ impl Server {
             self.close(token);
         }
     }
-}
-
-impl Connection {
-    /// Writes pending output, reads and answers input while the output is not backed up;
-    /// false once the connection is to be closed.
-    fn pump(&mut self, core: &ManagerCore<Std>, buf: &mut [u8]) -> bool {
-        // A short read took everything the socket held; what comes later raises a new
-        // readable edge. So no read is spent just to hear "would block".
-        let mut drained = false;
-        loop {
-            if !self.flush() {
-                return false;
-            }
-            if self.closing {
-                return self.written < self.output.len();
-            }
-            if drained || self.output.len() - self.written > OUTPUT_HIGH {
-                // (Over the mark: a slow reader, whose requests wait until it has read its
-                // answers.)
-                return true;
-            }
-            match self.stream.read(buf) {
-                Ok(0) => {
-                    // End of input: whole requests already answered; a partial one is dropped
-                    // unapplied. Answers still pending are written if the peer reads them.
-                    self.answer_frames(core);
-                    self.flush();
-                    return false;
-                }
-                Ok(n) => {
-                    self.input.extend_from_slice(&buf[..n]);
-                    self.answer_frames(core);
-                    drained = n < buf.len();
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return false,
-            }
-        }
-    }
-
-    /// Answers every whole frame in the input, in order.
-    fn answer_frames(&mut self, core: &ManagerCore<Std>) {
-        let mut used = 0;
-        while !self.closing {
-            let received = match complete_frame(&self.input[used..], MAX_FRAME) {
-                Ok(None) => break,
-                Ok(Some(len)) => {
-                    let body = &self.input[used + 4..used + 4 + len];
-                    used += 4 + len;
-                    serde_json::from_slice::<Request>(body)
-                        .map_err(|e| FrameError::Malformed(e.to_string()))
-                }
-                Err(e) => Err(e),
-            };
-            let (response, goes_on) = answer(core, received);
-            encode_response(&response, &mut self.output);
-            self.closing = !goes_on;
-        }
-        self.input.drain(..used);
-    }
-
-    /// Writes as much pending output as the socket takes; false if the peer is gone.
-    fn flush(&mut self) -> bool {
-        while self.written < self.output.len() {
-            match rustix::net::send(
-                &self.stream,
-                &self.output[self.written..],
-                rustix::net::SendFlags::NOSIGNAL,
-            ) {
-                Ok(n) => self.written += n,
-                Err(rustix::io::Errno::AGAIN) => return true,
-                Err(rustix::io::Errno::INTR) => {}
-                Err(_) => return false,
-            }
-        }
-        self.output.clear();
-        self.written = 0;
-        true
-    }
-}
-
-/// Appends `response`'s frames to `out`: one frame, or for a list too large for one, pages of
-/// at most [`MAX_FRAME`] bytes ([`Response::ListPart`]s, then the closing [`Response::List`]).
-fn encode_response(response: &Response, out: &mut Vec<u8>) {
-    let Response::List(items) = response else {
-        let bytes = encode(response).expect("a response encodes");
-        out.extend_from_slice(&bytes);
-        return;
-    };
-    const PART: &[u8] = br#"{"ListPart":["#;
-    const LAST: &[u8] = br#"{"List":["#;
-    const END: &[u8] = b"]}";
-    let page_max = MAX_FRAME - PART.len() - END.len();
-    let mut page: Vec<u8> = Vec::new();
-    let emit = |out: &mut Vec<u8>, page: &[u8], head: &[u8]| {
-        let len = (head.len() + page.len() + END.len()) as u32;
-        out.extend_from_slice(&len.to_be_bytes());
-        out.extend_from_slice(head);
-        out.extend_from_slice(page);
-        out.extend_from_slice(END);
-    };
-    for item in items {
-        let bytes = serde_json::to_vec(item).expect("a value encodes");
-        if bytes.len() > page_max {
-            // Cannot happen for an item that arrived in one frame; answer rather than send a
-            // frame the client would refuse.
-            let error = Response::Error(format!(
-                "an item of {} bytes does not fit in a frame",
-                bytes.len()
-            ));
-            out.extend_from_slice(&encode(&error).expect("an error encodes"));
-            return;
-        }
-        if !page.is_empty() && page.len() + 1 + bytes.len() > page_max {
-            emit(out, &page, PART);
-            page.clear();
-        }
-        if !page.is_empty() {
-            page.push(b',');
-        }
-        page.extend_from_slice(&bytes);
-    }
-    emit(out, &page, LAST);
 }

@@ -1,7 +1,7 @@
 //! The Python notes' own data, in one place: the urls and retry values the patterns call
 //! `api_call` with, the singleton's connection string and its range, and the printers' sizes.
 //!
-//! Invariant: every scenario takes its seed values from here, so the Rust outputs and the
+//! Invariant: every scenario takes its notes' values from here, so the Rust outputs and the
 //! notes' outputs are built from the same numbers; made-up values beyond the notes' (more
 //! threads than the notes start) are built here too, after the notes' own.
 

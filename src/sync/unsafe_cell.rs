@@ -1,7 +1,7 @@
-//! [`Cell`]: plain shared memory whose accesses loom checks for data races, and which traces
+//! [`UnsafeCell`]: plain shared memory whose accesses loom checks for data races, and which traces
 //! show at the caller's line.
 //!
-//! Invariant: the caller synchronises every access (see [`Cell`]'s safety contract); loom
+//! Invariant: the caller synchronises every access (see [`UnsafeCell`]'s safety contract); loom
 //! verifies it and names both racing accesses at the user's lines; shuttle makes every access
 //! a scheduling point (so that a bug in how plain data interleaves can show in the values)
 //! but cannot see a race itself; the production backends trust it. Every access is recorded,
@@ -10,8 +10,9 @@
 use std::panic::Location;
 use std::sync::Arc;
 
+use super::backend::RawCell;
 use super::trace::{self, Object, Op, Value};
-use super::{Primitives, RawCell};
+use super::Primitives;
 
 /// Shared memory whose reads and writes loom checks for data races.
 ///
@@ -20,12 +21,12 @@ use super::{Primitives, RawCell};
 /// `with` and `with_mut` hand out raw pointers: the caller guarantees, through a lock or an
 /// acquire/release pair, that no `with_mut` overlaps another access. Loom reports a violation
 /// of that guarantee as a data race; the other backends trust it.
-pub struct Cell<P: Primitives, T> {
-    raw: P::Cell<T>,
+pub struct UnsafeCell<P: Primitives, T> {
+    raw: P::UnsafeCell<T>,
     name: Option<Arc<str>>,
 }
 
-impl<P: Primitives, T> Cell<P, T> {
+impl<P: Primitives, T> UnsafeCell<P, T> {
     #[track_caller]
     pub fn new(value: T) -> Self {
         Self {
@@ -34,7 +35,7 @@ impl<P: Primitives, T> Cell<P, T> {
         }
     }
 
-    /// A new cell that traces call `name` instead of `Cell#n`.
+    /// A new cell that traces call `name` instead of `UnsafeCell#n`.
     #[track_caller]
     pub fn named(name: impl Into<Arc<str>>, value: T) -> Self {
         Self {
@@ -46,7 +47,7 @@ impl<P: Primitives, T> Cell<P, T> {
     #[track_caller]
     fn access(&self, op: Op) {
         P::plain_access();
-        let object = Object::of("Cell", self, self.name.as_deref());
+        let object = Object::of("UnsafeCell", self, self.name.as_deref());
         trace::effect::<P>(op, object, Value::None, Location::caller());
     }
 
@@ -83,7 +84,7 @@ impl<P: Primitives, T> Cell<P, T> {
     ///
     /// # Safety
     ///
-    /// No other access may overlap it (the cell's contract), as for [`Cell::get`].
+    /// No other access may overlap it (the cell's contract), as for [`UnsafeCell::get`].
     #[track_caller]
     pub unsafe fn set(&self, value: T) {
         // SAFETY: the caller's contract.
@@ -93,23 +94,4 @@ impl<P: Primitives, T> Cell<P, T> {
 
 // SAFETY: the cell's contract makes the caller synchronise every access (loom checks it): it
 // may be shared between threads as `PlainCell` is, whichever backend holds the value.
-unsafe impl<P: Primitives, T: Send> Sync for Cell<P, T> {}
-
-/// `core::cell::UnsafeCell` with loom's `with`/`with_mut` surface, for the backends that do not
-/// check causality.
-pub struct PlainCell<T>(::std::cell::UnsafeCell<T>);
-
-// SAFETY: `Cell`'s contract makes the caller synchronise every access, as for loom's cell.
-unsafe impl<T: Send> Sync for PlainCell<T> {}
-
-impl<T> RawCell<T> for PlainCell<T> {
-    fn new(value: T) -> Self {
-        Self(::std::cell::UnsafeCell::new(value))
-    }
-    fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
-        f(self.0.get())
-    }
-    fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
-        f(self.0.get())
-    }
-}
+unsafe impl<P: Primitives, T: Send> Sync for UnsafeCell<P, T> {}

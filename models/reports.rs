@@ -1,5 +1,5 @@
-//! The checker's word, tested on small bodies of user code (issue 10): every word a report says
-//! is true, and the failure it shows is the simplest one. One section per point of the issue:
+//! What a report says, tested on small bodies of user code: every word a report says is true,
+//! and the failure it shows is the simplest one. One section per claim:
 //!
 //! 1. traces in the order things took effect, with values;
 //! 2. data races at the user's lines (and plain data interleaving under shuttle);
@@ -20,7 +20,9 @@ use threadproof::explore::{
     ShuttleConfig,
 };
 use threadproof::sync::trace::{Op, Phase, Scalar, Trace, Value};
-use threadproof::sync::{spawn, AtomicUsize, Cell, Condvar, Loom, Mutex, Primitives, Shuttle};
+use threadproof::sync::{
+    spawn, AtomicUsize, Condvar, Loom, Mutex, Primitives, Shuttle, UnsafeCell,
+};
 
 /// A writer stores 1 while the main thread (the reader) loads: the outcome is what it saw.
 fn writer_reader<P: Primitives>() -> usize {
@@ -287,7 +289,7 @@ mod races {
     use super::*;
 
     /// A cell shared between threads with no synchronisation at all: the point of the tests.
-    struct Shared<P: Primitives>(Cell<P, u32>);
+    struct Shared<P: Primitives>(UnsafeCell<P, u32>);
 
     // SAFETY: not safe in general: these bodies race on purpose. Under loom the race is caught
     // at its first access (before any torn read could matter); under shuttle every model
@@ -298,7 +300,7 @@ mod races {
 
     /// The main thread reads a cell that a spawned thread writes, with nothing ordering them.
     fn racy_cell<P: Primitives>() -> u32 {
-        let cell = Arc::new(Shared(Cell::<P, u32>::named("shared", 0)));
+        let cell = Arc::new(Shared(UnsafeCell::<P, u32>::named("shared", 0)));
         let c = Arc::clone(&cell);
         let writer = spawn::<P, _, _>("writer", move || {
             // SAFETY: see `Shared`.
@@ -322,17 +324,17 @@ mod races {
             "{explained}"
         );
         assert!(
-            failure.message.contains("main reads at models/truth.rs:"),
+            failure.message.contains("main reads at models/reports.rs:"),
             "{explained}"
         );
         assert!(
             failure
                 .message
-                .contains("writer writes at models/truth.rs:"),
+                .contains("writer writes at models/reports.rs:"),
             "{explained}"
         );
         let location = failure.location.as_deref().unwrap();
-        assert!(location.starts_with("models/truth.rs:"), "{explained}");
+        assert!(location.starts_with("models/reports.rs:"), "{explained}");
         assert!(!explained.contains("loom-0.7"), "{explained}");
         // Both accesses are rows of the trace, at the user's lines.
         let trace = failure.trace.unwrap();
@@ -344,13 +346,13 @@ mod races {
             .collect();
         assert!(accesses
             .iter()
-            .any(|(op, place)| *op == Op::Read && place.starts_with("models/truth.rs:")));
+            .any(|(op, place)| *op == Op::Read && place.starts_with("models/reports.rs:")));
     }
 
     /// Both threads write the cell: loom numbers the accesses of its report (`write one`,
     /// `write two`); the message says what each thread did, in the user's words.
     fn racy_writes<P: Primitives>() -> u32 {
-        let cell = Arc::new(Shared(Cell::<P, u32>::named("shared", 0)));
+        let cell = Arc::new(Shared(UnsafeCell::<P, u32>::named("shared", 0)));
         let c = Arc::clone(&cell);
         let writer = spawn::<P, _, _>("writer", move || {
             // SAFETY: see `Shared`.
@@ -374,11 +376,11 @@ mod races {
             assert!(!message.contains(leaked), "{leaked:?} in {message}");
         }
         assert!(
-            message.contains("main writes at models/truth.rs:"),
+            message.contains("main writes at models/reports.rs:"),
             "{message}"
         );
         assert!(
-            message.contains("writer writes at models/truth.rs:"),
+            message.contains("writer writes at models/reports.rs:"),
             "{message}"
         );
     }
@@ -386,7 +388,7 @@ mod races {
     /// Two threads increment a plain counter in two steps each (read, then write): correct
     /// only if no read falls between another thread's read and write.
     fn plain_increments<P: Primitives>() -> u32 {
-        let cell = Arc::new(Shared(Cell::<P, u32>::new(0)));
+        let cell = Arc::new(Shared(UnsafeCell::<P, u32>::new(0)));
         // SAFETY: see `Shared`.
         let increment = |cell: &Shared<P>| {
             let seen = cell.0.with(|p| unsafe { *p });
@@ -415,8 +417,14 @@ mod races {
             .expect("a read between another thread's read and write");
         assert_eq!(failure.kind, FailureKind::InvariantViolated);
         let text = failure.trace.unwrap().columns();
-        assert!(text.contains("read Cell#1 @models/truth.rs:"), "{text}");
-        assert!(text.contains("write Cell#1 @models/truth.rs:"), "{text}");
+        assert!(
+            text.contains("read UnsafeCell#1 @models/reports.rs:"),
+            "{text}"
+        );
+        assert!(
+            text.contains("write UnsafeCell#1 @models/reports.rs:"),
+            "{text}"
+        );
     }
 }
 

@@ -1,6 +1,7 @@
-//! The std-shaped surface under the checkers (issue 12): each item shown at work through the
-//! one-line `check!`, and each explored choice shown being taken (a body whose bug needs that
-//! choice is caught by loom and shuttle, and passes where the choice cannot be taken).
+//! The `sync` surface under the checkers (its production twin is `tests/sync_production.rs`):
+//! each item shown at work through the one-line `check!`, and each explored choice shown being
+//! taken (a body whose bug needs that choice is caught by loom and shuttle, and passes where the
+//! choice cannot be taken).
 //!
 //! One section per item: `choose`, weak exchanges, timeouts (condvar, channel, park), parking,
 //! the facade-built primitives (barrier, semaphore, rwlock, once), atomics and fences, plain
@@ -604,12 +605,12 @@ mod atomics {
 mod plain_data {
     use super::*;
 
-    /// A `Cell` incremented by two threads without a lock: loom reports the data race at the
+    /// An `UnsafeCell` incremented by two threads without a lock: loom reports the data race at the
     /// user's lines; shuttle, whose cell accesses are scheduling points, sees a lost update.
     #[test]
     fn an_unsynchronised_cell_is_a_race_for_loom_and_a_lost_update_for_shuttle() {
         let verdicts = verdicts!(with portfolio(); {
-            let cell = Arc::new(Cell::new(0));
+            let cell = Arc::new(UnsafeCell::new(0));
             let other = {
                 let cell = Arc::clone(&cell);
                 // SAFETY: none: the race is the bug the checkers must report.
@@ -628,7 +629,7 @@ mod plain_data {
             .as_ref()
             .unwrap();
         assert!(
-            loom.message.starts_with("data race on Cell#1"),
+            loom.message.starts_with("data race on UnsafeCell#1"),
             "{}",
             loom.message
         );
@@ -909,7 +910,7 @@ fn a_failing_one_line_check_panics_with_its_trace_and_replay_line() {
     }
     assert!(message.contains("invariant violated"), "{message}");
     assert!(message.contains("Mutex#1"), "{message}");
-    assert!(message.contains("@models/surface.rs:"), "{message}");
+    assert!(message.contains("@models/sync_checked.rs:"), "{message}");
     // Only the replay line that compiles as printed (issue 20 D.14), naming the macro that takes
     // this body (`replay_backends!` for a body on the per-backend paths): the one below, pasted.
     let replay_lines: Vec<&str> = (message.lines())
