@@ -235,7 +235,7 @@ fn loom_lost_update() {
         found_at: 2,
         failure: FailureKind::InvariantViolated,
         message: "the invariant does not hold (outcome 1)",
-        rows: 7,
+        rows: 10,
         threads: &["main", "worker"],
         waiting: &[],
     };
@@ -252,7 +252,7 @@ fn random_lock_order_inversion() {
         found_at: 1,
         failure: FailureKind::Deadlock,
         message: "every live thread is blocked",
-        rows: 5,
+        rows: 7,
         threads: &["main", "worker"],
         waiting: &["main", "worker"],
     };
@@ -269,7 +269,7 @@ fn pct_double_claim() {
         found_at: 2,
         failure: FailureKind::Panicked,
         message: "assertion `left == right` failed: the job ran twice\n  left: 1\n right: 0",
-        rows: 7,
+        rows: 13,
         threads: &["main", "worker"],
         waiting: &[],
     };
@@ -283,10 +283,10 @@ fn urw_lost_wakeup() {
     let pin = Pin {
         kind: CheckerKind::Urw,
         token: "urw:spurious=4:replay=s0k3t2@1",
-        found_at: 56,
+        found_at: 65,
         failure: FailureKind::Deadlock,
         message: "every live thread is blocked",
-        rows: 17,
+        rows: 20,
         threads: &["main", "consumer-1", "consumer-2"],
         waiting: &["main", "consumer-2"],
     };

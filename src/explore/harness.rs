@@ -87,6 +87,7 @@ impl<O: Ord> Recorder<O> {
         outcome: O,
         invariant: &impl Fn(&O) -> Result<(), String>,
     ) -> Result<(), String> {
+        crate::std::sync::check_leaks();
         if let Some((threads, steps)) = trace::shape() {
             self.note_shape(Shape { threads, steps });
         }

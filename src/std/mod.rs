@@ -24,11 +24,21 @@
 //!   from); the report lists it when a body does this. Wrap it in a `LazyLock` to rebuild it.
 //!   Two explorations running at once on two OS threads that share such a static stop with a
 //!   message rather than race on its data.
-//! - Under loom, a panic caught while a guard is held leaves loom's own mutex unusable (loom's
-//!   `Mutex` is not poison-safe): poisoning is observable under shuttle and in production.
+//! - Poisoning is std's under every checker, but under loom a thread already waiting for a
+//!   `Mutex` when another panics under its guard fails inside loom (loom's own mutex is not
+//!   poison-safe; the mirror renews it for later `lock`s only): the report names the case.
 //! - `LazyLock`'s initialiser is `Fn` (it runs once per execution), where std's is `FnOnce`.
-//! - `Arc` and `Weak` are std's, not modelled (see [`sync`]). `std::cell` is plain memory: the
-//!   checkers do not see it; use [`crate::sync::UnsafeCell`] for data they should race-check.
+//! - `Arc` and `Weak` are modelled (see [`sync`]): drops, upgrades and `try_unwrap` are
+//!   interleaved, and traced with the clones, and an `Arc` still held when the body has
+//!   returned and every thread has finished (a cycle) fails the execution as a leak. Unsized
+//!   ones are made with `Arc::from(Box<T>)` (std's coercion is unstable), a drop's trace rows
+//!   name the line that made the dropped handle, an `Arc` made outside an execution stays
+//!   std's, and one made by a `OnceLock`/`LazyLock` initialiser is not leak-checked (a
+//!   `static` holds it). An `Arc` in the body's outcome, or in the data of a static `Mutex`
+//!   (which outlives the execution), is still held when the execution ends: a leak.
+//!   `into_raw`/`from_raw` are not offered.
+//!   `std::cell` is plain memory: the checkers do not see it; use [`crate::sync::UnsafeCell`]
+//!   for data they should race-check.
 //! - `Builder::stack_size` is honoured in production; under the checkers every model thread
 //!   has the stack the explorer configures.
 //! - A model thread's `ThreadId` is its place in the spawn tree: equal ids in different

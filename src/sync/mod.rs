@@ -49,6 +49,7 @@
 //! - `std::sync::Arc`, `Box` and plain memory outside [`UnsafeCell`] are invisible to the checkers:
 //!   they are used on purpose (loom's `Arc` multiplied the state space a hundredfold, measured
 //!   in the project's design notes) and only hold data that a [`Mutex`] or an atomic guards.
+//!   (The std mirror's `Arc` is modelled, for users' code: [`crate::std::sync::Arc`].)
 //! - Shuttle treats every atomic as `SeqCst` and `fence` as nothing: weak-memory bugs (a
 //!   `Relaxed` publication, store buffering) are loom's job alone. Shuttle does not detect data
 //!   races on [`UnsafeCell`] either; it makes each access a scheduling point, so a bug that shows in

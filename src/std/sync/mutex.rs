@@ -5,15 +5,25 @@
 //! execution. The data itself is not rebuilt (no `T: Clone` to rebuild it from): a static
 //! `Mutex` keeps what the last execution left, which the report lists, and [`Users`] stops two
 //! concurrent explorations from sharing it.
+//!
+//! Loom's own mutex cannot be locked again once a guard of it was dropped by a panic (it
+//! keeps a std mutex inside, which that poisons, and unwraps its lock). So under loom such a
+//! drop, the poison flag set, swaps in a fresh loom lock for the next `lock`, provided no
+//! thread waits for the old one (one that does fails in loom; the report says so).
 
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 use crate::std::rt::{by_engine, each, map, By, PerExec, Users};
 use crate::sync::{self, Loom, Shuttle, Std};
+
+/// What the report says when loom's lock could not be renewed after a panic under its guard.
+const LOOM_WAITERS: &str = "under loom, a thread waiting for a Mutex while another panicked \
+     under its guard: loom's own lock is poisoned for it (loom panics with PoisonError); the \
+     poisoning is checked only with no thread waiting at the panic";
 
 /// What the report says of a static `Mutex`.
 pub(crate) const STATIC_DATA: &str = "the data of a static Mutex or RwLock of threadproof::std \
@@ -29,8 +39,43 @@ pub(crate) type RawGuard<'a> = By<
 >;
 
 pub(crate) struct Entry {
-    pub(crate) raw: RawMutex,
+    /// The lock, until a loom one is renewed ([`Entry::raw`]).
+    first: RawMutex,
+    /// Under loom, the lock that replaced a poisoned one (leaked, never freed: a loom object
+    /// must not be dropped outside its execution, and a guard may borrow it); null before.
+    renewed: AtomicPtr<RawMutex>,
+    /// Threads inside `lock`, or in a condvar wait that will lock again.
+    waiting: AtomicUsize,
     poisoned: AtomicBool,
+}
+
+impl Entry {
+    /// The lock the next `lock` takes.
+    pub(crate) fn raw(&self) -> &RawMutex {
+        let renewed = self.renewed.load(Ordering::Acquire);
+        if renewed.is_null() {
+            &self.first
+        } else {
+            // SAFETY: leaked when stored, never freed.
+            unsafe { &*renewed }
+        }
+    }
+
+    /// After a loom guard was dropped by a panic (see the module docs).
+    fn renew_loom_lock(&self) {
+        if self.waiting.load(Ordering::Relaxed) != 0 {
+            crate::sync::model::note_limit(LOOM_WAITERS);
+            return;
+        }
+        // Loom may refuse to make an object while an execution it stopped unwinds: the
+        // failure under way is the one to report.
+        let made = std::panic::catch_unwind(|| sync::Mutex::<Loom, ()>::new(()));
+        if let Ok(fresh) = made {
+            let fresh: &'static RawMutex = Box::leak(Box::new(By::Loom(fresh)));
+            self.renewed
+                .store(fresh as *const RawMutex as *mut RawMutex, Ordering::Release);
+        }
+    }
 }
 
 /// std's `Mutex`: `lock` returns a [`LockResult`], poisoned by a panic under the guard.
@@ -86,10 +131,12 @@ impl<T> Mutex<T> {
 impl<T: ?Sized> Mutex<T> {
     pub(crate) fn entry(&self) -> &Entry {
         let (entry, outlived) = self.per.get(|| Entry {
-            raw: by_engine!(sync::Mutex::<P, ()>::new(())),
+            first: by_engine!(sync::Mutex::<P, ()>::new(())),
+            renewed: AtomicPtr::new(std::ptr::null_mut()),
+            waiting: AtomicUsize::new(0),
             poisoned: AtomicBool::new(false),
         });
-        if outlived && !matches!(entry.raw, By::Std(_)) {
+        if outlived && !matches!(entry.first, By::Std(_)) {
             crate::sync::model::note_limit(STATIC_DATA);
         }
         entry
@@ -98,14 +145,16 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let entry = self.entry();
-        let raw = map!(&entry.raw, m => m.lock());
+        entry.waiting.fetch_add(1, Ordering::Relaxed);
+        let raw = map!(entry.raw(), m => m.lock());
+        entry.waiting.fetch_sub(1, Ordering::Relaxed);
         self.guard(entry, raw)
     }
 
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
         let entry = self.entry();
-        let raw = match &entry.raw {
+        let raw = match entry.raw() {
             By::Loom(m) => m.try_lock().map(By::Loom),
             By::Shuttle(m) => m.try_lock().map(By::Shuttle),
             By::Std(m) => m.try_lock().map(By::Std),
@@ -181,12 +230,14 @@ impl<T: ?Sized> fmt::Debug for Mutex<T> {
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// Hands the lock to a waiting condvar: no longer inside the data.
     pub(crate) fn release_for_wait(&mut self) -> RawGuard<'a> {
+        self.entry.waiting.fetch_add(1, Ordering::Relaxed);
         self.mutex.users.leave();
         self.raw.take().expect("a guard holds its lock")
     }
 
     /// Takes the lock back after a wait.
     pub(crate) fn reacquire(&mut self, raw: RawGuard<'a>) {
+        self.entry.waiting.fetch_sub(1, Ordering::Relaxed);
         self.mutex.users.enter();
         self.raw = Some(raw);
     }
@@ -213,12 +264,17 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        if !self.panicking && std::thread::panicking() {
+        let poisons = !self.panicking && std::thread::panicking();
+        if poisons {
             self.entry.poisoned.store(true, Ordering::Relaxed);
         }
         if let Some(raw) = self.raw.take() {
             self.mutex.users.leave();
+            let loom = matches!(raw, By::Loom(_));
             each!(raw, g => drop(g));
+            if poisons && loom {
+                self.entry.renew_loom_lock();
+            }
         }
     }
 }

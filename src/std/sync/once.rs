@@ -41,7 +41,8 @@ impl<T: Send> OnceLock<T> {
     }
 
     pub fn get_or_init<F: FnOnce() -> T>(&self, f: F) -> &T {
-        each!(self.raw(), v => v.get_or_init(f))
+        // A `static` cell is never dropped: what it holds is not a leak (see `leak`).
+        each!(self.raw(), v => v.get_or_init(|| super::leak::exempt(f)))
     }
 
     /// Stores `value` if the cell is empty; gives it back otherwise.

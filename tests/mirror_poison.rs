@@ -1,0 +1,144 @@
+//! Lock poisoning through the std mirror under every checker, loom included: a panic under a
+//! `Mutex` guard poisons it, later `lock`s return `Err(PoisonError)` as std's do, and the lock
+//! still works (loom's own mutex, poisoned inside, is renewed for the next `lock`). The one case
+//! loom cannot take, a thread already waiting for the lock at the panic, is named in the report.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::PoisonError;
+
+use threadproof::check::Portfolio;
+use threadproof::explore::{CheckerKind, FailureKind};
+use threadproof::std::sync::{Arc, Condvar, Mutex};
+use threadproof::std::thread;
+use threadproof::{check, verdicts};
+
+/// Every checker, few shuttle schedules: the bodies are small.
+fn portfolio() -> Portfolio {
+    Portfolio::with_iterations(300)
+}
+
+/// A panic under the guard poisons; `into_inner` of the error and `clear_poison` as std's.
+fn poison_and_recover() -> (bool, bool, i32, bool) {
+    let lock = Arc::new(Mutex::new(1));
+    let held = Arc::clone(&lock);
+    let caught = catch_unwind(AssertUnwindSafe(move || {
+        let mut guard = held.lock().unwrap();
+        *guard = 2;
+        panic!("under the guard");
+    }));
+    let poisoned = lock.is_poisoned();
+    let seen = match lock.lock() {
+        Ok(guard) => *guard,
+        Err(poison) => *poison.into_inner() + 100,
+    };
+    lock.clear_poison();
+    let cleared = lock.lock().is_ok();
+    (caught.is_err(), poisoned, seen, cleared)
+}
+
+#[test]
+fn a_panic_under_the_guard_poisons_the_mutex_under_every_checker_loom_included() {
+    let expected = (true, true, 102, true);
+    let verdicts = check!(with portfolio(); poison_and_recover(), move |o| *o == expected);
+    assert!(verdicts.report(CheckerKind::Loom).is_some(), "loom ran");
+    assert!(verdicts.reports.iter().all(|(_, r)| r.executions > 0));
+    // And outside any checker: std's behaviour.
+    assert_eq!(poison_and_recover(), expected);
+}
+
+/// A worker panics under the lock (and catches it); then a producer hands a value to the main
+/// thread through the poisoned mutex and a condvar, each side taking the data out of the
+/// `PoisonError`. `buggy`: the consumer waits once (`if`), not until the value is there.
+fn handover_after_poison(buggy: bool) -> (bool, u32) {
+    let shared = Arc::new((Mutex::new(None::<u32>), Condvar::new()));
+    let crasher = {
+        let shared = Arc::clone(&shared);
+        thread::spawn(move || {
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                let _guard = shared.0.lock().unwrap();
+                panic!("under the guard");
+            }));
+        })
+    };
+    crasher.join().unwrap();
+    let producer = {
+        let shared = Arc::clone(&shared);
+        thread::spawn(move || {
+            let (slot, ready) = &*shared;
+            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(7);
+            ready.notify_one();
+        })
+    };
+    let (slot, ready) = &*shared;
+    let mut value = slot.lock().unwrap_or_else(PoisonError::into_inner);
+    if buggy {
+        // MUTANT if-not-while: one wait, whatever woke it.
+        if value.is_none() {
+            value = ready.wait(value).unwrap_or_else(PoisonError::into_inner);
+        }
+    } else {
+        while value.is_none() {
+            value = ready.wait(value).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+    let got = value.unwrap_or(0);
+    drop(value);
+    producer.join().unwrap();
+    (slot.is_poisoned(), got)
+}
+
+#[test]
+fn a_poisoned_mutex_still_hands_over_through_a_condvar_and_if_not_while_is_caught() {
+    let handed = |o: &(bool, u32)| *o == (true, 7);
+    let verdicts = check!(with portfolio(); handover_after_poison(false), handed);
+    let loom = verdicts.report(CheckerKind::Loom).expect("loom ran");
+    assert!(loom.executions > 1, "loom explored one order only");
+    let caught = verdicts!(with portfolio(); handover_after_poison(true), handed);
+    let loom = caught.report(CheckerKind::Loom).expect("loom ran");
+    let failure = loom.failure.as_ref().expect("loom catches the mutant");
+    assert_eq!(
+        failure.kind,
+        FailureKind::InvariantViolated,
+        "{}",
+        caught.explain()
+    );
+}
+
+/// A thread already waiting for the lock when another panics under its guard: loom's own lock
+/// is poisoned for it, which loom reports as its panic; the report names why.
+#[test]
+fn a_thread_waiting_at_the_panic_is_a_limit_loom_names() {
+    let verdicts = verdicts!(with portfolio(); {
+        let lock = Arc::new(Mutex::new(1));
+        let held = Arc::clone(&lock);
+        let crasher = thread::spawn(move || {
+            let caught = catch_unwind(AssertUnwindSafe(|| {
+                let _guard = held.lock().unwrap();
+                panic!("under the guard");
+            }));
+            caught.is_err()
+        });
+        let poisoned = lock.lock().is_err();
+        (crasher.join().unwrap(), poisoned)
+    }, |o| o.0);
+    let loom = verdicts.report(CheckerKind::Loom).expect("loom ran");
+    let failure = loom.failure.as_ref().expect("loom fails in its own lock");
+    assert!(
+        failure.message.contains("PoisonError"),
+        "{}",
+        failure.message
+    );
+    assert!(
+        loom.blind_spots
+            .iter()
+            .any(|s| s.starts_with("under loom, a thread waiting for a Mutex")),
+        "{:?}",
+        loom.blind_spots
+    );
+    // Shuttle has no such limit: both orders pass there.
+    for (kind, report) in &verdicts.reports {
+        if *kind != CheckerKind::Loom {
+            assert!(report.failure.is_none(), "{}", verdicts.explain());
+        }
+    }
+}
