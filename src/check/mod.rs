@@ -27,12 +27,14 @@
 //! taken when timeouts need one) says so in its row, with the reason, and the others run it
 //! anyway: never silently.
 
-use std::fmt::{self, Debug, Display, Write as _};
+use std::fmt::{Debug, Display};
 use std::sync::Arc;
 
-use crate::explore::{
-    self, Budget, Checker, CheckerKind, Coverage, Failure, LoomConfig, Report, ShuttleConfig,
-};
+mod verdicts;
+
+pub use self::verdicts::Verdicts;
+
+use crate::explore::{self, Budget, Checker, LoomConfig, Report, ShuttleConfig};
 
 /// The checkers a [`check`] runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,184 +143,6 @@ impl Judgement for () {
 impl<E: Display> Judgement for Result<(), E> {
     fn judge(self) -> Result<(), String> {
         self.map_err(|e| e.to_string())
-    }
-}
-
-/// Each checker's report on one body.
-#[derive(Clone, Debug)]
-pub struct Verdicts<O> {
-    pub reports: Vec<(CheckerKind, Report<O>)>,
-    /// The macro that replays a failure of this body, for the printed replay line: `replay`
-    /// for a body on the std mirror ([`crate::check!`]), `replay_backends` for one written
-    /// over the per-backend paths ([`crate::check_backends!`]).
-    pub replay_with: &'static str,
-}
-
-impl<O> Verdicts<O> {
-    /// Whether no checker found a failure, and at least one explored the body.
-    pub fn passed(&self) -> bool {
-        let failed = self.reports.iter().any(|(_, r)| r.failure.is_some());
-        let explored = self.reports.iter().any(|(_, r)| r.passed());
-        !failed && explored
-    }
-
-    /// The report of the checker of `kind`, if it is in the portfolio.
-    pub fn report(&self, kind: CheckerKind) -> Option<&Report<O>> {
-        self.reports
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map(|(_, r)| r)
-    }
-
-    /// The failures found, by checker.
-    pub fn failures(&self) -> impl Iterator<Item = (CheckerKind, &Failure)> {
-        (self.reports.iter()).filter_map(|(kind, r)| r.failure.as_ref().map(|f| (*kind, f)))
-    }
-
-    /// One row per checker: executions, distinct outcomes, coverage, verdict, time.
-    pub fn table(&self) -> String {
-        let mut rows = vec![[
-            "checker".to_string(),
-            "executions".to_string(),
-            "outcomes".to_string(),
-            "coverage".to_string(),
-            "verdict".to_string(),
-            "time".to_string(),
-        ]];
-        for (kind, report) in &self.reports {
-            let verdict = match (&report.failure, &report.coverage) {
-                (Some(f), _) => format!("FAILED: {} at execution {}", f.kind, f.execution),
-                (None, Coverage::Unsupported(why)) => format!("skipped: {}", why.reason),
-                (None, _) if report.executions == 0 => "nothing explored".to_string(),
-                (None, _) => "pass".to_string(),
-            };
-            // A row that did not run has no figures: whatever it counted before it stopped is
-            // not an exploration.
-            let ran = report.unsupported().is_none();
-            let figure = |n: usize| if ran { n.to_string() } else { "-".to_string() };
-            rows.push([
-                kind.name().to_string(),
-                figure(report.executions as usize),
-                figure(report.outcomes.len()),
-                report.coverage_words(),
-                verdict,
-                format!("{:.2?}", report.elapsed),
-            ]);
-        }
-        let widths: Vec<usize> = (0..6)
-            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-            .collect();
-        let mut out = String::new();
-        for row in &rows {
-            let mut line = String::new();
-            for (c, cell) in row.iter().enumerate() {
-                // Numbers right-aligned, words left-aligned.
-                let cell = if matches!(c, 1 | 2) && (cell.parse::<u64>().is_ok() || cell == "-") {
-                    format!("{cell:>width$}", width = widths[c])
-                } else {
-                    format!("{cell:<width$}", width = widths[c])
-                };
-                line += &cell;
-                line += "  ";
-            }
-            out += line.trim_end();
-            out.push('\n');
-        }
-        out
-    }
-
-    /// The table, what the checkers that ran cannot see, the first failure explained (its
-    /// interleaving, its replay line), and where the others found one.
-    pub fn explain(&self) -> String {
-        let mut out = self.table();
-        let mut blind: Vec<(Vec<&str>, String)> = Vec::new();
-        for (kind, report) in &self.reports {
-            if report.unsupported().is_some() || report.blind_spots.is_empty() {
-                continue;
-            }
-            let spots = report.blind_spots.join("; ");
-            match blind.iter_mut().find(|(_, s)| *s == spots) {
-                Some((kinds, _)) => kinds.push(kind.name()),
-                None => blind.push((vec![kind.name()], spots)),
-            }
-        }
-        for (kinds, spots) in blind {
-            let _ = writeln!(out, "{} cannot see: {spots}", kinds.join(", "));
-        }
-        let mut failures = self.failures();
-        if let Some((kind, failure)) = failures.next() {
-            // Only the line that compiles as printed: `replay!` takes the check's own body and
-            // invariant, which `explore::replay` does not.
-            let _ = write!(out, "\n{kind}: {}", failure.describe());
-            let _ = writeln!(out, "\n{}", self.replay_line(failure));
-        }
-        for (kind, failure) in failures {
-            let _ = writeln!(
-                out,
-                "\n{kind} found one too: {}\n{}",
-                failure.headline(),
-                self.replay_line(failure)
-            );
-        }
-        out
-    }
-
-    /// The line that replays `failure` in a test, with the macro that takes this body.
-    fn replay_line(&self, failure: &Failure) -> String {
-        format!(
-            "replay it in a test: threadproof::{}!(\"{}\", <the same body>, <the same invariant>)",
-            self.replay_with, failure.replay
-        )
-    }
-
-    /// One line for each checker whose budget cut its exploration short, without a failure:
-    /// what a pass does not cover.
-    pub fn unfinished(&self) -> Vec<String> {
-        (self.reports.iter())
-            .filter(|(_, r)| r.failure.is_none() && r.coverage == Coverage::BudgetExhausted)
-            .map(|(kind, r)| {
-                format!(
-                    "threadproof::check!: {kind} did not finish: {} after {} executions; the \
-                     pass covers only what it explored",
-                    r.coverage_words(),
-                    r.executions
-                )
-            })
-            .collect()
-    }
-
-    /// These verdicts, or a panic that explains them if the check did not pass: what a test
-    /// wants. A pass prints a line for each checker that did not finish.
-    #[track_caller]
-    pub fn assert(self) -> Self {
-        self.assert_complete(false)
-    }
-
-    /// [`Verdicts::assert`], and, if `required`, a panic too when a checker did not finish
-    /// ([`Portfolio::require_complete`]).
-    #[track_caller]
-    pub fn assert_complete(self, required: bool) -> Self {
-        if !self.passed() {
-            panic!("threadproof::check! failed:\n{}", self.explain());
-        }
-        let unfinished = self.unfinished();
-        if required && !unfinished.is_empty() {
-            panic!(
-                "threadproof::check! failed: complete exploration required\n{}\n{}",
-                unfinished.join("\n"),
-                self.explain()
-            );
-        }
-        for line in unfinished {
-            eprintln!("{line}");
-        }
-        self
-    }
-}
-
-impl<O> fmt::Display for Verdicts<O> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.explain())
     }
 }
 
