@@ -425,7 +425,7 @@ use threadproof::explore::{self, Budget, Coverage, ShuttleConfig};
 fn one_long_execution_ends_at_the_time_limit_as_a_budget_cut() {
     let mut config = ShuttleConfig::random(10)
         .max_steps(usize::MAX)
-        .budget(Budget::time(Duration::from_millis(300)));
+        .budget(Budget::time(Duration::from_secs(2)));
     config.record_traces = false;
     let report = explore::shuttle::explore(
         &config,
