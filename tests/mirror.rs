@@ -412,3 +412,161 @@ fn scope_builder_and_park_work_under_every_checker() {
     check!(with portfolio(); body(), move |o| *o == expected);
     assert_eq!(body(), (2, Some("worker".to_string())));
 }
+
+// ---- No silent pass (issue 17 §3) and the time limit inside one execution (issue 20 C.7) ----
+
+use std::time::Duration;
+
+use threadproof::explore::{self, Budget, Coverage, ShuttleConfig};
+
+/// One execution that would never end (a memory-light spin on an atomic, every step a model
+/// step) ends at the exploration's time limit, as a budget cut: not a hang, not a failure.
+#[test]
+fn one_long_execution_ends_at_the_time_limit_as_a_budget_cut() {
+    let mut config = ShuttleConfig::random(10)
+        .max_steps(usize::MAX)
+        .budget(Budget::time(Duration::from_secs(2)));
+    config.record_traces = false;
+    let report = explore::shuttle::explore(
+        &config,
+        || {
+            let spins = AtomicUsize::new(0);
+            while spins.fetch_add(1, Ordering::Relaxed) < usize::MAX - 1 {}
+            0
+        },
+        |_: &i32| Ok(()),
+    );
+    assert!(report.failure.is_none(), "{}", report.summary());
+    assert_eq!(
+        report.coverage,
+        Coverage::BudgetExhausted,
+        "{}",
+        report.summary()
+    );
+    assert_eq!(report.executions, 1, "{}", report.summary());
+    assert!(
+        report.summary().contains("bounded (budget)"),
+        "{}",
+        report.summary()
+    );
+}
+
+/// A body blocked on something outside the model (a plain std channel nobody sends on) is
+/// reported `blocked outside the checker` by every checker, naming the thread and its last
+/// model step, instead of hanging.
+#[test]
+fn a_body_blocked_outside_the_checker_is_reported_not_hung() {
+    let portfolio = portfolio().budget(Budget::executions(100).stall_after(Duration::from_secs(2)));
+    let verdicts = verdicts!(with portfolio; {
+        let ready = AtomicUsize::new(0);
+        ready.store(1, Ordering::SeqCst);
+        let (_keep, never) = ::std::sync::mpsc::channel::<()>();
+        never.recv().unwrap();
+        0
+    });
+    assert!(!verdicts.passed(), "{}", verdicts.explain());
+    for (kind, report) in &verdicts.reports {
+        let why = report
+            .unsupported()
+            .unwrap_or_else(|| panic!("{kind}: {}", report.summary()));
+        assert!(
+            why.reason
+                .starts_with("blocked outside the checker: thread `main`"),
+            "{kind}: {why}"
+        );
+        let detail = why.detail.as_deref().unwrap_or_default();
+        assert!(
+            detail.contains("its last model step: store at tests/mirror.rs:"),
+            "{kind}: {why}"
+        );
+    }
+}
+
+/// A body still on std's own primitives and threads makes no model operation: it is not a
+/// pass ("exhaustive after 1 execution" before), and every row says why.
+#[test]
+fn a_body_on_std_primitives_is_not_a_silent_pass() {
+    let verdicts = verdicts!(with portfolio(); {
+        let total = ::std::sync::Arc::new(::std::sync::Mutex::new(0));
+        let other = ::std::sync::Arc::clone(&total);
+        ::std::thread::spawn(move || *other.lock().unwrap() += 1).join().unwrap();
+        let total = *total.lock().unwrap();
+        total
+    });
+    assert!(!verdicts.passed(), "{}", verdicts.explain());
+    for (kind, report) in &verdicts.reports {
+        let why = report
+            .unsupported()
+            .unwrap_or_else(|| panic!("{kind}: {}", report.summary()));
+        assert!(
+            why.reason
+                .contains("nothing to check: the body made no operation the checker sees"),
+            "{kind}: {why}"
+        );
+    }
+    let failed = catch_unwind(|| {
+        check!(with portfolio(); ::std::sync::Mutex::new(1).into_inner().unwrap());
+    });
+    let message = failed.expect_err("check! passed a body the checkers cannot see");
+    let message = message
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(message.contains("nothing to check"), "{message}");
+}
+
+/// A body that spawns no model thread is said to be one thread, and every report lists plain
+/// memory among what it cannot see.
+#[test]
+fn a_single_thread_body_and_plain_memory_are_in_the_cannot_see_line() {
+    let verdicts = check!(with portfolio(); {
+        let counter = Mutex::new(0);
+        *counter.lock().unwrap() += 1;
+        let total = *counter.lock().unwrap();
+        total
+    });
+    let explained = verdicts.explain();
+    for (kind, report) in &verdicts.reports {
+        let spots = report.blind_spots.join("; ");
+        assert!(
+            spots.contains("the body spawned no model thread"),
+            "{kind}: {spots}"
+        );
+        assert!(
+            spots.contains("plain memory (Box, raw pointers, std::cell, static mut)"),
+            "{kind}: {spots}"
+        );
+    }
+    assert!(explained.contains("cannot see:"), "{explained}");
+    assert!(
+        explained.contains("plain memory (Box, raw pointers"),
+        "{explained}"
+    );
+}
+
+/// A body on loom's own types, run by shuttle's schedulers, is a usage error saying so: not a
+/// found bug with an empty trace and a replay line.
+#[test]
+fn another_checkers_types_are_a_usage_error() {
+    let verdicts = verdicts!(with portfolio(); {
+        let raw = threadproof::sync::loom::Mutex::new(0usize);
+        let value = *raw.lock();
+        value
+    });
+    let explained = verdicts.explain();
+    assert!(!explained.contains("replay it"), "{explained}");
+    for (kind, report) in &verdicts.reports {
+        assert!(report.failure.is_none(), "{kind}: {}", report.summary());
+        if kind.is_shuttle() {
+            let why = report
+                .unsupported()
+                .unwrap_or_else(|| panic!("{kind}: {}", report.summary()));
+            assert!(
+                why.reason
+                    .contains("usage error: the body uses loom's own types")
+                    && why.reason.contains("shuttle ran it"),
+                "{kind}: {why}"
+            );
+        }
+    }
+}

@@ -231,6 +231,13 @@ impl Found {
             ),
             Stop::Invariant(complaint) => (FailureKind::InvariantViolated, complaint, None),
             Stop::Panicked { message, location } => (FailureKind::Panicked, message, location),
+            // The harness reports these as what they are (a budget cut, a restart with the
+            // timer) before a failure is ever made of them.
+            Stop::OutOfTime => (
+                FailureKind::Panicked,
+                "the exploration's time ran out in this execution".to_string(),
+                None,
+            ),
             Stop::NeedsTimer => (
                 FailureKind::Panicked,
                 "a timed wait began without the timer".to_string(),

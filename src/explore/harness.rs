@@ -2,17 +2,21 @@
 //! the budget and records outcomes; [`run_checker`], which turns a checker's panics into how
 //! its run ended; the panic hook that keeps findings quiet; and the progress callback.
 //!
+//! Every exploration runs in [`guarded`]: on an OS thread of its own, watched for a body blocked
+//! outside the model, and its report completed with what no checker sees.
+//!
 //! Invariant: the budget is checked before every execution (loom checks its own limits only
-//! once per 20,000), and a panic during an exploration is a finding, never a crash.
+//! once per 20,000) and its time at model steps inside one; a panic during an exploration is a
+//! finding, never a crash; a body stuck outside the model is a report, never a hang.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, Once};
-use std::time::Instant;
+use std::sync::{mpsc, Arc, Mutex, Once};
+use std::time::{Duration, Instant};
 
-use super::{Budget, Found, Shape, Unsupported};
+use super::{Budget, Coverage, Found, Report, Shape, Unsupported};
 use crate::sync::model::{self, Stop, TooManyThreads};
 use crate::sync::trace;
 use crate::sync::NeedsTimer;
@@ -74,6 +78,9 @@ impl<O: Ord> Recorder<O> {
             crate::std::rt::Engine::Shuttle,
         ];
         crate::std::rt::begin_execution(engine[usize::from(quiet_stops)]);
+        // One long execution ends at the time limit too, at a model step.
+        let deadline = self.budget.max_time.map(|max| self.started + max);
+        model::set_deadline(deadline, quiet_stops);
         crate::sync::timer::reset();
         model::begin(quiet_stops);
         if self.record_traces {
@@ -191,11 +198,15 @@ pub(super) fn run_checker(check: impl FnOnce()) -> RunEnd {
     let end = match result {
         Ok(()) => match model::take_stop() {
             Some(Stop::NeedsTimer) => RunEnd::NeedsTimer,
+            Some(Stop::OutOfTime) => RunEnd::OutOfBudget,
+            Some(Stop::Panicked { message, .. }) if wrong_checker(&message).is_some() => {
+                RunEnd::Unsupported(wrong_checker(&message).expect("checked"))
+            }
             Some(stop) => RunEnd::Failed(Found::from_stop(stop)),
             None => RunEnd::Completed,
         },
         Err(payload) => {
-            if payload.is::<BudgetExhausted>() {
+            if payload.is::<BudgetExhausted>() || payload.is::<model::OutOfTime>() {
                 RunEnd::OutOfBudget
             } else if payload.is::<NeedsTimer>() {
                 RunEnd::NeedsTimer
@@ -203,6 +214,8 @@ pub(super) fn run_checker(check: impl FnOnce()) -> RunEnd {
                 RunEnd::Failed(Found::from_stop(Stop::Invariant(complaint.clone())))
             } else if let Some(too_many) = payload.downcast_ref::<TooManyThreads>() {
                 RunEnd::Unsupported(too_many_threads(too_many))
+            } else if let Some(wrong) = wrong_checker(&model::panic_message(&*payload)) {
+                RunEnd::Unsupported(wrong)
             } else {
                 RunEnd::Failed(Found::from_stop(model::stop_for_panic(&*payload)))
             }
@@ -210,6 +223,196 @@ pub(super) fn run_checker(check: impl FnOnce()) -> RunEnd {
     };
     trace::stop();
     end
+}
+
+/// A body whose types belong to another checker than the one running it (raw loom types under
+/// shuttle, raw shuttle types under loom): a usage error, from the panic that checker's types
+/// raise outside their own runtime.
+fn wrong_checker(message: &str) -> Option<Unsupported> {
+    let (types, running) = if message.contains("Are you accessing a Shuttle primitive outside") {
+        ("shuttle", "loom")
+    } else if message.contains("cannot access Loom execution state from outside")
+        || message.contains("cannot access a scoped thread local variable")
+    {
+        ("loom", "shuttle")
+    } else {
+        return None;
+    };
+    Some(Unsupported {
+        reason: format!(
+            "usage error: the body uses {types}'s own types, which work only under {types}, and \
+             {running} ran it"
+        ),
+        detail: Some(format!("{types} says: {message}")),
+        instead: Some(
+            "write the body with threadproof::std's types (check!), or threadproof::sync's \
+             per-backend paths (check_backends!), which run under every checker"
+                .to_string(),
+        ),
+    })
+}
+
+/// How long no model thread may make progress before an exploration is reported blocked
+/// outside the checker, unless its budget says otherwise ([`Budget::max_stall`]).
+pub const STALL: Duration = Duration::from_secs(10);
+
+/// What no checker sees, on every report of a run.
+pub(crate) const PLAIN_MEMORY: &str = "plain memory (Box, raw pointers, std::cell, static mut): \
+     accesses to it are neither interleaved nor checked for races";
+
+/// Runs `explore` (one exploration, by `checker` within `budget`) on an OS thread of its own,
+/// watched: if no model thread makes progress for the budget's stall limit (a body blocked on
+/// std's own primitives or on I/O), the report says `blocked outside the checker` and who. The
+/// explorer thread cannot be interrupted there: it is left blocked, detached, and does not
+/// keep the process from exiting. The report is also completed with what no checker sees and
+/// with a body that gave its checker nothing to see ([`complete`]).
+pub(super) fn guarded<O: Send + 'static>(
+    checker: String,
+    budget: Budget,
+    explore: impl FnOnce() -> Report<O> + Send + 'static,
+) -> Report<O> {
+    let stall = budget.max_stall.unwrap_or(STALL);
+    let watch = Arc::new(model::Watch::default());
+    let executions = Arc::new(AtomicU64::new(0));
+    let (sender, receiver) = mpsc::channel();
+    let (seen, counted) = (Arc::clone(&watch), Arc::clone(&executions));
+    let worker = std::thread::Builder::new()
+        .name("threadproof-explorer".to_string())
+        .stack_size(8 << 20)
+        .spawn(move || {
+            model::watch(Some(seen));
+            // Progress callbacks belong to the caller's thread: counts are passed back.
+            PROGRESS.with(|p| {
+                *p.borrow_mut() = Some(Box::new(move |n| counted.store(n, Ordering::Relaxed)))
+            });
+            model::begin_exploration();
+            let report = complete(explore());
+            let _ = sender.send(report);
+        });
+    let worker = match worker {
+        Ok(worker) => worker,
+        Err(e) => {
+            let why = Unsupported {
+                reason: format!("the explorer thread could not start: {e}"),
+                detail: None,
+                instead: None,
+            };
+            return Report::not_run(checker, why, 0);
+        }
+    };
+    let poll = (stall / 4).clamp(Duration::from_millis(1), Duration::from_millis(100));
+    let (mut steps, mut since, mut shown) = (0, Instant::now(), 0);
+    loop {
+        match receiver.recv_timeout(poll) {
+            Ok(report) => {
+                let _ = worker.join();
+                return report;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+                Err(payload) => panic::resume_unwind(payload),
+                Ok(()) => unreachable!("the explorer sends its report before it returns"),
+            },
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let done = executions.load(Ordering::Relaxed);
+                if done != shown {
+                    shown = done;
+                    PROGRESS.with(|p| {
+                        if let Some(progress) = p.borrow_mut().as_mut() {
+                            progress(done)
+                        }
+                    });
+                }
+                let now = watch.steps.load(Ordering::Relaxed);
+                if now != steps {
+                    (steps, since) = (now, Instant::now());
+                } else if since.elapsed() >= stall {
+                    return Report::not_run(checker, blocked(&watch, stall), shown);
+                }
+            }
+        }
+    }
+}
+
+/// The report of an exploration no model thread of which made progress for `stall`.
+fn blocked(watch: &model::Watch, stall: Duration) -> Unsupported {
+    let last = watch.last.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let running = watch
+        .running
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let thread = running
+        .or_else(|| last.as_ref().map(|l| Arc::clone(&l.thread)))
+        .unwrap_or_else(|| Arc::from("main"));
+    let step = match &last {
+        Some(last) if *last.thread == *thread => format!(
+            "its last model step: {} at {}:{}",
+            last.op,
+            super::explain::short_file(last.at.file()),
+            last.at.line()
+        ),
+        Some(last) => format!(
+            "the last model step: `{}` {} at {}:{}",
+            last.thread,
+            last.op,
+            super::explain::short_file(last.at.file()),
+            last.at.line()
+        ),
+        None => "no model step was made before it".to_string(),
+    };
+    Unsupported {
+        reason: format!(
+            "blocked outside the checker: thread `{thread}` made no model progress for {}s",
+            stall.as_secs_f64()
+        ),
+        detail: Some(format!(
+            "it waits on something the checker cannot see (a std::sync primitive, a std \
+             channel, I/O); {step}. The explorer thread is left blocked there (it cannot be \
+             interrupted) and does not keep the process from exiting"
+        )),
+        instead: Some(
+            "use threadproof::std's primitive in its place, or raise Budget::max_stall for a \
+             body that computes that long between model steps"
+                .to_string(),
+        ),
+    }
+}
+
+/// `report`, completed: plain memory listed among what it cannot see, and a body that made no
+/// model operation (a library still on std's primitives) not checked at all, a body that
+/// spawned no model thread said to be one thread, so that neither passes in silence.
+fn complete<O>(mut report: Report<O>) -> Report<O> {
+    if report.unsupported().is_some() {
+        return report;
+    }
+    let (operations, spawned) = model::exploration_steps();
+    if report.failure.is_none() && report.executions > 0 {
+        if operations == 0 {
+            report.coverage = Coverage::Unsupported(Unsupported {
+                reason: "nothing to check: the body made no operation the checker sees".into(),
+                detail: Some(format!(
+                    "{} executions ran no thread, lock, atomic or channel of threadproof::std: \
+                     std's own primitives and threads are invisible to the checkers",
+                    report.executions
+                )),
+                instead: Some(
+                    "use threadproof::std's types behind the cfg swap (`#[cfg(threadproof)] use \
+                     threadproof::std::sync::...`)"
+                        .to_string(),
+                ),
+            });
+            return report;
+        }
+        if !spawned {
+            report.blind_spots.push(
+                "other threads: the body spawned no model thread, so no interleaving was \
+                 explored (threads of std::thread are invisible)"
+                    .to_string(),
+            );
+        }
+    }
+    report.blind_spots.push(PLAIN_MEMORY.to_string());
+    report
 }
 
 /// Loom's thread cap, in words.

@@ -254,12 +254,16 @@ where
     if let Some(refusal) = environment_refusal() {
         return Report::not_run(config.describe(), refusal, 0);
     }
-    let started = Instant::now();
-    let checked = Arc::new((body, invariant));
-    // Without the timer first; the whole exploration again with it once a timed wait needs
-    // it, so that every execution of it runs the same threads.
-    explore_checked(config, Arc::clone(&checked), false, started)
-        .unwrap_or_else(|| explore_checked(config, checked, true, started).expect("the timer runs"))
+    let config = config.clone();
+    super::guarded(config.describe(), config.budget, move || {
+        let started = Instant::now();
+        let checked = Arc::new((body, invariant));
+        // Without the timer first; the whole exploration again with it once a timed wait needs
+        // it, so that every execution of it runs the same threads.
+        explore_checked(&config, Arc::clone(&checked), false, started).unwrap_or_else(|| {
+            explore_checked(&config, checked, true, started).expect("the timer runs")
+        })
+    })
 }
 
 /// [`explore`], with or without the timer of timed waits: `None` if a timed wait needed it.
@@ -396,6 +400,7 @@ fn remaining(budget: Budget, used: u64, started: Instant) -> Budget {
         max_time: budget
             .max_time
             .map(|max| max.saturating_sub(started.elapsed())),
+        ..budget
     }
 }
 

@@ -30,13 +30,13 @@ pub mod shuttle;
 
 pub use self::checker::{Checker, CheckerKind, ReplayToken};
 pub use self::failure::{Failure, FailureKind, Finding, Minimal, Minimality};
-pub use self::harness::with_progress;
+pub use self::harness::{with_progress, STALL};
 pub use self::loom::LoomConfig;
 pub use self::report::{Budget, Coverage, PctBound, Report, Shape, Unsupported};
 pub use self::shuttle::{Decisions, Schedules, ShuttleConfig};
 
 use self::failure::Found;
-use self::harness::{run_checker, with_timer, Recorder, RunEnd};
+use self::harness::{guarded, run_checker, with_timer, Recorder, RunEnd};
 
 /// Replays the execution `token` names (a failure's [`Failure::replay`]), with the body and
 /// invariant that failed: one line, `explore::replay(token, body, invariant)`. The body must

@@ -10,31 +10,43 @@ use std::time::Duration;
 
 use super::{Failure, FailureKind};
 
-/// Limits on one exploration, checked before every execution.
+/// Limits on one exploration: executions, checked before every execution; time, checked
+/// before every execution and at model steps inside one (a long execution is cut there).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Budget {
     pub max_executions: Option<u64>,
     pub max_time: Option<Duration>,
+    /// How long no model thread may make progress before the body is reported blocked outside
+    /// the checker; `None`: [`super::STALL`] (10 s).
+    pub max_stall: Option<Duration>,
 }
 
 impl Budget {
     pub const UNLIMITED: Budget = Budget {
         max_executions: None,
         max_time: None,
+        max_stall: None,
     };
 
     pub fn executions(max: u64) -> Self {
         Budget {
             max_executions: Some(max),
-            max_time: None,
+            ..Self::UNLIMITED
         }
     }
 
     pub fn time(max: Duration) -> Self {
         Budget {
-            max_executions: None,
             max_time: Some(max),
+            ..Self::UNLIMITED
         }
+    }
+
+    /// This budget, with the body reported blocked outside the checker after `stall` without
+    /// progress ([`Budget::max_stall`]).
+    pub fn stall_after(mut self, stall: Duration) -> Self {
+        self.max_stall = Some(stall);
+        self
     }
 
     /// Why this budget allows nothing to run, if it does not (0 executions, 0 seconds).

@@ -45,6 +45,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
     let budget = Budget {
         max_executions: Some(args.budget),
         max_time: Some(Duration::from_secs(args.timeout)),
+        max_stall: None,
     };
     let checkers = choice.checkers(args.iterations, budget);
     let instead = choice.instead(args.iterations, budget);

@@ -216,10 +216,13 @@ where
         Err(refusal) => return Report::not_run(config.describe(), refusal, 0),
     };
     let checked = Arc::new((body, invariant));
-    // Without the timer first; the whole exploration again with it once a timed wait needs
-    // it, so that every execution of it runs the same threads.
-    explore_checked(config, seed, Arc::clone(&checked), false, started).unwrap_or_else(|| {
-        explore_checked(config, seed, checked, true, started).expect("the timer runs")
+    let config = config.clone();
+    super::guarded(config.describe(), config.budget, move || {
+        // Without the timer first; the whole exploration again with it once a timed wait
+        // needs it, so that every execution of it runs the same threads.
+        explore_checked(&config, seed, Arc::clone(&checked), false, started).unwrap_or_else(|| {
+            explore_checked(&config, seed, checked, true, started).expect("the timer runs")
+        })
     })
 }
 

@@ -2,6 +2,10 @@
 //! spawn tree, its parker, its count of children and choices) and how the wrappers find the
 //! running thread's. The leaf of the model runtime: it uses nothing else of it.
 //!
+//! Also the exploration's model steps ([`step`]): counted, checked against the exploration's
+//! deadline, and shown to a [`Watch`] on another OS thread, which tells a body blocked outside
+//! the model (on std's own primitives, on I/O) from one that is making progress.
+//!
 //! Invariant: outside an exploration, or on a production backend, none of this is consulted
 //! (the wrappers read it only when `P::MODEL` holds), and [`forget_contexts`] clears the
 //! scheduler's table at the start of every execution. A thread's context is a function of its
@@ -11,7 +15,10 @@
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::sync::Arc;
+use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use crate::sync::Primitives;
 
@@ -180,6 +187,17 @@ pub(crate) fn install_context<P: Primitives>(context: ThreadContext) {
 /// at every scheduling decision); `None` for none known.
 pub(crate) fn set_running(index: Option<usize>) {
     RUNNING.with(|r| r.set(index));
+    // A scheduling decision is progress, whether or not the thread then does anything.
+    WATCH.with(|w| {
+        if let Some(watch) = w.borrow().as_ref() {
+            watch.steps.fetch_add(1, Ordering::Relaxed);
+            if let Some(name) = index.and_then(|i| {
+                CONTEXTS.with(|c| c.borrow().get(i)?.as_ref().map(|c| Arc::clone(&c.name)))
+            }) {
+                *watch.running.lock().unwrap_or_else(|e| e.into_inner()) = Some(name);
+            }
+        }
+    });
 }
 
 /// Forgets the contexts of the last execution's threads (the start of every execution).
@@ -192,4 +210,141 @@ thread_local! {
     static RUNNING: Cell<Option<usize>> = const { Cell::new(None) };
     /// The contexts of this execution's threads, by index, when the scheduler says which runs.
     static CONTEXTS: RefCell<Vec<Option<ThreadContext>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A panic payload: the exploration's time ran out inside an execution, at a model step, under
+/// a checker whose executions end by unwinding (loom). The harness reports it as a budget cut.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutOfTime;
+
+/// The last model step a thread made: which thread, which operation, where.
+#[derive(Clone, Debug)]
+pub(crate) struct LastStep {
+    pub thread: Arc<str>,
+    pub op: &'static str,
+    pub at: &'static Location<'static>,
+}
+
+/// What another OS thread sees of an exploration's progress (see [`watch`]).
+#[derive(Debug, Default)]
+pub(crate) struct Watch {
+    /// Model steps, scheduling decisions and executions begun so far: progress.
+    pub steps: AtomicU64,
+    /// The last model step, if any.
+    pub last: Mutex<Option<LastStep>>,
+    /// The thread the scheduler last chose to run (shuttle says; loom does not).
+    pub running: Mutex<Option<Arc<str>>>,
+}
+
+/// This OS thread's exploration: its model steps, and when its time runs out.
+#[derive(Clone, Copy, Default)]
+struct Steps {
+    /// Model operations since [`begin_exploration`].
+    count: u64,
+    /// Whether some execution spawned a model thread since [`begin_exploration`].
+    spawned: bool,
+    /// When the exploration's time runs out, and whether executions end quietly (shuttle: the
+    /// scheduler stops at [`out_of_time`]) or by unwinding (loom: [`OutOfTime`]).
+    deadline: Option<(Instant, bool)>,
+    /// The deadline passed in a quiet execution: the scheduler is to stop it.
+    over: bool,
+}
+
+thread_local! {
+    static STEPS: Cell<Steps> = const {
+        Cell::new(Steps { count: 0, spawned: false, deadline: None, over: false })
+    };
+    static WATCH: RefCell<Option<Arc<Watch>>> = const { RefCell::new(None) };
+}
+
+/// Shows this OS thread's progress to `watch` from now on (`None`: to nobody).
+pub(crate) fn watch(watch: Option<Arc<Watch>>) {
+    WATCH.with(|w| *w.borrow_mut() = watch);
+}
+
+/// Counts as progress without a model step (an execution begins).
+pub(crate) fn progressed() {
+    WATCH.with(|w| {
+        if let Some(watch) = w.borrow().as_ref() {
+            watch.steps.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+}
+
+/// Starts counting an exploration's model steps and spawns from zero.
+pub(crate) fn begin_exploration() {
+    STEPS.with(|s| s.set(Steps::default()));
+}
+
+/// The model operations made since [`begin_exploration`], and whether a model thread was
+/// spawned.
+pub(crate) fn exploration_steps() -> (u64, bool) {
+    STEPS.with(|s| (s.get().count, s.get().spawned))
+}
+
+/// Notes that an execution spawned a model thread.
+pub(crate) fn note_spawned() {
+    STEPS.with(|s| {
+        s.set(Steps {
+            spawned: true,
+            ..s.get()
+        })
+    });
+}
+
+/// Sets the deadline of the running exploration (`None`: no time limit) for [`step`] to check;
+/// `quiet`: executions end through the scheduler, not by unwinding.
+pub(crate) fn set_deadline(deadline: Option<Instant>, quiet: bool) {
+    STEPS.with(|s| {
+        s.set(Steps {
+            deadline: deadline.map(|d| (d, quiet)),
+            over: false,
+            ..s.get()
+        })
+    });
+}
+
+/// Whether the deadline passed in a quiet execution (and forgets it: asked once per stop).
+pub(crate) fn out_of_time() -> bool {
+    STEPS.with(|s| {
+        let steps = s.get();
+        s.set(Steps {
+            over: false,
+            ..steps
+        });
+        steps.over
+    })
+}
+
+/// A model operation `op` at `at`, by the running thread: counted, shown to the watch, and
+/// checked against the deadline every few steps, so that one long execution ends at the
+/// exploration's time limit, as a budget cut (see [`OutOfTime`]).
+pub(crate) fn step<P: Primitives>(op: &'static str, at: &'static Location<'static>) {
+    if std::thread::panicking() {
+        return;
+    }
+    let mut steps = STEPS.with(Cell::get);
+    steps.count += 1;
+    WATCH.with(|w| {
+        if let Some(watch) = w.borrow().as_ref() {
+            let thread = with_context::<P, _>(|c| Arc::clone(&c.name));
+            *watch.last.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(LastStep { thread, op, at });
+            watch.steps.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    let mut out_of_time = false;
+    if steps.count.is_multiple_of(64) {
+        if let Some((deadline, quiet)) = steps.deadline {
+            if Instant::now() >= deadline {
+                steps.deadline = None;
+                steps.over = quiet;
+                out_of_time = !quiet;
+            }
+        }
+    }
+    STEPS.with(|s| s.set(steps));
+    if out_of_time {
+        std::panic::panic_any(OutOfTime);
+    }
 }

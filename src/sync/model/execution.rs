@@ -10,7 +10,7 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::panic::Location;
 
-use super::context::forget_contexts;
+use super::context::{self, forget_contexts};
 use super::trace;
 
 /// A panic payload: a timed wait began in an execution without the timer. The explorer then
@@ -47,6 +47,9 @@ pub(crate) enum Stop {
     Invariant(String),
     /// A timed wait needs the timer, which this execution does not run (see [`NeedsTimer`]).
     NeedsTimer,
+    /// The exploration's time ran out inside this execution ([`context::step`]): a budget
+    /// cut, not a failure.
+    OutOfTime,
 }
 
 #[derive(Default)]
@@ -104,6 +107,7 @@ pub(crate) fn take_limits() -> Vec<String> {
 /// execution is the harness's to forget (`timer::reset`): the timer sits above this module.
 pub(crate) fn begin(quiet_stops: bool) {
     forget_contexts();
+    context::progressed();
     EXECUTION.with(|e| {
         *e.borrow_mut() = Execution {
             quiet_stops,
@@ -117,6 +121,7 @@ pub(crate) fn count_spawn() -> usize {
     EXECUTION.with(|e| {
         let mut e = e.borrow_mut();
         e.spawned += 1;
+        context::note_spawned();
         e.spawned
     })
 }
@@ -179,8 +184,11 @@ pub(crate) fn panic_with_message(message: &str) -> Option<Panic> {
     })
 }
 
-/// Whether the execution must stop.
+/// Whether the execution must stop: it failed, or the exploration's time ran out in it.
 pub(crate) fn stop_requested() -> bool {
+    if context::out_of_time() {
+        request_stop(Stop::OutOfTime);
+    }
     EXECUTION.with(|e| e.borrow().stop.is_some())
 }
 

@@ -392,6 +392,9 @@ pub(crate) fn effect<P: Primitives>(
     value: Value,
     location: &'static Location<'static>,
 ) {
+    if P::MODEL {
+        super::context::step::<P>(op.name(), location);
+    }
     if !P::MODEL || !recording() {
         return;
     }
@@ -448,6 +451,9 @@ pub(crate) fn attempt_with<P: Primitives>(
     value: Value,
     location: &'static Location<'static>,
 ) -> Attempt {
+    if P::MODEL {
+        super::context::step::<P>(op.name(), location);
+    }
     if !P::MODEL || !recording() {
         return Attempt(None);
     }
