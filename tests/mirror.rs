@@ -542,6 +542,14 @@ fn a_single_thread_body_and_plain_memory_are_in_the_cannot_see_line() {
         explained.contains("plain memory (Box, raw pointers"),
         "{explained}"
     );
+    // A passing check! prints this beside its pass: it is not left to the report.
+    assert_eq!(
+        verdicts.notes(),
+        [
+            "threadproof::check!: other threads: the body spawned no model thread, so no \
+          interleaving was explored (threads of std::thread are invisible)"
+        ]
+    );
 }
 
 /// A body on loom's own types, run by shuttle's schedulers, is a usage error saying so: not a

@@ -6,6 +6,7 @@
 
 use std::fmt::{self, Write as _};
 
+use crate::explore::NO_MODEL_THREAD;
 use crate::explore::{CheckerKind, Coverage, Failure, Report};
 
 /// Each checker's report on one body.
@@ -151,8 +152,22 @@ impl<O> Verdicts<O> {
             .collect()
     }
 
+    /// What a pass must not hide beside [`Verdicts::unfinished`]: a body that spawned no model
+    /// thread was checked as one thread, with no interleaving (a library still on
+    /// `std::thread`, say).
+    pub fn notes(&self) -> Vec<String> {
+        let one_thread = self.reports.iter().any(|(_, r)| {
+            r.failure.is_none() && r.blind_spots.iter().any(|s| s == NO_MODEL_THREAD)
+        });
+        match one_thread {
+            true => vec![format!("threadproof::check!: {NO_MODEL_THREAD}")],
+            false => Vec::new(),
+        }
+    }
+
     /// These verdicts, or a panic that explains them if the check did not pass: what a test
-    /// wants. A pass prints a line for each checker that did not finish.
+    /// wants. A pass prints a line for each checker that did not finish, and the
+    /// [`Verdicts::notes`].
     #[track_caller]
     pub fn assert(self) -> Self {
         self.assert_complete(false)
@@ -173,7 +188,7 @@ impl<O> Verdicts<O> {
                 self.explain()
             );
         }
-        for line in unfinished {
+        for line in unfinished.into_iter().chain(self.notes()) {
             eprintln!("{line}");
         }
         self

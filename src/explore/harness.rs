@@ -257,6 +257,10 @@ fn wrong_checker(message: &str) -> Option<Unsupported> {
 pub const STALL: Duration = Duration::from_secs(10);
 
 /// What no checker sees, on every report of a run.
+/// A body that spawned no model thread, in words: one thread, so no interleaving.
+pub(crate) const NO_MODEL_THREAD: &str = "other threads: the body spawned no model thread, so \
+     no interleaving was explored (threads of std::thread are invisible)";
+
 pub(crate) const PLAIN_MEMORY: &str = "plain memory (Box, raw pointers, std::cell, static mut): \
      accesses to it are neither interleaved nor checked for races";
 
@@ -404,11 +408,7 @@ fn complete<O>(mut report: Report<O>) -> Report<O> {
             return report;
         }
         if !spawned {
-            report.blind_spots.push(
-                "other threads: the body spawned no model thread, so no interleaving was \
-                 explored (threads of std::thread are invisible)"
-                    .to_string(),
-            );
+            report.blind_spots.push(NO_MODEL_THREAD.to_string());
         }
     }
     report.blind_spots.push(PLAIN_MEMORY.to_string());

@@ -24,6 +24,7 @@ pub mod checker;
 pub(crate) mod explain;
 mod failure;
 mod harness;
+pub(crate) use self::harness::NO_MODEL_THREAD;
 pub mod loom;
 mod report;
 pub mod shuttle;
