@@ -35,6 +35,7 @@ mod pool;
 mod primitives;
 mod process_pool;
 mod replay_pins;
+mod scheduling;
 mod singleton;
 mod surface;
 mod truth;

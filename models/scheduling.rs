@@ -1,0 +1,79 @@
+//! The shuttle schedulers' fairness to the threads they drive (issue 20, E.20): PCT gives a
+//! just-spawned thread its fair chance of running before its spawner's next step, at every
+//! depth.
+//!
+//! Invariant: each test states what PCT must reach; a PCT that demotes a new thread before its
+//! first step (shuttle's change points fall on the first steps of a small body) fails it.
+
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::Arc;
+
+use threadproof::explore::{shuttle, FailureKind, ShuttleConfig};
+use threadproof::sync::{spawn, AtomicUsize, Mutex, Primitives, Shuttle};
+
+/// A writer stores 1 while main loads: main sees 1 only if the writer ran before main's load.
+fn writer_first<P: Primitives>() -> usize {
+    let value = Arc::new(AtomicUsize::<P>::new(0));
+    let written = Arc::clone(&value);
+    let writer = spawn::<P, _, _>("writer", move || written.store(1, SeqCst)).unwrap();
+    let seen = value.load(SeqCst);
+    writer.join().unwrap();
+    seen
+}
+
+/// Main holds `m` and spawns a thread that raises a flag, then takes `m`. Main joins it still
+/// holding `m` if it saw the flag: a deadlock only if the thread ran before main's next step.
+fn joins_holding_the_lock_if_flagged<P: Primitives>() {
+    let m = Arc::new(Mutex::<P, ()>::new(()));
+    let flag = Arc::new(AtomicUsize::<P>::new(0));
+    let held = m.lock();
+    let (tm, raised) = (Arc::clone(&m), Arc::clone(&flag));
+    let thread = spawn::<P, _, _>("flagger", move || {
+        raised.store(1, SeqCst);
+        drop(tm.lock());
+    })
+    .unwrap();
+    if flag.load(SeqCst) == 0 {
+        drop(held);
+        thread.join().unwrap();
+    } else {
+        thread.join().unwrap();
+        drop(held);
+    }
+}
+
+/// At every depth, about half of PCT's schedules (each thread's priority is a coin here) run
+/// the writer first; before the fix, depth 2 and up did in 1 of 100.
+#[test]
+fn pct_runs_a_spawned_thread_before_its_spawner_at_every_depth() {
+    for depth in 1..=4 {
+        let config = ShuttleConfig::pct(depth, 100);
+        let report = shuttle::explore(&config, writer_first::<Shuttle>, |_| Ok(()));
+        let first = report.outcomes.get(&1).copied().unwrap_or(0);
+        assert!(
+            (25..=75).contains(&first),
+            "depth {depth}: the writer ran first in {first} of 100: {:?}",
+            report.outcomes
+        );
+    }
+}
+
+/// The deadlock that needs the spawned thread's first step before main's next: PCT at depth 3
+/// finds it (before the fix it passed, as depth 2 did not).
+#[test]
+fn pct_depth_3_finds_a_deadlock_that_needs_the_spawned_thread_first() {
+    for depth in [2, 3] {
+        let config = ShuttleConfig::pct(depth, 100);
+        let report = shuttle::explore(
+            &config,
+            joins_holding_the_lock_if_flagged::<Shuttle>,
+            |_| Ok(()),
+        );
+        assert_eq!(
+            report.failure_kind(),
+            Some(FailureKind::Deadlock),
+            "depth {depth}: {}",
+            report.summary()
+        );
+    }
+}
