@@ -101,6 +101,9 @@ pub(super) struct Driver {
     pub(super) max_steps: usize,
     steps: usize,
     pub(super) cut: u64,
+    /// In replay, the recorded switches that took place, by index: a switch that never did
+    /// names a thread this run did not have (the timer's, when the token was found with it).
+    pub(super) applied: Vec<usize>,
 }
 
 thread_local! {
@@ -131,6 +134,7 @@ impl Driver {
             max_steps: super::MAX_STEPS,
             steps: 0,
             cut: 0,
+            applied: Vec::new(),
         }
     }
 
@@ -307,9 +311,13 @@ impl Scheduler for Driver {
             Mode::Replay {
                 decisions, fill, ..
             } => {
-                let decided = decisions.switches.iter().find(|s| {
+                let index = decisions.switches.iter().position(|s| {
                     Some(s.from) == current_id && Some(s.at) == at && ids.contains(&s.to)
                 });
+                if let Some(index) = index.filter(|i| !self.applied.contains(i)) {
+                    self.applied.push(index);
+                }
+                let decided = index.map(|i| &decisions.switches[i]);
                 let could_go_on = current_id.is_some_and(|c| ids.contains(&c)) && !is_yielding;
                 match (decided, fill) {
                     (Some(switch), _) => switch.to,
