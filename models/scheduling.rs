@@ -77,3 +77,44 @@ fn pct_depth_3_finds_a_deadlock_that_needs_the_spawned_thread_first() {
         );
     }
 }
+
+/// The loom row of a body whose `try_lock` may fail: loom does not reach every failure of it,
+/// so the row's label says its outcome set is incomplete (issue 20, E.19); it said
+/// "exhaustive", qualified only by the "cannot see" line.
+#[test]
+fn a_loom_row_with_a_try_lock_is_not_labelled_exhaustive() {
+    use threadproof::explore::{loom, Coverage, LoomConfig};
+    use threadproof::sync::Loom;
+    let try_lock = || {
+        let mutex = Arc::new(Mutex::<Loom, ()>::new(()));
+        let held = Arc::clone(&mutex);
+        let holder = spawn::<Loom, _, _>("holder", move || drop(held.lock())).unwrap();
+        let got = mutex.try_lock().is_some();
+        holder.join().unwrap();
+        got
+    };
+    let report = loom::explore(&LoomConfig::exhaustive(), try_lock, |_| Ok(()));
+    assert_eq!(
+        report.coverage,
+        Coverage::Exhaustive,
+        "{}",
+        report.summary()
+    );
+    assert_eq!(
+        report.coverage_words(),
+        "exhaustive except failing try_locks"
+    );
+    let summary = report.summary();
+    assert!(
+        summary.contains("exhaustive except failing try_locks"),
+        "{summary}"
+    );
+    // A body without a try_lock keeps its plain label.
+    let report = loom::explore(&LoomConfig::exhaustive(), writer_first::<Loom>, |_| Ok(()));
+    assert_eq!(
+        report.coverage_words(),
+        "exhaustive",
+        "{}",
+        report.summary()
+    );
+}
