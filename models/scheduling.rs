@@ -118,3 +118,61 @@ fn a_loom_row_with_a_try_lock_is_not_labelled_exhaustive() {
         report.summary()
     );
 }
+
+/// E.18: a worker loops on `wait_timeout` until main raises a flag (`broken`: main never does,
+/// and the worker gives up after 3 timeouts, a real timeout bug).
+fn waits_for_main<P: Primitives>(broken: bool) -> usize {
+    use std::time::Duration;
+    use threadproof::sync::Condvar;
+    let pair = Arc::new((Mutex::<P, bool>::new(false), Condvar::<P>::new()));
+    let theirs = Arc::clone(&pair);
+    let worker = spawn::<P, _, _>("worker", move || {
+        let (flag, ready) = &*theirs;
+        let mut raised = flag.lock();
+        let mut timeouts = 0;
+        while !*raised {
+            let (guard, result) = ready.wait_timeout(raised, Duration::from_millis(10));
+            raised = guard;
+            if result.timed_out() {
+                timeouts += 1;
+                if broken && timeouts == 3 {
+                    return timeouts;
+                }
+            }
+        }
+        timeouts
+    })
+    .unwrap();
+    if !broken {
+        *pair.0.lock() = true;
+        pair.1.notify_all();
+    }
+    worker.join().unwrap()
+}
+
+/// Under every shuttle scheduler the loop ends within the normal budget (PCT starved
+/// main to the step limit), and the broken version's timeout is still found.
+#[test]
+fn a_worker_looping_on_wait_timeout_does_not_starve_main() {
+    use threadproof::explore::Coverage;
+    let never_gave_up = |timeouts: &usize| match *timeouts < 3 {
+        true => Ok(()),
+        false => Err(format!("the worker gave up after {timeouts} timeouts")),
+    };
+    for config in [
+        ShuttleConfig::pct(3, 1000),
+        ShuttleConfig::random(1000),
+        ShuttleConfig::urw(1000),
+    ] {
+        let report = shuttle::explore(&config, || waits_for_main::<Shuttle>(false), |_| Ok(()));
+        assert!(report.passed(), "{}", report.summary());
+        assert_eq!(report.coverage, Coverage::Sampled, "{}", report.summary());
+        let report = shuttle::explore(&config, || waits_for_main::<Shuttle>(true), never_gave_up);
+        assert_eq!(
+            report.failure_kind(),
+            Some(FailureKind::InvariantViolated),
+            "{}",
+            report.summary()
+        );
+    }
+}
