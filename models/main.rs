@@ -40,6 +40,7 @@ mod primitives;
 mod process_pool;
 mod replay_pins;
 mod reports;
+mod scheduling;
 mod singleton;
 mod sync_checked;
 mod turns;

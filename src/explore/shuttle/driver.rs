@@ -101,6 +101,9 @@ pub(super) struct Driver {
     pub(super) max_steps: usize,
     steps: usize,
     pub(super) cut: u64,
+    /// In replay, the recorded switches that took place, by index: a switch that never did
+    /// names a thread this run did not have (the timer's, when the token was found with it).
+    pub(super) applied: Vec<usize>,
 }
 
 thread_local! {
@@ -131,6 +134,7 @@ impl Driver {
             max_steps: super::MAX_STEPS,
             steps: 0,
             cut: 0,
+            applied: Vec::new(),
         }
     }
 
@@ -272,13 +276,23 @@ impl Scheduler for Driver {
             self.points[c] += 1;
             self.points[c] - 1
         });
+        let could_go_on = current_id.is_some_and(|c| ids.contains(&c)) && !is_yielding;
         let chosen = match &mut self.mode {
             Mode::Explore {
                 inner,
                 single_schedule,
+                pct,
                 ..
             } => {
                 if *single_schedule {
+                    default
+                } else if *pct && at == Some(0) && could_go_on {
+                    // A thread's first scheduling point comes before its first visible step:
+                    // a priority change there would demote a just-spawned thread before it did
+                    // anything. PCT's change points fall on its early steps of small bodies
+                    // (shuttle samples them below the longest execution it saw), so counting
+                    // this point made PCT at depth >= 2 never let a spawned thread act before
+                    // its spawner. Not counted, the thread's random priority decides.
                     default
                 } else if let Inner::Urw(urw) = inner {
                     // URW counts every task from its spawn, in id order, so it must see the
@@ -297,9 +311,13 @@ impl Scheduler for Driver {
             Mode::Replay {
                 decisions, fill, ..
             } => {
-                let decided = decisions.switches.iter().find(|s| {
+                let index = decisions.switches.iter().position(|s| {
                     Some(s.from) == current_id && Some(s.at) == at && ids.contains(&s.to)
                 });
+                if let Some(index) = index.filter(|i| !self.applied.contains(i)) {
+                    self.applied.push(index);
+                }
+                let decided = index.map(|i| &decisions.switches[i]);
                 let could_go_on = current_id.is_some_and(|c| ids.contains(&c)) && !is_yielding;
                 match (decided, fill) {
                     (Some(switch), _) => switch.to,
@@ -313,7 +331,6 @@ impl Scheduler for Driver {
                 }
             }
         };
-        let could_go_on = current_id.is_some_and(|c| ids.contains(&c)) && !is_yielding;
         if let (Some(from), Some(at)) = (current_id, at) {
             // Only replays (shrinking) look for where a preemption could go.
             if could_go_on && ids.len() > 1 && matches!(self.mode, Mode::Replay { .. }) {

@@ -296,8 +296,17 @@ where
             driver.most_threads.max(driver.threads_seen.len()),
         )
     };
+    let unapplied = match &config.replay {
+        Some(replayed) => replayed.switches.len() > driver.borrow().applied.len(),
+        None => false,
+    };
     drop(driver);
     if let RunEnd::NeedsTimer = end {
+        return None;
+    }
+    if unapplied && !timer {
+        // A switch to a thread this run never had: the token was found with the timer's
+        // thread among them (an exploration that needed it), so it replays with it.
         return None;
     }
 

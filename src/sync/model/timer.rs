@@ -42,6 +42,8 @@ struct Waits<P: Primitives> {
     waiters: Vec<Waiter<P>>,
     next_id: u64,
     shutdown: bool,
+    /// Notifies that reached a waiter so far.
+    notifies: u64,
 }
 
 struct Waiter<P: Primitives> {
@@ -92,6 +94,7 @@ pub(crate) fn start<P: Primitives>() -> Arc<Timer<P>> {
             waiters: Vec::new(),
             next_id: 0,
             shutdown: false,
+            notifies: 0,
         }),
         work: P::condvar(),
         thread: std::sync::Mutex::new(None),
@@ -124,6 +127,9 @@ impl<P: Primitives> Timer<P> {
     /// by the checker.
     fn run(&self) {
         let mut waits = P::lock(&self.waits);
+        let mut yielded = false;
+        // The count of notifies when the timer last fired.
+        let mut fired_at = None;
         loop {
             let timed: Vec<usize> = (waits.waiters.iter().enumerate())
                 .filter(|(_, w)| w.timed && w.state == State::Waiting)
@@ -136,6 +142,21 @@ impl<P: Primitives> Timer<P> {
                 waits = P::wait(&self.work, waits);
                 continue;
             }
+            let again = fired_at == Some(waits.notifies);
+            if P::NAME == "shuttle" && again && !yielded && !waits.shutdown {
+                // A firing again with no notify since the last: yield first, and PCT then
+                // ranks the timer below every thread that can run, so a thread looping on a
+                // timed wait cannot keep the timer and itself ahead of the thread that would
+                // end its loop (it starved it to the step limit). A first firing still races
+                // every notify as before.
+                drop(waits);
+                P::yield_now();
+                waits = P::lock(&self.waits);
+                yielded = true;
+                continue;
+            }
+            yielded = false;
+            fired_at = Some(waits.notifies);
             let fired = timed[choose_quietly::<P>(timed.len())];
             let waiter = &mut waits.waiters[fired];
             waiter.state = State::TimedOut;
@@ -200,6 +221,7 @@ impl<P: Primitives> Timer<P> {
             // Which waiter a notify_one wakes is the checker's choice, as on a real condvar.
             n => vec![waiting[choose_quietly::<P>(n)]],
         };
+        waits.notifies += 1;
         for index in woken {
             let waiter = &mut waits.waiters[index];
             waiter.state = State::Notified;
