@@ -19,7 +19,8 @@
 //! belongs to; a new scenario gets its own file, a `mod` line below and its `kill::rows` in
 //! [`KILL_ROWS`]. Helpers every file needs go in `support.rs`. A pinned replay token (a
 //! regression test of a checker's schedules and token format, not of a scenario) goes in
-//! `replay_pins.rs`, one per checker kind. What a report says about any body (traces,
+//! `replay_pins.rs`, one per checker kind; how a scheduler orders threads (PCT, the timer) goes
+//! in `scheduling.rs`. What a report says about any body (traces,
 //! locations, bounds, minimality) goes in `reports.rs`; an item of the `sync` surface and its
 //! explored choices in `sync_checked.rs`; a built primitive's cost or semantics in
 //! `primitives.rs`, a small public program on it in `primitive_programs.rs`. Tests of production behaviour
