@@ -339,12 +339,8 @@ pub(super) fn guarded<O: Send + 'static>(
 
 /// The report of an exploration no model thread of which made progress for `stall`.
 fn blocked(watch: &model::Watch, stall: Duration) -> Unsupported {
-    let last = watch.last.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let running = watch
-        .running
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
+    let last = watch.last();
+    let running = watch.running();
     let thread = running
         .or_else(|| last.as_ref().map(|l| Arc::clone(&l.thread)))
         .unwrap_or_else(|| Arc::from("main"));

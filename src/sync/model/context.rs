@@ -189,14 +189,15 @@ pub(crate) fn set_running(index: Option<usize>) {
     RUNNING.with(|r| r.set(index));
     // A scheduling decision is progress, whether or not the thread then does anything.
     WATCH.with(|w| {
-        if let Some(watch) = w.borrow().as_ref() {
-            watch.steps.fetch_add(1, Ordering::Relaxed);
-            if let Some(name) = index.and_then(|i| {
-                CONTEXTS.with(|c| c.borrow().get(i)?.as_ref().map(|c| Arc::clone(&c.name)))
-            }) {
-                *watch.running.lock().unwrap_or_else(|e| e.into_inner()) = Some(name);
+        let mut w = w.borrow_mut();
+        let Some(watching) = w.as_mut() else { return };
+        watching.watch.steps.fetch_add(1, Ordering::Relaxed);
+        let Some(index) = index else { return };
+        CONTEXTS.with(|c| {
+            if let Some(Some(context)) = c.borrow().get(index) {
+                watching.publish_running(&context.name);
             }
-        }
+        });
     });
 }
 
@@ -225,15 +226,67 @@ pub(crate) struct LastStep {
     pub at: &'static Location<'static>,
 }
 
-/// What another OS thread sees of an exploration's progress (see [`watch`]).
+/// What another OS thread sees of an exploration's progress (see [`watch`]). Written at every
+/// model step, read only when the exploration seems stuck: the step's operation and place are
+/// plain copies, and a thread's name is cloned in only when it differs from the one there.
 #[derive(Debug, Default)]
 pub(crate) struct Watch {
     /// Model steps, scheduling decisions and executions begun so far: progress.
     pub steps: AtomicU64,
-    /// The last model step, if any.
-    pub last: Mutex<Option<LastStep>>,
+    /// The last model step's operation and place, if any.
+    step: Mutex<Option<(&'static str, &'static Location<'static>)>>,
+    /// The thread that made the last model step.
+    stepped: Mutex<Option<Arc<str>>>,
     /// The thread the scheduler last chose to run (shuttle says; loom does not).
-    pub running: Mutex<Option<Arc<str>>>,
+    running: Mutex<Option<Arc<str>>>,
+}
+
+impl Watch {
+    /// The last model step, if any.
+    pub(crate) fn last(&self) -> Option<LastStep> {
+        let step = *self.step.lock().unwrap_or_else(|e| e.into_inner());
+        let thread = self
+            .stepped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let ((op, at), thread) = (step?, thread?);
+        Some(LastStep { thread, op, at })
+    }
+
+    /// The thread the scheduler last chose to run, if it says.
+    pub(crate) fn running(&self) -> Option<Arc<str>> {
+        self.running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// The watch of this OS thread's exploration, and which names it holds now (by address: the
+/// watch keeps the `Arc` alive, so an address it holds is never reused for another name).
+struct Watching {
+    watch: Arc<Watch>,
+    stepped: *const u8,
+    running: *const u8,
+}
+
+impl Watching {
+    fn publish_stepped(&mut self, name: &Arc<str>) {
+        let address = Arc::as_ptr(name) as *const u8;
+        if address != self.stepped {
+            self.stepped = address;
+            *self.watch.stepped.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(name));
+        }
+    }
+
+    fn publish_running(&mut self, name: &Arc<str>) {
+        let address = Arc::as_ptr(name) as *const u8;
+        if address != self.running {
+            self.running = address;
+            *self.watch.running.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(name));
+        }
+    }
 }
 
 /// This OS thread's exploration: its model steps, and when its time runs out.
@@ -254,19 +307,24 @@ thread_local! {
     static STEPS: Cell<Steps> = const {
         Cell::new(Steps { count: 0, spawned: false, deadline: None, over: false })
     };
-    static WATCH: RefCell<Option<Arc<Watch>>> = const { RefCell::new(None) };
+    static WATCH: RefCell<Option<Watching>> = const { RefCell::new(None) };
 }
 
 /// Shows this OS thread's progress to `watch` from now on (`None`: to nobody).
 pub(crate) fn watch(watch: Option<Arc<Watch>>) {
-    WATCH.with(|w| *w.borrow_mut() = watch);
+    let watching = watch.map(|watch| Watching {
+        watch,
+        stepped: std::ptr::null(),
+        running: std::ptr::null(),
+    });
+    WATCH.with(|w| *w.borrow_mut() = watching);
 }
 
 /// Counts as progress without a model step (an execution begins).
 pub(crate) fn progressed() {
     WATCH.with(|w| {
-        if let Some(watch) = w.borrow().as_ref() {
-            watch.steps.fetch_add(1, Ordering::Relaxed);
+        if let Some(watching) = w.borrow().as_ref() {
+            watching.watch.steps.fetch_add(1, Ordering::Relaxed);
         }
     });
 }
@@ -320,18 +378,34 @@ pub(crate) fn out_of_time() -> bool {
 /// checked against the deadline every few steps, so that one long execution ends at the
 /// exploration's time limit, as a budget cut (see [`OutOfTime`]).
 pub(crate) fn step<P: Primitives>(op: &'static str, at: &'static Location<'static>) {
+    step_by::<P>(op, at, None);
+}
+
+/// [`step`], by the thread named `thread` when the caller has its name at hand (the trace
+/// recorder does), which spares a second look-up of the running thread's context.
+pub(crate) fn step_by<P: Primitives>(
+    op: &'static str,
+    at: &'static Location<'static>,
+    thread: Option<&Arc<str>>,
+) {
     if std::thread::panicking() {
         return;
     }
     let mut steps = STEPS.with(Cell::get);
     steps.count += 1;
     WATCH.with(|w| {
-        if let Some(watch) = w.borrow().as_ref() {
-            let thread = with_context::<P, _>(|c| Arc::clone(&c.name));
-            *watch.last.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some(LastStep { thread, op, at });
-            watch.steps.fetch_add(1, Ordering::Relaxed);
+        let mut w = w.borrow_mut();
+        let Some(watching) = w.as_mut() else { return };
+        *watching
+            .watch
+            .step
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some((op, at));
+        match thread {
+            Some(thread) => watching.publish_stepped(thread),
+            None => with_context::<P, _>(|c| watching.publish_stepped(&c.name)),
         }
+        watching.watch.steps.fetch_add(1, Ordering::Relaxed);
     });
     let mut out_of_time = false;
     if steps.count.is_multiple_of(64) {

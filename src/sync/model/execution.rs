@@ -78,7 +78,15 @@ pub(crate) struct Panic {
 }
 
 thread_local! {
-    static EXECUTION: RefCell<Execution> = RefCell::new(Execution::default());
+    static EXECUTION: RefCell<Execution> = const {
+        RefCell::new(Execution {
+            spawned: 0,
+            live: 0,
+            quiet_stops: false,
+            stop: None,
+            panics: Vec::new(),
+        })
+    };
     /// What the bodies of the running exploration used that its checker sees only in part.
     static LIMITS: RefCell<std::collections::BTreeSet<&'static str>> =
         const { RefCell::new(std::collections::BTreeSet::new()) };

@@ -258,23 +258,84 @@ pub struct Trace {
     pub events: Vec<Event>,
 }
 
+/// A row as recorded: the thread and the object by their index in the recording's tables, so
+/// that recording one costs no allocation and no reference count; [`take`] builds the
+/// [`Event`]s (labels, names) once, for the execution that is reported.
+#[derive(Clone)]
+struct Row {
+    thread: u32,
+    op: Op,
+    object: u32,
+    location: &'static Location<'static>,
+    phase: Phase,
+    value: Value,
+}
+
 /// An attempt not completed yet.
 struct Pending {
     id: u64,
-    event: Event,
-    /// Its row, once something else was recorded after it.
-    row: Option<usize>,
+    row: Row,
+    /// Its place among the rows, once something else was recorded after it.
+    placed: Option<usize>,
+}
+
+/// What an object of the recording is, to find it again and to label it.
+enum Seen {
+    /// A primitive by address: `Kind#n`, n counting the primitives of its kind in order of
+    /// first appearance, unless its creator named it (then `label` is set at once).
+    Primitive {
+        kind: &'static str,
+        address: usize,
+        n: usize,
+    },
+    /// A thread (its name, by address).
+    Thread(Arc<str>),
+    Global(&'static str),
+}
+
+/// An object of the recording and its label, built when first asked for.
+struct Entry {
+    seen: Seen,
+    label: Option<Arc<str>>,
+}
+
+impl Entry {
+    fn label(&mut self) -> Arc<str> {
+        if let Some(label) = &self.label {
+            return Arc::clone(label);
+        }
+        let label: Arc<str> = match &self.seen {
+            Seen::Primitive { kind, n, .. } => Arc::from(format!("{kind}#{n}")),
+            Seen::Thread(name) => Arc::clone(name),
+            Seen::Global(name) => Arc::from(*name),
+        };
+        self.label = Some(Arc::clone(&label));
+        label
+    }
+
+    /// The label's text, without building it for good (to compare names with).
+    fn text(&self) -> std::borrow::Cow<'_, str> {
+        match (&self.label, &self.seen) {
+            (Some(label), _) => std::borrow::Cow::Borrowed(&**label),
+            (None, Seen::Primitive { kind, n, .. }) => format!("{kind}#{n}").into(),
+            (None, Seen::Thread(name)) => std::borrow::Cow::Borrowed(&**name),
+            (None, Seen::Global(name)) => std::borrow::Cow::Borrowed(name),
+        }
+    }
 }
 
 #[derive(Default)]
 struct Recording {
-    events: Vec<Event>,
+    rows: Vec<Row>,
     pending: Vec<Pending>,
-    /// Pending attempts without a row yet.
+    /// Pending attempts without a place among the rows yet.
     unplaced: usize,
     next_id: u64,
-    /// Labels of the objects seen: address, kind, label.
-    objects: Vec<(usize, &'static str, Arc<str>)>,
+    /// The objects seen, in order of first appearance.
+    objects: Vec<Entry>,
+    /// The threads seen (names, compared by address), and the last one's index.
+    threads: Vec<Arc<str>>,
+    last_thread: usize,
     frozen: bool,
 }
 
@@ -295,10 +356,12 @@ pub(crate) fn start() {
     RECORDING.with(|r| {
         let mut r = r.borrow_mut();
         let recording = r.get_or_insert_with(Recording::default);
-        recording.events.clear();
+        recording.rows.clear();
         recording.pending.clear();
         recording.unplaced = 0;
         recording.objects.clear();
+        recording.threads.clear();
+        recording.last_thread = 0;
         recording.frozen = false;
     });
 }
@@ -321,7 +384,7 @@ pub(crate) fn freeze() {
 pub(crate) fn mark() -> Mark {
     RECORDING.with(|r| {
         r.borrow().as_ref().map_or(Mark::default(), |rec| Mark {
-            events: rec.events.len(),
+            events: rec.rows.len(),
             next_id: rec.next_id,
         })
     })
@@ -336,14 +399,18 @@ pub(crate) fn truncate(mark: Mark) {
         if recording.frozen {
             return;
         }
-        recording.events.truncate(mark.events);
+        recording.rows.truncate(mark.events);
         recording.pending.retain(|p| p.id < mark.next_id);
         for pending in &mut recording.pending {
-            if pending.row.is_some_and(|row| row >= mark.events) {
-                pending.row = None;
+            if pending.placed.is_some_and(|row| row >= mark.events) {
+                pending.placed = None;
             }
         }
-        recording.unplaced = recording.pending.iter().filter(|p| p.row.is_none()).count();
+        recording.unplaced = recording
+            .pending
+            .iter()
+            .filter(|p| p.placed.is_none())
+            .count();
         recording.frozen = true;
     });
 }
@@ -352,13 +419,20 @@ pub(crate) fn truncate(mark: Mark) {
 pub(crate) fn shape() -> Option<(usize, usize)> {
     RECORDING.with(|r| {
         r.borrow().as_ref().map(|recording| {
-            let mut threads: Vec<&str> = Vec::new();
-            for event in &recording.events {
-                if !threads.contains(&&*event.thread) {
-                    threads.push(&event.thread);
-                }
-            }
-            (threads.len(), recording.events.len() + recording.unplaced)
+            // Threads count by name, as a trace shows them: those with a row, each name once
+            // (the table is a handful of threads, so no allocation for it).
+            let threads = &recording.threads;
+            let has_row = |index: usize| {
+                recording
+                    .rows
+                    .iter()
+                    .any(|row| row.thread as usize == index)
+            };
+            let counted = (0..threads.len())
+                .filter(|&i| has_row(i))
+                .filter(|&i| !(0..i).any(|j| threads[j] == threads[i] && has_row(j)))
+                .count();
+            (counted, recording.rows.len() + recording.unplaced)
         })
     })
 }
@@ -368,10 +442,21 @@ pub(crate) fn shape() -> Option<(usize, usize)> {
 pub(crate) fn take() -> Option<Trace> {
     RECORDING.with(|r| {
         r.borrow_mut().as_mut().map(|recording| {
-            let mut events = std::mem::take(&mut recording.events);
-            let unplaced = recording.pending.drain(..).filter(|p| p.row.is_none());
-            events.extend(unplaced.map(|p| p.event));
+            let mut rows = std::mem::take(&mut recording.rows);
+            let unplaced = recording.pending.drain(..).filter(|p| p.placed.is_none());
+            rows.extend(unplaced.map(|p| p.row));
             recording.unplaced = 0;
+            let events = rows
+                .into_iter()
+                .map(|row| Event {
+                    thread: Arc::clone(&recording.threads[row.thread as usize]),
+                    op: row.op,
+                    object: recording.objects[row.object as usize].label(),
+                    location: row.location,
+                    phase: row.phase,
+                    value: row.value,
+                })
+                .collect();
             Trace { events }
         })
     })
@@ -392,27 +477,31 @@ pub(crate) fn effect<P: Primitives>(
     value: Value,
     location: &'static Location<'static>,
 ) {
-    if P::MODEL {
-        super::context::step::<P>(op.name(), location);
-    }
-    if !P::MODEL || !recording() {
+    if !P::MODEL {
         return;
     }
-    let thread = with_context::<P, _>(|c| Arc::clone(&c.name));
-    RECORDING.with(|r| {
-        let mut r = r.borrow_mut();
-        let Some(recording) = r.as_mut().filter(|rec| !rec.frozen) else {
-            return;
-        };
-        let object = recording.label(object);
-        recording.push(Event {
-            thread,
-            op,
-            object,
-            location,
-            phase: Phase::Done,
-            value,
-        });
+    if !recording() {
+        super::context::step::<P>(op.name(), location);
+        return;
+    }
+    with_context::<P, _>(|c| {
+        super::context::step_by::<P>(op.name(), location, Some(&c.name));
+        RECORDING.with(|r| {
+            let mut r = r.borrow_mut();
+            let Some(recording) = r.as_mut().filter(|rec| !rec.frozen) else {
+                return;
+            };
+            let thread = recording.thread(&c.name);
+            let object = recording.object(object);
+            recording.push(Row {
+                thread,
+                op,
+                object,
+                location,
+                phase: Phase::Done,
+                value,
+            });
+        })
     });
 }
 
@@ -430,7 +519,8 @@ pub(crate) fn label<P: Primitives>(object: Object<'_>) -> Option<Arc<str>> {
     RECORDING.with(|r| {
         let mut r = r.borrow_mut();
         let recording = r.as_mut().filter(|rec| !rec.frozen)?;
-        Some(recording.label(object))
+        let index = recording.object(object);
+        Some(recording.objects[index as usize].label())
     })
 }
 
@@ -451,24 +541,26 @@ pub(crate) fn attempt_with<P: Primitives>(
     value: Value,
     location: &'static Location<'static>,
 ) -> Attempt {
-    if P::MODEL {
-        super::context::step::<P>(op.name(), location);
-    }
-    if !P::MODEL || !recording() {
+    if !P::MODEL {
         return Attempt(None);
     }
-    let thread = with_context::<P, _>(|c| Arc::clone(&c.name));
-    RECORDING
-        .with(|r| {
+    if !recording() {
+        super::context::step::<P>(op.name(), location);
+        return Attempt(None);
+    }
+    let id = with_context::<P, _>(|c| {
+        super::context::step_by::<P>(op.name(), location, Some(&c.name));
+        RECORDING.with(|r| {
             let mut r = r.borrow_mut();
             let recording = r.as_mut().filter(|rec| !rec.frozen)?;
-            let object = recording.label(object);
+            let thread = recording.thread(&c.name);
+            let object = recording.object(object);
             let id = recording.next_id;
             recording.next_id += 1;
             recording.unplaced += 1;
             recording.pending.push(Pending {
                 id,
-                event: Event {
+                row: Row {
                     thread,
                     op,
                     object,
@@ -476,11 +568,12 @@ pub(crate) fn attempt_with<P: Primitives>(
                     phase: Phase::Began,
                     value,
                 },
-                row: None,
+                placed: None,
             });
             Some(id)
         })
-        .map_or(Attempt(None), |id| Attempt(Some(id)))
+    });
+    Attempt(id)
 }
 
 /// A call that may block, recorded where it began (see [`attempt`]).
@@ -496,13 +589,13 @@ impl Attempt {
             let Some(recording) = r.as_mut().filter(|rec| !rec.frozen) else {
                 return;
             };
-            let Some(at) = recording.pending.iter().position(|p| p.id == id) else {
+            let Some(at) = recording.pending.iter().rposition(|p| p.id == id) else {
                 return;
             };
             let pending = recording.pending.remove(at);
-            let mut event = pending.event;
-            event.value = merge_values(event.value, value);
-            event.phase = match pending.row {
+            let mut row = pending.row;
+            row.value = merge_values(row.value, value);
+            row.phase = match pending.placed {
                 // Nothing happened between: the call is one row.
                 None => {
                     recording.unplaced -= 1;
@@ -510,7 +603,7 @@ impl Attempt {
                 }
                 Some(_) => Phase::Completed,
             };
-            recording.push(event);
+            recording.push(row);
         });
     }
 }
@@ -525,55 +618,102 @@ fn merge_values(attempt: Value, completion: Value) -> Value {
 }
 
 impl Recording {
-    /// Appends `event`, first giving every pending attempt without a row its row: each began
+    /// Appends `row`, first giving every pending attempt without a place its place: each began
     /// before this.
-    fn push(&mut self, event: Event) {
+    fn push(&mut self, row: Row) {
         if self.unplaced > 0 {
-            for pending in self.pending.iter_mut().filter(|p| p.row.is_none()) {
-                pending.row = Some(self.events.len());
-                self.events.push(pending.event.clone());
+            for pending in self.pending.iter_mut().filter(|p| p.placed.is_none()) {
+                pending.placed = Some(self.rows.len());
+                self.rows.push(pending.row.clone());
             }
             self.unplaced = 0;
         }
-        self.events.push(event);
+        self.rows.push(row);
     }
 
-    /// The label of `object`: its user-given name, or `Kind#n`, n counting the objects of that
-    /// kind in order of first appearance. A name used twice gets `#2`, `#3` after it.
-    fn label(&mut self, object: Object<'_>) -> Arc<str> {
-        let (kind, address, name) = match object {
-            Object::Thread(name) => return Arc::clone(name),
-            Object::Global(name) => return Arc::from(name),
+    /// The index of the thread named `name` (by address: one name per thread context).
+    fn thread(&mut self, name: &Arc<str>) -> u32 {
+        let same = |known: &Arc<str>| Arc::ptr_eq(known, name);
+        if self.threads.get(self.last_thread).is_some_and(same) {
+            return self.last_thread as u32;
+        }
+        let index = match self.threads.iter().position(same) {
+            Some(index) => index,
+            None => {
+                self.threads.push(Arc::clone(name));
+                self.threads.len() - 1
+            }
+        };
+        self.last_thread = index;
+        index as u32
+    }
+
+    /// The index of `object` among the objects seen, which it joins if new. A primitive's
+    /// label is its user-given name, or `Kind#n`, n counting the objects of that kind in order
+    /// of first appearance; a name used twice gets `#2`, `#3` after it.
+    fn object(&mut self, object: Object<'_>) -> u32 {
+        let found = self
+            .objects
+            .iter()
+            .position(|entry| match (&entry.seen, &object) {
+                (
+                    Seen::Primitive { kind, address, .. },
+                    Object::Primitive {
+                        kind: k,
+                        address: a,
+                        ..
+                    },
+                ) => address == a && kind == k,
+                (Seen::Thread(name), Object::Thread(n)) => Arc::ptr_eq(name, n),
+                (Seen::Global(name), Object::Global(n)) => name == n,
+                _ => false,
+            });
+        if let Some(index) = found {
+            return index as u32;
+        }
+        let entry = match object {
+            Object::Thread(name) => Entry {
+                seen: Seen::Thread(Arc::clone(name)),
+                label: None,
+            },
+            Object::Global(name) => Entry {
+                seen: Seen::Global(name),
+                label: None,
+            },
             Object::Primitive {
                 kind,
                 address,
                 name,
-            } => (kind, address, name),
-        };
-        if let Some((_, _, label)) = self
-            .objects
-            .iter()
-            .find(|(a, k, _)| *a == address && *k == kind)
-        {
-            return Arc::clone(label);
-        }
-        let label: Arc<str> = match name {
-            Some(name) => {
-                let taken = |label: &str| self.objects.iter().any(|(_, _, l)| &**l == label);
-                if taken(name) {
-                    let n = (2..).find(|n| !taken(&format!("{name}#{n}"))).unwrap_or(2);
-                    Arc::from(format!("{name}#{n}"))
-                } else {
-                    Arc::from(name)
+            } => {
+                let same_kind = (self.objects.iter())
+                    .filter(|e| matches!(e.seen, Seen::Primitive { kind: k, .. } if k == kind))
+                    .count();
+                let label = name.map(|name| {
+                    // Among the primitives' labels, as threads and globals are no rivals.
+                    let taken = |label: &str| {
+                        (self.objects.iter())
+                            .filter(|e| matches!(e.seen, Seen::Primitive { .. }))
+                            .any(|e| e.text() == label)
+                    };
+                    if taken(name) {
+                        let n = (2..).find(|n| !taken(&format!("{name}#{n}"))).unwrap_or(2);
+                        Arc::from(format!("{name}#{n}"))
+                    } else {
+                        Arc::from(name)
+                    }
+                });
+                Entry {
+                    seen: Seen::Primitive {
+                        kind,
+                        address,
+                        n: same_kind + 1,
+                    },
+                    label,
                 }
             }
-            None => {
-                let same_kind = self.objects.iter().filter(|(_, k, _)| *k == kind).count();
-                Arc::from(format!("{kind}#{}", same_kind + 1))
-            }
         };
-        self.objects.push((address, kind, Arc::clone(&label)));
-        label
+        self.objects.push(entry);
+        (self.objects.len() - 1) as u32
     }
 }
 
