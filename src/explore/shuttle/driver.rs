@@ -139,17 +139,15 @@ impl Driver {
     }
 
     /// The default choice: stay on the running thread if it can go on and did not yield, else
-    /// the next runnable thread after it in id order. `runnable` is sorted.
+    /// the next runnable thread after it in id order.
     fn default_choice(runnable: &[usize], current: Option<usize>, yielding: bool) -> usize {
         if let Some(current) = current {
-            if !yielding && runnable.binary_search(&current).is_ok() {
+            if !yielding && runnable.contains(&current) {
                 return current;
             }
-            if let Some(next) = runnable.iter().find(|t| **t > current) {
-                return *next;
-            }
-            if let Some(first) = runnable.iter().find(|t| **t != current) {
-                return *first;
+            let others = runnable.iter().copied().filter(|t| *t != current);
+            if let Some(next) = others.clone().find(|t| *t > current).or(others.min()) {
+                return next;
             }
         }
         runnable[0]
@@ -229,41 +227,23 @@ impl Scheduler for Driver {
             return None;
         }
         let watchdog = WATCHDOG.with(Cell::get);
-        // The model threads that can run (all but the watchdog). Shuttle lists runnable tasks
-        // in id order, so the ids come sorted; the tasks are copied out (without allocating
-        // for the usual handful) only when the watchdog sits among them.
-        debug_assert!(runnable.windows(2).all(|w| w[0].id() < w[1].id()));
-        let mut ids = std::mem::take(&mut self.ids);
-        ids.clear();
-        let mut watchdog_at = None;
-        for (i, task) in runnable.iter().enumerate() {
-            let id = task_id(task);
-            if Some(id) == watchdog {
-                watchdog_at = Some(i);
-            } else {
-                ids.push(id);
-            }
-        }
+        // The model threads that can run (all but the watchdog), without allocating for the
+        // usual handful.
+        let is_thread = |t: &&&Task| Some(task_id(t)) != watchdog;
         let mut inline = [runnable[0]; 8];
         let spilled: Vec<&Task>;
-        let threads: &[&Task] = match watchdog_at {
-            None => runnable,
-            Some(0) => &runnable[1..],
-            Some(at) if runnable.len() <= inline.len() => {
-                inline[..at].copy_from_slice(&runnable[..at]);
-                inline[at..runnable.len() - 1].copy_from_slice(&runnable[at + 1..]);
-                &inline[..runnable.len() - 1]
+        let threads: &[&Task] = if runnable.len() <= inline.len() {
+            let mut n = 0;
+            for task in runnable.iter().filter(is_thread) {
+                inline[n] = task;
+                n += 1;
             }
-            Some(at) => {
-                spilled = (runnable.iter().enumerate())
-                    .filter(|(i, _)| *i != at)
-                    .map(|(_, t)| *t)
-                    .collect();
-                &spilled
-            }
+            &inline[..n]
+        } else {
+            spilled = runnable.iter().filter(is_thread).copied().collect();
+            &spilled
         };
         if threads.is_empty() {
-            self.ids = ids;
             if model::live_threads() > 0 {
                 // Only the watchdog can run: every model thread is blocked.
                 model::request_stop(Stop::Deadlock);
@@ -272,6 +252,9 @@ impl Scheduler for Driver {
             // Every model thread is done: let the watchdog finish too.
             return runnable.first().map(|t| t.id());
         }
+        let mut ids = std::mem::take(&mut self.ids);
+        ids.clear();
+        ids.extend(threads.iter().map(|t| task_id(t)));
         // Only PCT's bound needs the count of threads.
         if matches!(self.mode, Mode::Explore { pct: true, .. }) {
             for id in &ids {
@@ -293,7 +276,7 @@ impl Scheduler for Driver {
             self.points[c] += 1;
             self.points[c] - 1
         });
-        let could_go_on = current_id.is_some_and(|c| ids.binary_search(&c).is_ok()) && !is_yielding;
+        let could_go_on = current_id.is_some_and(|c| ids.contains(&c)) && !is_yielding;
         let chosen = match &mut self.mode {
             Mode::Explore {
                 inner,
