@@ -31,6 +31,8 @@
 //! never completed are what each thread waits on. `Object` names what an operation acts on;
 //! a user's name for it (`Mutex::named`) replaces the `Kind#n` label.
 
+mod tables;
+
 use std::cell::RefCell;
 use std::fmt;
 use std::panic::Location;
@@ -38,6 +40,8 @@ use std::sync::Arc;
 
 use std::sync::atomic::Ordering;
 
+pub(crate) use self::tables::Object;
+use self::tables::Tables;
 use super::context::with_context;
 use crate::sync::backend::Rmw;
 use crate::sync::Primitives;
@@ -202,31 +206,6 @@ pub enum Value {
     Joined { panicked: bool },
 }
 
-/// What an operation acts on: a primitive by address (labelled `Kind#n` in order of first
-/// appearance, or by the name its creator gave it), or a thread by name.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Object<'a> {
-    Primitive {
-        kind: &'static str,
-        address: usize,
-        name: Option<&'a str>,
-    },
-    Thread(&'a Arc<str>),
-    /// Something with one name in every execution (`memory`, for fences).
-    Global(&'static str),
-}
-
-impl<'a> Object<'a> {
-    /// The primitive of kind `kind` at `primitive`'s address, with its user-given name.
-    pub(crate) fn of<T: ?Sized>(kind: &'static str, primitive: &T, name: Option<&'a str>) -> Self {
-        Object::Primitive {
-            kind,
-            address: primitive as *const T as *const () as usize,
-            name,
-        }
-    }
-}
-
 /// Where a row stands in its operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
@@ -279,51 +258,6 @@ struct Pending {
     placed: Option<usize>,
 }
 
-/// What an object of the recording is, to find it again and to label it.
-enum Seen {
-    /// A primitive by address: `Kind#n`, n counting the primitives of its kind in order of
-    /// first appearance, unless its creator named it (then `label` is set at once).
-    Primitive {
-        kind: &'static str,
-        address: usize,
-        n: usize,
-    },
-    /// A thread (its name, by address).
-    Thread(Arc<str>),
-    Global(&'static str),
-}
-
-/// An object of the recording and its label, built when first asked for.
-struct Entry {
-    seen: Seen,
-    label: Option<Arc<str>>,
-}
-
-impl Entry {
-    fn label(&mut self) -> Arc<str> {
-        if let Some(label) = &self.label {
-            return Arc::clone(label);
-        }
-        let label: Arc<str> = match &self.seen {
-            Seen::Primitive { kind, n, .. } => Arc::from(format!("{kind}#{n}")),
-            Seen::Thread(name) => Arc::clone(name),
-            Seen::Global(name) => Arc::from(*name),
-        };
-        self.label = Some(Arc::clone(&label));
-        label
-    }
-
-    /// The label's text, without building it for good (to compare names with).
-    fn text(&self) -> std::borrow::Cow<'_, str> {
-        match (&self.label, &self.seen) {
-            (Some(label), _) => std::borrow::Cow::Borrowed(&**label),
-            (None, Seen::Primitive { kind, n, .. }) => format!("{kind}#{n}").into(),
-            (None, Seen::Thread(name)) => std::borrow::Cow::Borrowed(&**name),
-            (None, Seen::Global(name)) => std::borrow::Cow::Borrowed(name),
-        }
-    }
-}
-
 #[derive(Default)]
 struct Recording {
     rows: Vec<Row>,
@@ -331,11 +265,8 @@ struct Recording {
     /// Pending attempts without a place among the rows yet.
     unplaced: usize,
     next_id: u64,
-    /// The objects seen, in order of first appearance.
-    objects: Vec<Entry>,
-    /// The threads seen (names, compared by address), and the last one's index.
-    threads: Vec<Arc<str>>,
-    last_thread: usize,
+    /// The threads and objects seen in this execution.
+    seen: Tables,
     frozen: bool,
 }
 
@@ -359,9 +290,7 @@ pub(crate) fn start() {
         recording.rows.clear();
         recording.pending.clear();
         recording.unplaced = 0;
-        recording.objects.clear();
-        recording.threads.clear();
-        recording.last_thread = 0;
+        recording.seen.clear();
         recording.frozen = false;
     });
 }
@@ -421,7 +350,7 @@ pub(crate) fn shape() -> Option<(usize, usize)> {
         r.borrow().as_ref().map(|recording| {
             // Threads count by name, as a trace shows them: those with a row, each name once
             // (the table is a handful of threads, so no allocation for it).
-            let threads = &recording.threads;
+            let threads = recording.seen.threads();
             let has_row = |index: usize| {
                 recording
                     .rows
@@ -449,9 +378,9 @@ pub(crate) fn take() -> Option<Trace> {
             let events = rows
                 .into_iter()
                 .map(|row| Event {
-                    thread: Arc::clone(&recording.threads[row.thread as usize]),
+                    thread: Arc::clone(&recording.seen.threads()[row.thread as usize]),
                     op: row.op,
-                    object: recording.objects[row.object as usize].label(),
+                    object: recording.seen.label(row.object),
                     location: row.location,
                     phase: row.phase,
                     value: row.value,
@@ -491,8 +420,8 @@ pub(crate) fn effect<P: Primitives>(
             let Some(recording) = r.as_mut().filter(|rec| !rec.frozen) else {
                 return;
             };
-            let thread = recording.thread(&c.name);
-            let object = recording.object(object);
+            let thread = recording.seen.thread(&c.name);
+            let object = recording.seen.object(object);
             recording.push(Row {
                 thread,
                 op,
@@ -519,8 +448,8 @@ pub(crate) fn label<P: Primitives>(object: Object<'_>) -> Option<Arc<str>> {
     RECORDING.with(|r| {
         let mut r = r.borrow_mut();
         let recording = r.as_mut().filter(|rec| !rec.frozen)?;
-        let index = recording.object(object);
-        Some(recording.objects[index as usize].label())
+        let index = recording.seen.object(object);
+        Some(recording.seen.label(index))
     })
 }
 
@@ -553,8 +482,8 @@ pub(crate) fn attempt_with<P: Primitives>(
         RECORDING.with(|r| {
             let mut r = r.borrow_mut();
             let recording = r.as_mut().filter(|rec| !rec.frozen)?;
-            let thread = recording.thread(&c.name);
-            let object = recording.object(object);
+            let thread = recording.seen.thread(&c.name);
+            let object = recording.seen.object(object);
             let id = recording.next_id;
             recording.next_id += 1;
             recording.unplaced += 1;
@@ -629,91 +558,6 @@ impl Recording {
             self.unplaced = 0;
         }
         self.rows.push(row);
-    }
-
-    /// The index of the thread named `name` (by address: one name per thread context).
-    fn thread(&mut self, name: &Arc<str>) -> u32 {
-        let same = |known: &Arc<str>| Arc::ptr_eq(known, name);
-        if self.threads.get(self.last_thread).is_some_and(same) {
-            return self.last_thread as u32;
-        }
-        let index = match self.threads.iter().position(same) {
-            Some(index) => index,
-            None => {
-                self.threads.push(Arc::clone(name));
-                self.threads.len() - 1
-            }
-        };
-        self.last_thread = index;
-        index as u32
-    }
-
-    /// The index of `object` among the objects seen, which it joins if new. A primitive's
-    /// label is its user-given name, or `Kind#n`, n counting the objects of that kind in order
-    /// of first appearance; a name used twice gets `#2`, `#3` after it.
-    fn object(&mut self, object: Object<'_>) -> u32 {
-        let found = self
-            .objects
-            .iter()
-            .position(|entry| match (&entry.seen, &object) {
-                (
-                    Seen::Primitive { kind, address, .. },
-                    Object::Primitive {
-                        kind: k,
-                        address: a,
-                        ..
-                    },
-                ) => address == a && kind == k,
-                (Seen::Thread(name), Object::Thread(n)) => Arc::ptr_eq(name, n),
-                (Seen::Global(name), Object::Global(n)) => name == n,
-                _ => false,
-            });
-        if let Some(index) = found {
-            return index as u32;
-        }
-        let entry = match object {
-            Object::Thread(name) => Entry {
-                seen: Seen::Thread(Arc::clone(name)),
-                label: None,
-            },
-            Object::Global(name) => Entry {
-                seen: Seen::Global(name),
-                label: None,
-            },
-            Object::Primitive {
-                kind,
-                address,
-                name,
-            } => {
-                let same_kind = (self.objects.iter())
-                    .filter(|e| matches!(e.seen, Seen::Primitive { kind: k, .. } if k == kind))
-                    .count();
-                let label = name.map(|name| {
-                    // Among the primitives' labels, as threads and globals are no rivals.
-                    let taken = |label: &str| {
-                        (self.objects.iter())
-                            .filter(|e| matches!(e.seen, Seen::Primitive { .. }))
-                            .any(|e| e.text() == label)
-                    };
-                    if taken(name) {
-                        let n = (2..).find(|n| !taken(&format!("{name}#{n}"))).unwrap_or(2);
-                        Arc::from(format!("{name}#{n}"))
-                    } else {
-                        Arc::from(name)
-                    }
-                });
-                Entry {
-                    seen: Seen::Primitive {
-                        kind,
-                        address,
-                        n: same_kind + 1,
-                    },
-                    label,
-                }
-            }
-        };
-        self.objects.push(entry);
-        (self.objects.len() - 1) as u32
     }
 }
 
