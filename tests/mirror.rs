@@ -578,3 +578,40 @@ fn another_checkers_types_are_a_usage_error() {
         }
     }
 }
+
+/// A Relaxed publication through mirror atomics that the writer is the first to use: the
+/// mirror orders a thread's first use of an object after its making, which can hide the bug
+/// from loom. Loom either catches it or its report says it could not see it: never a silent
+/// pass.
+#[test]
+fn a_relaxed_publication_loom_may_not_see_is_named_in_its_report() {
+    let verdicts = verdicts!(with Portfolio::with_iterations(50); {
+        let data = Arc::new(AtomicUsize::new(0));
+        let ready = Arc::new(AtomicUsize::new(0));
+        let writer = {
+            let (data, ready) = (Arc::clone(&data), Arc::clone(&ready));
+            thread::spawn(move || {
+                data.store(42, Ordering::Relaxed);
+                ready.store(1, Ordering::Relaxed);
+            })
+        };
+        let seen = if ready.load(Ordering::Relaxed) == 1 {
+            Some(data.load(Ordering::Relaxed))
+        } else {
+            None
+        };
+        writer.join().unwrap();
+        seen
+    }, |seen| *seen != Some(0));
+    let (_, loom) = &verdicts.reports[0];
+    let named = loom
+        .blind_spots
+        .iter()
+        .any(|spot| spot.contains("first used after another thread made them"));
+    assert!(
+        loom.failure.is_some() || named,
+        "loom passed a Relaxed publication without saying what it could not see:\n{}",
+        verdicts.explain()
+    );
+    println!("{}", verdicts.explain());
+}

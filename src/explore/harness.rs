@@ -386,6 +386,8 @@ fn blocked(watch: &model::Watch, stall: Duration) -> Unsupported {
 /// model operation (a library still on std's primitives) not checked at all, a body that
 /// spawned no model thread said to be one thread, so that neither passes in silence.
 fn complete<O>(mut report: Report<O>) -> Report<O> {
+    // Taken whatever the report: it must not carry over to the next exploration here.
+    let first_uses_ordered = crate::std::rt::take_first_uses_ordered();
     if report.unsupported().is_some() {
         return report;
     }
@@ -410,6 +412,11 @@ fn complete<O>(mut report: Report<O>) -> Report<O> {
         if !spawned {
             report.blind_spots.push(NO_MODEL_THREAD.to_string());
         }
+    }
+    if first_uses_ordered {
+        report
+            .blind_spots
+            .push(crate::std::rt::FIRST_USE_ORDER.to_string());
     }
     report.blind_spots.push(PLAIN_MEMORY.to_string());
     report

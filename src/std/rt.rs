@@ -46,6 +46,22 @@ thread_local! {
     /// begins, before any thread is spawned.
     static MADE: std::cell::RefCell<Option<Box<::loom::sync::atomic::AtomicUsize>>> =
         const { std::cell::RefCell::new(None) };
+    /// Whether a model thread has been ordered after an object another thread made, since
+    /// [`take_first_uses_ordered`] last asked.
+    static FIRST_USES_ORDERED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// What [`loom_order`] can hide, in words: listed among what loom cannot see when it ran.
+pub(crate) const FIRST_USE_ORDER: &str = "weak memory through threadproof::std objects that a \
+     thread first used after another thread made them: each such first use is ordered after \
+     the earlier ones (an AcqRel step on one atomic, so that loom accepts an object made \
+     lazily), which can hide a Relaxed publication; the per-backend paths \
+     (threadproof::sync::loom, check_backends!) make each object where it is created";
+
+/// Whether, on this OS thread since the last call, a loom model thread was ordered after an
+/// object another thread made (see [`loom_order`]); clears it.
+pub(crate) fn take_first_uses_ordered() -> bool {
+    FIRST_USES_ORDERED.with(|f| f.replace(false))
 }
 
 /// Orders this model thread after every mirror object made so far in this loom execution: an
@@ -179,6 +195,7 @@ impl<T> PerExec<T> {
                 match me {
                     Some(me) if !slot.ordered.contains(&me) => {
                         drop(slots);
+                        FIRST_USES_ORDERED.with(|f| f.set(true));
                         loom_order();
                         let mut slots = self.slots();
                         if let Some(slot) = slots.iter_mut().find(|s| s.key == key) {
