@@ -188,8 +188,12 @@ pub enum Value {
     Leader(bool),
     /// `choose(of)` returned `value`.
     Chose { value: usize, of: usize },
-    /// A `try_recv` that found nothing to receive.
+    /// A `try_recv` that found nothing to receive; on a `recv` that waits, the channel was
+    /// empty when it began to wait.
     Empty,
+    /// A bounded channel's send found it full and waited: it held `capacity` messages (0: a
+    /// rendezvous, whose send waits until a receiver takes its message).
+    Full { capacity: usize },
     /// A wait began, unlocking this mutex.
     Unlocking(Arc<str>),
     /// A wait ended, woken by a notify (`spurious` false) or not, and relocked this mutex.
@@ -200,6 +204,26 @@ pub enum Value {
     Disconnected,
     /// A join returned: the thread ended by returning, or by panicking.
     Joined { panicked: bool },
+}
+
+/// The memory ordering an atomic call was given: one, or a compare-exchange's orderings on
+/// success and on failure. Kept as std's enum; only the text of a report spells it out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    One(Ordering),
+    Exchange {
+        success: Ordering,
+        failure: Ordering,
+    },
+}
+
+impl fmt::Display for Order {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Order::One(order) => write!(f, "{order:?}"),
+            Order::Exchange { success, failure } => write!(f, "{success:?}/{failure:?}"),
+        }
+    }
 }
 
 /// What an operation acts on: a primitive by address (labelled `Kind#n` in order of first
@@ -250,6 +274,9 @@ pub struct Event {
     pub location: &'static Location<'static>,
     pub phase: Phase,
     pub value: Value,
+    /// An atomic call's ordering, as the user's code gave it (`None` for every other row, and
+    /// for the `Arc` counts, whose orderings are std's, not the user's).
+    pub order: Option<Order>,
 }
 
 /// The rows of one execution, in the order their operations took effect.
@@ -392,6 +419,17 @@ pub(crate) fn effect<P: Primitives>(
     value: Value,
     location: &'static Location<'static>,
 ) {
+    effect_ordered::<P>(op, object, value, None, location)
+}
+
+/// [`effect`] of an atomic call, with the ordering the user's code gave it.
+pub(crate) fn effect_ordered<P: Primitives>(
+    op: Op,
+    object: Object<'_>,
+    value: Value,
+    order: Option<Order>,
+    location: &'static Location<'static>,
+) {
     if P::MODEL {
         super::context::step::<P>(op.name(), location);
     }
@@ -412,6 +450,7 @@ pub(crate) fn effect<P: Primitives>(
             location,
             phase: Phase::Done,
             value,
+            order,
         });
     });
 }
@@ -475,6 +514,7 @@ pub(crate) fn attempt_with<P: Primitives>(
                     location,
                     phase: Phase::Began,
                     value,
+                    order: None,
                 },
                 row: None,
             });
@@ -488,6 +528,25 @@ pub(crate) fn attempt_with<P: Primitives>(
 pub(crate) struct Attempt(Option<u64>);
 
 impl Attempt {
+    /// The call is about to wait, for the reason `value` says (a channel full or empty): the
+    /// attempt's row says so, placed already or not. Only on the path that waits.
+    pub(crate) fn waits(&self, value: Value) {
+        let Some(id) = self.0 else { return };
+        RECORDING.with(|r| {
+            let mut r = r.borrow_mut();
+            let Some(recording) = r.as_mut().filter(|rec| !rec.frozen) else {
+                return;
+            };
+            let Some(pending) = recording.pending.iter_mut().find(|p| p.id == id) else {
+                return;
+            };
+            if let Some(row) = pending.row {
+                recording.events[row].value = value.clone();
+            }
+            pending.event.value = value;
+        });
+    }
+
     /// The call returned, having taken effect just now with `value`.
     pub(crate) fn took_effect(self, value: Value) {
         let Some(id) = self.0 else { return };
