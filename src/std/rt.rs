@@ -51,7 +51,8 @@ thread_local! {
     static FIRST_USES_ORDERED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// What [`loom_order`] can hide, in words: listed among what loom cannot see when it ran.
+/// What [`loom_order`] can hide, in words: listed among what loom cannot see when it ran (only
+/// for objects made after the first spawn: those made before are ordered by the spawns).
 pub(crate) const FIRST_USE_ORDER: &str = "weak memory through threadproof::std objects that a \
      thread first used after another thread made them: each such first use is ordered after \
      the earlier ones (an AcqRel step on one atomic, so that loom accepts an object made \
@@ -77,6 +78,12 @@ fn loom_order() {
     });
     // SAFETY: boxed and replaced only when the next execution begins on this OS thread.
     unsafe { &*made }.fetch_add(1, Ordering::AcqRel);
+}
+
+/// Whether no thread has been spawned yet in this execution: this is the main thread, and
+/// whatever it does now is ordered before every other thread by their spawns.
+fn before_threads() -> bool {
+    crate::sync::model::spawned_so_far() == 0
 }
 
 /// Which model thread this is, under loom: who has been ordered after an object's making.
@@ -151,6 +158,9 @@ struct Slot<T> {
     object: Box<T>,
     /// Under loom, the model threads ordered after the object's making (see [`loom_order`]).
     ordered: Vec<::loom::thread::ThreadId>,
+    /// Made by the main thread before it spawned any: every thread is ordered after the
+    /// making already (by its spawn), so none needs [`loom_order`].
+    before_threads: bool,
 }
 
 // SAFETY: entries are handed out as `&T` to any thread that shares the `PerExec` (needs
@@ -193,7 +203,7 @@ impl<T> PerExec<T> {
                     std::mem::forget(made);
                 }
                 match me {
-                    Some(me) if !slot.ordered.contains(&me) => {
+                    Some(me) if !slot.before_threads && !slot.ordered.contains(&me) => {
                         drop(slots);
                         FIRST_USES_ORDERED.with(|f| f.set(true));
                         loom_order();
@@ -212,7 +222,7 @@ impl<T> PerExec<T> {
                     drop(slots);
                     let init = init.take().expect("made once");
                     made = Some(Box::new(init()));
-                    if me.is_some() {
+                    if me.is_some() && !before_threads() {
                         loom_order();
                     }
                 }
@@ -231,6 +241,7 @@ impl<T> PerExec<T> {
                         key,
                         object,
                         ordered: me.into_iter().collect(),
+                        before_threads: me.is_some() && before_threads(),
                     });
                 }
             }
