@@ -388,10 +388,48 @@ impl Helping {
         }
     }
 
+    /// A watch of a worker's own: workers sharing the explorer's would contend on it at
+    /// every model step. [`Helping::relay`] shows its progress on the explorer's.
+    pub(super) fn worker_watch(&self) -> Option<Arc<model::Watch>> {
+        self.watch.as_ref().map(|_| Arc::default())
+    }
+
+    /// Shows on the explorer's watch that the workers watched by `workers` made progress
+    /// since `seen` (their step counts, updated), with the last step of one that did.
+    pub(super) fn relay(&self, workers: &[Option<Arc<model::Watch>>], seen: &mut [u64]) {
+        let Some(explorer) = &self.watch else { return };
+        for (worker, seen) in workers.iter().zip(seen) {
+            let Some(worker) = worker else { continue };
+            let now = worker.steps.load(Ordering::Relaxed);
+            if now == *seen {
+                continue;
+            }
+            *seen = now;
+            explorer.steps.fetch_add(1, Ordering::Relaxed);
+            let last = worker
+                .last
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            *explorer.last.lock().unwrap_or_else(|e| e.into_inner()) = last;
+            let running = worker
+                .running
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            *explorer.running.lock().unwrap_or_else(|e| e.into_inner()) = running;
+        }
+    }
+
     /// Runs `work` on this worker OS thread as a part of the explorer thread's exploration:
-    /// its steps watched for a stall, its progress shown, its model steps counted from zero.
-    pub(super) fn run<R>(&self, work: impl FnOnce() -> R) -> (R, Helped) {
-        model::watch(self.watch.clone());
+    /// its steps shown to `watch` (from [`Helping::worker_watch`]) for a stall, its progress
+    /// shown, its model steps counted from zero.
+    pub(super) fn run<R>(
+        &self,
+        watch: Option<Arc<model::Watch>>,
+        work: impl FnOnce() -> R,
+    ) -> (R, Helped) {
+        model::watch(watch);
         if let Some(progress) = &self.progress {
             forward_progress(Arc::clone(progress));
         }

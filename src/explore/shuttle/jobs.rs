@@ -20,7 +20,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
 
 use ::shuttle::scheduler::{PctScheduler, RandomScheduler, UrwRandomScheduler};
 
@@ -124,7 +125,7 @@ fn chunk_seed(seed: u64, chunk: usize) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The explorations's shared state: the next chunk to take, the lowest schedule index known
+/// The exploration's shared state: the next chunk to take, the lowest schedule index known
 /// to stop the exploration, and whether its time ran out.
 struct Shared {
     next: AtomicUsize,
@@ -212,20 +213,37 @@ where
         work();
     } else {
         let (helping, work) = (&Helping::take(), &work);
+        let watches: Vec<_> = (0..workers).map(|_| helping.worker_watch()).collect();
+        let (done, finished) = mpsc::channel::<()>();
         let helped = std::thread::scope(|scope| {
-            let threads: Vec<_> = (0..workers)
-                .map(|w| {
+            let threads: Vec<_> = (watches.iter().enumerate())
+                .map(|(w, watch)| {
+                    let (done, watch) = (done.clone(), watch.clone());
                     std::thread::Builder::new()
                         .name(format!("threadproof-explorer-{w}"))
                         .stack_size(8 << 20)
-                        .spawn_scoped(scope, move || helping.run(work).1)
+                        .spawn_scoped(scope, move || {
+                            let helped = helping.run(watch, work).1;
+                            let _ = done.send(());
+                            helped
+                        })
                 })
                 .collect();
+            drop(done);
             // A worker the OS refused leaves its chunks to the others; with none, here.
+            let threads: Vec<_> = threads.into_iter().flatten().collect();
+            let started = threads.len();
+            // Until every worker is done (or gone), their progress is the explorer's.
+            let (mut left, mut seen) = (started, vec![0; workers]);
+            while left > 0 {
+                match finished.recv_timeout(Duration::from_millis(20)) {
+                    Ok(()) => left -= 1,
+                    Err(mpsc::RecvTimeoutError::Timeout) => helping.relay(&watches, &mut seen),
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            }
             let mut helped = Vec::new();
-            let mut started = 0;
-            for thread in threads.into_iter().flatten() {
-                started += 1;
+            for thread in threads {
                 match thread.join() {
                     Ok(h) => helped.push(h),
                     Err(panic) => std::panic::resume_unwind(panic),
@@ -276,7 +294,7 @@ pub(super) struct Merged<O> {
     pub(super) limits: Vec<String>,
 }
 
-/// Merges `parts` (sorted by start; at least one) as [`Merged`] says.
+/// Merges `parts` (sorted by start; none for zero schedules) as [`Merged`] says.
 pub(super) fn merge<O: Ord>(parts: Vec<Part<O>>) -> Merged<O> {
     let best = parts.iter().filter_map(Part::stop).min();
     let mut counted: Vec<Part<O>> = parts

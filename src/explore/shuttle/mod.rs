@@ -18,6 +18,10 @@
 //!     replay:  the recorded differences decide; everything else is the default
 //! ```
 //!
+//! Schedules run in fixed chunks of 64, each chunk's scheduler seeded from the seed and the
+//! chunk's number, on `ShuttleConfig::jobs` worker threads (`jobs.rs`): the report (failure,
+//! execution number, outcomes, token) is the same for any number of workers.
+//!
 //! Deadlocks: every execution also has an idle watchdog thread, which the driver never runs
 //! while another thread can run. When it is the only runnable thread and a model thread is
 //! alive, every model thread is blocked: the driver stops the execution as a deadlock before
@@ -75,7 +79,7 @@ pub struct ShuttleConfig {
     /// never lets out): a budget, said in the report, never a failure of the user's code.
     pub max_steps: usize,
     /// The worker threads that run the schedules (default: one per core). Schedules are
-    /// taken in fixed chunks, so the report is the same for any number: see [`jobs`].
+    /// taken in fixed chunks, so the report is the same for any number (see the module docs).
     pub jobs: usize,
 }
 
