@@ -93,6 +93,16 @@ impl Portfolio {
         self
     }
 
+    /// The same checkers, each shuttle scheduler's schedules run by `jobs` worker threads (at
+    /// least one; default: one per core). The report is the same for any number: the failure
+    /// shown is the one at the lowest schedule index, with the same execution number and token.
+    pub fn with_jobs(mut self, jobs: usize) -> Self {
+        for shuttle in &mut self.shuttle {
+            shuttle.jobs = jobs.max(1);
+        }
+        self
+    }
+
     /// The same checkers, each stopped at `budget` too.
     pub fn budget(mut self, budget: Budget) -> Self {
         if let Some(loom) = &mut self.loom {

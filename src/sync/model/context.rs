@@ -262,6 +262,12 @@ pub(crate) fn watch(watch: Option<Arc<Watch>>) {
     WATCH.with(|w| *w.borrow_mut() = watch);
 }
 
+/// The watch this OS thread shows its progress to, for a worker thread of the same
+/// exploration to show its own there too.
+pub(crate) fn watching() -> Option<Arc<Watch>> {
+    WATCH.with(|w| w.borrow().clone())
+}
+
 /// Counts as progress without a model step (an execution begins).
 pub(crate) fn progressed() {
     WATCH.with(|w| {
@@ -280,6 +286,19 @@ pub(crate) fn begin_exploration() {
 /// spawned.
 pub(crate) fn exploration_steps() -> (u64, bool) {
     STEPS.with(|s| (s.get().count, s.get().spawned))
+}
+
+/// Adds what a worker thread of this exploration counted (its [`exploration_steps`]) to this
+/// OS thread's own.
+pub(crate) fn add_exploration_steps(count: u64, spawned: bool) {
+    STEPS.with(|s| {
+        let steps = s.get();
+        s.set(Steps {
+            count: steps.count + count,
+            spawned: steps.spawned || spawned,
+            ..steps
+        })
+    });
 }
 
 /// Notes that an execution spawned a model thread.
