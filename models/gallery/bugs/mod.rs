@@ -556,7 +556,7 @@ pub const ALL: &[Bug] = &[
         source: "POOL-162; JaConTeBe `pool/src/Test162.java`",
         loom: Catches(Invariant),
         random: Misses(Invariant),
-        pct: Misses(Invariant),
+        pct: Catches(Invariant),
         urw: Misses(Invariant),
         fixed_loom_bound: Some(3),
         check: threadproof!(pool162),
