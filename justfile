@@ -85,6 +85,14 @@ snap:
 bench *ARGS:
     cargo bench --benches -- {{ARGS}}
 
+# Build time of a user's crate checked under `--cfg threadproof` against under a cargo feature.
+build-cost:
+    bash benches/build_cost.sh
+
+# A user's checks in a debug build, with the README's dependency profile, and in release.
+profiles:
+    bash benches/profiles.sh
+
 # Each Rust benchmark beside its Python twin; writes benches/RESULTS.md (docs/performance.md).
 bench-vs-python *ARGS:
     python3 benches/python/vs_rust.py {{ARGS}}

@@ -3,7 +3,12 @@
 //!   traces recorded and without (the goal: recording costs at most 25%);
 //! - `overhead`: the same small program run by the raw engine (`loom::model`,
 //!   `shuttle::check_random`, `shuttle::check_pct`) and through threadproof's exploration with
-//!   traces on (the goal: at least 0.95x the raw engine's executions per second), and off.
+//!   traces on (the goal: at least 0.95x the raw engine's executions per second), and off;
+//! - `jobs`: the same program, raw shuttle's random schedules (one thread) against
+//!   threadproof's spread over 1 and 2 worker threads, in executions per second of wall time
+//!   (the goal: at least 1.6x raw with 2 workers on 2 cores).
+//!
+//! `exploration` and `overhead` measure one thread (`jobs(1)`): the cost per execution.
 //!
 //! Each iteration is one whole exploration of a fixed size, so criterion's time per iteration
 //! divided into the executions (the throughput) gives executions per second.
@@ -30,7 +35,10 @@ fn exploration(c: &mut Criterion) {
     let appends = AppendsConfig::with_threads(3).unwrap();
     let checkers = [
         ("loom", Checker::Loom(LoomConfig::exhaustive())),
-        ("random", Checker::Shuttle(ShuttleConfig::random(2000))),
+        (
+            "random",
+            Checker::Shuttle(ShuttleConfig::random(2000).jobs(1)),
+        ),
     ];
     for (name, checker) in checkers {
         for traces in [true, false] {
@@ -139,8 +147,8 @@ fn overhead(c: &mut Criterion) {
         .sampling_mode(SamplingMode::Flat);
     let iterations = 1000;
     let loom_config = LoomConfig::exhaustive();
-    let random = ShuttleConfig::random(iterations);
-    let pct = ShuttleConfig::pct(3, iterations);
+    let random = ShuttleConfig::random(iterations).jobs(1);
+    let pct = ShuttleConfig::pct(3, iterations).jobs(1);
     assert!(loom_config.record_traces && random.record_traces && pct.record_traces);
 
     // Both sides must run the same executions for their rates to compare.
@@ -187,5 +195,28 @@ fn overhead(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, exploration, overhead);
+fn jobs(c: &mut Criterion) {
+    let mut group = c.benchmark_group("jobs");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5))
+        .sampling_mode(SamplingMode::Flat);
+    let iterations = 2000;
+    group.throughput(Throughput::Elements(iterations as u64));
+    group.bench_function("counter/random/raw", |b| {
+        b.iter(|| shuttle::check_random(raw_counter!(shuttle), iterations))
+    });
+    for jobs in [1, 2] {
+        let config = ShuttleConfig::random(iterations).jobs(jobs);
+        let report = explore::shuttle::explore(&config, counter::<Shuttle>, expected);
+        assert_eq!(report.executions, iterations as u64, "{}", report.summary());
+        group.bench_function(format!("counter/random/threadproof-jobs-{jobs}"), |b| {
+            b.iter(|| explore::shuttle::explore(&config, counter::<Shuttle>, expected))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, exploration, overhead, jobs);
 criterion_main!(benches);

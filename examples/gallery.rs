@@ -1,8 +1,9 @@
 //! Executions to first bug, per checker, on every bug of the gallery (`models/gallery/bugs/`), in one
 //! run: threadproof's loom and its shuttle random, PCT and URW schedulers (each as the
-//! standard portfolio configures it), beside raw loom (`loom::model`) and raw shuttle's
-//! random, PCT and URW schedulers on the same programs (`models/gallery/bugs/rt.rs`). Prints the
-//! markdown table of docs/gallery.md.
+//! standard portfolio configures it, all running the one build of each program against the
+//! std mirror), beside raw loom (`loom::model`) and raw shuttle's random, PCT and URW
+//! schedulers on the same source compiled against `loom::sync` and `shuttle::sync`
+//! (`models/gallery/bugs/rt.rs`). Prints the markdown table of docs/gallery.md.
 //!
 //! `cargo run --release --example gallery [SEEDS] [BUDGET] [BUG]` (`just gallery`): the randomised
 //! checkers run once per seed 1..=SEEDS (default 10) with BUDGET schedules each (default

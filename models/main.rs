@@ -35,6 +35,7 @@ mod support;
 mod appends;
 mod counter;
 mod isolation;
+mod jobs;
 mod manager;
 mod pool;
 mod primitives;

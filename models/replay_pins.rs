@@ -283,7 +283,7 @@ fn urw_lost_wakeup() {
     let pin = Pin {
         kind: CheckerKind::Urw,
         token: "urw:spurious=4:replay=s0k3t2@1",
-        found_at: 65,
+        found_at: 130,
         failure: FailureKind::Deadlock,
         message: "every live thread is blocked",
         rows: 20,

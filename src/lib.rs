@@ -81,11 +81,14 @@
 //!   checks; [`scenarios::suite`] is that command's `check`, as a library.
 //!
 //! The command (`cargo run --release -- check --mutants`), the kill matrix and the set-up are
-//! in the README; the binary and its crates (clap, indicatif) are behind the default `cli`
-//! feature, which a library user can leave out with `default-features = false`.
+//! in the README. Two default features, which a library user leaves out with
+//! `default-features = false`: `patterns` ([`scenarios`] and [`process`], with the crates only
+//! they use: mio, rustix, serde, serde_json, libc) and `cli` (the binary, clap, indicatif).
 pub mod check;
 pub mod explore;
+#[cfg(feature = "patterns")]
 pub mod process;
+#[cfg(feature = "patterns")]
 pub mod scenarios;
 pub mod std;
 pub mod sync;

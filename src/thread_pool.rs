@@ -89,6 +89,8 @@ impl std::error::Error for PoolError {}
 /// A known-bad code path of the pool (the `pool` scenario's mutants); `None` is the correct
 /// pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+// Only the scenarios plant these mutants.
+#[cfg_attr(not(feature = "patterns"), allow(dead_code))]
 pub(crate) enum Flaw {
     /// A worker looks at the queue, lets go of the lock, and takes it again to sleep, trusting
     /// what it saw: a task submitted in the gap notifies nobody.

@@ -198,6 +198,22 @@ fn bad_check_and_replay_arguments_exit_2() {
 }
 
 #[test]
+fn jobs_of_zero_or_absurdly_many_are_refused() {
+    for (jobs, says) in [
+        ("0", "0 jobs run nothing: give at least 1"),
+        ("5000", "5000 jobs is too many: at most 1024"),
+        ("two", "invalid value 'two' for '--jobs <N>'"),
+    ] {
+        let args = ["check", "turns", "--checkers", "shuttle", "--jobs", jobs];
+        let output = threadproof(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}: {}", stdout(&output));
+    }
+}
+
+#[test]
 fn a_schedule_that_does_not_fail_is_reported() {
     let output = threadproof(&[
         "replay",

@@ -43,8 +43,21 @@ fn production_builds_pull_no_threadproof_crate() {
     assert!(!production.contains("threadproof"), "{production}");
 }
 
+/// Checking pulls threadproof with `default-features = false`: what checking needs (loom,
+/// shuttle, parking_lot and their trees), none of the command's crates (`cli`) nor what only
+/// the notes' patterns and their processes use (`patterns`).
 #[test]
-fn checked_builds_pull_threadproof() {
+fn checked_builds_pull_threadproof_without_its_command_or_patterns() {
     let checked = tree(Some("--cfg threadproof"));
     assert!(checked.contains("threadproof v"), "{checked}");
+    for needed in ["loom v", "shuttle v"] {
+        assert!(checked.contains(needed), "{needed} missing:\n{checked}");
+    }
+    for crate_name in ["clap", "indicatif", "mio", "rustix", "serde", "serde_json"] {
+        let listed = checked.lines().any(|line| {
+            line.trim_start_matches(['│', '├', '└', '─', ' '])
+                .starts_with(&format!("{crate_name} v"))
+        });
+        assert!(!listed, "{crate_name} is in the checked build:\n{checked}");
+    }
 }

@@ -64,8 +64,12 @@ impl Portfolio {
     }
 
     /// [`Portfolio::standard`] with `iterations` schedules per shuttle scheduler.
+    ///
+    /// The rows of a check run at once, one thread each, so the cores are shared among them:
+    /// each shuttle scheduler gets the cores left over per row as workers (one on a machine
+    /// with fewer cores than rows, 4 on 16 cores), rather than every row taking every core.
     pub fn with_iterations(iterations: usize) -> Self {
-        Portfolio {
+        let portfolio = Portfolio {
             loom: Some(
                 LoomConfig::exhaustive()
                     .spurious_wakeups(1)
@@ -77,7 +81,9 @@ impl Portfolio {
                 ShuttleConfig::urw(iterations).spurious_one_in(4),
             ],
             require_complete: false,
-        }
+        };
+        let rows = portfolio.checkers().len();
+        portfolio.with_jobs(crate::explore::shuttle::default_jobs() / rows)
     }
 
     /// The same checkers, and [`crate::check!`] fails unless every one that ran finished
@@ -90,6 +96,16 @@ impl Portfolio {
     /// The same checkers, loom left out.
     pub fn without_loom(mut self) -> Self {
         self.loom = None;
+        self
+    }
+
+    /// The same checkers, each shuttle scheduler's schedules run by `jobs` worker threads (at
+    /// least one; default: the cores per row, see [`Portfolio::with_iterations`]). The report is the same for any number: the failure
+    /// shown is the one at the lowest schedule index, with the same execution number and token.
+    pub fn with_jobs(mut self, jobs: usize) -> Self {
+        for shuttle in &mut self.shuttle {
+            shuttle.jobs = jobs.max(1);
+        }
         self
     }
 

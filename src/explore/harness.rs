@@ -36,6 +36,9 @@ pub(super) struct Recorder<O> {
     executions: AtomicU64,
     outcomes: Mutex<BTreeMap<O, u64>>,
     largest: Mutex<Option<Shape>>,
+    /// The executions of the whole exploration, for progress, when it runs in parts
+    /// ([`Recorder::part`]); `None`: this recorder's own.
+    all: Option<Arc<AtomicU64>>,
 }
 
 impl<O: Ord> Recorder<O> {
@@ -47,7 +50,25 @@ impl<O: Ord> Recorder<O> {
             executions: AtomicU64::new(0),
             outcomes: Mutex::new(BTreeMap::new()),
             largest: Mutex::new(None),
+            all: None,
         }
+    }
+
+    /// A recorder for one part of this exploration (a worker's chunk of schedules): its own
+    /// executions, outcomes and shape, so that parts are counted apart; the same budget, clock
+    /// and progress count as every other part.
+    pub(super) fn part(&mut self) -> Recorder<O> {
+        let all = Arc::clone(self.all.get_or_insert_with(Default::default));
+        Recorder {
+            all: Some(all),
+            ..Recorder::new(self.budget, self.record_traces)
+        }
+        .since(self.started)
+    }
+
+    fn since(mut self, started: Instant) -> Self {
+        self.started = started;
+        self
     }
 
     pub(super) fn over_budget(&self) -> bool {
@@ -62,7 +83,10 @@ impl<O: Ord> Recorder<O> {
 
     /// Starts an execution: counts it, shows progress, resets the model state and the trace.
     pub(super) fn begin(&self, quiet_stops: bool) {
-        let number = self.executions.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut number = self.executions.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(all) = &self.all {
+            number = all.fetch_add(1, Ordering::Relaxed) + 1;
+        }
         if number.is_multiple_of(256) {
             PROGRESS.with(|p| {
                 if let Some(progress) = p.borrow_mut().as_mut() {
@@ -286,9 +310,7 @@ pub(super) fn guarded<O: Send + 'static>(
         .spawn(move || {
             model::watch(Some(seen));
             // Progress callbacks belong to the caller's thread: counts are passed back.
-            PROGRESS.with(|p| {
-                *p.borrow_mut() = Some(Box::new(move |n| counted.store(n, Ordering::Relaxed)))
-            });
+            forward_progress(counted);
             model::begin_exploration();
             let report = complete(explore());
             let _ = sender.send(report);
@@ -337,6 +359,83 @@ pub(super) fn guarded<O: Send + 'static>(
     }
 }
 
+/// Shows this OS thread's progress counts to `counted` (the explorer thread's, or a worker's
+/// of the same exploration), for the caller's thread to pass on.
+fn forward_progress(counted: Arc<AtomicU64>) {
+    let forward = Arc::clone(&counted);
+    PROGRESS
+        .with(|p| *p.borrow_mut() = Some(Box::new(move |n| forward.store(n, Ordering::Relaxed))));
+    FORWARD.with(|f| *f.borrow_mut() = Some(counted));
+}
+
+/// What a worker thread of an exploration shares with the explorer thread that runs it (see
+/// [`guarded`]): the stall watch its model steps count for, and the progress count it shows.
+/// Taken on the explorer thread ([`Helping::take`]); each worker runs in [`Helping::run`].
+pub(super) struct Helping {
+    watch: Option<Arc<model::Watch>>,
+    progress: Option<Arc<AtomicU64>>,
+}
+
+/// A worker's model operations, and whether it spawned a model thread, for the explorer thread
+/// to count as its own ([`Helped::count`]): a body that made none is not checked at all.
+pub(super) struct Helped(u64, bool);
+
+impl Helping {
+    pub(super) fn take() -> Helping {
+        Helping {
+            watch: model::watching(),
+            progress: FORWARD.with(|f| f.borrow().clone()),
+        }
+    }
+
+    /// A watch of a worker's own: workers sharing the explorer's would contend on it at
+    /// every model step. [`Helping::relay`] shows its progress on the explorer's.
+    pub(super) fn worker_watch(&self) -> Option<Arc<model::Watch>> {
+        self.watch.as_ref().map(|_| Arc::default())
+    }
+
+    /// Shows on the explorer's watch that the workers watched by `workers` made progress
+    /// since `seen` (their step counts, updated), with the last step of one that did.
+    pub(super) fn relay(&self, workers: &[Option<Arc<model::Watch>>], seen: &mut [u64]) {
+        let Some(explorer) = &self.watch else { return };
+        for (worker, seen) in workers.iter().zip(seen) {
+            let Some(worker) = worker else { continue };
+            let now = worker.steps.load(Ordering::Relaxed);
+            if now == *seen {
+                continue;
+            }
+            *seen = now;
+            explorer.steps.fetch_add(1, Ordering::Relaxed);
+            explorer.show(worker);
+        }
+    }
+
+    /// Runs `work` on this worker OS thread as a part of the explorer thread's exploration:
+    /// its steps shown to `watch` (from [`Helping::worker_watch`]) for a stall, its progress
+    /// shown, its model steps counted from zero.
+    pub(super) fn run<R>(
+        &self,
+        watch: Option<Arc<model::Watch>>,
+        work: impl FnOnce() -> R,
+    ) -> (R, Helped) {
+        model::watch(watch);
+        if let Some(progress) = &self.progress {
+            forward_progress(Arc::clone(progress));
+        }
+        model::begin_exploration();
+        let result = work();
+        let (operations, spawned) = model::exploration_steps();
+        (result, Helped(operations, spawned))
+    }
+}
+
+impl Helped {
+    /// Counts the worker's model steps as the calling (explorer) thread's.
+    pub(super) fn count(self) {
+        model::add_exploration_steps(self.0, self.1);
+    }
+}
+
 /// The report of an exploration no model thread of which made progress for `stall`.
 fn blocked(watch: &model::Watch, stall: Duration) -> Unsupported {
     let last = watch.last();
@@ -382,6 +481,8 @@ fn blocked(watch: &model::Watch, stall: Duration) -> Unsupported {
 /// model operation (a library still on std's primitives) not checked at all, a body that
 /// spawned no model thread said to be one thread, so that neither passes in silence.
 fn complete<O>(mut report: Report<O>) -> Report<O> {
+    // Taken whatever the report: it must not carry over to the next exploration here.
+    let first_uses_ordered = crate::std::rt::take_first_uses_ordered();
     if report.unsupported().is_some() {
         return report;
     }
@@ -406,6 +507,11 @@ fn complete<O>(mut report: Report<O>) -> Report<O> {
         if !spawned {
             report.blind_spots.push(NO_MODEL_THREAD.to_string());
         }
+    }
+    if first_uses_ordered {
+        report
+            .blind_spots
+            .push(crate::std::rt::FIRST_USE_ORDER.to_string());
     }
     report.blind_spots.push(PLAIN_MEMORY.to_string());
     report
@@ -438,6 +544,8 @@ thread_local! {
     static EXPLORING: Cell<bool> = const { Cell::new(false) };
     /// Called with the number of executions so far, every few executions (progress bars).
     static PROGRESS: RefCell<Option<Progress>> = const { RefCell::new(None) };
+    /// Where this explorer (or worker) thread passes its progress counts (see [`guarded`]).
+    static FORWARD: RefCell<Option<Arc<AtomicU64>>> = const { RefCell::new(None) };
 }
 
 /// A progress callback: told the number of executions so far.

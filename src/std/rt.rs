@@ -41,26 +41,72 @@ static NEXT_WORKER: AtomicU64 = AtomicU64::new(1);
 thread_local! {
     static CURRENT: Cell<(Engine, Key)> = const { Cell::new((Engine::Std, STD_KEY)) };
     static WORKER: Cell<u64> = const { Cell::new(0) };
-    /// Under loom, the atomic through which a model thread's first use of a mirror object
-    /// happens after that object's making (see [`PerExec::get`]); made when the execution
-    /// begins, before any thread is spawned.
-    static MADE: std::cell::RefCell<Option<Box<::loom::sync::atomic::AtomicUsize>>> =
+    /// Under loom, the atomics through which a model thread's first use of a mirror object
+    /// happens after that object's making (see [`PerExec::get`]): the `i`-th object made in
+    /// an execution is ordered through atomic `i % MAKERS`. Made when the execution begins,
+    /// before any thread is spawned, so every thread may use them.
+    static MADE: std::cell::RefCell<Option<Box<[::loom::sync::atomic::AtomicUsize; MAKERS]>>> =
         const { std::cell::RefCell::new(None) };
+    /// Objects made so far in this loom execution, to pick the next one's atomic.
+    static MADE_COUNT: Cell<usize> = const { Cell::new(0) };
+    /// Whether a model thread has been ordered after an object another thread made, since
+    /// [`take_first_uses_ordered`] last asked.
+    static FIRST_USES_ORDERED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Orders this model thread after every mirror object made so far in this loom execution: an
-/// acquire-release read-modify-write of [`MADE`], which reads the latest write (every maker's
-/// own such write). Without it loom would see a thread use an object that another thread made
-/// lazily, through a `static`, with no happens-before, and report a race on its cells.
-fn loom_order() {
+/// How many atomics order first uses after makings: objects sharing one are ordered after
+/// each other's makings too, so more means fewer orders loom must explore and fewer hidden.
+const MAKERS: usize = 16;
+
+/// What [`loom_order`] can hide, in words: listed among what loom cannot see when it ran (only
+/// for objects made after the first spawn: those made before are ordered by the spawns).
+pub(crate) const FIRST_USE_ORDER: &str = "weak memory through threadproof::std objects that a \
+     thread first used after another thread made them after the first spawn: each such first \
+     use is ordered after the object's making (so that loom accepts an object made lazily), \
+     which can hide a Relaxed publication; make such objects in main before spawning (one \
+     use makes one), or check with the per-backend paths (threadproof::sync::loom, \
+     check_backends!), which make each object where it is created";
+
+/// Whether, on this OS thread since the last call, a loom model thread was ordered after an
+/// object another thread made (see [`loom_order`]); clears it.
+pub(crate) fn take_first_uses_ordered() -> bool {
+    FIRST_USES_ORDERED.with(|f| f.replace(false))
+}
+
+/// The atomic that orders the first uses of the next object this execution makes.
+fn next_maker() -> usize {
+    MADE_COUNT.with(|c| {
+        let i = c.get();
+        c.set(i + 1);
+        i % MAKERS
+    })
+}
+
+/// Publishes (`release`) or acquires the making of the objects ordered through atomic
+/// `maker`. A read-modify-write reads the latest write, so a first use acquiring after the
+/// maker published is ordered after the making, and only after the makings sharing `maker`
+/// (a use does not release: users are not ordered after each other). Without it loom would
+/// see a thread use an object another thread made lazily with no happens-before, and report
+/// a causality violation on its cells.
+fn loom_order(maker: usize, release: bool) {
     let made: *const ::loom::sync::atomic::AtomicUsize = MADE.with(|m| {
         let m = m.borrow();
-        let made: &::loom::sync::atomic::AtomicUsize =
-            m.as_ref().expect("a loom execution has begun");
-        made as *const _
+        let made = m.as_ref().expect("a loom execution has begun");
+        &made[maker] as *const _
     });
+    let order = if release {
+        Ordering::Release
+    } else {
+        Ordering::Acquire
+    };
     // SAFETY: boxed and replaced only when the next execution begins on this OS thread.
-    unsafe { &*made }.fetch_add(1, Ordering::AcqRel);
+    unsafe { &*made }.fetch_add(usize::from(release), order);
+}
+
+/// Whether no thread has been spawned yet in this execution: this is the main thread, and
+/// whatever it does now is ordered before every other thread by their spawns.
+fn before_threads() -> bool {
+    crate::sync::model::spawned_so_far() == 0
 }
 
 /// Which model thread this is, under loom: who has been ordered after an object's making.
@@ -87,9 +133,12 @@ pub(crate) fn begin_execution(engine: Engine) {
     };
     CURRENT.with(|c| c.set((engine, key)));
     if engine == Engine::Loom {
-        let made = Box::new(::loom::sync::atomic::AtomicUsize::new(0));
-        // The last execution's is leaked: a loom object must not be dropped outside its own.
+        let made = Box::new(std::array::from_fn(|_| {
+            ::loom::sync::atomic::AtomicUsize::new(0)
+        }));
+        // The last execution's are leaked: a loom object must not be dropped outside its own.
         MADE.with(|m| std::mem::forget(m.borrow_mut().replace(made)));
+        MADE_COUNT.with(|c| c.set(0));
     }
 }
 
@@ -135,6 +184,11 @@ struct Slot<T> {
     object: Box<T>,
     /// Under loom, the model threads ordered after the object's making (see [`loom_order`]).
     ordered: Vec<::loom::thread::ThreadId>,
+    /// Made by the main thread before it spawned any: every thread is ordered after the
+    /// making already (by its spawn), so none needs [`loom_order`].
+    before_threads: bool,
+    /// The atomic its maker published the making through (see [`loom_order`]).
+    maker: usize,
 }
 
 // SAFETY: entries are handed out as `&T` to any thread that shares the `PerExec` (needs
@@ -177,9 +231,11 @@ impl<T> PerExec<T> {
                     std::mem::forget(made);
                 }
                 match me {
-                    Some(me) if !slot.ordered.contains(&me) => {
+                    Some(me) if !slot.before_threads && !slot.ordered.contains(&me) => {
+                        let maker = slot.maker;
                         drop(slots);
-                        loom_order();
+                        FIRST_USES_ORDERED.with(|f| f.set(true));
+                        loom_order(maker, false);
                         let mut slots = self.slots();
                         if let Some(slot) = slots.iter_mut().find(|s| s.key == key) {
                             slot.ordered.push(me);
@@ -194,12 +250,15 @@ impl<T> PerExec<T> {
                 None => {
                     drop(slots);
                     let init = init.take().expect("made once");
-                    made = Some(Box::new(init()));
-                    if me.is_some() {
-                        loom_order();
+                    // Published before it is pushed (no model step between the two), so no
+                    // thread finds it before it can acquire its making.
+                    let maker = next_maker();
+                    made = Some((Box::new(init()), maker));
+                    if me.is_some() && !before_threads() {
+                        loom_order(maker, true);
                     }
                 }
-                Some(object) => {
+                Some((object, maker)) => {
                     outlived = !slots.is_empty();
                     // This worker's earlier executions are over: their objects are leaked.
                     let mut i = 0;
@@ -214,6 +273,8 @@ impl<T> PerExec<T> {
                         key,
                         object,
                         ordered: me.into_iter().collect(),
+                        before_threads: me.is_some() && before_threads(),
+                        maker,
                     });
                 }
             }

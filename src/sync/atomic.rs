@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::choice;
-use super::trace::{self, Object, Op, Scalar, Value};
+use super::trace::{self, Object, Op, Order, Scalar, Value};
 use super::Primitives;
 
 /// A read-modify-write operation of the `fetch_*` family.
@@ -204,10 +204,11 @@ impl<P: Primitives, V: AtomicValue> Atomic<P, V> {
 
     #[inline(always)]
     #[track_caller]
-    fn record(&self, op: Op, value: impl FnOnce() -> Value) {
+    fn record(&self, op: Op, order: Order, value: impl FnOnce() -> Value) {
         if P::MODEL {
             let object = Object::of(V::KIND, self, self.name.as_deref());
-            trace::effect::<P>(op, object, value(), Location::caller());
+            let at = Location::caller();
+            trace::effect_ordered::<P>(op, object, value(), Some(order), at);
         }
     }
 
@@ -215,7 +216,7 @@ impl<P: Primitives, V: AtomicValue> Atomic<P, V> {
     #[track_caller]
     pub fn load(&self, order: Ordering) -> V {
         let seen = self.raw.load(order);
-        self.record(Op::Load, || Value::Read(seen.scalar()));
+        self.record(Op::Load, Order::One(order), || Value::Read(seen.scalar()));
         seen
     }
 
@@ -223,14 +224,16 @@ impl<P: Primitives, V: AtomicValue> Atomic<P, V> {
     #[track_caller]
     pub fn store(&self, value: V, order: Ordering) {
         self.raw.store(value, order);
-        self.record(Op::Store, || Value::Wrote(value.scalar()));
+        self.record(Op::Store, Order::One(order), || {
+            Value::Wrote(value.scalar())
+        });
     }
 
     #[inline]
     #[track_caller]
     pub fn swap(&self, value: V, order: Ordering) -> V {
         let old = self.raw.swap(value, order);
-        self.record(Op::Swap, || Value::Updated {
+        self.record(Op::Swap, Order::One(order), || Value::Updated {
             old: old.scalar(),
             new: value.scalar(),
         });
@@ -247,7 +250,9 @@ impl<P: Primitives, V: AtomicValue> Atomic<P, V> {
         failure: Ordering,
     ) -> Result<V, V> {
         let result = self.raw.compare_exchange(current, new, success, failure);
-        self.record(Op::CompareExchange, || exchanged(current, new, result));
+        self.record(Op::CompareExchange, exchange(success, failure), || {
+            exchanged(current, new, result)
+        });
         result
     }
 
@@ -265,17 +270,22 @@ impl<P: Primitives, V: AtomicValue> Atomic<P, V> {
     ) -> Result<V, V> {
         if P::MODEL && choice::fault::<P>() {
             let saw = self.raw.load(failure);
-            self.record(Op::CompareExchangeWeak, || Value::FailedSpuriously {
-                expected: current.scalar(),
-                new: new.scalar(),
-                saw: saw.scalar(),
+            self.record(Op::CompareExchangeWeak, exchange(success, failure), || {
+                Value::FailedSpuriously {
+                    expected: current.scalar(),
+                    new: new.scalar(),
+                    saw: saw.scalar(),
+                }
             });
             return Err(saw);
         }
         let result = self
             .raw
             .compare_exchange_weak(current, new, success, failure);
-        self.record(Op::CompareExchangeWeak, || exchanged(current, new, result));
+        let order = exchange(success, failure);
+        self.record(Op::CompareExchangeWeak, order, || {
+            exchanged(current, new, result)
+        });
         result
     }
 
@@ -304,7 +314,7 @@ impl<P: Primitives, V: AtomicValue> Atomic<P, V> {
     #[track_caller]
     fn fetch(&self, op: Rmw, operand: V, order: Ordering) -> V {
         let old = self.raw.fetch(op, operand, order);
-        self.record(Op::Fetch(op), || Value::Updated {
+        self.record(Op::Fetch(op), Order::One(order), || Value::Updated {
             old: old.scalar(),
             new: V::apply(op, old, operand).scalar(),
         });
@@ -314,6 +324,11 @@ impl<P: Primitives, V: AtomicValue> Atomic<P, V> {
     pub fn into_inner(self) -> V {
         self.raw.into_inner()
     }
+}
+
+/// A compare-exchange's orderings for the trace.
+fn exchange(success: Ordering, failure: Ordering) -> Order {
+    Order::Exchange { success, failure }
 }
 
 /// A compare-exchange's value for the trace.

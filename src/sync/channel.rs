@@ -246,6 +246,9 @@ impl<P: Primitives, T: Send> Inner<P, T> {
                 if !wait {
                     return Err(TrySendError::Full(message));
                 }
+                if let Some(attempt) = &attempt {
+                    attempt.waits(Value::Full { capacity: bound });
+                }
                 state = self.wait_taken(state);
             }
         }
@@ -274,6 +277,9 @@ impl<P: Primitives, T: Send> Inner<P, T> {
             Self::notify(&self.ready, false);
         }
         while state.receiver && state.received < number {
+            if let Some(attempt) = &attempt {
+                attempt.waits(Value::Full { capacity: 0 });
+            }
             state = self.wait_taken(state);
         }
         if state.received < number {
@@ -343,6 +349,9 @@ impl<P: Primitives, T: Send> Inner<P, T> {
                         _ => break,
                     },
                 };
+                if let Some(attempt) = &attempt {
+                    attempt.waits(Value::Empty);
+                }
                 state.receiving = true;
                 let (relocked, timed_out) = self.wait(&self.ready, state, left);
                 state = relocked;

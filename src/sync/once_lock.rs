@@ -36,6 +36,8 @@ use super::{AtomicBool, Mutex, Primitives, UnsafeCell};
 /// A known-bad code path of the lazy value (the `singleton` scenario's mutants); `None` is the
 /// correct double-checked initialisation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+// Only the scenarios plant these mutants.
+#[cfg_attr(not(feature = "patterns"), allow(dead_code))]
 pub(crate) enum Flaw {
     /// Check-then-act without the lock: a thread that saw "uninitialised" creates a value
     /// outside the lock, so two racing threads both create one.

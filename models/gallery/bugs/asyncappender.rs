@@ -41,9 +41,9 @@ impl Appender {
     }
 
     fn append(&self, event: u32) {
-        let mut buffer = self.buffer.lock();
+        let mut buffer = self.buffer.lock().unwrap();
         while buffer.len() == CAPACITY {
-            buffer = self.changed.wait(buffer);
+            buffer = self.changed.wait(buffer).unwrap();
         }
         buffer.push_back(event);
         if buffer.len() == 1 {
@@ -52,9 +52,9 @@ impl Appender {
     }
 
     fn dispatch_one(&self) -> u32 {
-        let mut buffer = self.buffer.lock();
+        let mut buffer = self.buffer.lock().unwrap();
         while buffer.is_empty() {
-            buffer = self.changed.wait(buffer);
+            buffer = self.changed.wait(buffer).unwrap();
         }
         let event = buffer.pop_front().unwrap();
         if buffer.len() == CAPACITY - 1 {

@@ -9,10 +9,12 @@
 //!
 //! Source: Goetz et al., *Java Concurrency in Practice*, Listings 10.2 (`DynamicOrderDeadlock`),
 //! 10.3 (`InduceLockOrder`, the fix) and 10.4 (`DemonstrateDeadlock`, random accounts).
-//! Class: lock-order deadlock that depends on a nondeterministic value. Raw loom has no
-//! nondeterministic choice; raw shuttle draws it with `shuttle::rand`.
+//! Class: lock-order deadlock that depends on a nondeterministic value. Neither std nor raw
+//! loom has a nondeterministic choice, so the program is not built there; the mirror draws it
+//! with `threadproof::std::choose`, raw shuttle with `shuttle::rand`.
 
-use super::rt::sync::{choose, Arc, Mutex};
+use super::rt::choose;
+use super::rt::sync::{Arc, Mutex};
 use super::rt::thread;
 
 /// The total money after both transfers.
@@ -25,8 +27,8 @@ fn transfer(accounts: &[Mutex<i64>], from: usize, to: usize, amount: i64) {
     if from == to {
         return;
     }
-    let mut source = accounts[from].lock();
-    let mut target = accounts[to].lock();
+    let mut source = accounts[from].lock().unwrap();
+    let mut target = accounts[to].lock().unwrap();
     if *source >= amount {
         *source -= amount;
         *target += amount;
@@ -39,8 +41,8 @@ fn transfer_fixed(accounts: &[Mutex<i64>], from: usize, to: usize, amount: i64) 
         return;
     }
     let (low, high) = (from.min(to), from.max(to));
-    let mut low_guard = accounts[low].lock();
-    let mut high_guard = accounts[high].lock();
+    let mut low_guard = accounts[low].lock().unwrap();
+    let mut high_guard = accounts[high].lock().unwrap();
     let (source, target) = if from == low {
         (&mut *low_guard, &mut *high_guard)
     } else {
@@ -63,7 +65,10 @@ fn model(transfer: fn(&[Mutex<i64>], usize, usize, i64)) -> Outcome {
     for clerk in clerks {
         clerk.join().unwrap();
     }
-    accounts.iter().map(|account| *account.lock()).sum()
+    accounts
+        .iter()
+        .map(|account| *account.lock().unwrap())
+        .sum()
 }
 
 pub fn buggy() -> Outcome {

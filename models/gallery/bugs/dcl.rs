@@ -16,15 +16,16 @@
 use std::ptr;
 
 use super::rt::sync::atomic::{AtomicPtr, Ordering};
-use super::rt::sync::{Arc, Mutex, UnsafeCell};
+use super::rt::sync::{Arc, Mutex};
 use super::rt::thread;
+use super::rt::RaceCell;
 
 /// The config each thread saw: (port, hosts).
 pub type Outcome = Vec<(u16, u8)>;
 
 struct Config {
-    port: UnsafeCell<u16>,
-    hosts: UnsafeCell<u8>,
+    port: RaceCell<u16>,
+    hosts: RaceCell<u8>,
 }
 
 struct Lazy {
@@ -39,12 +40,12 @@ impl Lazy {
     fn get(&self) -> (u16, u8) {
         let mut config = self.config.load(self.load);
         if config.is_null() {
-            let _guard = self.lock.lock();
+            let _guard = self.lock.lock().unwrap();
             config = self.config.load(Ordering::Relaxed); // under the lock: Relaxed is fine
             if config.is_null() {
                 let built = Box::into_raw(Box::new(Config {
-                    port: UnsafeCell::new(0),
-                    hosts: UnsafeCell::new(0),
+                    port: RaceCell::new(0),
+                    hosts: RaceCell::new(0),
                 }));
                 // SAFETY: `built` is not shared yet: the constructor's plain writes.
                 unsafe {

@@ -14,15 +14,16 @@
 //! shuttle runs every atomic `SeqCst` and cannot see it.
 
 use super::rt::sync::atomic::{fence, AtomicBool, Ordering::*};
-use super::rt::sync::{Arc, UnsafeCell};
+use super::rt::sync::Arc;
 use super::rt::thread;
+use super::rt::RaceCell;
 
 /// Who was in the critical section last.
 pub type Outcome = u32;
 
 struct Dekker {
     flags: [AtomicBool; 2],
-    critical: UnsafeCell<u32>,
+    critical: RaceCell<u32>,
     /// FIXED: a `SeqCst` fence between raising one's flag and reading the other's.
     fenced: bool,
 }
@@ -41,7 +42,7 @@ fn enter(dekker: &Dekker, me: usize) {
 fn model(fenced: bool) -> Outcome {
     let dekker = Arc::new(Dekker {
         flags: [AtomicBool::new(false), AtomicBool::new(false)],
-        critical: UnsafeCell::new(0),
+        critical: RaceCell::new(0),
         fenced,
     });
     let other = {

@@ -37,8 +37,8 @@ fn lower_first(i: usize) -> (usize, usize) {
 
 fn dine(table: &Table, i: usize, order: fn(usize) -> (usize, usize)) {
     let (first, second) = order(i);
-    let _first = table.forks[first].lock();
-    let _second = table.forks[second].lock();
+    let _first = table.forks[first].lock().unwrap();
+    let _second = table.forks[second].lock().unwrap();
     table.meals.fetch_add(1, SeqCst);
 }
 

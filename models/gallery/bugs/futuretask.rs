@@ -37,7 +37,7 @@ impl Task {
             .compare_exchange(NEW, DONE, SeqCst, SeqCst)
             .is_ok()
         {
-            *self.result.lock() = Some(v);
+            *self.result.lock().unwrap() = Some(v);
             self.wake();
         }
     }
@@ -48,27 +48,27 @@ impl Task {
             .compare_exchange(NEW, COMPLETING, AcqRel, Acquire)
             .is_ok()
         {
-            *self.result.lock() = Some(v);
+            *self.result.lock().unwrap() = Some(v);
             self.state.store(DONE, Release);
             self.wake();
         }
     }
 
     fn wake(&self) {
-        if let Some(waiter) = self.waiter.lock().take() {
+        if let Some(waiter) = self.waiter.lock().unwrap().take() {
             waiter.unpark();
         }
     }
 
     fn get(&self) -> Outcome {
         while self.state.load(Acquire) != DONE {
-            *self.waiter.lock() = Some(thread::current());
+            *self.waiter.lock().unwrap() = Some(thread::current());
             if self.state.load(Acquire) == DONE {
                 break;
             }
             thread::park(); // may return spuriously: the loop re-checks
         }
-        *self.result.lock()
+        *self.result.lock().unwrap()
     }
 }
 

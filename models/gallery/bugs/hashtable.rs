@@ -22,15 +22,15 @@ struct Hashtable {
 
 /// BUGGY: synchronized `equals` holds this table while it reads the other.
 fn equals(a: &Hashtable, b: &Hashtable) -> bool {
-    let mine = a.entries.lock();
-    let theirs = b.entries.lock();
+    let mine = a.entries.lock().unwrap();
+    let theirs = b.entries.lock().unwrap();
     *mine == *theirs
 }
 
 /// FIXED: never hold two table locks at once.
 fn equals_fixed(a: &Hashtable, b: &Hashtable) -> bool {
-    let theirs = b.entries.lock().clone();
-    *a.entries.lock() == theirs
+    let theirs = b.entries.lock().unwrap().clone();
+    *a.entries.lock().unwrap() == theirs
 }
 
 fn model(equals: fn(&Hashtable, &Hashtable) -> bool) -> Outcome {

@@ -27,13 +27,13 @@ struct Slot {
 
 impl Slot {
     fn consume(&self) {
-        let mut count = self.count.lock();
+        let mut count = self.count.lock().unwrap();
         if self.fixed {
             while *count == 0 {
-                count = self.changed.wait(count);
+                count = self.changed.wait(count).unwrap();
             }
         } else if *count == 0 {
-            count = self.changed.wait(count); // BUGGY: `if`
+            count = self.changed.wait(count).unwrap(); // BUGGY: `if`
         }
         assert_eq!(*count, 1, "nothing to get");
         *count = 0;
@@ -41,13 +41,13 @@ impl Slot {
     }
 
     fn produce(&self) {
-        let mut count = self.count.lock();
+        let mut count = self.count.lock().unwrap();
         if self.fixed {
             while *count == 1 {
-                count = self.changed.wait(count);
+                count = self.changed.wait(count).unwrap();
             }
         } else if *count == 1 {
-            count = self.changed.wait(count); // BUGGY: `if`
+            count = self.changed.wait(count).unwrap(); // BUGGY: `if`
         }
         assert_eq!(*count, 0, "no space to put");
         *count = 1;

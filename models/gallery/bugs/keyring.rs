@@ -25,7 +25,7 @@ struct Key {
 
 /// `key_revoke`, under `key->sem`.
 fn revoke(key: &Key) {
-    let mut payload = key.sem.lock();
+    let mut payload = key.sem.lock().unwrap();
     key.revoked.store(true, SeqCst);
     *payload = None;
 }
@@ -35,7 +35,7 @@ fn read_key(key: &Key) -> Outcome {
     if key.revoked.load(SeqCst) {
         return Err("EKEYREVOKED");
     }
-    let payload = key.sem.lock();
+    let payload = key.sem.lock().unwrap();
     let keys = payload
         .as_ref()
         .expect("NULL dereference: keyring payload gone");
@@ -44,7 +44,7 @@ fn read_key(key: &Key) -> Outcome {
 
 /// FIXED: validate under the lock that guards the read.
 fn read_key_fixed(key: &Key) -> Outcome {
-    let payload = key.sem.lock();
+    let payload = key.sem.lock().unwrap();
     if key.revoked.load(SeqCst) {
         return Err("EKEYREVOKED");
     }

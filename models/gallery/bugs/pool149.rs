@@ -37,7 +37,7 @@ fn allocate(pool: &mut PoolState) {
             break;
         };
         pool.active += 1;
-        *latch.granted.lock() = true;
+        *latch.granted.lock().unwrap() = true;
         latch.ready.notify_one();
     }
 }
@@ -48,23 +48,23 @@ fn borrow(pool: &Mutex<PoolState>, fixed: bool) -> Outcome {
         ready: Condvar::new(),
     });
     {
-        let mut pool = pool.lock();
+        let mut pool = pool.lock().unwrap();
         pool.queue.push_back(Arc::clone(&latch));
         allocate(&mut pool);
     }
-    let mut granted = latch.granted.lock();
+    let mut granted = latch.granted.lock().unwrap();
     if fixed {
         while !*granted {
-            granted = latch.ready.wait(granted);
+            granted = latch.ready.wait(granted).unwrap();
         }
     } else {
-        granted = latch.ready.wait(granted); // BUGGY: no predicate, an earlier notify is lost
+        granted = latch.ready.wait(granted).unwrap(); // BUGGY: no predicate, an earlier notify is lost
     }
     *granted
 }
 
 fn invalidate(pool: &Mutex<PoolState>) {
-    let mut pool = pool.lock();
+    let mut pool = pool.lock().unwrap();
     pool.active -= 1;
     allocate(&mut pool);
 }

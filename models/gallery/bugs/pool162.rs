@@ -40,13 +40,13 @@ struct Pool {
 fn allocate(pool: &mut Pool) {
     while !pool.idle.is_empty() && !pool.queue.is_empty() {
         let latch = pool.queue.pop_front().unwrap();
-        *latch.object.lock() = pool.idle.pop();
+        *latch.object.lock().unwrap() = pool.idle.pop();
         latch.granted.notify_one();
     }
 }
 
 fn give_back(pool: &Mutex<Pool>, object: u32) {
-    let mut pool = pool.lock();
+    let mut pool = pool.lock().unwrap();
     pool.idle.push(object);
     allocate(&mut pool);
 }
@@ -54,13 +54,16 @@ fn give_back(pool: &Mutex<Pool>, object: u32) {
 fn borrow(pool: &Mutex<Pool>, fixed: bool) -> Option<u32> {
     let latch = Arc::new(Latch::default());
     {
-        let mut pool = pool.lock();
+        let mut pool = pool.lock().unwrap();
         pool.queue.push_back(Arc::clone(&latch));
         allocate(&mut pool);
     }
-    let mut object = latch.object.lock();
+    let mut object = latch.object.lock().unwrap();
     while object.is_none() {
-        let (relocked, result) = latch.granted.wait_timeout(object, Duration::from_secs(1));
+        let (relocked, result) = latch
+            .granted
+            .wait_timeout(object, Duration::from_secs(1))
+            .unwrap();
         object = relocked;
         if result.timed_out() && object.is_none() {
             if !fixed {
@@ -68,13 +71,13 @@ fn borrow(pool: &Mutex<Pool>, fixed: bool) -> Option<u32> {
             }
             // FIXED (POOL-162): take the latch back out, unless it was granted meanwhile.
             drop(object);
-            let mut pool = pool.lock();
+            let mut pool = pool.lock().unwrap();
             if let Some(i) = pool.queue.iter().position(|l| Arc::ptr_eq(l, &latch)) {
                 pool.queue.remove(i);
                 return None;
             }
             drop(pool);
-            return latch.object.lock().take();
+            return latch.object.lock().unwrap().take();
         }
     }
     object.take()
@@ -92,7 +95,7 @@ fn model(fixed: bool) -> Outcome {
     };
     give_back(&pool, OBJECT);
     let got = borrower.join().unwrap();
-    let idle = pool.lock().idle.clone();
+    let idle = pool.lock().unwrap().idle.clone();
     (got, idle)
 }
 

@@ -1,8 +1,8 @@
 //! # recursive-read-queued-writer: the "match made in hell"
 //!
-//! Code matches on `state.read().foo()`. The read guard in the `match` scrutinee lives until
-//! the end of the whole `match`, and one arm takes `state.read()` again. On its own that is
-//! harmless; but if a writer calls `state.write()` between the two reads, a writer-preferring
+//! Code matches on `state.read().unwrap().foo()`. The read guard in the `match` scrutinee lives until
+//! the end of the whole `match`, and one arm takes `state.read().unwrap()` again. On its own that is
+//! harmless; but if a writer calls `state.write().unwrap()` between the two reads, a writer-preferring
 //! lock (std's, parking_lot's, tokio's) queues the writer and makes the second read wait
 //! behind it, while the writer waits for the first read guard: a deadlock. The fix evaluates
 //! the scrutinee into a local first, so the guard drops at the `;`.
@@ -27,12 +27,12 @@ struct State {
     bar: u64,
 }
 
-/// BUGGY: `match state.read().foo > 0 { true => state.read().bar, .. }`: the scrutinee's
+/// BUGGY: `match state.read().unwrap().foo > 0 { true => state.read().unwrap().bar, .. }`: the scrutinee's
 /// guard is still held when the arm reads again.
 fn reader(state: &RwLock<State>) -> u64 {
-    let scrutinee = state.read();
+    let scrutinee = state.read().unwrap();
     let value = if scrutinee.foo > 0 {
-        state.read().bar
+        state.read().unwrap().bar
     } else {
         0
     };
@@ -40,11 +40,11 @@ fn reader(state: &RwLock<State>) -> u64 {
     value
 }
 
-/// FIXED: `let positive = state.read().foo > 0; if positive { state.read().bar }`.
+/// FIXED: `let positive = state.read().unwrap().foo > 0; if positive { state.read().unwrap().bar }`.
 fn reader_fixed(state: &RwLock<State>) -> u64 {
-    let positive = state.read().foo > 0;
+    let positive = state.read().unwrap().foo > 0;
     if positive {
-        state.read().bar
+        state.read().unwrap().bar
     } else {
         0
     }
@@ -54,7 +54,7 @@ fn model(read: fn(&RwLock<State>) -> u64) -> Outcome {
     let state = Arc::new(RwLock::new(State { foo: 1, bar: 2 }));
     let writer = {
         let state = Arc::clone(&state);
-        thread::spawn(move || state.write().bar += 1)
+        thread::spawn(move || state.write().unwrap().bar += 1)
     };
     let value = read(&state);
     writer.join().unwrap();

@@ -9,15 +9,43 @@
 //! Source: sirixdb/sirix issue #1072 ("MMStorage releases its semaphore on paths that never
 //! acquired it"); the same pattern in files-community/Files PR #7112 ("Do not release the
 //! Semaphore if it was not acquired first").
-//! Class: semaphore misuse; fails its invariant on every checker. Neither raw engine has a
-//! semaphore.
+//! Class: semaphore misuse; fails its invariant on every checker. std has no semaphore, so
+//! the program carries its own, a count of permits under a `Mutex`, as a std user writes one
+//! (Java's `Semaphore.release` likewise adds a permit whoever calls it).
 
 use super::rt::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use super::rt::sync::{Arc, Semaphore};
+use super::rt::sync::{Arc, Mutex};
 use super::rt::thread;
 
 /// The most writers inside at once.
 pub type Outcome = usize;
+
+/// A counting semaphore: `try_acquire` takes a permit if one is free, `release` adds one
+/// (whether or not the caller took one: that is the misuse).
+struct Semaphore {
+    permits: Mutex<usize>,
+}
+
+impl Semaphore {
+    fn new(permits: usize) -> Self {
+        Semaphore {
+            permits: Mutex::new(permits),
+        }
+    }
+
+    fn try_acquire(&self) -> bool {
+        let mut permits = self.permits.lock().unwrap();
+        let free = *permits > 0;
+        if free {
+            *permits -= 1;
+        }
+        free
+    }
+
+    fn release(&self) {
+        *self.permits.lock().unwrap() += 1;
+    }
+}
 
 struct Storage {
     permits: Semaphore,

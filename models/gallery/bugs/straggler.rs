@@ -38,15 +38,15 @@ struct Admission {
 
 impl Admission {
     fn enter(&self) {
-        let mut free = self.free.lock();
+        let mut free = self.free.lock().unwrap();
         while *free == 0 {
-            free = self.freed.wait(free);
+            free = self.freed.wait(free).unwrap();
         }
         *free -= 1;
     }
 
     fn exit(&self) {
-        *self.free.lock() += 1;
+        *self.free.lock().unwrap() += 1;
         self.freed.notify_one();
     }
 }

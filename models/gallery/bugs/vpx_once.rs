@@ -13,14 +13,15 @@
 //! which cannot see races, finds the use after free.
 
 use super::rt::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
-use super::rt::sync::{Arc, Mutex, UnsafeCell};
+use super::rt::sync::{Arc, Mutex};
 use super::rt::thread;
+use super::rt::RaceCell;
 
 /// How many times the initialiser ran.
 pub type Outcome = usize;
 
 struct OnceState {
-    done: UnsafeCell<bool>,
+    done: RaceCell<bool>,
     waiters: AtomicUsize,
     lock: Mutex<()>,
     lock_live: AtomicBool,
@@ -39,7 +40,7 @@ fn once(s: &OnceState) {
         "use after free: entering a freed lock"
     );
     {
-        let _guard = s.lock.lock();
+        let _guard = s.lock.lock().unwrap();
         // SAFETY: under the lock (but see the unlocked read above).
         if !unsafe { s.done.get() } {
             s.runs.fetch_add(1, SeqCst);
@@ -65,7 +66,7 @@ fn once_fixed(s: &OnceFixed) {
     if s.done.load(Acquire) {
         return;
     }
-    let _guard = s.lock.lock();
+    let _guard = s.lock.lock().unwrap();
     if !s.done.load(Relaxed) {
         s.runs.fetch_add(1, SeqCst);
         s.done.store(true, Release);
@@ -74,7 +75,7 @@ fn once_fixed(s: &OnceFixed) {
 
 pub fn buggy() -> Outcome {
     let state = Arc::new(OnceState {
-        done: UnsafeCell::new(false),
+        done: RaceCell::new(false),
         waiters: AtomicUsize::new(0),
         lock: Mutex::new(()),
         lock_live: AtomicBool::new(true),

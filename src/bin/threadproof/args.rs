@@ -89,10 +89,12 @@ pub struct CheckArgs {
     /// Also write a self-contained HTML report (verdicts, outcome tables, swimlanes).
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<std::path::PathBuf>,
-    /// Explorations run at once (default: one per CPU). Printed in the same order for any
-    /// value; with more jobs than free cores, a budget in time may cut more of them.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub jobs: Option<u16>,
+    /// Threads at work (default: one per CPU): explorations run at once, and a shuttle
+    /// exploration's schedules spread over the threads left when there are fewer explorations
+    /// than that. Every report is the same for any value; with more jobs than free cores, a
+    /// budget in time may cut more of them.
+    #[arg(long, value_name = "N", value_parser = parse_jobs)]
+    pub jobs: Option<usize>,
     #[command(flatten)]
     pub params: ParamArgs,
 }
@@ -116,6 +118,18 @@ fn parse_n(text: &str) -> Result<usize, String> {
         return Err(format!("{n} is too large: at most {MAX_N}"));
     }
     Ok(n)
+}
+
+/// The most `--jobs`: far more threads than any machine has cores, fewer than it can start.
+const MAX_JOBS: usize = 1024;
+
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    let jobs: usize = text.parse().map_err(|e| format!("`{text}`: {e}"))?;
+    match jobs {
+        0 => Err("0 jobs run nothing: give at least 1".to_string()),
+        n if n > MAX_JOBS => Err(format!("{n} jobs is too many: at most {MAX_JOBS}")),
+        n => Ok(n),
+    }
 }
 
 impl From<&ParamArgs> for Params {

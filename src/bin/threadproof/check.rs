@@ -9,7 +9,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use threadproof::explore::Budget;
+use threadproof::explore::{Budget, Checker};
 use threadproof::scenarios::suite::{self, CheckerChoice, Gate};
 use threadproof::scenarios::{Checked, Params};
 
@@ -48,11 +48,10 @@ pub fn check(args: CheckArgs) -> ExitCode {
         max_stall: None,
     };
     let checkers = choice.checkers(args.iterations, budget);
-    let instead = choice.instead(args.iterations, budget);
-    let jobs = args.jobs.map_or_else(
-        || std::thread::available_parallelism().map_or(1, usize::from),
-        usize::from,
-    );
+    let mut instead = choice.instead(args.iterations, budget);
+    let jobs = args
+        .jobs
+        .unwrap_or_else(threadproof::explore::shuttle::default_jobs);
     let params = Params::from(&args.params);
     let chosen = crate::chosen(args.scenario.as_deref());
     for s in &chosen {
@@ -71,7 +70,16 @@ pub fn check(args: CheckArgs) -> ExitCode {
                 format!("cannot write the report {}: {e}", path.display()),
             ),
         });
-    let explorations = suite::explorations(&chosen, &checkers, args.mutants);
+    let mut explorations = suite::explorations(&chosen, &checkers, args.mutants);
+    // Fewer explorations than jobs: each shuttle one spreads its schedules over the threads
+    // left (its report is the same for any number of them).
+    let workers = (jobs / explorations.len().max(1)).max(1);
+    let checkers_of = explorations.iter_mut().map(|e| &mut e.checker);
+    for checker in checkers_of.chain(instead.iter_mut()) {
+        if let Checker::Shuttle(config) = checker {
+            config.jobs = workers;
+        }
+    }
     let spinners = Spinners::new(explorations.len());
     let mut results: Vec<Checked> = Vec::new();
     suite::explore_in_order(

@@ -2,7 +2,9 @@
 //! style of lincheck), and the one- or two-letter symbol of each operation in a swimlane.
 //!
 //! Invariant: row numbers are 1-based step numbers in every text; a row's text ends with the
-//! user's `file:line` of its call; at most [`Trace::MAX_COLUMNS`] threads get a column.
+//! user's `file:line` of its call, except an unlock's, which has no call (a guard's drop has no
+//! line in Rust) and says that it names the line that took the guard; an atomic row ends with
+//! the ordering the call was given; at most [`Trace::MAX_COLUMNS`] threads get a column.
 
 use std::fmt::Write as _;
 
@@ -78,7 +80,12 @@ impl Trace {
                     }
                     _ => {}
                 }
-                format!("{text} @{}", event.place())
+                match event.op {
+                    // A drop has no line in Rust: the row names the line that took the guard,
+                    // and says so.
+                    Op::Unlock => format!("{text} (guard from @{} dropped)", event.place()),
+                    _ => format!("{text} @{}", event.place()),
+                }
             })
             .collect()
     }
@@ -175,9 +182,24 @@ impl Event {
     /// The operation in words, with its value; `still_waiting` for an attempt that never
     /// completed.
     fn describe(&self, still_waiting: bool) -> String {
+        let text = self.describe_value(still_waiting);
+        match self.order {
+            Some(order) => format!("{text} ({order})"),
+            None => text,
+        }
+    }
+
+    /// [`Event::describe`] without the ordering.
+    fn describe_value(&self, still_waiting: bool) -> String {
         let (op, object) = (self.op.name(), &self.object);
         let waiting = if still_waiting { " (blocked)" } else { " ..." };
+        let why = |why: String| match still_waiting {
+            true => format!("{op} {object} ({why}, blocked)"),
+            false => format!("{op} {object} ({why}) ..."),
+        };
         match (self.phase, self.op, &self.value) {
+            (Phase::Began, Op::Send, Value::Full { capacity }) => why(full(*capacity)),
+            (Phase::Began, Op::Recv, Value::Empty) => why("empty".to_string()),
             (_, Op::Load, Value::Read(v)) => format!("load {object} → {v}"),
             (_, Op::Store, Value::Wrote(v)) => format!("store {object} ← {v}"),
             (_, Op::Swap | Op::Fetch(_), Value::Updated { old, new }) => {
@@ -295,6 +317,15 @@ impl Op {
             Op::Write => "wr",
             Op::Choose => "ch",
         }
+    }
+}
+
+/// Why a bounded channel's send waits: its queue is at `capacity`, or (a rendezvous) no
+/// receiver has taken the message yet.
+pub(super) fn full(capacity: usize) -> String {
+    match capacity {
+        0 => "rendezvous, no receiver took the message".to_string(),
+        capacity => format!("full, capacity {capacity}"),
     }
 }
 

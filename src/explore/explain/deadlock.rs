@@ -1,10 +1,43 @@
-//! Deadlocks: each thread's last row, the threads still waiting at the end, what each waits
-//! on and who holds the mutex it wants.
+//! Deadlocks: each thread's last row, the threads still waiting at the end, what each holds,
+//! what it waits on and who holds the mutex it wants.
 //!
 //! Invariant: a thread waits at the end exactly when its last row is a [`Phase::Began`] row
-//! (a call that never completed); a mutex's holder is read off the rows before, never guessed.
+//! (a call that never completed); what a thread holds, and a mutex's holder, are read off the
+//! rows before (locks taken, unlocks and waits since), never guessed.
+
+use std::panic::Location;
 
 use crate::sync::trace::{Op, Phase, Trace, Value};
+
+type Line = &'static Location<'static>;
+
+/// A kind of guard a thread holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Guard {
+    Mutex,
+    Read,
+    Write,
+}
+
+/// A guard a thread holds at the end of a trace: of which lock, taken at which line.
+#[derive(Clone, Debug)]
+pub(super) struct Held<'t> {
+    pub(super) object: &'t str,
+    pub(super) guard: Guard,
+    pub(super) at: Line,
+}
+
+impl Held<'_> {
+    /// `Mutex#1 from tests/x.rs:12`, `a read guard of RwLock#1 from tests/x.rs:82`.
+    fn describe(&self) -> String {
+        let place = format!("{}:{}", super::short_file(self.at.file()), self.at.line());
+        match self.guard {
+            Guard::Mutex => format!("{} from {place}", self.object),
+            Guard::Read => format!("a read guard of {} from {place}", self.object),
+            Guard::Write => format!("the write guard of {} from {place}", self.object),
+        }
+    }
+}
 
 impl Trace {
     /// The index of each thread's last row.
@@ -28,50 +61,81 @@ impl Trace {
             .collect()
     }
 
-    /// For a deadlock: what each blocked thread waits on, and who holds it. Threads waiting on
-    /// the same thing at the same line share a line.
+    /// For a deadlock: what each blocked thread holds, what it waits on, and who holds that.
+    /// Threads that hold nothing and wait on the same thing at the same line share a line.
     pub fn blocked(&self) -> Vec<String> {
-        let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+        // (what, threads, whether the threads hold something: such a line is never shared).
+        let mut groups: Vec<(String, Vec<&str>, bool)> = Vec::new();
         for (thread, i) in self.last_rows() {
             let last = &self.events[i];
             if last.phase != Phase::Began {
                 continue;
             }
+            let held = self.held_by(thread);
+            let holds: Vec<String> = held.iter().map(Held::describe).collect();
+            // The object it waits on is "it" when it also holds it; its line is `:84` when in
+            // the file of the hold named last.
+            let object = match held.iter().any(|h| *h.object == *last.object) {
+                true => "it".to_string(),
+                false => last.object.to_string(),
+            };
+            let place = match held.last() {
+                Some(h) if h.at.file() == last.location.file() => {
+                    format!(":{}", last.location.line())
+                }
+                _ => last.place(),
+            };
             let what = match last.op {
                 Op::Lock => match self.holder(&last.object) {
-                    Some(holder) => format!(
-                        "to lock {} ({}), held by {holder}",
-                        last.object,
-                        last.place()
-                    ),
-                    None => format!("to lock {} ({})", last.object, last.place()),
+                    Some(holder) if holder != thread => {
+                        format!("waits to lock {object} at {place}, held by {holder}")
+                    }
+                    _ => format!("waits to lock {object} at {place}"),
                 },
-                Op::Wait => format!(
-                    "on {} ({}) for a notification that never comes",
-                    last.object,
-                    last.place()
+                Op::Wait => {
+                    format!("waits on {object} at {place} for a notification that never comes")
+                }
+                Op::Join => format!("waits to join {object} at {place}"),
+                Op::ReadLock => format!(
+                    "waits to read {object} at {place}{}",
+                    self.locked_by(&last.object, thread, Guard::Write)
                 ),
-                Op::Join => format!("to join {} ({})", last.object, last.place()),
-                Op::ReadLock => format!("to read {} ({})", last.object, last.place()),
-                Op::WriteLock => format!("to write {} ({})", last.object, last.place()),
-                Op::Acquire => format!("to acquire {} ({})", last.object, last.place()),
-                Op::BarrierWait => format!(
-                    "at {} ({}) for threads that never arrive",
-                    last.object,
-                    last.place()
+                Op::WriteLock => format!(
+                    "waits to write {object} at {place}{}{}",
+                    self.locked_by(&last.object, thread, Guard::Read),
+                    self.locked_by(&last.object, thread, Guard::Write)
                 ),
-                Op::Park => format!("in park ({}) for an unpark that never comes", last.place()),
-                Op::Recv => format!("to receive from {} ({})", last.object, last.place()),
-                op => format!("in {} on {} ({})", op.name(), last.object, last.place()),
+                Op::Acquire => format!("waits to acquire {object} at {place}"),
+                Op::BarrierWait => {
+                    format!("waits on {object} at {place} for threads that never arrive")
+                }
+                Op::Park => format!("waits in park at {place} for an unpark that never comes"),
+                Op::Recv => match last.value {
+                    Value::Empty => format!("blocked receiving from {object} (empty) at {place}"),
+                    _ => format!("blocked receiving from {object} at {place}"),
+                },
+                Op::Send => match last.value {
+                    Value::Full { capacity } => format!(
+                        "blocked sending into {object} ({}) at {place}",
+                        super::columns::full(capacity)
+                    ),
+                    _ => format!("blocked sending into {object} at {place}"),
+                },
+                op => format!("waits in {} on {object} at {place}", op.name()),
             };
-            match groups.iter_mut().find(|(w, _)| *w == what) {
-                Some((_, threads)) => threads.push(thread),
-                None => groups.push((what, vec![thread])),
+            if !holds.is_empty() {
+                let what = format!("holds {} and {what}", holds.join(", "));
+                groups.push((what, vec![thread], true));
+                continue;
+            }
+            match groups.iter_mut().find(|(w, _, holds)| *w == what && !holds) {
+                Some((_, threads, _)) => threads.push(thread),
+                None => groups.push((what, vec![thread], false)),
             }
         }
         groups
             .into_iter()
-            .map(|(what, threads)| {
+            .map(|(what, threads, _)| {
                 let who = match threads.as_slice() {
                     [one] => one.to_string(),
                     [rest @ .., last] if rest.len() < 3 => {
@@ -82,10 +146,93 @@ impl Trace {
                     }
                     [] => String::new(),
                 };
-                let verb = if threads.len() == 1 { "waits" } else { "wait" };
-                format!("{who} {verb} {what}")
+                // "waits" for one thread, "wait" for several; "blocked" for both.
+                let what = match (threads.len(), what.strip_prefix("waits ")) {
+                    (2.., Some(rest)) => format!("wait {rest}"),
+                    _ => what,
+                };
+                format!("{who} {what}")
             })
             .collect()
+    }
+
+    /// `, read-locked by t0 and t1` (or `write-locked`): the threads other than `thread`
+    /// holding a `guard` of the lock `object` at the end of the trace; empty if none does.
+    fn locked_by(&self, object: &str, thread: &str, guard: Guard) -> String {
+        let holders: Vec<&str> = (self.threads().into_iter())
+            .filter(|t| *t != thread)
+            .filter(|t| {
+                let held = self.held_by(t);
+                held.iter().any(|h| h.object == object && h.guard == guard)
+            })
+            .collect();
+        let how = match guard {
+            Guard::Write => "write-locked",
+            _ => "read-locked",
+        };
+        match holders.as_slice() {
+            [] => String::new(),
+            [one] => format!(", {how} by {one}"),
+            [rest @ .., last] => format!(", {how} by {} and {last}", rest.join(", ")),
+        }
+    }
+
+    /// The guards `thread` holds at the end of the trace: each lock it took and did not
+    /// release since, read off its rows. An unlock row carries the line that took its guard,
+    /// so it releases that guard (of two guards of one lock, the one it names).
+    pub(super) fn held_by(&self, thread: &str) -> Vec<Held<'_>> {
+        let mut held: Vec<Held> = Vec::new();
+        let release = |held: &mut Vec<Held>, object: &str, at: Line| {
+            let same = |h: &Held| *h.object == *object;
+            let guard = (held.iter().rposition(|h| same(h) && h.at == at))
+                .or_else(|| held.iter().rposition(same));
+            if let Some(i) = guard {
+                held.remove(i);
+            }
+        };
+        for event in self.events.iter().filter(|e| *e.thread == *thread) {
+            let took = event.phase != Phase::Began || event.value == Value::Acquired(true);
+            let guard = match (event.op, &event.value) {
+                (Op::Lock, _) | (Op::TryLock, Value::Acquired(true)) => Some(Guard::Mutex),
+                (Op::ReadLock, _) | (Op::TryReadLock, Value::Acquired(true)) => Some(Guard::Read),
+                (Op::WriteLock, _) | (Op::TryWriteLock, Value::Acquired(true)) => {
+                    Some(Guard::Write)
+                }
+                _ => None,
+            };
+            if let (Some(guard), true) = (guard, took) {
+                held.push(Held {
+                    object: &event.object,
+                    guard,
+                    at: event.location,
+                });
+                continue;
+            }
+            match (event.op, &event.value) {
+                (Op::Unlock, _) => release(&mut held, &event.object, event.location),
+                (Op::Wait, Value::Unlocking(mutex)) => {
+                    if let Some(i) = held.iter().rposition(|h| h.object == &**mutex) {
+                        held.remove(i);
+                    }
+                }
+                // The wait gave the guard back relocked, at the wait's line (as its unlock
+                // row will say).
+                (Op::Wait, Value::Woke { relocked, .. } | Value::TimedOutRelocked(relocked)) => {
+                    if event.phase == Phase::Done {
+                        if let Some(i) = held.iter().rposition(|h| h.object == &**relocked) {
+                            held.remove(i);
+                        }
+                    }
+                    held.push(Held {
+                        object: relocked,
+                        guard: Guard::Mutex,
+                        at: event.location,
+                    });
+                }
+                _ => {}
+            }
+        }
+        held
     }
 
     /// The thread holding mutex `object` at the end of the trace.
@@ -100,6 +247,9 @@ impl Trace {
             let acquired = event.phase != Phase::Began;
             match (&event.op, &event.value) {
                 (Op::Lock, _) if acquired && *event.object == *object => {
+                    holder = Some(&*event.thread)
+                }
+                (Op::TryLock, Value::Acquired(true)) if *event.object == *object => {
                     holder = Some(&*event.thread)
                 }
                 (Op::Unlock, _) if *event.object == *object => holder = None,

@@ -18,6 +18,10 @@
 //!     replay:  the recorded differences decide; everything else is the default
 //! ```
 //!
+//! Schedules run in fixed chunks of 64, each chunk's scheduler seeded from the seed and the
+//! chunk's number, on `ShuttleConfig::jobs` worker threads (`jobs.rs`): the report (failure,
+//! execution number, outcomes, token) is the same for any number of workers.
+//!
 //! Deadlocks: every execution also has an idle watchdog thread, which the driver never runs
 //! while another thread can run. When it is the only runnable thread and a model thread is
 //! alive, every model thread is blocked: the driver stops the execution as a deadlock before
@@ -25,16 +29,15 @@
 
 mod decisions;
 mod driver;
+mod jobs;
 mod shrink;
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ::shuttle::scheduler::{PctScheduler, RandomScheduler, UrwRandomScheduler};
-
-use self::driver::{Driver, Inner, Mode, Runs};
+use self::driver::{Driver, Mode, Runs};
+use self::jobs::{explore_parts, merge, run_part, CHUNK};
 use self::shrink::{shrink, Shrunk};
 use super::{
     Budget, Checker, Coverage, Failure, Finding, Minimal, Minimality, PctBound, Recorder,
@@ -44,6 +47,7 @@ use crate::sync::choice::{self, Policy};
 use crate::sync::model;
 
 pub use self::decisions::{Decisions, Switch};
+pub use self::jobs::default_jobs;
 
 /// Which schedules shuttle draws.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +78,9 @@ pub struct ShuttleConfig {
     /// An execution past this many scheduling steps is cut (a livelock, a spin the schedule
     /// never lets out): a budget, said in the report, never a failure of the user's code.
     pub max_steps: usize,
+    /// The worker threads that run the schedules (default: one per core). Schedules are
+    /// taken in fixed chunks, so the report is the same for any number (see the module docs).
+    pub jobs: usize,
 }
 
 /// The steps an execution may take before it is cut: shuttle's own default bound.
@@ -103,6 +110,7 @@ impl ShuttleConfig {
             record_traces: true,
             replay: None,
             max_steps: MAX_STEPS,
+            jobs: default_jobs(),
         }
     }
 
@@ -140,6 +148,12 @@ impl ShuttleConfig {
     /// Cuts each execution at `steps` scheduling steps ([`ShuttleConfig::max_steps`]).
     pub fn max_steps(mut self, steps: usize) -> Self {
         self.max_steps = steps;
+        self
+    }
+
+    /// Runs the schedules on `jobs` worker threads (at least one).
+    pub fn jobs(mut self, jobs: usize) -> Self {
+        self.jobs = jobs.max(1);
         self
     }
 
@@ -240,67 +254,92 @@ where
     I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
 {
     model::take_limits();
-    let recorder = Arc::new(Recorder::new(config.budget, config.record_traces));
-    let policy = Policy::Coin {
-        one_in: config.spurious_one_in,
+    let mut recorder = Recorder::new(config.budget, config.record_traces);
+    // A budget in executions is a number of schedules: the same ones for any jobs.
+    let schedules = match config.budget.max_executions {
+        Some(max) => config.iterations.min(max.try_into().unwrap_or(usize::MAX)),
+        None => config.iterations,
     };
-    let _installed = choice::install(policy);
-    let runs = Runs {
-        recorder: Arc::clone(&recorder),
-        checked,
-        timer,
-    };
-    let mode = match &config.replay {
-        Some(decisions) => Mode::Replay {
-            decisions: decisions.clone(),
-            started: false,
-            fill: None,
-        },
-        None => Mode::Explore {
-            inner: match config.schedules {
-                Schedules::Random => {
-                    Inner::Random(RandomScheduler::new_from_seed(seed, config.iterations))
-                }
-                Schedules::Urw => {
-                    Inner::Urw(UrwRandomScheduler::new_from_seed(seed, config.iterations))
-                }
-                Schedules::Pct { depth } => Inner::Pct(PctScheduler::new_from_seed(
+    let parts = match &config.replay {
+        Some(decisions) => {
+            let _installed = choice::install(Policy::Coin {
+                one_in: config.spurious_one_in,
+            });
+            let mode = Mode::Replay {
+                decisions: decisions.clone(),
+                started: false,
+                fill: None,
+            };
+            let runs = Runs {
+                recorder: Arc::new(recorder.part()),
+                checked: Arc::clone(&checked),
+                timer,
+            };
+            let mut driver = Driver::new(mode, Box::new(|| false));
+            driver.max_steps = config.max_steps;
+            let not_cancelled = Cell::new(false);
+            vec![run_part(
+                &runs,
+                driver,
+                0,
+                &not_cancelled,
+                decisions.switches.len(),
+            )]
+        }
+        None => {
+            // Shuttle's schedulers read SHUTTLE_RANDOM_SEED in place of every chunk's seed:
+            // with it set, the run is that seed's one stream of schedules, as shuttle's own.
+            let chunk = match environment_seed() {
+                Some(_) => schedules.max(1),
+                None => CHUNK,
+            };
+            let mut run = |jobs| {
+                explore_parts(
+                    config,
                     seed,
-                    depth.max(1),
-                    config.iterations,
-                )),
-            },
-            single_schedule: false,
-            iterations_left: config.iterations,
-            pct: matches!(config.schedules, Schedules::Pct { .. }),
-        },
+                    schedules,
+                    chunk,
+                    jobs,
+                    &checked,
+                    timer,
+                    &mut recorder,
+                )
+            };
+            let parts = run(config.jobs);
+            // A static lock of the std mirror has one set of data for all executions: workers
+            // running at once stop on it, one worker does not.
+            if config.jobs > 1 && parts.iter().any(shared_a_static) {
+                run(1)
+            } else {
+                parts
+            }
+        }
     };
-    let budget_recorder = Arc::clone(&recorder);
-    let over_budget = Box::new(move || budget_recorder.over_budget());
-    let driver = Rc::new(RefCell::new(Driver::new(mode, over_budget)));
-    driver.borrow_mut().max_steps = config.max_steps;
-    let end = runs.run(&driver);
-    let cut = driver.borrow().cut;
-    let (decisions, simplicity, preempting) = {
-        let driver = driver.borrow();
-        (
-            driver.decisions.clone(),
-            driver.simplicity,
-            driver.preempting.clone(),
-        )
+    let merged = merge(parts);
+    let budget_cut = config.replay.is_none()
+        && schedules < config.iterations
+        && merged.executions >= schedules as u64;
+    let jobs::Merged {
+        last,
+        executions,
+        outcomes,
+        largest,
+        most_steps,
+        most_threads,
+        cut,
+        out_of_time,
+        limits,
+    } = merged;
+    let end = match last.end {
+        RunEnd::Completed if out_of_time || budget_cut => RunEnd::OutOfBudget,
+        end => end,
     };
-    let (most_steps, most_threads) = {
-        let driver = driver.borrow();
-        (
-            driver.most_choice_steps.max(driver.choice_steps),
-            driver.most_threads.max(driver.threads_seen.len()),
-        )
-    };
-    let unapplied = match &config.replay {
-        Some(replayed) => replayed.switches.len() > driver.borrow().applied.len(),
-        None => false,
-    };
-    drop(driver);
+    let (decisions, simplicity, preempting, unapplied) = (
+        last.decisions,
+        last.simplicity,
+        last.preempting,
+        last.unapplied,
+    );
     if let RunEnd::NeedsTimer = end {
         return None;
     }
@@ -310,7 +349,6 @@ where
         return None;
     }
 
-    let executions = recorder.executions();
     let coverage = match &end {
         RunEnd::Completed if cut > 0 => Coverage::BudgetExhausted,
         RunEnd::Completed => Coverage::Sampled,
@@ -333,7 +371,7 @@ where
                 // Replays count neither as executions nor as outcomes of the exploration.
                 let replays = Runs {
                     recorder: Arc::new(Recorder::new(Budget::UNLIMITED, config.record_traces)),
-                    checked: Arc::clone(&runs.checked),
+                    checked: Arc::clone(&checked),
                     timer,
                 };
                 let failing = Shrunk {
@@ -385,7 +423,7 @@ where
         }
         _ => None,
     };
-    let largest_execution = recorder.largest_execution().map(|traced| Shape {
+    let largest_execution = largest.map(|traced| Shape {
         threads: traced.threads.max(most_threads),
         steps: most_steps,
     });
@@ -404,7 +442,7 @@ where
     Some(Report {
         checker: config.describe(),
         executions,
-        outcomes: recorder.take_outcomes(),
+        outcomes,
         elapsed: started.elapsed(),
         coverage,
         failure,
@@ -421,8 +459,13 @@ where
                     config.max_steps
                 ));
             }
-            spots.extend(model::take_limits());
+            spots.extend(limits);
             spots
         },
     })
+}
+
+/// Whether `part` stopped on a static lock of the std mirror in use by another worker.
+fn shared_a_static<O>(part: &jobs::Part<O>) -> bool {
+    matches!(&part.end, RunEnd::Failed(found) if found.message.contains(crate::std::rt::SHARED_STATIC))
 }

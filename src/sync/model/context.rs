@@ -261,6 +261,20 @@ impl Watch {
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
+
+    /// Shows `other`'s last step and running thread here too (a worker's, on its explorer's
+    /// watch).
+    pub(crate) fn show(&self, other: &Watch) {
+        let step = *other.step.lock().unwrap_or_else(|e| e.into_inner());
+        *self.step.lock().unwrap_or_else(|e| e.into_inner()) = step;
+        let stepped = other
+            .stepped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        *self.stepped.lock().unwrap_or_else(|e| e.into_inner()) = stepped;
+        *self.running.lock().unwrap_or_else(|e| e.into_inner()) = other.running();
+    }
 }
 
 /// The watch of this OS thread's exploration, and which names it holds now (by address: the
@@ -320,6 +334,12 @@ pub(crate) fn watch(watch: Option<Arc<Watch>>) {
     WATCH.with(|w| *w.borrow_mut() = watching);
 }
 
+/// The watch this OS thread shows its progress to, for a worker thread of the same
+/// exploration to show its own there too.
+pub(crate) fn watching() -> Option<Arc<Watch>> {
+    WATCH.with(|w| w.borrow().as_ref().map(|w| Arc::clone(&w.watch)))
+}
+
 /// Counts as progress without a model step (an execution begins).
 pub(crate) fn progressed() {
     WATCH.with(|w| {
@@ -338,6 +358,19 @@ pub(crate) fn begin_exploration() {
 /// spawned.
 pub(crate) fn exploration_steps() -> (u64, bool) {
     STEPS.with(|s| (s.get().count, s.get().spawned))
+}
+
+/// Adds what a worker thread of this exploration counted (its [`exploration_steps`]) to this
+/// OS thread's own.
+pub(crate) fn add_exploration_steps(count: u64, spawned: bool) {
+    STEPS.with(|s| {
+        let steps = s.get();
+        s.set(Steps {
+            count: steps.count + count,
+            spawned: steps.spawned || spawned,
+            ..steps
+        })
+    });
 }
 
 /// Notes that an execution spawned a model thread.

@@ -134,6 +134,11 @@ pub(crate) fn count_spawn() -> usize {
     })
 }
 
+/// Threads spawned in this execution so far, besides the main one.
+pub(crate) fn spawned_so_far() -> usize {
+    EXECUTION.with(|e| e.borrow().spawned)
+}
+
 /// A model thread's body started (`+1`) or returned (`-1`).
 pub(crate) fn thread_started() {
     EXECUTION.with(|e| e.borrow_mut().live += 1);

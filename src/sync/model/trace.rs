@@ -1,6 +1,7 @@
-//! Recording the primitive operations of a model execution, for failure reports: the rows'
-//! data and the recorder. What a trace means in words (who waits on whom, who woke whom, the
-//! columns a report prints) is read off this data by `explore::explain`, above the runtime.
+//! Recording the primitive operations of a model execution, for failure reports: the recorder
+//! (the rows' data is in `rows`). What a trace means in words (who waits on whom, who woke
+//! whom, the columns a report prints) is read off this data by `explore::explain`, above the
+//! runtime.
 //!
 //! Invariant: each row of a trace sits where its operation took effect, and says what it read,
 //! wrote or returned; two executions that differ in what any thread saw differ in their traces.
@@ -34,208 +35,17 @@
 mod tables;
 
 use std::cell::RefCell;
-use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
-
-use std::sync::atomic::Ordering;
 
 pub(crate) use self::tables::Object;
 use self::tables::Tables;
 use super::context::with_context;
-use crate::sync::backend::Rmw;
 use crate::sync::Primitives;
 
-/// An operation on a primitive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
-    Spawn,
-    Join,
-    Lock,
-    /// A `try_lock`: it took the lock, or found it held ([`Value::Acquired`]).
-    TryLock,
-    Unlock,
-    /// An `RwLock`'s `read`, `write`, `try_read` and `try_write` (released by [`Op::Unlock`]).
-    ReadLock,
-    WriteLock,
-    TryReadLock,
-    TryWriteLock,
-    /// Unlocks, sleeps, relocks.
-    Wait,
-    NotifyOne,
-    NotifyAll,
-    /// A barrier's `wait`: done once the generation's last thread arrived.
-    BarrierWait,
-    /// A semaphore's `acquire`, `try_acquire` and `release`.
-    Acquire,
-    TryAcquire,
-    Release,
-    /// Sleeps until unparked (or woken spuriously, or timed out).
-    Park,
-    Unpark,
-    Send,
-    Recv,
-    TryRecv,
-    Load,
-    Store,
-    Swap,
-    /// A `fetch_*` read-modify-write.
-    Fetch(Rmw),
-    CompareExchange,
-    CompareExchangeWeak,
-    Fence,
-    /// A read of a `sync::UnsafeCell`.
-    Read,
-    /// A write of a `sync::UnsafeCell`.
-    Write,
-    /// A value chosen by the checker (`sync::choose`).
-    Choose,
-}
+mod rows;
 
-impl Op {
-    /// The method's name, as the user's code calls it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Op::Spawn => "spawn",
-            Op::Join => "join",
-            Op::Lock => "lock",
-            Op::TryLock => "try_lock",
-            Op::Unlock => "unlock",
-            Op::ReadLock => "read",
-            Op::WriteLock => "write",
-            Op::TryReadLock => "try_read",
-            Op::TryWriteLock => "try_write",
-            Op::Wait | Op::BarrierWait => "wait",
-            Op::NotifyOne => "notify_one",
-            Op::NotifyAll => "notify_all",
-            Op::Acquire => "acquire",
-            Op::TryAcquire => "try_acquire",
-            Op::Release => "release",
-            Op::Park => "park",
-            Op::Unpark => "unpark",
-            Op::Send => "send",
-            Op::Recv => "recv",
-            Op::TryRecv => "try_recv",
-            Op::Load => "load",
-            Op::Store => "store",
-            Op::Swap => "swap",
-            Op::Fetch(rmw) => rmw.name(),
-            Op::CompareExchange => "compare_exchange",
-            Op::CompareExchangeWeak => "compare_exchange_weak",
-            Op::Fence => "fence",
-            Op::Read => "read",
-            Op::Write => "write",
-            Op::Choose => "choose",
-        }
-    }
-}
-
-/// A value an atomic held, read or wrote.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scalar {
-    Usize(usize),
-    /// Any other integer.
-    Int(i128),
-    Bool(bool),
-    /// A pointer's address (null shows as `null`).
-    Ptr(usize),
-}
-
-impl fmt::Display for Scalar {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Scalar::Usize(v) => write!(f, "{v}"),
-            Scalar::Int(v) => write!(f, "{v}"),
-            Scalar::Bool(v) => write!(f, "{v}"),
-            Scalar::Ptr(0) => write!(f, "null"),
-            Scalar::Ptr(v) => write!(f, "{v:#x}"),
-        }
-    }
-}
-
-/// What an operation read, wrote or returned.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Value {
-    /// Nothing to say beyond the operation (a lock, an unlock, a spawn, a cell access).
-    None,
-    /// A load saw this.
-    Read(Scalar),
-    /// A store wrote this.
-    Wrote(Scalar),
-    /// A swap or fetch_add: the value was `old` and is now `new`.
-    Updated { old: Scalar, new: Scalar },
-    /// A compare_exchange that found `expected` and wrote `new`.
-    Exchanged { expected: Scalar, new: Scalar },
-    /// A compare_exchange that expected `expected` and found `saw`: nothing written.
-    NotExchanged {
-        expected: Scalar,
-        new: Scalar,
-        saw: Scalar,
-    },
-    /// A compare_exchange_weak that failed spuriously (an explored fault), having read `saw`.
-    FailedSpuriously {
-        expected: Scalar,
-        new: Scalar,
-        saw: Scalar,
-    },
-    /// A fence's ordering.
-    Ordering(Ordering),
-    /// A `try_*` call: it acquired, or found no way to without waiting.
-    Acquired(bool),
-    /// A timed wait (a `park_timeout`, `recv_timeout`) that timed out.
-    TimedOut,
-    /// A condvar's timed wait that timed out, and relocked this mutex.
-    TimedOutRelocked(Arc<str>),
-    /// A park that returned with no unpark (an explored fault).
-    Spuriously,
-    /// A barrier wait: whether this thread was the generation's leader (the last to arrive).
-    Leader(bool),
-    /// `choose(of)` returned `value`.
-    Chose { value: usize, of: usize },
-    /// A `try_recv` that found nothing to receive.
-    Empty,
-    /// A wait began, unlocking this mutex.
-    Unlocking(Arc<str>),
-    /// A wait ended, woken by a notify (`spurious` false) or not, and relocked this mutex.
-    Woke { spurious: bool, relocked: Arc<str> },
-    /// The channel's message with this number (1 for the first sent) went in or came out.
-    Message(u64),
-    /// A receive found every sender gone, or a send found the receiver gone.
-    Disconnected,
-    /// A join returned: the thread ended by returning, or by panicking.
-    Joined { panicked: bool },
-}
-
-/// Where a row stands in its operation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    /// The whole call: it took effect without waiting.
-    Done,
-    /// A call that had to wait began here; its completion is the thread's next
-    /// [`Phase::Completed`] row, and without one the thread was still waiting at the end.
-    Began,
-    /// The call the thread began earlier took effect here.
-    Completed,
-}
-
-/// One recorded row.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Event {
-    pub thread: Arc<str>,
-    pub op: Op,
-    /// `Kind#n` numbered by first appearance in the execution, or the user's name for it.
-    pub object: Arc<str>,
-    /// The user's line that made the call.
-    pub location: &'static Location<'static>,
-    pub phase: Phase,
-    pub value: Value,
-}
-
-/// The rows of one execution, in the order their operations took effect.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Trace {
-    pub events: Vec<Event>,
-}
+pub use self::rows::{Event, Op, Order, Phase, Scalar, Trace, Value};
 
 /// A row as recorded: the thread and the object by their index in the recording's tables, so
 /// that recording one costs no allocation and no reference count; [`take`] builds the
@@ -248,6 +58,7 @@ struct Row {
     location: &'static Location<'static>,
     phase: Phase,
     value: Value,
+    order: Option<Order>,
 }
 
 /// An attempt not completed yet.
@@ -384,6 +195,7 @@ pub(crate) fn take() -> Option<Trace> {
                     location: row.location,
                     phase: row.phase,
                     value: row.value,
+                    order: row.order,
                 })
                 .collect();
             Trace { events }
@@ -404,6 +216,17 @@ pub(crate) fn effect<P: Primitives>(
     op: Op,
     object: Object<'_>,
     value: Value,
+    location: &'static Location<'static>,
+) {
+    effect_ordered::<P>(op, object, value, None, location)
+}
+
+/// [`effect`] of an atomic call, with the ordering the user's code gave it.
+pub(crate) fn effect_ordered<P: Primitives>(
+    op: Op,
+    object: Object<'_>,
+    value: Value,
+    order: Option<Order>,
     location: &'static Location<'static>,
 ) {
     if !P::MODEL {
@@ -429,6 +252,7 @@ pub(crate) fn effect<P: Primitives>(
                 location,
                 phase: Phase::Done,
                 value,
+                order,
             });
         })
     });
@@ -496,6 +320,7 @@ pub(crate) fn attempt_with<P: Primitives>(
                     location,
                     phase: Phase::Began,
                     value,
+                    order: None,
                 },
                 placed: None,
             });
@@ -510,6 +335,25 @@ pub(crate) fn attempt_with<P: Primitives>(
 pub(crate) struct Attempt(Option<u64>);
 
 impl Attempt {
+    /// The call is about to wait, for the reason `value` says (a channel full or empty): the
+    /// attempt's row says so, placed already or not. Only on the path that waits.
+    pub(crate) fn waits(&self, value: Value) {
+        let Some(id) = self.0 else { return };
+        RECORDING.with(|r| {
+            let mut r = r.borrow_mut();
+            let Some(recording) = r.as_mut().filter(|rec| !rec.frozen) else {
+                return;
+            };
+            let Some(pending) = recording.pending.iter_mut().find(|p| p.id == id) else {
+                return;
+            };
+            if let Some(placed) = pending.placed {
+                recording.rows[placed].value = value.clone();
+            }
+            pending.row.value = value;
+        });
+    }
+
     /// The call returned, having taken effect just now with `value`.
     pub(crate) fn took_effect(self, value: Value) {
         let Some(id) = self.0 else { return };
@@ -558,18 +402,5 @@ impl Recording {
             self.unplaced = 0;
         }
         self.rows.push(row);
-    }
-}
-
-impl Trace {
-    /// The threads in order of first appearance.
-    pub fn threads(&self) -> Vec<&str> {
-        let mut threads: Vec<&str> = Vec::new();
-        for event in &self.events {
-            if !threads.contains(&&*event.thread) {
-                threads.push(&event.thread);
-            }
-        }
-        threads
     }
 }

@@ -1,0 +1,142 @@
+//! Shuttle's schedules spread over worker threads (`ShuttleConfig::jobs`,
+//! `Portfolio::with_jobs`): the report is the same for any number of workers.
+//!
+//! Invariant: one body under one scheduler gives, with 1 worker and with 4, the same verdict,
+//! executions, outcome counts, coverage, failure (its execution number and message) and replay
+//! token, and the token replays that failure; a failure only a late schedule finds is reported
+//! at that schedule's index, not at whichever a worker reached first.
+
+use std::collections::BTreeMap;
+
+use threadproof::check::{Portfolio, Verdicts};
+use threadproof::explore::{CheckerKind, Report};
+use threadproof::std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use threadproof::std::sync::Arc;
+use threadproof::std::thread;
+use threadproof::{replay, verdicts};
+
+/// What must not depend on the number of workers, per row.
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
+    kind: CheckerKind,
+    passed: bool,
+    executions: u64,
+    outcomes: BTreeMap<usize, u64>,
+    coverage: String,
+    failure: Option<(u64, String, String)>,
+}
+
+fn seen(verdicts: &Verdicts<usize>) -> Vec<Seen> {
+    (verdicts.reports.iter())
+        .map(|(kind, report): &(CheckerKind, Report<usize>)| Seen {
+            kind: *kind,
+            passed: report.passed(),
+            executions: report.executions,
+            outcomes: report.outcomes.clone(),
+            coverage: format!("{:?}", report.coverage),
+            failure: (report.failure.as_ref())
+                .map(|f| (f.execution, f.message.clone(), f.replay.to_string())),
+        })
+        .collect()
+}
+
+/// Shuttle's three schedulers, `iterations` schedules each, on `jobs` workers.
+fn shuttle(iterations: usize, jobs: usize) -> Portfolio {
+    Portfolio::with_iterations(iterations)
+        .without_loom()
+        .with_jobs(jobs)
+}
+
+/// Two threads add one to a counter with a load and a separate store: an update can be lost.
+fn lost_update() -> usize {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let other = Arc::clone(&counter);
+    let worker = thread::spawn(move || {
+        let seen = other.load(SeqCst);
+        other.store(seen + 1, SeqCst);
+    });
+    let seen = counter.load(SeqCst);
+    counter.store(seen + 1, SeqCst);
+    worker.join().unwrap();
+    counter.load(SeqCst)
+}
+
+/// The same with `fetch_add`: never lost; both orders of the two adds, one outcome.
+fn counted() -> usize {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let other = Arc::clone(&counter);
+    let worker = thread::spawn(move || other.fetch_add(1, SeqCst));
+    let first = counter.fetch_add(1, SeqCst);
+    let theirs = worker.join().unwrap();
+    counter.load(SeqCst) * 10 + first.min(theirs)
+}
+
+/// A value one schedule in `n` draws, after a spawn: a failure late schedules find.
+fn rare(n: usize) -> usize {
+    let worker = thread::spawn(move || threadproof::std::choose(n));
+    worker.join().unwrap()
+}
+
+#[test]
+fn a_failing_body_gives_the_same_report_for_1_and_4_workers() {
+    let body = || verdicts!(with shuttle(300, 1); lost_update(), |n| *n == 2);
+    let one = body();
+    let four = verdicts!(with shuttle(300, 4); lost_update(), |n| *n == 2);
+    assert_eq!(seen(&one), seen(&four));
+    assert_eq!(one.reports.len(), 3, "random, PCT and URW");
+    for (kind, report) in &four.reports {
+        let failure = report
+            .failure
+            .as_ref()
+            .unwrap_or_else(|| panic!("{kind}: no failure"));
+        assert_eq!(report.executions, failure.execution, "{kind}");
+        let token = failure.replay.to_string();
+        let replayed = replay!(&token, lost_update(), |n| *n == 2);
+        let again = replayed.failure.expect("the token replays the failure");
+        assert_eq!(again.message, failure.message, "{kind}: {token}");
+    }
+}
+
+#[test]
+fn a_passing_body_gives_the_same_report_for_1_and_4_workers() {
+    let one = verdicts!(with shuttle(300, 1); counted(), |n| *n / 10 == 2);
+    let four = verdicts!(with shuttle(300, 4); counted(), |n| *n / 10 == 2);
+    assert_eq!(seen(&one), seen(&four));
+    for (kind, report) in &four.reports {
+        assert!(report.passed(), "{kind}: {}", report.summary());
+        assert_eq!(report.executions, 300, "{kind}: every schedule ran once");
+        assert_eq!(report.outcomes.values().sum::<u64>(), 300, "{kind}");
+    }
+}
+
+#[test]
+fn a_failure_only_a_late_schedule_finds_is_reported_at_its_index() {
+    // One schedule in 400 draws 7: the first that does is well past the first chunk of
+    // schedules, and four workers run the chunks after it too.
+    let late = |jobs| verdicts!(with shuttle(2_000, jobs); rare(400), |n| *n != 7);
+    let (one, four) = (late(1), late(4));
+    assert_eq!(seen(&one), seen(&four));
+    for (kind, report) in &four.reports {
+        let failure = report
+            .failure
+            .as_ref()
+            .unwrap_or_else(|| panic!("{kind}: no failure"));
+        assert!(
+            failure.execution > 64,
+            "{kind}: found at {}, not a late schedule",
+            failure.execution
+        );
+        assert_eq!(report.executions, failure.execution, "{kind}");
+        assert_eq!(
+            report.outcomes.values().sum::<u64>(),
+            failure.execution,
+            "{kind}: the outcomes of the schedules up to the failure, no others"
+        );
+        let token = failure.replay.to_string();
+        let replayed = replay!(&token, rare(400), |n| *n != 7);
+        assert_eq!(
+            replayed.failure.map(|f| f.message),
+            Some(failure.message.clone())
+        );
+    }
+}
