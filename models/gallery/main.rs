@@ -58,7 +58,6 @@ fn caught(bug: &Bug, portfolio: &Portfolio) {
                 }
             }
             Sees::Blind(why) => blind(bug, report, why),
-            Sees::HiddenByMirror(why) => hidden(bug, report, why),
             Sees::CannotRun(why) => cannot_run(bug, &verdicts, report, why),
         }
     }
@@ -113,24 +112,6 @@ fn blind(bug: &Bug, report: &Report<String>, why: &str) {
             .any(|spot| spot.contains("weak memory")),
         "it must say it cannot see weak memory: {:?}",
         report.blind_spots
-    );
-}
-
-/// A checker the std mirror hides the bug from explores the buggy version completely and
-/// passes it (the gallery's table shows raw loom catching the same source).
-fn hidden(bug: &Bug, report: &Report<String>, why: &str) {
-    assert!(
-        report.passed(),
-        "{} was hidden by the mirror ({why}), and is now caught: if the mirror is fixed, \
-         its data says Catches: {}",
-        bug.name,
-        report.summary()
-    );
-    assert_eq!(
-        report.coverage,
-        Coverage::Exhaustive,
-        "{}",
-        report.summary()
     );
 }
 

@@ -24,10 +24,11 @@ pub mod checker;
 pub(crate) mod explain;
 mod failure;
 mod harness;
-pub(crate) use self::harness::NO_MODEL_THREAD;
+pub(crate) use self::unseen::NO_MODEL_THREAD;
 pub mod loom;
 mod report;
 pub mod shuttle;
+mod unseen;
 
 pub use self::checker::{Checker, CheckerKind, ReplayToken};
 pub use self::failure::{Failure, FailureKind, Finding, Minimal, Minimality};

@@ -160,10 +160,6 @@ pub enum Sees {
     /// budget and seed: docs/gallery.md has its measured rate over seeds. A test asserts only
     /// that a failure it finds is of this kind.
     Misses(Kind),
-    /// Can express it, but the std mirror hides it from this checker (the reason: a defect of
-    /// the mirror, not of the checker): it passes. A test asserts that it still does, so that
-    /// the mirror's fix shows up here.
-    HiddenByMirror(&'static str),
 }
 
 /// A run of one program on std or a raw engine: the closure panics where the bug shows.
@@ -306,11 +302,6 @@ use Sees::*;
 
 /// Why shuttle is blind to the weak-memory bugs.
 const SEQ_CST: &str = "shuttle runs every atomic SeqCst: no weak memory";
-/// Why loom, through the std mirror, misses the store buffering of dekker's flags.
-const MIRROR_ORDERS_FIRST_USE: &str = "the mirror makes each thread's first use of a mirror \
-     object an acquire-release read-modify-write of one shared atomic (src/std/rt.rs, \
-     `loom_order`): between a thread's store to its flag and its first load of the other's, \
-     that orders the two threads, and no store is left buffered";
 /// Why loom cannot run the many-thread bug.
 const LOOM_CAP: &str = "22 threads; loom allows 4 besides main";
 const LOOM_CAP_RAW: &str = "22 threads; loom allows 4 besides main (it panics past them)";
@@ -475,7 +466,7 @@ pub const ALL: &[Bug] = &[
         name: "dekker-store-buffering",
         class: "store buffering breaks mutual exclusion",
         source: "GenMC `tests/wrong/safety/dekker_rlx`; CDSChecker `dekker-fences`",
-        loom: HiddenByMirror(MIRROR_ORDERS_FIRST_USE),
+        loom: Catches(DataRace),
         random: Blind(SEQ_CST),
         pct: Blind(SEQ_CST),
         urw: Blind(SEQ_CST),

@@ -1,0 +1,123 @@
+//! What a report says it could not check: a body blocked outside the model, a body loom
+//! cannot run (too many threads), a body that made no model operation or spawned no model
+//! thread, and the blind spots every report lists (plain memory; what the std mirror's
+//! ordering of first uses can hide).
+//!
+//! Invariant: a report never passes in silence over what its checker did not see: each case
+//! here is either its coverage (not run, with the reason) or a line among its blind spots.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Coverage, Report, Unsupported};
+use crate::sync::model::{self, TooManyThreads};
+
+/// What no checker sees, on every report of a run.
+/// A body that spawned no model thread, in words: one thread, so no interleaving.
+pub(crate) const NO_MODEL_THREAD: &str = "other threads: the body spawned no model thread, so \
+     no interleaving was explored (threads of std::thread are invisible)";
+
+pub(crate) const PLAIN_MEMORY: &str = "plain memory (Box, raw pointers, std::cell, static mut): \
+     accesses to it are neither interleaved nor checked for races";
+
+/// The report of an exploration no model thread of which made progress for `stall`.
+pub(super) fn blocked(watch: &model::Watch, stall: Duration) -> Unsupported {
+    let last = watch.last();
+    let running = watch.running();
+    let thread = running
+        .or_else(|| last.as_ref().map(|l| Arc::clone(&l.thread)))
+        .unwrap_or_else(|| Arc::from("main"));
+    let step = match &last {
+        Some(last) if *last.thread == *thread => format!(
+            "its last model step: {} at {}:{}",
+            last.op,
+            super::explain::short_file(last.at.file()),
+            last.at.line()
+        ),
+        Some(last) => format!(
+            "the last model step: `{}` {} at {}:{}",
+            last.thread,
+            last.op,
+            super::explain::short_file(last.at.file()),
+            last.at.line()
+        ),
+        None => "no model step was made before it".to_string(),
+    };
+    Unsupported {
+        reason: format!(
+            "blocked outside the checker: thread `{thread}` made no model progress for {}s",
+            stall.as_secs_f64()
+        ),
+        detail: Some(format!(
+            "it waits on something the checker cannot see (a std::sync primitive, a std \
+             channel, I/O); {step}. The explorer thread is left blocked there (it cannot be \
+             interrupted) and does not keep the process from exiting"
+        )),
+        instead: Some(
+            "use threadproof::std's primitive in its place, or raise Budget::max_stall for a \
+             body that computes that long between model steps"
+                .to_string(),
+        ),
+    }
+}
+
+/// `report`, completed: plain memory listed among what it cannot see, and a body that made no
+/// model operation (a library still on std's primitives) not checked at all, a body that
+/// spawned no model thread said to be one thread, so that neither passes in silence.
+pub(super) fn complete<O>(mut report: Report<O>) -> Report<O> {
+    // Taken whatever the report: it must not carry over to the next exploration here.
+    let first_uses_ordered = crate::std::rt::take_first_uses_ordered();
+    if report.unsupported().is_some() {
+        return report;
+    }
+    let (operations, spawned) = model::exploration_steps();
+    if report.failure.is_none() && report.executions > 0 {
+        if operations == 0 {
+            report.coverage = Coverage::Unsupported(Unsupported {
+                reason: "nothing to check: the body made no operation the checker sees".into(),
+                detail: Some(format!(
+                    "{} executions ran no thread, lock, atomic or channel of threadproof::std: \
+                     std's own primitives and threads are invisible to the checkers",
+                    report.executions
+                )),
+                instead: Some(
+                    "use threadproof::std's types behind the cfg swap (`#[cfg(threadproof)] use \
+                     threadproof::std::sync::...`)"
+                        .to_string(),
+                ),
+            });
+            return report;
+        }
+        if !spawned {
+            report.blind_spots.push(NO_MODEL_THREAD.to_string());
+        }
+    }
+    if first_uses_ordered {
+        report
+            .blind_spots
+            .push(crate::std::rt::FIRST_USE_ORDER.to_string());
+    }
+    report.blind_spots.push(PLAIN_MEMORY.to_string());
+    report
+}
+
+/// Loom's thread cap, in words.
+pub(super) fn too_many_threads(too_many: &TooManyThreads) -> Unsupported {
+    let timer = if too_many.timer {
+        " (one of them the timer thread that models the body's timeouts)"
+    } else {
+        ""
+    };
+    Unsupported {
+        reason: format!(
+            "unsupported by loom: at least {} threads{timer}, loom allows {} besides main",
+            too_many.spawned, too_many.limit
+        ),
+        detail: Some(format!(
+            "the thread past the limit is spawned at {}:{}",
+            super::explain::short_file(too_many.at.file()),
+            too_many.at.line()
+        )),
+        instead: Some("shuttle (random, pct, urw) can run it".to_string()),
+    }
+}
