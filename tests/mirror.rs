@@ -610,7 +610,7 @@ fn names_first_use_order(report: &threadproof::explore::Report<Option<usize>>) -
     report
         .blind_spots
         .iter()
-        .any(|spot| spot.contains("first used after another thread made them"))
+        .any(|spot| spot.contains("then first used by another thread"))
 }
 
 /// The publication through atomics the writer is the first to use: the mirror orders a

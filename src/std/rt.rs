@@ -60,9 +60,9 @@ const MAKERS: usize = 16;
 
 /// What [`loom_order`] can hide, in words: listed among what loom cannot see when it ran (only
 /// for objects made after the first spawn: those made before are ordered by the spawns).
-pub(crate) const FIRST_USE_ORDER: &str = "weak memory through threadproof::std objects that a \
-     thread first used after another thread made them after the first spawn: each such first \
-     use is ordered after the object's making (so that loom accepts an object made lazily), \
+pub(crate) const FIRST_USE_ORDER: &str = "weak memory through threadproof::std objects made \
+     after the first spawn and then first used by another thread: each such first use is \
+     ordered after the object's making (so that loom accepts an object made lazily), \
      which can hide a Relaxed publication; make such objects in main before spawning (one \
      use makes one), or check with the per-backend paths (threadproof::sync::loom, \
      check_backends!), which make each object where it is created";
