@@ -25,16 +25,6 @@ use threadproof::sync::{
     spawn, AtomicUsize, Condvar, Loom, Mutex, Primitives, Shuttle, UnsafeCell,
 };
 
-/// A writer stores 1 while the main thread (the reader) loads: the outcome is what it saw.
-fn writer_reader<P: Primitives>() -> usize {
-    let value = Arc::new(AtomicUsize::<P>::new(0));
-    let written = Arc::clone(&value);
-    let writer = spawn::<P, _, _>("writer", move || written.store(1, SeqCst)).unwrap();
-    let seen = value.load(SeqCst);
-    writer.join().unwrap();
-    seen
-}
-
 /// An invariant that fails exactly when the reader saw `bad`.
 fn fails_on(bad: usize) -> impl Fn(&usize) -> Result<(), String> + Send + Sync + 'static {
     move |seen| match *seen == bad {
@@ -118,8 +108,8 @@ mod took_effect {
 
     /// The reader's row says what it saw, and each outcome's failure shows its own trace.
     fn different_outcomes_show_different_traces<P: Primitives>(checker: Checker) {
-        let saw_0 = check(&checker, writer_reader::<P>, fails_on(0));
-        let saw_1 = check(&checker, writer_reader::<P>, fails_on(1));
+        let saw_0 = check(&checker, crate::support::writer_reader::<P>, fails_on(0));
+        let saw_1 = check(&checker, crate::support::writer_reader::<P>, fails_on(1));
         let trace_0 = saw_0.failure.expect("reader saw 0").trace.unwrap();
         let trace_1 = saw_1.failure.expect("reader saw 1").trace.unwrap();
         assert_ne!(trace_0.columns(), trace_1.columns());
@@ -472,12 +462,14 @@ mod nothing_explored {
     #[test]
     fn a_report_of_zero_executions_has_not_passed() {
         let loom = LoomConfig::exhaustive().budget(Budget::executions(0));
-        let report = loom::explore(&loom, writer_reader::<Loom>, |_| Ok(()));
+        let report = loom::explore(&loom, crate::support::writer_reader::<Loom>, |_| Ok(()));
         assert_eq!(report.executions, 0);
         assert!(!report.passed(), "{}", report.summary());
         assert!(report.summary().contains("nothing explored: not a pass"));
         let shuttle = ShuttleConfig::random(0);
-        let report = shuttle::explore(&shuttle, writer_reader::<Shuttle>, |_| Ok(()));
+        let report = shuttle::explore(&shuttle, crate::support::writer_reader::<Shuttle>, |_| {
+            Ok(())
+        });
         assert_eq!(report.executions, 0);
         assert!(!report.passed(), "{}", report.summary());
         assert!(Budget::executions(0).allows_nothing().is_some());
@@ -490,7 +482,7 @@ mod nothing_explored {
     #[test]
     fn a_cut_exploration_says_so() {
         let loom = LoomConfig::exhaustive().budget(Budget::executions(1));
-        let report = loom::explore(&loom, writer_reader::<Loom>, |_| Ok(()));
+        let report = loom::explore(&loom, crate::support::writer_reader::<Loom>, |_| Ok(()));
         assert_eq!(report.coverage, Coverage::BudgetExhausted);
         assert!(report.summary().contains("bounded (budget)"));
     }
@@ -603,7 +595,7 @@ mod confidence {
     #[test]
     fn loom_states_its_bounds_with_the_verdict() {
         let config = LoomConfig::exhaustive().preemption_bound(2);
-        let report = loom::explore(&config, writer_reader::<Loom>, |_| Ok(()));
+        let report = loom::explore(&config, crate::support::writer_reader::<Loom>, |_| Ok(()));
         assert!(report.passed());
         let summary = report.summary();
         assert!(

@@ -11,16 +11,6 @@ use std::sync::Arc;
 use threadproof::explore::{shuttle, FailureKind, ShuttleConfig};
 use threadproof::sync::{spawn, AtomicUsize, Mutex, Primitives, Shuttle};
 
-/// A writer stores 1 while main loads: main sees 1 only if the writer ran before main's load.
-fn writer_first<P: Primitives>() -> usize {
-    let value = Arc::new(AtomicUsize::<P>::new(0));
-    let written = Arc::clone(&value);
-    let writer = spawn::<P, _, _>("writer", move || written.store(1, SeqCst)).unwrap();
-    let seen = value.load(SeqCst);
-    writer.join().unwrap();
-    seen
-}
-
 /// Main holds `m` and spawns a thread that raises a flag, then takes `m`. Main joins it still
 /// holding `m` if it saw the flag: a deadlock only if the thread ran before main's next step.
 fn joins_holding_the_lock_if_flagged<P: Primitives>() {
@@ -48,7 +38,11 @@ fn joins_holding_the_lock_if_flagged<P: Primitives>() {
 fn pct_runs_a_spawned_thread_before_its_spawner_at_every_depth() {
     for depth in 1..=4 {
         let config = ShuttleConfig::pct(depth, 100);
-        let report = shuttle::explore(&config, writer_first::<Shuttle>, |_| Ok(()));
+        let report = shuttle::explore(
+            &config,
+            crate::support::writer_reader::<Shuttle>,
+            |_| Ok(()),
+        );
         let first = report.outcomes.get(&1).copied().unwrap_or(0);
         assert!(
             (25..=75).contains(&first),
@@ -110,7 +104,11 @@ fn a_loom_row_with_a_try_lock_is_not_labelled_exhaustive() {
         "{summary}"
     );
     // A body without a try_lock keeps its plain label.
-    let report = loom::explore(&LoomConfig::exhaustive(), writer_first::<Loom>, |_| Ok(()));
+    let report = loom::explore(
+        &LoomConfig::exhaustive(),
+        crate::support::writer_reader::<Loom>,
+        |_| Ok(()),
+    );
     assert_eq!(
         report.coverage_words(),
         "exhaustive",

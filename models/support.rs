@@ -86,3 +86,16 @@ macro_rules! one_test_each {
     )*};
 }
 pub(crate) use one_test_each;
+
+/// A writer stores 1 while main (the reader) loads: the outcome is what main saw, 1 only if
+/// the writer ran before main's load.
+pub fn writer_reader<P: threadproof::sync::Primitives>() -> usize {
+    use std::sync::atomic::Ordering::SeqCst;
+    let value = std::sync::Arc::new(threadproof::sync::AtomicUsize::<P>::new(0));
+    let written = std::sync::Arc::clone(&value);
+    let writer =
+        threadproof::sync::spawn::<P, _, _>("writer", move || written.store(1, SeqCst)).unwrap();
+    let seen = value.load(SeqCst);
+    writer.join().unwrap();
+    seen
+}
