@@ -238,9 +238,11 @@ impl Found {
                 "the exploration's time ran out in this execution".to_string(),
                 None,
             ),
-            Stop::NeedsTimer => (
+            Stop::Restart => (
                 FailureKind::Panicked,
-                "a timed wait began without the timer".to_string(),
+                "the exploration had to start again (a timed wait without the timer, or a \
+                 threadproof::std object without its ordering atomics)"
+                    .to_string(),
                 None,
             ),
         };

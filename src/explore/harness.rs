@@ -20,7 +20,7 @@ use super::unseen::{blocked, complete, too_many_threads};
 use super::{Budget, Found, Report, Shape, Unsupported};
 use crate::sync::model::{self, Stop, TooManyThreads};
 use crate::sync::trace;
-use crate::sync::NeedsTimer;
+use crate::sync::{NeedsMirrorMakers, NeedsTimer};
 
 /// Panic payload that ends an exploration whose budget ran out.
 struct BudgetExhausted;
@@ -210,9 +210,10 @@ pub(super) enum RunEnd {
     OutOfBudget,
     Failed(Found),
     Unsupported(Unsupported),
-    /// A timed wait began without the timer: the exploration starts again with it
-    /// ([`crate::sync::NeedsTimer`]).
-    NeedsTimer,
+    /// The exploration starts again from its first execution: a timed wait began without the
+    /// timer ([`crate::sync::NeedsTimer`]), or a `threadproof::std` object needed the
+    /// atomics that order it under loom ([`crate::sync::NeedsMirrorMakers`]).
+    Restart,
 }
 
 /// Runs one checker invocation, turning its panics into a [`RunEnd`].
@@ -222,7 +223,7 @@ pub(super) fn run_checker(check: impl FnOnce()) -> RunEnd {
     drop(exploring);
     let end = match result {
         Ok(()) => match model::take_stop() {
-            Some(Stop::NeedsTimer) => RunEnd::NeedsTimer,
+            Some(Stop::Restart) => RunEnd::Restart,
             Some(Stop::OutOfTime) => RunEnd::OutOfBudget,
             Some(Stop::Panicked { message, .. }) if wrong_checker(&message).is_some() => {
                 RunEnd::Unsupported(wrong_checker(&message).expect("checked"))
@@ -233,8 +234,8 @@ pub(super) fn run_checker(check: impl FnOnce()) -> RunEnd {
         Err(payload) => {
             if payload.is::<BudgetExhausted>() || payload.is::<model::OutOfTime>() {
                 RunEnd::OutOfBudget
-            } else if payload.is::<NeedsTimer>() {
-                RunEnd::NeedsTimer
+            } else if payload.is::<NeedsTimer>() || payload.is::<NeedsMirrorMakers>() {
+                RunEnd::Restart
             } else if let Some(InvariantViolation(complaint)) = payload.downcast_ref() {
                 RunEnd::Failed(Found::from_stop(Stop::Invariant(complaint.clone())))
             } else if let Some(too_many) = payload.downcast_ref::<TooManyThreads>() {

@@ -251,6 +251,17 @@ where
     B: Fn() -> O + Send + Sync + 'static,
     I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
 {
+    explore_from(config, body, invariant, false)
+}
+
+/// [`explore`], with the atomics that order `threadproof::std` objects made in every
+/// execution from the first (`makers`), or only once an execution needed them.
+fn explore_from<O, B, I>(config: &LoomConfig, body: B, invariant: I, makers: bool) -> Report<O>
+where
+    O: Ord + Send + 'static,
+    B: Fn() -> O + Send + Sync + 'static,
+    I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
+{
     if let Some(refusal) = environment_refusal() {
         return Report::not_run(config.describe(), refusal, 0);
     }
@@ -258,11 +269,27 @@ where
     super::guarded(config.describe(), config.budget, move || {
         let started = Instant::now();
         let checked = Arc::new((body, invariant));
-        // Without the timer first; the whole exploration again with it once a timed wait needs
-        // it, so that every execution of it runs the same threads.
-        explore_checked(&config, Arc::clone(&checked), false, started).unwrap_or_else(|| {
-            explore_checked(&config, checked, true, started).expect("the timer runs")
-        })
+        // Without the timer, and without the atomics that order `threadproof::std` objects,
+        // first; the whole exploration again with what an execution needed, once it needed it,
+        // so that every execution of it runs the same threads and objects.
+        let mut timer = false;
+        crate::std::rt::set_mirror_makers(makers);
+        let report = loop {
+            let report = explore_checked(&config, Arc::clone(&checked), timer, started);
+            // Asked even of a finished exploration: a body may have caught the restart's panic.
+            let makers_needed = crate::std::rt::take_mirror_makers_needed();
+            if let Some(report) = report.filter(|_| !makers_needed) {
+                break report;
+            }
+            if makers_needed {
+                crate::std::rt::set_mirror_makers(true);
+            } else {
+                assert!(!timer, "an exploration with the timer needs no timer");
+                timer = true;
+            }
+        };
+        crate::std::rt::set_mirror_makers(false);
+        report
     })
 }
 
@@ -335,7 +362,7 @@ where
         }
     };
 
-    if let RunEnd::NeedsTimer = end {
+    if let RunEnd::Restart = end {
         return None;
     }
     let executions = runs.recorder.executions();
@@ -345,7 +372,7 @@ where
         RunEnd::OutOfBudget => Coverage::BudgetExhausted,
         RunEnd::Failed(..) => Coverage::StoppedAtFailure,
         RunEnd::Unsupported(unsupported) => Coverage::Unsupported(unsupported.clone()),
-        RunEnd::NeedsTimer => unreachable!("returned above"),
+        RunEnd::Restart => unreachable!("returned above"),
     };
     let failure = match (end, failing) {
         (RunEnd::Failed(found), Some((bound, plan, number))) => {
@@ -463,7 +490,7 @@ where
                     Some(minimal),
                 );
             }
-            RunEnd::NeedsTimer => return (RunEnd::NeedsTimer, None, None),
+            RunEnd::Restart => return (RunEnd::Restart, None, None),
             RunEnd::OutOfBudget | RunEnd::Unsupported(_) => {
                 // The search could not finish: report what the first run found.
                 let why = format!("the budget ran out at preemption bound {bound}");
@@ -496,4 +523,45 @@ where
         Some((config.preemption_bound, plan, number)),
         Some(minimal),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `threadproof::std` mutex first locked after the spawn, by both threads: the first
+    /// execution finds it needs the atomics that order first uses, and the exploration starts
+    /// again with them. What it reports is what an exploration with them from the start
+    /// reports: the start it abandoned is not counted. (Mutant caught: counting it.)
+    #[test]
+    fn a_restart_for_the_mirror_s_atomics_reports_as_if_they_were_on_from_the_start() {
+        fn body() -> u32 {
+            use crate::std::sync::{Arc, Mutex};
+            let total = Arc::new(Mutex::new(0));
+            let worker = {
+                let total = Arc::clone(&total);
+                crate::std::thread::spawn(move || *total.lock().unwrap() += 1)
+            };
+            *total.lock().unwrap() += 2;
+            worker.join().unwrap();
+            let total = *total.lock().unwrap();
+            total
+        }
+        let config = LoomConfig::default();
+        let learned = explore(&config, body, |total| {
+            (*total == 3).then_some(()).ok_or(format!("{total}"))
+        });
+        let from_start = explore_from(
+            &config,
+            body,
+            |total| (*total == 3).then_some(()).ok_or(format!("{total}")),
+            true,
+        );
+        assert!(learned.passed(), "{}", learned.summary());
+        assert!(from_start.passed(), "{}", from_start.summary());
+        assert!(learned.executions > 1, "{}", learned.summary());
+        assert_eq!(learned.executions, from_start.executions);
+        assert_eq!(learned.outcomes, from_start.outcomes);
+        assert!(!crate::std::rt::take_mirror_makers_needed());
+    }
 }

@@ -9,6 +9,7 @@
 //! ([`worker`], execution), so two explorations running at once on two OS threads never share
 //! one, and a `static` gets a fresh primitive in every execution.
 
+use crate::sync::NeedsMirrorMakers;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -44,7 +45,10 @@ thread_local! {
     /// Under loom, the atomics through which a model thread's first use of a mirror object
     /// happens after that object's making (see [`PerExec::get`]): the `i`-th object made in
     /// an execution is ordered through atomic `i % MAKERS`. Made when the execution begins,
-    /// before any thread is spawned, so every thread may use them.
+    /// before any thread is spawned, so every thread may use them; but only in explorations
+    /// that need them ([`set_mirror_makers`]): making them costs loom about a tenth of a
+    /// small execution, and a body on the per-backend primitives, or one that makes every
+    /// mirror object before its first spawn, never uses them.
     static MADE: std::cell::RefCell<Option<Box<[::loom::sync::atomic::AtomicUsize; MAKERS]>>> =
         const { std::cell::RefCell::new(None) };
     /// Objects made so far in this loom execution, to pick the next one's atomic.
@@ -52,6 +56,23 @@ thread_local! {
     /// Whether a model thread has been ordered after an object another thread made, since
     /// [`take_first_uses_ordered`] last asked.
     static FIRST_USES_ORDERED: Cell<bool> = const { Cell::new(false) };
+    /// Whether this OS thread's loom executions make [`MADE`], and whether one needed them
+    /// without (the exploration then starts again with them: [`NeedsMirrorMakers`]).
+    static MAKERS_ON: Cell<bool> = const { Cell::new(false) };
+    static MAKERS_NEEDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the loom executions beginning on this OS thread from now on make the atomics that
+/// order first uses (the loom explorer: off at the start of an exploration, on once an
+/// execution needed them).
+pub(crate) fn set_mirror_makers(on: bool) {
+    MAKERS_ON.with(|m| m.set(on));
+    MAKERS_NEEDED.with(|m| m.set(false));
+}
+
+/// Whether an execution stopped because it needed those atomics without them; clears it.
+pub(crate) fn take_mirror_makers_needed() -> bool {
+    MAKERS_NEEDED.with(|m| m.replace(false))
 }
 
 /// How many atomics order first uses after makings: objects sharing one are ordered after
@@ -89,11 +110,17 @@ fn next_maker() -> usize {
 /// see a thread use an object another thread made lazily with no happens-before, and report
 /// a causality violation on its cells.
 fn loom_order(maker: usize, release: bool) {
-    let made: *const ::loom::sync::atomic::AtomicUsize = MADE.with(|m| {
+    let made = MADE.with(|m| {
         let m = m.borrow();
-        let made = m.as_ref().expect("a loom execution has begun");
-        &made[maker] as *const _
+        m.as_ref()
+            .map(|made| &made[maker] as *const ::loom::sync::atomic::AtomicUsize)
     });
+    let Some(made) = made else {
+        // Too late to make them now (threads exist that would not be ordered after their
+        // making): the exploration starts again, with them in every execution.
+        MAKERS_NEEDED.with(|m| m.set(true));
+        std::panic::panic_any(NeedsMirrorMakers);
+    };
     let order = if release {
         Ordering::Release
     } else {
@@ -133,11 +160,13 @@ pub(crate) fn begin_execution(engine: Engine) {
     };
     CURRENT.with(|c| c.set((engine, key)));
     if engine == Engine::Loom {
-        let made = Box::new(std::array::from_fn(|_| {
-            ::loom::sync::atomic::AtomicUsize::new(0)
-        }));
+        let made = MAKERS_ON.with(Cell::get).then(|| {
+            Box::new(std::array::from_fn(|_| {
+                ::loom::sync::atomic::AtomicUsize::new(0)
+            }))
+        });
         // The last execution's are leaked: a loom object must not be dropped outside its own.
-        MADE.with(|m| std::mem::forget(m.borrow_mut().replace(made)));
+        MADE.with(|m| std::mem::forget(std::mem::replace(&mut *m.borrow_mut(), made)));
         MADE_COUNT.with(|c| c.set(0));
     }
 }

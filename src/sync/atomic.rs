@@ -34,15 +34,20 @@ pub enum Rmw {
 
 impl Rmw {
     pub fn name(self) -> &'static str {
+        self.name_ref()
+    }
+
+    /// [`Rmw::name`] by a thin reference (see `Op::name_ref`).
+    pub(crate) fn name_ref(self) -> &'static &'static str {
         match self {
-            Rmw::Add => "fetch_add",
-            Rmw::Sub => "fetch_sub",
-            Rmw::And => "fetch_and",
-            Rmw::Nand => "fetch_nand",
-            Rmw::Or => "fetch_or",
-            Rmw::Xor => "fetch_xor",
-            Rmw::Max => "fetch_max",
-            Rmw::Min => "fetch_min",
+            Rmw::Add => &"fetch_add",
+            Rmw::Sub => &"fetch_sub",
+            Rmw::And => &"fetch_and",
+            Rmw::Nand => &"fetch_nand",
+            Rmw::Or => &"fetch_or",
+            Rmw::Xor => &"fetch_xor",
+            Rmw::Max => &"fetch_max",
+            Rmw::Min => &"fetch_min",
         }
     }
 }
@@ -124,8 +129,8 @@ macro_rules! integer_values {
 
 integer_values!(
     i8 AtomicI8 Int, i16 AtomicI16 Int, i32 AtomicI32 Int, i64 AtomicI64 Int,
-    isize AtomicIsize Int, u8 AtomicU8 Int, u16 AtomicU16 Int, u32 AtomicU32 Int,
-    u64 AtomicU64 Int, usize AtomicUsize Usize
+    isize AtomicIsize Int, u8 AtomicU8 Uint, u16 AtomicU16 Uint, u32 AtomicU32 Uint,
+    u64 AtomicU64 Uint, usize AtomicUsize Usize
 );
 
 impl AtomicValue for bool {

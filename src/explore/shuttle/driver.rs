@@ -5,7 +5,7 @@
 //! Invariant: a replay of the decisions an execution recorded runs that execution again, and
 //! every execution ends quietly (a failure stops it through the scheduler).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -106,10 +106,8 @@ pub(super) struct Driver {
     pub(super) applied: Vec<usize>,
 }
 
-thread_local! {
-    /// The watchdog task of the running execution.
-    static WATCHDOG: Cell<Option<usize>> = const { Cell::new(None) };
-}
+/// The watchdog's task id: each execution spawns it first, after main (task 0).
+const WATCHDOG: usize = 1;
 
 fn task_id(task: &Task) -> usize {
     usize::from(task.id())
@@ -226,10 +224,9 @@ impl Scheduler for Driver {
             }
             return None;
         }
-        let watchdog = WATCHDOG.with(Cell::get);
         // The model threads that can run (all but the watchdog), without allocating for the
         // usual handful.
-        let is_thread = |t: &&&Task| Some(task_id(t)) != watchdog;
+        let is_thread = |t: &&&Task| task_id(t) != WATCHDOG;
         let mut inline = [runnable[0]; 8];
         let spilled: Vec<&Task>;
         let threads: &[&Task] = if runnable.len() <= inline.len() {
@@ -301,7 +298,7 @@ impl Scheduler for Driver {
                     let chosen = (0..16)
                         .filter_map(|_| urw.next_task(runnable, current, is_yielding))
                         .map(usize::from)
-                        .find(|t| Some(*t) != watchdog);
+                        .find(|t| *t != WATCHDOG);
                     chosen.unwrap_or(default)
                 } else {
                     let chosen = inner.scheduler().next_task(threads, current, is_yielding);
@@ -437,7 +434,7 @@ where
         let timer = self.timer;
         let execution = move || {
             let watchdog = ::shuttle::thread::spawn(|| {});
-            WATCHDOG.with(|w| w.set(Some(usize::from(watchdog.thread().id()))));
+            assert_eq!(usize::from(watchdog.thread().id()), WATCHDOG);
             let body = || with_timer::<Shuttle, O>(timer, &checked.0);
             recorder.execute_quietly(&body, &checked.1);
         };
@@ -445,7 +442,6 @@ where
         let end = run_checker(|| {
             runner.run(execution);
         });
-        WATCHDOG.with(|w| w.set(None));
         model::set_running(None);
         if let RunEnd::Completed = end {
             if driver.borrow().out_of_budget {

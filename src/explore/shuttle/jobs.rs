@@ -70,7 +70,7 @@ impl<O> Part<O> {
     /// The index of the schedule that stopped the exploration in this part, if one did.
     fn stop(&self) -> Option<usize> {
         match (&self.end, self.cancelled) {
-            (RunEnd::Failed(_) | RunEnd::Unsupported(_) | RunEnd::NeedsTimer, false) => {
+            (RunEnd::Failed(_) | RunEnd::Unsupported(_) | RunEnd::Restart, false) => {
                 Some(self.start + (self.executions as usize).saturating_sub(1))
             }
             _ => None,

@@ -340,7 +340,7 @@ where
         last.preempting,
         last.unapplied,
     );
-    if let RunEnd::NeedsTimer = end {
+    if let RunEnd::Restart = end {
         return None;
     }
     if unapplied && !timer {
@@ -355,7 +355,7 @@ where
         RunEnd::OutOfBudget => Coverage::BudgetExhausted,
         RunEnd::Failed(..) => Coverage::StoppedAtFailure,
         RunEnd::Unsupported(unsupported) => Coverage::Unsupported(unsupported.clone()),
-        RunEnd::NeedsTimer => unreachable!("returned above"),
+        RunEnd::Restart => unreachable!("returned above"),
     };
     // What the exploration's own failing execution showed, and the replays that shrank it.
     let (mut first, mut search) = (None, None);

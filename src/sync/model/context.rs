@@ -16,7 +16,7 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::panic::Location;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -233,8 +233,11 @@ pub(crate) struct LastStep {
 pub(crate) struct Watch {
     /// Model steps, scheduling decisions and executions begun so far: progress.
     pub steps: AtomicU64,
-    /// The last model step's operation and place, if any.
-    step: Mutex<Option<(&'static str, &'static Location<'static>)>>,
+    /// The last model step's operation and place (null: none yet). Atomics, not a lock: this
+    /// is written at every model step. The two may come from neighbouring steps when read
+    /// while the body moves on, but a body that moves on is not the stuck one they describe.
+    step_op: AtomicPtr<&'static str>,
+    step_at: AtomicPtr<Location<'static>>,
     /// The thread that made the last model step.
     stepped: Mutex<Option<Arc<str>>>,
     /// The thread the scheduler last chose to run (shuttle says; loom does not).
@@ -244,14 +247,28 @@ pub(crate) struct Watch {
 impl Watch {
     /// The last model step, if any.
     pub(crate) fn last(&self) -> Option<LastStep> {
-        let step = *self.step.lock().unwrap_or_else(|e| e.into_inner());
+        let (op, at) = self.step()?;
         let thread = self
             .stepped
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let ((op, at), thread) = (step?, thread?);
+            .clone()?;
         Some(LastStep { thread, op, at })
+    }
+
+    /// The last model step's operation and place, if any.
+    fn step(&self) -> Option<(&'static str, &'static Location<'static>)> {
+        let op = self.step_op.load(Ordering::Acquire);
+        let at = self.step_at.load(Ordering::Acquire);
+        // SAFETY: both are null or came from `&'static` references (`set_step`).
+        unsafe { Some((*op.cast_const().as_ref()?, at.cast_const().as_ref()?)) }
+    }
+
+    fn set_step(&self, op: &'static &'static str, at: &'static Location<'static>) {
+        self.step_op
+            .store(std::ptr::from_ref(op).cast_mut(), Ordering::Release);
+        self.step_at
+            .store(std::ptr::from_ref(at).cast_mut(), Ordering::Release);
     }
 
     /// The thread the scheduler last chose to run, if it says.
@@ -265,8 +282,10 @@ impl Watch {
     /// Shows `other`'s last step and running thread here too (a worker's, on its explorer's
     /// watch).
     pub(crate) fn show(&self, other: &Watch) {
-        let step = *other.step.lock().unwrap_or_else(|e| e.into_inner());
-        *self.step.lock().unwrap_or_else(|e| e.into_inner()) = step;
+        self.step_op
+            .store(other.step_op.load(Ordering::Acquire), Ordering::Release);
+        self.step_at
+            .store(other.step_at.load(Ordering::Acquire), Ordering::Release);
         let stepped = other
             .stepped
             .lock()
@@ -410,14 +429,14 @@ pub(crate) fn out_of_time() -> bool {
 /// A model operation `op` at `at`, by the running thread: counted, shown to the watch, and
 /// checked against the deadline every few steps, so that one long execution ends at the
 /// exploration's time limit, as a budget cut (see [`OutOfTime`]).
-pub(crate) fn step<P: Primitives>(op: &'static str, at: &'static Location<'static>) {
+pub(crate) fn step<P: Primitives>(op: &'static &'static str, at: &'static Location<'static>) {
     step_by::<P>(op, at, None);
 }
 
 /// [`step`], by the thread named `thread` when the caller has its name at hand (the trace
 /// recorder does), which spares a second look-up of the running thread's context.
 pub(crate) fn step_by<P: Primitives>(
-    op: &'static str,
+    op: &'static &'static str,
     at: &'static Location<'static>,
     thread: Option<&Arc<str>>,
 ) {
@@ -429,11 +448,7 @@ pub(crate) fn step_by<P: Primitives>(
     WATCH.with(|w| {
         let mut w = w.borrow_mut();
         let Some(watching) = w.as_mut() else { return };
-        *watching
-            .watch
-            .step
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Some((op, at));
+        watching.watch.set_step(op, at);
         match thread {
             Some(thread) => watching.publish_stepped(thread),
             None => with_context::<P, _>(|c| watching.publish_stepped(&c.name)),

@@ -18,6 +18,13 @@ use super::trace;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NeedsTimer;
 
+/// A panic payload: under loom, a `threadproof::std` object needs the atomics that order
+/// first uses after makings, which this exploration's executions do not make (they are made
+/// only once an exploration has shown it needs them: see `crate::std::rt`). The explorer
+/// then runs the whole exploration again with them, from its first execution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NeedsMirrorMakers;
+
 /// A panic payload: the body spawned more threads than the checker can model. Raised by
 /// `sync::spawn` before the checker's own assertion would fire, so that the explorer can
 /// tell a limit of the checker from a bug in the body.
@@ -45,8 +52,9 @@ pub(crate) enum Stop {
     Deadlock,
     /// The outcome broke the invariant.
     Invariant(String),
-    /// A timed wait needs the timer, which this execution does not run (see [`NeedsTimer`]).
-    NeedsTimer,
+    /// The exploration must start again from its first execution, with the timer
+    /// ([`NeedsTimer`]) or the mirror's makers ([`NeedsMirrorMakers`]) on.
+    Restart,
     /// The exploration's time ran out inside this execution ([`context::step`]): a budget
     /// cut, not a failure.
     OutOfTime,
@@ -227,8 +235,8 @@ pub(crate) fn thread_panicked(payload: Box<dyn Any + Send>, park: impl Fn()) -> 
 /// How a panic with `payload` ends an execution: what it says and where it was raised, with the
 /// trace cut back to its moment.
 pub(crate) fn stop_for_panic(payload: &(dyn Any + Send)) -> Stop {
-    if payload.is::<NeedsTimer>() {
-        return Stop::NeedsTimer;
+    if payload.is::<NeedsTimer>() || payload.is::<NeedsMirrorMakers>() {
+        return Stop::Restart;
     }
     let message = panic_message(payload);
     let panic = panic_with_message(&message);
@@ -259,6 +267,10 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> String {
         )
     } else if payload.is::<NeedsTimer>() {
         "a timed wait in an execution without the timer".to_string()
+    } else if payload.is::<NeedsMirrorMakers>() {
+        "a threadproof::std object first used across threads in an execution without the \
+         atomics that order it"
+            .to_string()
     } else if payload.is::<Box<dyn Any + Send>>() {
         "a panic whose payload is another panic's payload (not a string)".to_string()
     } else {

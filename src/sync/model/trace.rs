@@ -233,11 +233,11 @@ pub(crate) fn effect_ordered<P: Primitives>(
         return;
     }
     if !recording() {
-        super::context::step::<P>(op.name(), location);
+        super::context::step::<P>(op.name_ref(), location);
         return;
     }
     with_context::<P, _>(|c| {
-        super::context::step_by::<P>(op.name(), location, Some(&c.name));
+        super::context::step_by::<P>(op.name_ref(), location, Some(&c.name));
         RECORDING.with(|r| {
             let mut r = r.borrow_mut();
             let Some(recording) = r.as_mut().filter(|rec| !rec.frozen) else {
@@ -298,11 +298,11 @@ pub(crate) fn attempt_with<P: Primitives>(
         return Attempt(None);
     }
     if !recording() {
-        super::context::step::<P>(op.name(), location);
+        super::context::step::<P>(op.name_ref(), location);
         return Attempt(None);
     }
     let id = with_context::<P, _>(|c| {
-        super::context::step_by::<P>(op.name(), location, Some(&c.name));
+        super::context::step_by::<P>(op.name_ref(), location, Some(&c.name));
         RECORDING.with(|r| {
             let mut r = r.borrow_mut();
             let recording = r.as_mut().filter(|rec| !rec.frozen)?;

@@ -61,37 +61,42 @@ pub enum Op {
 impl Op {
     /// The method's name, as the user's code calls it.
     pub fn name(self) -> &'static str {
+        self.name_ref()
+    }
+
+    /// [`Op::name`] by a thin reference: one word, which the progress watch keeps in an atomic.
+    pub(crate) fn name_ref(self) -> &'static &'static str {
         match self {
-            Op::Spawn => "spawn",
-            Op::Join => "join",
-            Op::Lock => "lock",
-            Op::TryLock => "try_lock",
-            Op::Unlock => "unlock",
-            Op::ReadLock => "read",
-            Op::WriteLock => "write",
-            Op::TryReadLock => "try_read",
-            Op::TryWriteLock => "try_write",
-            Op::Wait | Op::BarrierWait => "wait",
-            Op::NotifyOne => "notify_one",
-            Op::NotifyAll => "notify_all",
-            Op::Acquire => "acquire",
-            Op::TryAcquire => "try_acquire",
-            Op::Release => "release",
-            Op::Park => "park",
-            Op::Unpark => "unpark",
-            Op::Send => "send",
-            Op::Recv => "recv",
-            Op::TryRecv => "try_recv",
-            Op::Load => "load",
-            Op::Store => "store",
-            Op::Swap => "swap",
-            Op::Fetch(rmw) => rmw.name(),
-            Op::CompareExchange => "compare_exchange",
-            Op::CompareExchangeWeak => "compare_exchange_weak",
-            Op::Fence => "fence",
-            Op::Read => "read",
-            Op::Write => "write",
-            Op::Choose => "choose",
+            Op::Spawn => &"spawn",
+            Op::Join => &"join",
+            Op::Lock => &"lock",
+            Op::TryLock => &"try_lock",
+            Op::Unlock => &"unlock",
+            Op::ReadLock => &"read",
+            Op::WriteLock => &"write",
+            Op::TryReadLock => &"try_read",
+            Op::TryWriteLock => &"try_write",
+            Op::Wait | Op::BarrierWait => &"wait",
+            Op::NotifyOne => &"notify_one",
+            Op::NotifyAll => &"notify_all",
+            Op::Acquire => &"acquire",
+            Op::TryAcquire => &"try_acquire",
+            Op::Release => &"release",
+            Op::Park => &"park",
+            Op::Unpark => &"unpark",
+            Op::Send => &"send",
+            Op::Recv => &"recv",
+            Op::TryRecv => &"try_recv",
+            Op::Load => &"load",
+            Op::Store => &"store",
+            Op::Swap => &"swap",
+            Op::Fetch(rmw) => rmw.name_ref(),
+            Op::CompareExchange => &"compare_exchange",
+            Op::CompareExchangeWeak => &"compare_exchange_weak",
+            Op::Fence => &"fence",
+            Op::Read => &"read",
+            Op::Write => &"write",
+            Op::Choose => &"choose",
         }
     }
 }
@@ -100,8 +105,11 @@ impl Op {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scalar {
     Usize(usize),
-    /// Any other integer.
-    Int(i128),
+    /// A signed integer of at most 64 bits.
+    Int(i64),
+    /// An unsigned integer of at most 64 bits other than `usize`. (Two 8-byte variants rather
+    /// than one `i128` keep a row small: every row of every execution is copied.)
+    Uint(u64),
     Bool(bool),
     /// A pointer's address (null shows as `null`).
     Ptr(usize),
@@ -112,6 +120,7 @@ impl fmt::Display for Scalar {
         match self {
             Scalar::Usize(v) => write!(f, "{v}"),
             Scalar::Int(v) => write!(f, "{v}"),
+            Scalar::Uint(v) => write!(f, "{v}"),
             Scalar::Bool(v) => write!(f, "{v}"),
             Scalar::Ptr(0) => write!(f, "null"),
             Scalar::Ptr(v) => write!(f, "{v:#x}"),
