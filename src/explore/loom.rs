@@ -273,22 +273,21 @@ where
         // first; the whole exploration again with what an execution needed, once it needed it,
         // so that every execution of it runs the same threads and objects.
         let mut timer = false;
+        crate::std::rt::forget_mirror_plan();
         crate::std::rt::set_mirror_makers(makers);
         let report = loop {
             let report = explore_checked(&config, Arc::clone(&checked), timer, started);
             // Asked even of a finished exploration: a body may have caught the restart's panic.
-            let makers_needed = crate::std::rt::take_mirror_makers_needed();
-            if let Some(report) = report.filter(|_| !makers_needed) {
+            let restart = crate::std::rt::take_mirror_restart();
+            if let Some(report) = report.filter(|_| !restart) {
                 break report;
             }
-            if makers_needed {
-                crate::std::rt::set_mirror_makers(true);
-            } else {
+            if !restart {
                 assert!(!timer, "an exploration with the timer needs no timer");
                 timer = true;
             }
         };
-        crate::std::rt::set_mirror_makers(false);
+        crate::std::rt::forget_mirror_plan();
         report
     })
 }
@@ -529,32 +528,40 @@ where
 mod tests {
     use super::*;
 
-    /// A `threadproof::std` mutex first locked after the spawn, by both threads: the first
-    /// execution finds it needs the atomics that order first uses, and the exploration starts
-    /// again with them. What it reports is what an exploration with them from the start
-    /// reports: the start it abandoned is not counted. (Mutant caught: counting it.)
+    /// Two `threadproof::std` atomics first used after the spawn, by both threads: one made
+    /// at zero (then one made before any thread serves), one not (its first uses are then
+    /// ordered after its making). The first execution finds the exploration needs both, and
+    /// it starts again with them. What it reports is what an exploration with the ordering
+    /// atomics from the start reports: the starts it abandoned are not counted. (Mutants
+    /// caught: counting them; making the zero atomic where it is first used, unordered, which
+    /// loom reports as a causality violation.)
     #[test]
     fn a_restart_for_the_mirror_s_atomics_reports_as_if_they_were_on_from_the_start() {
         fn body() -> u32 {
-            use crate::std::sync::{Arc, Mutex};
-            let total = Arc::new(Mutex::new(0));
+            // Relaxed: SeqCst's fences would order the threads anyway.
+            use crate::std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+            use crate::std::sync::Arc;
+            let (zero, five) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(5)));
             let worker = {
-                let total = Arc::clone(&total);
-                crate::std::thread::spawn(move || *total.lock().unwrap() += 1)
+                let (zero, five) = (Arc::clone(&zero), Arc::clone(&five));
+                crate::std::thread::spawn(move || {
+                    zero.fetch_add(1, Relaxed);
+                    five.fetch_add(1, Relaxed);
+                })
             };
-            *total.lock().unwrap() += 2;
+            zero.fetch_add(2, Relaxed);
+            five.fetch_add(2, Relaxed);
             worker.join().unwrap();
-            let total = *total.lock().unwrap();
-            total
+            zero.load(Relaxed) + five.load(Relaxed)
         }
         let config = LoomConfig::default();
         let learned = explore(&config, body, |total| {
-            (*total == 3).then_some(()).ok_or(format!("{total}"))
+            (*total == 11).then_some(()).ok_or(format!("{total}"))
         });
         let from_start = explore_from(
             &config,
             body,
-            |total| (*total == 3).then_some(()).ok_or(format!("{total}")),
+            |total| (*total == 11).then_some(()).ok_or(format!("{total}")),
             true,
         );
         assert!(learned.passed(), "{}", learned.summary());
@@ -562,6 +569,6 @@ mod tests {
         assert!(learned.executions > 1, "{}", learned.summary());
         assert_eq!(learned.executions, from_start.executions);
         assert_eq!(learned.outcomes, from_start.outcomes);
-        assert!(!crate::std::rt::take_mirror_makers_needed());
+        assert!(!crate::std::rt::take_mirror_restart());
     }
 }

@@ -10,6 +10,7 @@
 //! one, and a `static` gets a fresh primitive in every execution.
 
 use crate::sync::NeedsMirrorMakers;
+use std::any::{Any, TypeId};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -60,6 +61,59 @@ thread_local! {
     /// without (the exploration then starts again with them: [`NeedsMirrorMakers`]).
     static MAKERS_ON: Cell<bool> = const { Cell::new(false) };
     static MAKERS_NEEDED: Cell<bool> = const { Cell::new(false) };
+    /// Whether an execution found none of its kind left in [`POOL`].
+    static POOL_NEEDED: Cell<bool> = const { Cell::new(false) };
+    /// Under loom, objects made when the execution begins, before any thread, for mirror
+    /// objects first used after a spawn that need no value of their own (an atomic starting
+    /// at zero): taking one needs no ordering, as a raw loom atomic made in main needs none,
+    /// where ordering the first uses would add a read-modify-write per thread for loom to
+    /// interleave. How many of each kind is learned: an execution that finds none left
+    /// starts the exploration again with twice as many (the plan is fixed for a whole
+    /// exploration, as loom's replays of a prefix need the same objects every time).
+    static POOL: std::cell::RefCell<Pool> = const {
+        std::cell::RefCell::new(Pool { plan: Vec::new(), ready: Vec::new() })
+    };
+}
+
+struct Pool {
+    plan: Vec<Planned>,
+    /// This execution's, not taken yet.
+    ready: Vec<(TypeId, Vec<Box<dyn Any>>)>,
+}
+
+/// How many objects of one kind each execution makes beforehand, and how.
+struct Planned {
+    kind: TypeId,
+    make: fn() -> Box<dyn Any>,
+    count: usize,
+}
+
+/// One of this execution's objects made before any thread, of the kind `make` makes (keyed
+/// by `K`), if one is left; otherwise the plan asks for more and the exploration starts
+/// again ([`NeedsMirrorMakers`]).
+fn take_pooled<K: 'static, T: 'static>(make: fn() -> Box<dyn Any>) -> Box<T> {
+    let kind = TypeId::of::<K>();
+    let taken = POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        let ready = p.ready.iter_mut().find(|(k, _)| *k == kind)?;
+        ready.1.pop()
+    });
+    if let Some(object) = taken {
+        return object.downcast().expect("a pooled object of its kind");
+    }
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        match p.plan.iter_mut().find(|planned| planned.kind == kind) {
+            Some(planned) => planned.count *= 2,
+            None => p.plan.push(Planned {
+                kind,
+                make,
+                count: 1,
+            }),
+        }
+    });
+    POOL_NEEDED.with(|m| m.set(true));
+    std::panic::panic_any(NeedsMirrorMakers);
 }
 
 /// Whether the loom executions beginning on this OS thread from now on make the atomics that
@@ -68,11 +122,29 @@ thread_local! {
 pub(crate) fn set_mirror_makers(on: bool) {
     MAKERS_ON.with(|m| m.set(on));
     MAKERS_NEEDED.with(|m| m.set(false));
+    POOL_NEEDED.with(|m| m.set(false));
 }
 
-/// Whether an execution stopped because it needed those atomics without them; clears it.
-pub(crate) fn take_mirror_makers_needed() -> bool {
-    MAKERS_NEEDED.with(|m| m.replace(false))
+/// Forgets what the last exploration on this OS thread learned it needs made beforehand.
+pub(crate) fn forget_mirror_plan() {
+    set_mirror_makers(false);
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        p.plan.clear();
+        p.ready.clear();
+    });
+}
+
+/// Whether an execution stopped because it needed what this exploration's executions do
+/// not make beforehand (the atomics that order first uses, or more pooled objects): the
+/// executions from now on make them, and the exploration must start again. Clears it.
+pub(crate) fn take_mirror_restart() -> bool {
+    let makers = MAKERS_NEEDED.with(|m| m.replace(false));
+    let pool = POOL_NEEDED.with(|m| m.replace(false));
+    if makers {
+        MAKERS_ON.with(|m| m.set(true));
+    }
+    makers || pool
 }
 
 /// How many atomics order first uses after makings: objects sharing one are ordered after
@@ -168,6 +240,17 @@ pub(crate) fn begin_execution(engine: Engine) {
         // The last execution's are leaked: a loom object must not be dropped outside its own.
         MADE.with(|m| std::mem::forget(std::mem::replace(&mut *m.borrow_mut(), made)));
         MADE_COUNT.with(|c| c.set(0));
+        POOL.with(|p| {
+            let mut p = p.borrow_mut();
+            let ready = (p.plan.iter())
+                .map(|planned| {
+                    let objects = (0..planned.count).map(|_| (planned.make)()).collect();
+                    (planned.kind, objects)
+                })
+                .collect();
+            // Loom's atomics keep no tie to their execution when dropped (no `Drop`).
+            p.ready = ready;
+        });
     }
 }
 
@@ -246,8 +329,41 @@ impl<T> PerExec<T> {
     /// The lock is never held across a model operation (making an object, [`loom_order`]):
     /// the checker may switch to another model thread of this OS thread there.
     pub(crate) fn get(&self, init: impl FnOnce() -> T) -> (&T, bool) {
+        self.get_ordered(init, true)
+    }
+
+    /// [`PerExec::get`] for an object whose loom objects are only locks and condvars: loom
+    /// records no access when it makes one (a lock's first `lock` checks nothing about its
+    /// making, unlike an atomic's first load, which reads its initial store), so a first use
+    /// by another thread needs no ordering after the making. Each such ordering is a
+    /// read-modify-write loom interleaves with every other: a mutex made by main after its
+    /// spawns and locked by two workers took a small counter from 10,830 executions to
+    /// 1,475,301.
+    pub(crate) fn get_unordered(&self, init: impl FnOnce() -> T) -> (&T, bool) {
+        self.get_ordered(init, false)
+    }
+
+    /// [`PerExec::get`] for an object that, when made after a spawn under loom, may be one made
+    /// before any thread by `pooled` (of a kind keyed by `K`): then no first use of it needs
+    /// ordering. For an object whose loom object needs no value of its own (see `POOL`).
+    pub(crate) fn get_pooled<K: 'static>(
+        &self,
+        init: impl FnOnce() -> T,
+        pooled: fn() -> Box<dyn Any>,
+    ) -> (&T, bool)
+    where
+        T: 'static,
+    {
+        if engine() == Engine::Loom && !before_threads() {
+            // Made already, or by whichever thread makes it first: from the pool.
+            return self.get_ordered(|| *take_pooled::<K, T>(pooled), false);
+        }
+        self.get_ordered(init, true)
+    }
+
+    fn get_ordered(&self, init: impl FnOnce() -> T, ordered: bool) -> (&T, bool) {
         let key = key();
-        let me = (engine() == Engine::Loom).then(loom_thread);
+        let me = (ordered && engine() == Engine::Loom).then(loom_thread);
         let mut outlived = false;
         let mut made = None;
         let mut init = Some(init);

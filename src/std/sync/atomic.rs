@@ -30,10 +30,6 @@ pub use crate::sync::compiler_fence;
 /// The methods every atomic has; `$v` the value type.
 macro_rules! common {
     ($name:ident, $v:ty) => {
-        fn raw(&self) -> &Raw<$v> {
-            let init = self.init;
-            self.per.get(|| by_engine!(sync::Atomic::<P, $v>::new(init))).0
-        }
 
         #[track_caller]
         pub fn load(&self, order: Ordering) -> $v {
@@ -143,6 +139,19 @@ macro_rules! atomic {
                 }
             }
 
+            fn raw(&self) -> &Raw<$v> {
+                let init = self.init;
+                let make = || by_engine!(sync::Atomic::<P, $v>::new(init));
+                if init != <$v>::default() {
+                    return self.per.get(make).0;
+                }
+                // Made at zero: under loom, one made before any thread will do.
+                fn zero() -> Box<dyn std::any::Any> {
+                    Box::new(Raw::<$v>::Loom(sync::Atomic::<Loom, $v>::new(<$v>::default())))
+                }
+                self.per.get_pooled::<$v>(make, zero).0
+            }
+
             common!($name, $v);
             fetch!($v; $($op),*);
         }
@@ -249,6 +258,13 @@ impl<T: 'static> AtomicPtr<T> {
             init: value,
             per: PerExec::new(),
         }
+    }
+
+    fn raw(&self) -> &Raw<*mut T> {
+        let init = self.init;
+        self.per
+            .get(|| by_engine!(sync::Atomic::<P, *mut T>::new(init)))
+            .0
     }
 
     common!(AtomicPtr, *mut T);

@@ -47,7 +47,9 @@ impl Condvar {
     }
 
     fn raw(&self) -> &RawCondvar {
-        self.per.get(|| by_engine!(sync::Condvar::<P>::new())).0
+        self.per
+            .get_unordered(|| by_engine!(sync::Condvar::<P>::new()))
+            .0
     }
 
     #[track_caller]

@@ -130,7 +130,7 @@ impl<T> Mutex<T> {
 
 impl<T: ?Sized> Mutex<T> {
     pub(crate) fn entry(&self) -> &Entry {
-        let (entry, outlived) = self.per.get(|| Entry {
+        let (entry, outlived) = self.per.get_unordered(|| Entry {
             first: by_engine!(sync::Mutex::<P, ()>::new(())),
             renewed: AtomicPtr::new(std::ptr::null_mut()),
             waiting: AtomicUsize::new(0),

@@ -192,10 +192,14 @@ pub(crate) fn set_running(index: Option<usize>) {
         let mut w = w.borrow_mut();
         let Some(watching) = w.as_mut() else { return };
         watching.watch.steps.fetch_add(1, Ordering::Relaxed);
-        let Some(index) = index else { return };
+        // Most decisions let the same thread go on: its name is on the watch already.
+        let Some(index) = index.filter(|i| Some(*i) != watching.running_index) else {
+            return;
+        };
         CONTEXTS.with(|c| {
             if let Some(Some(context)) = c.borrow().get(index) {
                 watching.publish_running(&context.name);
+                watching.running_index = Some(index);
             }
         });
     });
@@ -204,6 +208,11 @@ pub(crate) fn set_running(index: Option<usize>) {
 /// Forgets the contexts of the last execution's threads (the start of every execution).
 pub(crate) fn forget_contexts() {
     CONTEXTS.with(|c| c.borrow_mut().clear());
+    WATCH.with(|w| {
+        if let Some(watching) = w.borrow_mut().as_mut() {
+            watching.running_index = None;
+        }
+    });
 }
 
 thread_local! {
@@ -302,6 +311,8 @@ struct Watching {
     watch: Arc<Watch>,
     stepped: *const u8,
     running: *const u8,
+    /// The index of the thread whose name `running` holds, in this execution.
+    running_index: Option<usize>,
 }
 
 impl Watching {
@@ -349,6 +360,7 @@ pub(crate) fn watch(watch: Option<Arc<Watch>>) {
         watch,
         stepped: std::ptr::null(),
         running: std::ptr::null(),
+        running_index: None,
     });
     WATCH.with(|w| *w.borrow_mut() = watching);
 }
