@@ -93,6 +93,10 @@ build-cost:
 profiles:
     bash benches/profiles.sh
 
+# Instructions per execution, raw engines against threadproof, under callgrind (valgrind).
+instructions *MODES:
+    bash benches/instructions.sh {{MODES}}
+
 # Each Rust benchmark beside its Python twin; writes benches/RESULTS.md (docs/performance.md).
 bench-vs-python *ARGS:
     python3 benches/python/vs_rust.py {{ARGS}}
