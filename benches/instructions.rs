@@ -3,8 +3,8 @@
 //! executions. The mode is the first argument: `loom-raw`, `loom-traced`, `loom-untraced`,
 //! `random-raw`, `random-traced`, `random-untraced`, `pct-raw`, `pct-traced`, `pct-untraced`,
 //! and through the std mirror (the program as a user's crate writes it, traced):
-//! `loom-mirror`, `random-mirror`; and raw loom with loom's own `Arc` (the mirror's `Arc`
-//! counts are interleaved, as loom's are): `loom-raw-arc`.
+//! `loom-mirror`, `random-mirror`; and the raw engines with their own `Arc` (the mirror's
+//! `Arc` counts are interleaved, as theirs are): `loom-raw-arc`, `random-raw-arc`.
 //!
 //! Invariant: both sides of a pair run the same number of executions of the same program
 //! (loom's exhaustive walk, or `SCHEDULES` shuttle schedules), so totals divide alike.
@@ -147,6 +147,10 @@ fn main() {
             shuttle::check_random(raw_counter!(shuttle), SCHEDULES);
             SCHEDULES as u64
         }
+        "random-raw-arc" => {
+            shuttle::check_random(raw_counter!(shuttle, shuttle::sync::Arc), SCHEDULES);
+            SCHEDULES as u64
+        }
         "pct-raw" => {
             shuttle::check_pct(raw_counter!(shuttle), SCHEDULES, 3);
             SCHEDULES as u64
@@ -173,7 +177,7 @@ fn main() {
         other => {
             eprintln!(
                 "unknown mode {other:?}: loom-raw, loom-raw-arc, loom-traced, loom-untraced, loom-mirror, \
-                 random-raw, random-traced, random-untraced, random-mirror, pct-raw, \
+                 random-raw, random-raw-arc, random-traced, random-untraced, random-mirror, pct-raw, \
                  pct-traced, pct-untraced"
             );
             std::process::exit(2);

@@ -8,7 +8,7 @@ command -v valgrind >/dev/null || { echo "instructions: needs valgrind (apt-get 
 modes=("$@")
 if [ ${#modes[@]} -eq 0 ]; then
     modes=(loom-raw loom-traced loom-untraced random-raw random-traced random-untraced
-           pct-raw pct-traced pct-untraced loom-raw-arc loom-mirror)
+           pct-raw pct-traced pct-untraced loom-raw-arc loom-mirror random-raw-arc random-mirror)
 fi
 binary=$(cargo bench --bench instructions --no-run --message-format=json 2>/dev/null \
     | grep -o '"executable":"[^"]*/instructions-[^"]*"' | cut -d'"' -f4 | tail -1)
