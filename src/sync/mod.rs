@@ -87,6 +87,7 @@ pub mod backend;
 mod barrier;
 mod channel;
 mod condvar;
+mod gate;
 pub(crate) mod model;
 mod mutex;
 mod once;
@@ -111,7 +112,7 @@ use ::std::sync::atomic::Ordering;
 use ::std::sync::Arc;
 use ::std::time::Duration;
 
-use self::backend::{RawAtomic, RawCell, RawRwLock, RawThread};
+use self::backend::{RawAtomic, RawCell, RawRwLock, RawSignal, RawThread};
 use self::model::ThreadContext;
 
 pub use self::atomic::{
@@ -168,6 +169,9 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     fn try_lock<T: Send>(mutex: &Self::Mutex<T>) -> Option<Self::Guard<'_, T>>;
 
     type RwLock<T: Send + Sync>: RawRwLock<T>;
+    /// What a thread blocked in a built primitive waits on under the model backends (see
+    /// `gate`): the checker's cheapest block, which is no model event of its own.
+    type Signal: RawSignal;
 
     fn condvar() -> Self::Condvar;
     fn wait<'a, T: Send>(condvar: &Self::Condvar, guard: Self::Guard<'a, T>) -> Self::Guard<'a, T>;
