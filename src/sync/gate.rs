@@ -60,11 +60,6 @@ impl<P: Primitives, S> Gate<P, S> {
         self.entered.set(false);
         result
     }
-
-    /// The state, owned.
-    pub(crate) fn into_inner(self) -> S {
-        self.state.into_inner()
-    }
 }
 
 /// A thread waiting in a gated primitive, and what it is handed when it is raised.
@@ -107,11 +102,6 @@ impl<P: Primitives, V> Waiter<P, V> {
             wake,
             handed: Mutex::new(None),
         }))
-    }
-
-    /// Whether `other` is this same waiter.
-    pub(crate) fn is(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
     }
 
     /// Hands the waiter its outcome (inside the raiser's entry).
