@@ -34,7 +34,7 @@ fn primitives(c: &mut Criterion) {
         let how = if program.native {
             "on loom's own primitive"
         } else {
-            "built on loom's mutex and condvar"
+            "built: one model event per operation"
         };
         println!(
             "{name}: loom executions raw {}, threadproof {} ({how})",

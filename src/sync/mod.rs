@@ -34,12 +34,14 @@
 //! # Built once, for every backend
 //!
 //! [`Barrier`], [`Semaphore`], [`Once`] (on [`OnceLock`]), [`LazyLock`], the channels and the
-//! model backends' parking and [`RwLock`] are built on the backends' mutex and condvar: loom
-//! has no barrier, once, bounded channel or `recv_timeout`; its `RwLock` has no writer
-//! preference (std's and parking_lot's have, so a recursive read behind a queued writer
-//! deadlocks in production and must under the checkers) and mis-counts a thread holding two
-//! read guards; shuttle's panics on any second read guard; loom's unpark token leaks into
-//! condvar waits. Production keeps std's and parking_lot's own `RwLock` and parking.
+//! model backends' parking and [`RwLock`] are built here, on the backends' mutex and condvar,
+//! except that under the model backends the channels and the `RwLock` are built on a gate,
+//! one model event per operation (`gate`): loom has no barrier, once, bounded channel or
+//! `recv_timeout`; its `RwLock` has no writer preference (std's and parking_lot's have, so a
+//! recursive read behind a queued writer deadlocks in production and must under the
+//! checkers) and mis-counts a thread holding two read guards; shuttle's panics on any second
+//! read guard; loom's unpark token leaks into condvar waits. Production keeps std's and
+//! parking_lot's own `RwLock` and parking.
 //!
 //! # What the backends do not model
 //!
