@@ -19,6 +19,10 @@ use crate::sync::gate::{Gate, Waiter, Wakeups};
 use crate::sync::trace::{self, Attempt, Op, Value};
 use crate::sync::Primitives;
 
+/// A rendezvous sender's wait for its message's receipt: `Ok` once received, the message
+/// back if the receiver goes first.
+type Receipt<P, T> = Waiter<P, Result<(), T>>;
+
 struct State<P: Primitives, T> {
     /// Each message with its number (1 for the first sent).
     queue: VecDeque<(u64, T)>,
@@ -32,7 +36,7 @@ struct State<P: Primitives, T> {
     room: VecDeque<Waiter<P, ()>>,
     /// Rendezvous senders waiting for their message's receipt: handed `Ok` once it is
     /// received, the message back if the receiver goes first.
-    receipts: Vec<(u64, Waiter<P, Result<(), T>>)>,
+    receipts: Vec<(u64, Receipt<P, T>)>,
 }
 
 /// The gated channel.
@@ -46,7 +50,7 @@ enum Sent<P: Primitives, T> {
     /// Wait for room, then try again.
     Room(T, Waiter<P, ()>),
     /// Queued: wait for its receipt.
-    Receipt(u64, Waiter<P, Result<(), T>>),
+    Receipt(u64, Receipt<P, T>),
 }
 
 /// What a receive's entry decided.
