@@ -20,8 +20,19 @@ use std::cell::{Cell, UnsafeCell};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::backend::{RawAtomic, RawSignal, Rmw};
+use super::atomic::{RawAtomic, Rmw};
 use super::{timer, Primitives};
+
+/// A one-shot signal, made by the thread that will wait on it: each backend's cheapest
+/// block (`backend::signal`), never returning spuriously, raised with no scheduling point.
+pub trait RawSignal: Send + Sync + 'static {
+    /// A signal for the running thread to wait on.
+    fn new() -> Self;
+    /// Blocks until the signal is raised; returns at once if it was.
+    fn wait(&self);
+    /// Wakes the waiter: at most once per signal.
+    fn raise(&self);
+}
 
 /// A built primitive's state behind its one model event per operation.
 pub(crate) struct Gate<P: Primitives, S> {

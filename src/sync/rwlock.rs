@@ -2,7 +2,7 @@
 //!
 //! Invariant: while a write guard lives no other guard does, and read guards only coexist
 //! with read guards. Production backends use their own lock (std's, parking_lot's); the model
-//! backends use [`BuiltRwLock`], built on a gate ([`super::gate`]: one model event per
+//! backends use [`BuiltRwLock`], built on a gate (`super::gate`: one model event per
 //! acquisition or release) with the policy of those production locks: a waiting writer blocks
 //! new readers (writer preference), and a release wakes one waiting writer, or else every
 //! waiting reader, which then try again (another thread may take the lock first). So a

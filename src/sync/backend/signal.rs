@@ -1,5 +1,5 @@
 //! The one-shot signal a thread blocked in a built primitive waits on (see
-//! [`crate::sync::gate`]): each backend's cheapest way to block a thread until another one
+//! `crate::sync::gate`): each backend's cheapest way to block a thread until another one
 //! wakes it, which is no model event of its own.
 //!
 //! Invariant: [`RawSignal::wait`] returns only after [`RawSignal::raise`] was called (at once if
@@ -10,15 +10,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// A one-shot signal, made by the thread that will wait on it.
-pub trait RawSignal: Send + Sync + 'static {
-    /// A signal for the running thread to wait on.
-    fn new() -> Self;
-    /// Blocks until the signal is raised; returns at once if it was.
-    fn wait(&self);
-    /// Wakes the waiter: at most once per signal.
-    fn raise(&self);
-}
+use super::RawSignal;
 
 /// A signal on the thread's own park token: std's, and loom's (whose `park` is no branch point
 /// and never returns spuriously; a raise only ever finds its waiter parked, since nothing

@@ -1,5 +1,5 @@
 //! The channel under the model backends: each operation is one entry of a
-//! [`Gate`](crate::sync::gate), one model event, as the checkers' own channels are.
+//! gate (`crate::sync::gate`), one model event, as the checkers' own channels are.
 //!
 //! Invariant: whatever an operation decides, it decides in its entry. A message meets a
 //! waiting receiver there and is handed to it (the receiver waits only while the queue is

@@ -1,7 +1,7 @@
 //! Channels, as `std::sync::mpsc`: unbounded ([`channel`]) and bounded ([`sync_channel`],
 //! a rendezvous at bound 0), with `try_recv` and `recv_timeout`; built once for every
 //! backend, on the production backends' mutex and condvars (`locked`) and, under the model
-//! backends, on a gate (`gated`, see [`crate::sync::gate`]).
+//! backends, on a gate (`gated`, see `crate::sync::gate`).
 //!
 //! Invariant: [`Receiver::recv`] returns every message sent, in order per sender, and returns
 //! `None` only once the queue is empty and every sender is gone; a send fails only once the
