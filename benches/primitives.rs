@@ -31,10 +31,10 @@ fn primitives(c: &mut Criterion) {
     for program in loom_programs() {
         let (raw, built) = (program.raw_loom.unwrap(), program.loom.unwrap());
         let name = program.name;
-        let how = if program.native {
-            "on loom's own primitive"
-        } else {
-            "built on loom's mutex and condvar"
+        let how = match (program.native, program.built_ceiling) {
+            (true, _) => "on loom's own primitive: goal 2x".to_string(),
+            (false, Some(ceiling)) => format!("built, one event per operation: ceiling {ceiling}x"),
+            (false, None) => "built, one event per operation".to_string(),
         };
         println!(
             "{name}: loom executions raw {}, threadproof {} ({how})",

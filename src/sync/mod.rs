@@ -34,12 +34,14 @@
 //! # Built once, for every backend
 //!
 //! [`Barrier`], [`Semaphore`], [`Once`] (on [`OnceLock`]), [`LazyLock`], the channels and the
-//! model backends' parking and [`RwLock`] are built on the backends' mutex and condvar: loom
-//! has no barrier, once, bounded channel or `recv_timeout`; its `RwLock` has no writer
-//! preference (std's and parking_lot's have, so a recursive read behind a queued writer
-//! deadlocks in production and must under the checkers) and mis-counts a thread holding two
-//! read guards; shuttle's panics on any second read guard; loom's unpark token leaks into
-//! condvar waits. Production keeps std's and parking_lot's own `RwLock` and parking.
+//! model backends' parking and [`RwLock`] are built here, on the backends' mutex and condvar,
+//! except that under the model backends the channels and the `RwLock` are built on a gate,
+//! one model event per operation (`gate`): loom has no barrier, once, bounded channel or
+//! `recv_timeout`; its `RwLock` has no writer preference (std's and parking_lot's have, so a
+//! recursive read behind a queued writer deadlocks in production and must under the
+//! checkers) and mis-counts a thread holding two read guards; shuttle's panics on any second
+//! read guard; loom's unpark token leaks into condvar waits. Production keeps std's and
+//! parking_lot's own `RwLock` and parking.
 //!
 //! # What the backends do not model
 //!
@@ -87,6 +89,7 @@ pub mod backend;
 mod barrier;
 mod channel;
 mod condvar;
+mod gate;
 pub(crate) mod model;
 mod mutex;
 mod once;
@@ -111,7 +114,7 @@ use ::std::sync::atomic::Ordering;
 use ::std::sync::Arc;
 use ::std::time::Duration;
 
-use self::backend::{RawAtomic, RawCell, RawRwLock, RawThread};
+use self::backend::{RawAtomic, RawCell, RawRwLock, RawSignal, RawThread};
 use self::model::ThreadContext;
 
 pub use self::atomic::{
@@ -168,6 +171,9 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     fn try_lock<T: Send>(mutex: &Self::Mutex<T>) -> Option<Self::Guard<'_, T>>;
 
     type RwLock<T: Send + Sync>: RawRwLock<T>;
+    /// What a thread blocked in a built primitive waits on under the model backends (see
+    /// `gate`): the checker's cheapest block, which is no model event of its own.
+    type Signal: RawSignal;
 
     fn condvar() -> Self::Condvar;
     fn wait<'a, T: Send>(condvar: &Self::Condvar, guard: Self::Guard<'a, T>) -> Self::Guard<'a, T>;

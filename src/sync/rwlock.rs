@@ -2,19 +2,23 @@
 //!
 //! Invariant: while a write guard lives no other guard does, and read guards only coexist
 //! with read guards. Production backends use their own lock (std's, parking_lot's); the model
-//! backends use [`BuiltRwLock`], built on the backend's mutex and condvar with the policy of
-//! those production locks: a waiting writer blocks new readers (writer preference), so a
+//! backends use [`BuiltRwLock`], built on a gate (`super::gate`: one model event per
+//! acquisition or release) with the policy of those production locks: a waiting writer blocks
+//! new readers (writer preference), and a release wakes one waiting writer, or else every
+//! waiting reader, which then try again (another thread may take the lock first). So a
 //! thread that takes a second read guard while a writer waits deadlocks, under the checkers
 //! as in production. Loom's own lock has no writer preference (that deadlock never shows) and
 //! mis-counts a thread holding two read guards; shuttle's panics on any second read guard.
 
 use std::cell::UnsafeCell;
+use std::collections::VecDeque;
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::sync::Arc;
 
+use super::gate::{Gate, Waiter, Wakeups};
 use super::mutex::release_in_drop;
 use super::trace::{self, Object, Op, Value};
 use super::Primitives;
@@ -273,25 +277,30 @@ impl<T: Send + Sync> RawRwLock<T> for ::parking_lot::RwLock<T> {
     }
 }
 
-/// A writer-preferring reader-writer lock on the backend's mutex and condvar: the model
-/// backends' [`RawRwLock`] (see the module docs for why not the checkers' own).
+/// A writer-preferring reader-writer lock on a [`Gate`]: the model backends' [`RawRwLock`] (see
+/// the module docs for why not the checkers' own). Each acquisition and release is one model
+/// event; a thread that cannot have the lock waits on a [`Waiter`] and tries again once
+/// raised, so another thread may take the lock first, as in std.
 pub struct BuiltRwLock<P: Primitives, T> {
-    access: P::Mutex<Access>,
-    changed: P::Condvar,
+    access: Gate<P, Access<P>>,
     value: UnsafeCell<T>,
 }
 
 /// Who holds the lock, and who waits for it.
-struct Access {
+struct Access<P: Primitives> {
     readers: usize,
     writer: bool,
+    /// Writers inside `write` that do not hold the lock yet, waiting or raised: while there
+    /// are any, new readers wait (writer preference).
     writers_waiting: usize,
-    /// Readers waiting now: with `writers_waiting`, whether a release must notify (a notify
-    /// nobody waits for is a model event all the same).
-    readers_waiting: usize,
+    /// Writers waiting now, in the order they came: a release raises the first (as std's
+    /// and parking_lot's wake one writer).
+    writers: VecDeque<Waiter<P, ()>>,
+    /// Readers waiting now: raised together once no writer holds or waits.
+    readers_queued: Vec<Waiter<P, ()>>,
 }
 
-impl Access {
+impl<P: Primitives> Access<P> {
     fn readable(&self) -> bool {
         !self.writer && self.writers_waiting == 0
     }
@@ -300,8 +309,18 @@ impl Access {
         !self.writer && self.readers == 0
     }
 
-    fn anyone_waiting(&self) -> bool {
-        self.writers_waiting + self.readers_waiting > 0
+    /// The lock was released: raise whoever can have it now.
+    fn released<'a>(&mut self, wakeups: &mut Wakeups<'a>) {
+        if !self.writable() {
+            return;
+        }
+        if let Some(writer) = self.writers.pop_front() {
+            wakeups.push(writer);
+        } else if self.writers_waiting == 0 {
+            for reader in self.readers_queued.drain(..) {
+                wakeups.push(reader);
+            }
+        }
     }
 }
 
@@ -321,6 +340,45 @@ pub struct BuiltWriteGuard<'a, P: Primitives, T> {
     lock: &'a BuiltRwLock<P, T>,
 }
 
+impl<P: Primitives, T> BuiltRwLock<P, T> {
+    /// Takes the lock once `take` says it may (in an entry, where it counts itself in),
+    /// waiting between tries.
+    fn acquire(
+        &self,
+        take: impl Fn(&mut Access<P>) -> bool,
+        queue: fn(&mut Access<P>, Waiter<P, ()>),
+    ) {
+        loop {
+            let waiter = self.access.enter(|access| {
+                if take(access) {
+                    return None;
+                }
+                let waiter = Waiter::new(false);
+                queue(access, waiter.clone());
+                Some(waiter)
+            });
+            match waiter {
+                None => return,
+                Some(waiter) => {
+                    waiter.wait();
+                }
+            }
+        }
+    }
+
+    /// Gives the lock back (`give` in an entry), raising whoever can have it now.
+    fn release(&self, give: impl FnOnce(&mut Access<P>)) {
+        release_in_drop::<P>(|| {
+            let mut wakeups = Wakeups::new();
+            self.access.enter(|access| {
+                give(access);
+                access.released(&mut wakeups);
+            });
+            wakeups.raise();
+        });
+    }
+}
+
 impl<P: Primitives, T: Send + Sync> RawRwLock<T> for BuiltRwLock<P, T> {
     type Read<'a>
         = BuiltReadGuard<'a, P, T>
@@ -333,53 +391,64 @@ impl<P: Primitives, T: Send + Sync> RawRwLock<T> for BuiltRwLock<P, T> {
 
     fn new(value: T) -> Self {
         BuiltRwLock {
-            access: P::mutex(Access {
+            access: Gate::new(Access {
                 readers: 0,
                 writer: false,
                 writers_waiting: 0,
-                readers_waiting: 0,
+                writers: VecDeque::new(),
+                readers_queued: Vec::new(),
             }),
-            changed: P::condvar(),
             value: UnsafeCell::new(value),
         }
     }
 
     fn read(&self) -> Self::Read<'_> {
-        let mut access = P::lock(&self.access);
-        while !access.readable() {
-            access.readers_waiting += 1;
-            access = P::wait(&self.changed, access);
-            access.readers_waiting -= 1;
-        }
-        access.readers += 1;
+        self.acquire(
+            |access| {
+                let readable = access.readable();
+                access.readers += usize::from(readable);
+                readable
+            },
+            |access, waiter| access.readers_queued.push(waiter),
+        );
         BuiltReadGuard { lock: self }
     }
 
     fn try_read(&self) -> Option<Self::Read<'_>> {
-        let mut access = P::lock(&self.access);
-        access.readable().then(|| {
-            access.readers += 1;
-            BuiltReadGuard { lock: self }
-        })
+        let taken = self.access.enter(|access| {
+            let readable = access.readable();
+            access.readers += usize::from(readable);
+            readable
+        });
+        taken.then(|| BuiltReadGuard { lock: self })
     }
 
     fn write(&self) -> Self::Write<'_> {
-        let mut access = P::lock(&self.access);
-        access.writers_waiting += 1;
-        while !access.writable() {
-            access = P::wait(&self.changed, access);
-        }
-        access.writers_waiting -= 1;
-        access.writer = true;
+        let counted = std::cell::Cell::new(false);
+        self.acquire(
+            |access| {
+                if !counted.replace(true) {
+                    access.writers_waiting += 1;
+                }
+                let writable = access.writable();
+                if writable {
+                    access.writers_waiting -= 1;
+                    access.writer = true;
+                }
+                writable
+            },
+            |access, waiter| access.writers.push_back(waiter),
+        );
         BuiltWriteGuard { lock: self }
     }
 
     fn try_write(&self) -> Option<Self::Write<'_>> {
-        let mut access = P::lock(&self.access);
-        access.writable().then(|| {
-            access.writer = true;
-            BuiltWriteGuard { lock: self }
-        })
+        let taken = self.access.enter(|access| {
+            let writable = access.writable();
+            access.writer |= writable;
+            writable
+        });
+        taken.then(|| BuiltWriteGuard { lock: self })
     }
 
     fn into_inner(self) -> T {
@@ -389,29 +458,13 @@ impl<P: Primitives, T: Send + Sync> RawRwLock<T> for BuiltRwLock<P, T> {
 
 impl<P: Primitives, T> Drop for BuiltReadGuard<'_, P, T> {
     fn drop(&mut self) {
-        release_in_drop::<P>(|| {
-            let mut access = P::lock(&self.lock.access);
-            access.readers -= 1;
-            let wake = access.readers == 0 && access.anyone_waiting();
-            drop(access);
-            if wake {
-                P::notify_all(&self.lock.changed);
-            }
-        });
+        self.lock.release(|access| access.readers -= 1);
     }
 }
 
 impl<P: Primitives, T> Drop for BuiltWriteGuard<'_, P, T> {
     fn drop(&mut self) {
-        release_in_drop::<P>(|| {
-            let mut access = P::lock(&self.lock.access);
-            access.writer = false;
-            let wake = access.anyone_waiting();
-            drop(access);
-            if wake {
-                P::notify_all(&self.lock.changed);
-            }
-        });
+        self.lock.release(|access| access.writer = false);
     }
 }
 

@@ -44,6 +44,7 @@ crate::sync::std_like_primitives!(
     max_spawned = Some(::loom::MAX_THREADS - 1),
     plain_access = (),
     rwlock = crate::sync::backend::BuiltRwLock<Loom, T>,
+    signal = crate::sync::backend::ParkSignal<::loom::thread::Thread>,
     atomics = Loom,
     threads = model,
     sleep = yield_for

@@ -11,6 +11,7 @@ mod loom;
 mod parking_lot;
 mod raw_cell;
 mod shuttle;
+mod signal;
 mod std;
 mod std_like;
 
@@ -18,8 +19,10 @@ pub use self::loom::Loom;
 pub use self::parking_lot::ParkingLot;
 pub use self::raw_cell::{PlainCell, RawCell};
 pub use self::shuttle::Shuttle;
+pub use self::signal::{ParkSignal, SemaphoreSignal};
 pub use self::std::Std;
 pub(crate) use self::std_like::{raw_atomics, std_like_primitives};
 pub use super::atomic::{RawAtomic, Rmw};
+pub use super::gate::RawSignal;
 pub use super::park::{Parked, Parker, RawThread};
 pub use super::rwlock::{BuiltRwLock, RawRwLock};

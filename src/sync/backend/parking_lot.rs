@@ -38,6 +38,7 @@ impl Primitives for ParkingLot {
     }
 
     type RwLock<T: Send + Sync> = ::parking_lot::RwLock<T>;
+    type Signal = <Std as Primitives>::Signal;
 
     fn condvar() -> Self::Condvar {
         ::parking_lot::Condvar::new()

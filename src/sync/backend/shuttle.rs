@@ -36,6 +36,7 @@ crate::sync::std_like_primitives!(
     // PCT to lower the thread's priority.
     plain_access = thread::sleep(Duration::ZERO),
     rwlock = crate::sync::backend::BuiltRwLock<Shuttle, T>,
+    signal = crate::sync::backend::SemaphoreSignal,
     atomics = Shuttle,
     threads = model,
     sleep = yield_for

@@ -31,6 +31,7 @@ crate::sync::std_like_primitives!(
     max_spawned = None,
     plain_access = (),
     rwlock = ::std::sync::RwLock<T>,
+    signal = crate::sync::backend::ParkSignal<::std::thread::Thread>,
     atomics = Std,
     threads = std,
     sleep = ::std::thread::sleep

@@ -1,6 +1,7 @@
 //! Channels, as `std::sync::mpsc`: unbounded ([`channel`]) and bounded ([`sync_channel`],
-//! a rendezvous at bound 0), with `try_recv` and `recv_timeout`; built once on the backend's
-//! raw mutex and condvars for every backend.
+//! a rendezvous at bound 0), with `try_recv` and `recv_timeout`; built once for every
+//! backend, on the production backends' mutex and condvars (`locked`) and, under the model
+//! backends, on a gate (`gated`, see `crate::sync::gate`).
 //!
 //! Invariant: [`Receiver::recv`] returns every message sent, in order per sender, and returns
 //! `None` only once the queue is empty and every sender is gone; a send fails only once the
@@ -17,55 +18,46 @@
 //! backend, and `recv_timeout` times out through the model timer (an explored choice under
 //! the checkers).
 //!
-//! Why so few model events: a checker explores every step it sees, so each operation is one
-//! lock round trip of the backend's raw mutex (not the facade's, which would record its own
-//! rows and spur its own waits), a condvar is notified only when someone waits on it, and the
-//! count of senders is a plain atomic whose only transition anyone observes (to zero) happens
-//! under the lock. Internal waits never wake spuriously (a spurious wakeup inside `recv` is
-//! invisible to its caller). Traces show the channel's operations only, numbering messages:
-//! `send Channel#1 message 2`, `recv Channel#1 → message 2`; a blocked operation is the row
-//! that began and never completed.
+//! Why so few model events: a checker explores every step it sees, so under the model
+//! backends each operation is one model event, as in loom's own channel (a lock round trip
+//! and condvar events each, before: two senders and a receiver cost loom 170 times its own
+//! channel's executions), and internal waits never wake spuriously (a spurious wakeup inside
+//! `recv` is invisible to its caller). The count of senders is a plain atomic whose only
+//! transition anyone observes (to zero) happens where the receiver reads it. Traces show the
+//! channel's operations only, numbering messages: `send Channel#1 message 2`,
+//! `recv Channel#1 → message 2`; a blocked operation is the row that began and never
+//! completed.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::marker::PhantomData;
 use std::panic::Location;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::mutex::release_in_drop;
-use super::trace::{self, Attempt, Object, Op, Value};
-use super::{timer, Primitives};
+use super::trace::{Object, Op};
+use super::Primitives;
 
-struct State<T> {
-    /// Each message with its number (1 for the first sent).
-    queue: VecDeque<(u64, T)>,
-    sent: u64,
-    /// Messages received so far: a rendezvous sender waits until its number is among them.
-    received: u64,
-    receiver: bool,
-    /// Whether the receiver waits in `recv` now: `ready` is notified only then (no model event,
-    /// and no futex wake on std, for a send nobody waits for), and a rendezvous `try_send`
-    /// needs one.
-    receiving: bool,
-    /// Senders waiting on `taken` now: it is notified only when there are some.
-    senders_waiting: usize,
-}
+mod gated;
+mod locked;
 
+/// A channel: its senders and bound, and its state as the backend builds it.
 struct Inner<P: Primitives, T: Send> {
-    state: P::Mutex<State<T>>,
-    /// The receiver waits here for a message, or for the last sender to go.
-    ready: P::Condvar,
-    /// Bounded senders wait here for room, for their message to be received, or for the
-    /// receiver to go.
-    taken: P::Condvar,
     /// Live senders. Nobody observes the count while it stays above zero, so a clone, or the
     /// drop of any sender but the last, touches only this (no model event); the last drop
-    /// sets it to zero under `state`'s lock, where the receiver reads it.
+    /// sets it to zero where the receiver reads it (under the lock, in the gate's entry).
     senders: AtomicUsize,
     /// `None`: unbounded.
     bound: Option<usize>,
+    flavor: Flavor<P, T>,
+}
+
+enum Flavor<P: Primitives, T: Send> {
+    /// Production: std's and parking_lot's mutex and condvars.
+    Locked(locked::Locked<P, T>),
+    /// The model backends: one model event per operation.
+    Gated(gated::Gated<P, T>),
 }
 
 /// The sending half of an unbounded [`channel`]; clone it for more producers.
@@ -131,18 +123,13 @@ impl<T> fmt::Debug for TrySendError<T> {
 
 fn new_channel<P: Primitives, T: Send>(bound: Option<usize>) -> Arc<Inner<P, T>> {
     Arc::new(Inner {
-        state: P::mutex(State {
-            queue: VecDeque::new(),
-            sent: 0,
-            received: 0,
-            receiver: true,
-            receiving: false,
-            senders_waiting: 0,
-        }),
-        ready: P::condvar(),
-        taken: P::condvar(),
         senders: AtomicUsize::new(1),
         bound,
+        flavor: if P::MODEL {
+            Flavor::Gated(gated::Gated::new())
+        } else {
+            Flavor::Locked(locked::Locked::new())
+        },
     })
 }
 
@@ -181,118 +168,27 @@ fn object<P: Primitives, T: Send>(inner: &Arc<Inner<P, T>>) -> Object<'_> {
 }
 
 impl<P: Primitives, T: Send> Inner<P, T> {
-    /// Unlocks `state`, waits on `condvar` (at most `timeout`), relocks: the guard, and
-    /// whether it timed out. Under the model backends through the timer, which decides when a
-    /// timeout fires and never wakes a wait spuriously.
-    fn wait<'a>(
-        &'a self,
-        condvar: &P::Condvar,
-        state: P::Guard<'a, State<T>>,
-        timeout: Option<Duration>,
-    ) -> (P::Guard<'a, State<T>>, bool) {
-        if P::MODEL {
-            return timer::wait::<P, State<T>>(condvar, &self.state, state, timeout.is_some());
-        }
-        match timeout {
-            None => (P::wait(condvar, state), false),
-            Some(timeout) => P::wait_timeout(condvar, state, timeout),
-        }
-    }
-
-    /// Wakes the waiter (or all waiters) of `condvar`: through the timer under the model
-    /// backends, which registers every wait while it runs.
-    fn notify(condvar: &P::Condvar, all: bool) {
-        if P::MODEL {
-            timer::notify::<P>(condvar, all);
-        } else if all {
-            P::notify_all(condvar);
-        } else {
-            P::notify_one(condvar);
-        }
-    }
-
-    /// Whether every sender is gone: read under `state`'s lock, where the count reaches zero.
+    /// Whether every sender is gone: read where the count reaches zero (under the lock, in
+    /// the gate's entry).
     fn disconnected(&self) -> bool {
         self.senders.load(Ordering::SeqCst) == 0
     }
 
-    /// Waits on `taken`, counted among the senders waiting there.
-    fn wait_taken<'a>(&'a self, mut state: P::Guard<'a, State<T>>) -> P::Guard<'a, State<T>> {
-        state.senders_waiting += 1;
-        let (mut state, _) = self.wait(&self.taken, state, None);
-        state.senders_waiting -= 1;
-        state
+    /// The count reaches zero (called where the receiver reads it).
+    fn senders_gone(&self) {
+        self.senders.store(0, Ordering::SeqCst);
     }
 
-    /// Sends `message`, waiting for room (or for its receipt) when `wait` and bounded: one
-    /// lock round trip unless it must wait.
     fn send(
         self: &Arc<Self>,
         message: T,
         wait: bool,
         at: &'static Location<'static>,
     ) -> Result<(), TrySendError<T>> {
-        // Only a send that can block is an attempt: its row shows where it began, and stays
-        // open if it never completes (a deadlock's blocked sender).
-        let attempt =
-            (wait && self.bound.is_some()).then(|| trace::attempt::<P>(Op::Send, object(self), at));
-        let finish = |attempt: Option<Attempt>, value: Value| match attempt {
-            Some(attempt) => attempt.took_effect(value),
-            None => trace::effect::<P>(Op::Send, object(self), value, at),
-        };
-        let mut state = P::lock(&self.state);
-        if let Some(bound) = self.bound.filter(|b| *b > 0) {
-            while state.receiver && state.queue.len() >= bound {
-                if !wait {
-                    return Err(TrySendError::Full(message));
-                }
-                if let Some(attempt) = &attempt {
-                    attempt.waits(Value::Full { capacity: bound });
-                }
-                state = self.wait_taken(state);
-            }
+        match &self.flavor {
+            Flavor::Locked(locked) => locked.send(self, message, wait, at),
+            Flavor::Gated(gated) => gated.send(self, message, wait, at),
         }
-        if !state.receiver {
-            finish(attempt, Value::Disconnected);
-            return Err(TrySendError::Disconnected(message));
-        }
-        let rendezvous = self.bound == Some(0);
-        if rendezvous && !wait && !(state.receiving && state.queue.is_empty()) {
-            return Err(TrySendError::Full(message));
-        }
-        state.sent += 1;
-        let number = state.sent;
-        state.queue.push_back((number, message));
-        let receiving = state.receiving;
-        if !(rendezvous && wait) {
-            // Under the lock: where the message went in.
-            finish(attempt, Value::Message(number));
-            drop(state);
-            if receiving {
-                Self::notify(&self.ready, false);
-            }
-            return Ok(());
-        }
-        if receiving {
-            Self::notify(&self.ready, false);
-        }
-        while state.receiver && state.received < number {
-            if let Some(attempt) = &attempt {
-                attempt.waits(Value::Full { capacity: 0 });
-            }
-            state = self.wait_taken(state);
-        }
-        if state.received < number {
-            // The receiver left without taking it: give it back, as std does.
-            let mine = state.queue.iter().position(|(n, _)| *n == number);
-            if let Some((_, message)) = mine.and_then(|i| state.queue.remove(i)) {
-                finish(attempt, Value::Disconnected);
-                return Err(TrySendError::Disconnected(message));
-            }
-        }
-        // Under the lock: where its receipt was seen.
-        finish(attempt, Value::Message(number));
-        Ok(())
     }
 
     fn add_sender(&self) {
@@ -315,16 +211,10 @@ impl<P: Primitives, T: Send> Inner<P, T> {
                 Err(now) => count = now,
             }
         }
-        // The last one (no other sender is left to clone it meanwhile): zero under the lock,
-        // where the receiver reads it.
-        release_in_drop::<P>(|| {
-            let state = P::lock(&self.state);
-            self.senders.store(0, Ordering::SeqCst);
-            let wake = state.receiving;
-            drop(state);
-            if wake {
-                Self::notify(&self.ready, false);
-            }
+        // The last one (no other sender is left to clone it meanwhile).
+        release_in_drop::<P>(|| match &self.flavor {
+            Flavor::Locked(locked) => locked.last_sender_gone(self),
+            Flavor::Gated(gated) => gated.last_sender_gone(self),
         });
     }
 
@@ -336,51 +226,10 @@ impl<P: Primitives, T: Send> Inner<P, T> {
         wait: Option<Option<Duration>>,
         at: &'static Location<'static>,
     ) -> Result<T, TryRecvError> {
-        let attempt = wait.map(|_| trace::attempt::<P>(op, object(self), at));
-        let mut state = P::lock(&self.state);
-        if let Some(timeout) = wait {
-            // The model backends have no time: a timeout is the timer's to fire.
-            let deadline = timeout.filter(|_| !P::MODEL).map(|t| Instant::now() + t);
-            while state.queue.is_empty() && !self.disconnected() {
-                let left = match deadline {
-                    None => timeout,
-                    Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                        Some(left) if !left.is_zero() => Some(left),
-                        _ => break,
-                    },
-                };
-                if let Some(attempt) = &attempt {
-                    attempt.waits(Value::Empty);
-                }
-                state.receiving = true;
-                let (relocked, timed_out) = self.wait(&self.ready, state, left);
-                state = relocked;
-                state.receiving = false;
-                if timed_out && P::MODEL {
-                    break;
-                }
-            }
+        match &self.flavor {
+            Flavor::Locked(locked) => locked.receive(self, op, wait, at),
+            Flavor::Gated(gated) => gated.receive(self, op, wait, at),
         }
-        let (value, result) = match state.queue.pop_front() {
-            Some((number, message)) => {
-                state.received = number.max(state.received);
-                (Value::Message(number), Ok(message))
-            }
-            None if self.disconnected() => (Value::Disconnected, Err(TryRecvError::Disconnected)),
-            None if wait.is_some() => (Value::TimedOut, Err(TryRecvError::Empty)),
-            None => (Value::Empty, Err(TryRecvError::Empty)),
-        };
-        // Under the lock: where the message came out.
-        match attempt {
-            Some(attempt) => attempt.took_effect(value),
-            None => trace::effect::<P>(op, object(self), value, at),
-        }
-        let wake = result.is_ok() && state.senders_waiting > 0;
-        drop(state);
-        if wake {
-            Self::notify(&self.taken, true);
-        }
-        result
     }
 }
 
@@ -470,21 +319,9 @@ impl<P: Primitives, T: Send> Receiver<P, T> {
 impl<P: Primitives, T: Send> Drop for Receiver<P, T> {
     fn drop(&mut self) {
         let inner = &self.inner;
-        release_in_drop::<P>(|| {
-            let mut state = P::lock(&inner.state);
-            state.receiver = false;
-            // Messages nobody will read: drop them now, not with the last sender; but a
-            // rendezvous sender still waiting takes its own back.
-            let unread = match inner.bound {
-                Some(0) => VecDeque::new(),
-                _ => std::mem::take(&mut state.queue),
-            };
-            let wake = state.senders_waiting > 0;
-            drop(state);
-            drop(unread);
-            if wake {
-                Inner::<P, T>::notify(&inner.taken, true);
-            }
+        release_in_drop::<P>(|| match &inner.flavor {
+            Flavor::Locked(locked) => locked.receiver_gone(inner),
+            Flavor::Gated(gated) => gated.receiver_gone(),
         });
     }
 }

@@ -1,0 +1,192 @@
+//! One model event per operation of a built primitive under the model backends (the channels,
+//! the checkers' `RwLock`), as the checkers' own primitives have: a [`Gate`] holds the
+//! primitive's state, and a thread that must wait blocks on a [`Waiter`].
+//!
+//! Invariant: a gate's state is touched only inside [`Gate::enter`], right after the gate's one
+//! model event, an `AcqRel` read-modify-write of one model atomic: loom's and shuttle's
+//! scheduling point, and loom's happens-before edge from every earlier operation on the
+//! primitive (a read-modify-write reads the last one). Nothing inside an entry calls into the
+//! checker, and loom and shuttle switch threads only at their own operations, so an entry is
+//! atomic to the model: the state needs no model object of its own, and every decision an
+//! operation takes is taken at its event, where the checker orders it against the others.
+//!
+//! A thread that must wait registers a [`Waiter`] in the state inside its entry, then blocks
+//! on it. Whoever makes it runnable takes it out of the state inside its own entry (handing it
+//! its outcome when that is decided there, so that it needs no second event) and raises it
+//! after the entry ([`Wakeups`]): each registration is raised at most once, and a waiter never
+//! wakes spuriously. Only the model backends use gates: production keeps std's locks.
+
+use std::cell::{Cell, UnsafeCell};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::atomic::{RawAtomic, Rmw};
+use super::{timer, Primitives};
+
+/// A one-shot signal, made by the thread that will wait on it: each backend's cheapest
+/// block (`backend::signal`), never returning spuriously, raised with no scheduling point.
+pub trait RawSignal: Send + Sync + 'static {
+    /// A signal for the running thread to wait on.
+    fn new() -> Self;
+    /// Blocks until the signal is raised; returns at once if it was.
+    fn wait(&self);
+    /// Wakes the waiter: at most once per signal.
+    fn raise(&self);
+}
+
+/// A built primitive's state behind its one model event per operation.
+pub(crate) struct Gate<P: Primitives, S> {
+    event: P::Atomic<usize>,
+    state: UnsafeCell<S>,
+    /// Whether an entry runs: a nested one would alias the state.
+    entered: Cell<bool>,
+}
+
+// SAFETY: only the model backends make gates (`Gate::new`), whose threads run one at a time
+// and switch only at a checker's operation, never inside an entry: the state is never
+// accessed by two threads at once, and moves between them with the primitive's operations.
+unsafe impl<P: Primitives, S: Send> Sync for Gate<P, S> {}
+// SAFETY: as above.
+unsafe impl<P: Primitives, S: Send> Send for Gate<P, S> {}
+
+impl<P: Primitives, S> Gate<P, S> {
+    pub(crate) fn new(state: S) -> Self {
+        assert!(P::MODEL, "a gate is the model backends' alone");
+        Gate {
+            event: P::Atomic::<usize>::new(0),
+            state: UnsafeCell::new(state),
+            entered: Cell::new(false),
+        }
+    }
+
+    /// The operation's one model event, then `f` on the state. `f` must not call into the
+    /// checker (no lock, atomic, wait or raise: collect those in [`Wakeups`] and raise them
+    /// after), nor run the user's code (drop the user's values after the entry).
+    pub(crate) fn enter<R>(&self, f: impl FnOnce(&mut S) -> R) -> R {
+        self.event.fetch(Rmw::Add, 1, Ordering::AcqRel);
+        assert!(!self.entered.replace(true), "a gate entered twice at once");
+        // SAFETY: see `Sync`: no other thread runs until this one's next checker operation,
+        // which `f` does not make, and `entered` rules out a nested entry.
+        let result = f(unsafe { &mut *self.state.get() });
+        self.entered.set(false);
+        result
+    }
+}
+
+/// A thread waiting in a gated primitive, and what it is handed when it is raised.
+pub(crate) struct Waiter<P: Primitives, V>(Arc<Slot<P, V>>);
+
+struct Slot<P: Primitives, V> {
+    wake: Wake<P>,
+    /// The outcome, when the raiser decides it (a message, a lock): a plain mutex, locked
+    /// once by each side.
+    handed: Mutex<Option<V>>,
+}
+
+enum Wake<P: Primitives> {
+    Signal(P::Signal),
+    /// A timed wait, which the model timer can end first (see [`timer`]).
+    Timed {
+        raised: P::Mutex<bool>,
+        condvar: P::Condvar,
+    },
+}
+
+impl<P: Primitives, V> Clone for Waiter<P, V> {
+    fn clone(&self) -> Self {
+        Waiter(Arc::clone(&self.0))
+    }
+}
+
+impl<P: Primitives, V> Waiter<P, V> {
+    /// A waiter for the running thread: timed when the model timer may end the wait.
+    pub(crate) fn new(timed: bool) -> Self {
+        let wake = if timed {
+            Wake::Timed {
+                raised: P::mutex(false),
+                condvar: P::condvar(),
+            }
+        } else {
+            Wake::Signal(P::Signal::new())
+        };
+        Waiter(Arc::new(Slot {
+            wake,
+            handed: Mutex::new(None),
+        }))
+    }
+
+    /// Hands the waiter its outcome (inside the raiser's entry).
+    pub(crate) fn hand(&self, value: V) {
+        *self.handed() = Some(value);
+    }
+
+    /// The outcome it was handed, if any.
+    pub(crate) fn take(&self) -> Option<V> {
+        self.handed().take()
+    }
+
+    fn handed(&self) -> std::sync::MutexGuard<'_, Option<V>> {
+        self.0.handed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Blocks until raised, or (a timed waiter) until the timer ends the wait: whether it
+    /// timed out. A waiter that timed out is still registered: its next entry takes it out.
+    pub(crate) fn wait(&self) -> bool {
+        match &self.0.wake {
+            Wake::Signal(signal) => {
+                signal.wait();
+                false
+            }
+            Wake::Timed { raised, condvar } => {
+                let mut guard = P::lock(raised);
+                while !*guard {
+                    let (relocked, timed_out) =
+                        timer::wait::<P, bool>(condvar, raised, guard, true);
+                    guard = relocked;
+                    if timed_out {
+                        return !*guard;
+                    }
+                }
+                false
+            }
+        }
+    }
+}
+
+/// What a [`Wakeups`] list raises, whatever the waiter is handed.
+trait Raise {
+    fn raise(&self);
+}
+
+impl<P: Primitives, V> Raise for Slot<P, V> {
+    fn raise(&self) {
+        match &self.wake {
+            Wake::Signal(signal) => signal.raise(),
+            Wake::Timed { raised, condvar } => {
+                *P::lock(raised) = true;
+                timer::notify::<P>(condvar, false);
+            }
+        }
+    }
+}
+
+/// The waiters an entry took out of the state, to raise once it is over (a timed waiter's
+/// raise is a model event).
+#[must_use = "the waiters are raised by `raise`"]
+pub(crate) struct Wakeups<'a>(Vec<Arc<dyn Raise + 'a>>);
+
+impl<'a> Wakeups<'a> {
+    pub(crate) fn new() -> Self {
+        Wakeups(Vec::new())
+    }
+
+    pub(crate) fn push<P: Primitives, V: 'a>(&mut self, waiter: Waiter<P, V>) {
+        self.0.push(waiter.0);
+    }
+
+    pub(crate) fn raise(self) {
+        for waiter in self.0 {
+            waiter.raise();
+        }
+    }
+}
