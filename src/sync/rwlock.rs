@@ -277,10 +277,11 @@ impl<T: Send + Sync> RawRwLock<T> for ::parking_lot::RwLock<T> {
     }
 }
 
-/// A writer-preferring reader-writer lock on a [`Gate`]: the model backends' [`RawRwLock`] (see
-/// the module docs for why not the checkers' own). Each acquisition and release is one model
-/// event; a thread that cannot have the lock waits on a [`Waiter`] and tries again once
-/// raised, so another thread may take the lock first, as in std.
+/// A writer-preferring reader-writer lock on a gate (`sync::gate::Gate`): the model backends'
+/// [`RawRwLock`] (see the module docs for why not the checkers' own). Each acquisition and
+/// release is one model event; a thread that cannot have the lock waits on a waiter
+/// (`sync::gate::Waiter`) and tries again once raised, so another thread may take the lock
+/// first, as in std.
 pub struct BuiltRwLock<P: Primitives, T> {
     access: Gate<P, Access<P>>,
     value: UnsafeCell<T>,
