@@ -22,7 +22,12 @@ use threadproof::explore::{self, Checker, LoomConfig, ShuttleConfig};
 use threadproof::scenarios::appends::{Appends, AppendsConfig, AppendsVariant};
 use threadproof::scenarios::turns::{Turns, TurnsConfig, TurnsVariant};
 use threadproof::scenarios::{explore, Scenario};
-use threadproof::sync::{spawn, AtomicUsize, Loom, Mutex, Primitives, Shuttle};
+use threadproof::sync::{Loom, Shuttle};
+
+#[path = "support/counter.rs"]
+mod program;
+
+use program::{counter, counter_on, expected};
 
 fn exploration(c: &mut Criterion) {
     let mut group = c.benchmark_group("exploration");
@@ -61,69 +66,12 @@ fn exploration(c: &mut Criterion) {
     group.finish();
 }
 
-/// The program both sides run: two workers and main each add to a counter under a mutex, the
-/// workers twice, and count their passes on an atomic; main joins them and returns both.
-/// Through threadproof it is written once over the backend; the raw engines get the same
-/// code on their own primitives (std's `Arc` on both sides, as threadproof's paths use it,
-/// so that reference counts are no scheduling points on either).
-fn counter<P: Primitives>() -> (u32, usize) {
-    let total = Arc::new(Mutex::<P, u32>::new(0));
-    let passes = Arc::new(AtomicUsize::<P>::new(0));
-    let workers: Vec<_> = (0..2)
-        .map(|i| {
-            let (total, passes) = (Arc::clone(&total), Arc::clone(&passes));
-            spawn::<P, _, _>(format!("worker-{i}"), move || {
-                for _ in 0..2 {
-                    *total.lock() += 1;
-                }
-                passes.fetch_add(1, Ordering::SeqCst);
-            })
-            .unwrap()
-        })
-        .collect();
-    *total.lock() += 1;
-    for worker in workers {
-        worker.join().unwrap();
-    }
-    let total = *total.lock();
-    (total, passes.load(Ordering::SeqCst))
-}
-
-/// [`counter`] on a raw engine's own primitives (`$engine` is `loom` or `shuttle`).
+/// A raw engine's run of the program on its own primitives and std's `Arc`, as threadproof's
+/// paths use it (`$engine` is `loom` or `shuttle`): it must hold.
 macro_rules! raw_counter {
     ($engine:ident) => {
-        || {
-            use $engine::sync::atomic::AtomicUsize;
-            use $engine::sync::Mutex;
-            let total = Arc::new(Mutex::new(0u32));
-            let passes = Arc::new(AtomicUsize::new(0));
-            let workers: Vec<_> = (0..2)
-                .map(|_| {
-                    let (total, passes) = (Arc::clone(&total), Arc::clone(&passes));
-                    $engine::thread::spawn(move || {
-                        for _ in 0..2 {
-                            *total.lock().unwrap() += 1;
-                        }
-                        passes.fetch_add(1, Ordering::SeqCst);
-                    })
-                })
-                .collect();
-            *total.lock().unwrap() += 1;
-            for worker in workers {
-                worker.join().unwrap();
-            }
-            let total = *total.lock().unwrap();
-            assert_eq!((total, passes.load(Ordering::SeqCst)), (5, 2));
-        }
+        || assert_eq!(counter_on!($engine; std::sync::Arc), (5, 2))
     };
-}
-
-fn expected(outcome: &(u32, usize)) -> Result<(), String> {
-    if *outcome == (5, 2) {
-        Ok(())
-    } else {
-        Err(format!("lost an update: {outcome:?}"))
-    }
 }
 
 /// Raw loom's exploration of [`counter`]: how many executions it ran.

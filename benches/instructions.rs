@@ -13,104 +13,28 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use threadproof::explore::{self, LoomConfig, ShuttleConfig};
-use threadproof::sync::{spawn, AtomicUsize, Loom, Mutex, Primitives, Shuttle};
+use threadproof::sync::{Loom, Shuttle};
+
+#[path = "support/counter.rs"]
+mod program;
+
+use program::{counter, counter_on, expected};
 
 const SCHEDULES: usize = 2000;
 
-/// The overhead bench's program (benches/exploration.rs `counter`).
-fn counter<P: Primitives>() -> (u32, usize) {
-    let total = Arc::new(Mutex::<P, u32>::new(0));
-    let passes = Arc::new(AtomicUsize::<P>::new(0));
-    let workers: Vec<_> = (0..2)
-        .map(|i| {
-            let (total, passes) = (Arc::clone(&total), Arc::clone(&passes));
-            spawn::<P, _, _>(format!("worker-{i}"), move || {
-                for _ in 0..2 {
-                    *total.lock() += 1;
-                }
-                passes.fetch_add(1, Ordering::SeqCst);
-            })
-            .unwrap()
-        })
-        .collect();
-    *total.lock() += 1;
-    for worker in workers {
-        worker.join().unwrap();
-    }
-    let total = *total.lock();
-    (total, passes.load(Ordering::SeqCst))
-}
-
+/// A raw engine's run of the program, std's `Arc` unless another is given: it must hold.
 macro_rules! raw_counter {
     ($engine:ident) => {
         raw_counter!($engine, std::sync::Arc)
     };
     ($engine:ident, $arc:path) => {
-        || {
-            use $arc as Arc;
-            use $engine::sync::atomic::AtomicUsize;
-            use $engine::sync::Mutex;
-            let total = Arc::new(Mutex::new(0u32));
-            let passes = Arc::new(AtomicUsize::new(0));
-            let workers: Vec<_> = (0..2)
-                .map(|i| {
-                    let (total, passes) = (Arc::clone(&total), Arc::clone(&passes));
-                    $engine::thread::Builder::new()
-                        .name(format!("worker-{i}"))
-                        .spawn(move || {
-                            for _ in 0..2 {
-                                *total.lock().unwrap() += 1;
-                            }
-                            passes.fetch_add(1, Ordering::SeqCst);
-                        })
-                        .unwrap()
-                })
-                .collect();
-            *total.lock().unwrap() += 1;
-            for worker in workers {
-                worker.join().unwrap();
-            }
-            let total = *total.lock().unwrap();
-            assert_eq!((total, passes.load(Ordering::SeqCst)), (5, 2));
-        }
+        || assert_eq!(counter_on!($engine; $arc), (5, 2))
     };
 }
 
-/// [`counter`] as a user's crate writes it: std's paths, swapped for threadproof's mirror.
+/// The program as a user's crate writes it: std's paths, swapped for threadproof's mirror.
 fn mirror_counter() -> (u32, usize) {
-    use threadproof::std::sync::atomic::AtomicUsize;
-    use threadproof::std::sync::{Arc, Mutex};
-    use threadproof::std::thread;
-    let total = Arc::new(Mutex::new(0u32));
-    let passes = Arc::new(AtomicUsize::new(0));
-    let workers: Vec<_> = (0..2)
-        .map(|i| {
-            let (total, passes) = (Arc::clone(&total), Arc::clone(&passes));
-            thread::Builder::new()
-                .name(format!("worker-{i}"))
-                .spawn(move || {
-                    for _ in 0..2 {
-                        *total.lock().unwrap() += 1;
-                    }
-                    passes.fetch_add(1, Ordering::SeqCst);
-                })
-                .unwrap()
-        })
-        .collect();
-    *total.lock().unwrap() += 1;
-    for worker in workers {
-        worker.join().unwrap();
-    }
-    let total = *total.lock().unwrap();
-    (total, passes.load(Ordering::SeqCst))
-}
-
-fn expected(outcome: &(u32, usize)) -> Result<(), String> {
-    if *outcome == (5, 2) {
-        Ok(())
-    } else {
-        Err(format!("lost an update: {outcome:?}"))
-    }
+    counter_on!(threadproof::std; threadproof::std::sync::Arc)
 }
 
 fn main() {
