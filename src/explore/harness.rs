@@ -187,6 +187,21 @@ impl<O: Ord> Recorder<O> {
         *self.largest.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// What this recorder counted since the last take (its executions, outcomes and largest
+    /// shape), and counting afresh: one recorder serves a worker's chunks, each counted apart.
+    pub(super) fn take_counts(&self) -> (u64, BTreeMap<O, u64>, Option<Shape>) {
+        let largest = self
+            .largest
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        (
+            self.executions.swap(0, Ordering::Relaxed),
+            self.take_outcomes(),
+            largest,
+        )
+    }
+
     pub(super) fn take_outcomes(&self) -> BTreeMap<O, u64> {
         std::mem::take(&mut *self.outcomes.lock().unwrap_or_else(|e| e.into_inner()))
     }

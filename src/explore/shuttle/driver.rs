@@ -387,12 +387,36 @@ impl Scheduler for Driver {
     }
 }
 
-/// A [`Driver`] shared with the runner that owns it.
-struct Shared(Rc<RefCell<Driver>>);
+/// Given the driver of a chunk that ran all its schedules, the driver of the next chunk to run
+/// in the same shuttle run; `None` ends the run.
+pub(super) type NextChunk = Box<dyn FnMut(&Driver) -> Option<Driver>>;
+
+/// A [`Driver`] shared with the runner that owns it, and what follows it in the same run.
+///
+/// Chunks run back to back in one shuttle run because shuttle keeps its pool of coroutine
+/// stacks per run: a run per chunk of 64 made each chunk map and fault in fresh stacks, a fifth
+/// of the wall time of a small body.
+struct Shared {
+    driver: Rc<RefCell<Driver>>,
+    next: Option<NextChunk>,
+}
 
 impl Scheduler for Shared {
     fn new_execution(&mut self) -> Option<Schedule> {
-        self.0.borrow_mut().new_execution()
+        loop {
+            let schedule = self.driver.borrow_mut().new_execution();
+            if schedule.is_some() {
+                return schedule;
+            }
+            // Only a chunk that ran all its schedules hands on: a stop or a budget ends the
+            // run, and is read from the driver and the model when it has.
+            let next = self.next.as_mut()?;
+            let mut driver = self.driver.borrow_mut();
+            if model::stop_requested() || driver.out_of_budget {
+                return None;
+            }
+            *driver = next(&driver)?;
+        }
     }
     fn next_task(
         &mut self,
@@ -400,10 +424,12 @@ impl Scheduler for Shared {
         current: Option<TaskId>,
         yielding: bool,
     ) -> Option<TaskId> {
-        self.0.borrow_mut().next_task(runnable, current, yielding)
+        self.driver
+            .borrow_mut()
+            .next_task(runnable, current, yielding)
     }
     fn next_u64(&mut self) -> u64 {
-        self.0.borrow_mut().next_u64()
+        self.driver.borrow_mut().next_u64()
     }
 }
 
@@ -421,8 +447,9 @@ where
     B: Fn() -> O + Send + Sync + 'static,
     I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
 {
-    /// Runs shuttle with `driver` until it stops; each execution first starts the watchdog.
-    pub(super) fn run(&self, driver: &Rc<RefCell<Driver>>) -> RunEnd {
+    /// Runs shuttle with `driver`, and then with each driver `next` gives, until it stops;
+    /// each execution first starts the watchdog. How the last driver's run ended.
+    pub(super) fn run(&self, driver: &Rc<RefCell<Driver>>, next: Option<NextChunk>) -> RunEnd {
         let mut config = Config::new();
         // Failures come back in the report, with a replay token of our own.
         config.failure_persistence = FailurePersistence::None;
@@ -438,7 +465,11 @@ where
             let body = || with_timer::<Shuttle, O>(timer, &checked.0);
             recorder.execute_quietly(&body, &checked.1);
         };
-        let runner = Runner::new(Shared(Rc::clone(driver)), config);
+        let shared = Shared {
+            driver: Rc::clone(driver),
+            next,
+        };
+        let runner = Runner::new(shared, config);
         let end = run_checker(|| {
             runner.run(execution);
         });
@@ -461,7 +492,7 @@ where
             fill,
         };
         let driver = Rc::new(RefCell::new(Driver::new(mode, Box::new(|| false))));
-        let end = self.run(&driver);
+        let end = self.run(&driver, None);
         let driver = driver.borrow();
         Replayed {
             end,

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use ::shuttle::scheduler::{PctScheduler, RandomScheduler, UrwRandomScheduler};
 
-use super::driver::{Driver, Inner, Mode, Runs, Simplicity};
+use super::driver::{Driver, Inner, Mode, NextChunk, Runs, Simplicity};
 use super::{Decisions, Schedules, ShuttleConfig};
 use crate::explore::harness::Helping;
 use crate::explore::{Recorder, RunEnd, Shape};
@@ -78,6 +78,37 @@ impl<O> Part<O> {
     }
 }
 
+impl<O: Ord> Part<O> {
+    /// What `driver` ran from schedule `start` and how it ended, with what `recorder` and the
+    /// model counted since the part before (both count afresh for the next).
+    fn of(
+        recorder: &Recorder<O>,
+        driver: &Driver,
+        start: usize,
+        end: RunEnd,
+        cancelled: bool,
+        replayed_switches: usize,
+    ) -> Part<O> {
+        let (executions, outcomes, largest) = recorder.take_counts();
+        Part {
+            start,
+            end,
+            cancelled,
+            executions,
+            outcomes,
+            largest,
+            decisions: driver.decisions.clone(),
+            simplicity: driver.simplicity,
+            preempting: driver.preempting.clone(),
+            most_steps: driver.most_choice_steps.max(driver.choice_steps),
+            most_threads: driver.most_threads.max(driver.threads_seen.len()),
+            cut: driver.cut,
+            unapplied: replayed_switches > driver.applied.len(),
+            limits: model::take_limits(),
+        }
+    }
+}
+
 /// Runs `driver` over `runs` to its end: what it did, as a [`Part`] starting at `start`.
 pub(super) fn run_part<O, B, I>(
     runs: &Runs<O, B, I>,
@@ -92,25 +123,16 @@ where
     I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
 {
     let driver = Rc::new(RefCell::new(driver));
-    let end = runs.run(&driver);
+    let end = runs.run(&driver, None);
     let driver = driver.borrow();
-    let unapplied = replayed_switches > driver.applied.len();
-    Part {
+    Part::of(
+        &runs.recorder,
+        &driver,
         start,
         end,
-        cancelled: cancelled.get(),
-        executions: runs.recorder.executions(),
-        outcomes: runs.recorder.take_outcomes(),
-        largest: runs.recorder.largest_execution(),
-        decisions: driver.decisions.clone(),
-        simplicity: driver.simplicity,
-        preempting: driver.preempting.clone(),
-        most_steps: driver.most_choice_steps.max(driver.choice_steps),
-        most_threads: driver.most_threads.max(driver.threads_seen.len()),
-        cut: driver.cut,
-        unapplied,
-        limits: model::take_limits(),
-    }
+        cancelled.get(),
+        replayed_switches,
+    )
 }
 
 /// The seed of chunk `chunk`: the run's own for the first (a run of at most [`CHUNK`]
@@ -160,52 +182,37 @@ where
     });
     let parts = Mutex::new(Vec::new());
     let recorder = Mutex::new(recorder);
-    let one_in = config.spurious_one_in;
     // Takes chunks in order until none is left, the time is out, or the next one starts past
     // a schedule known to stop the exploration.
     let work = || {
-        let _installed = choice::install(Policy::Coin { one_in });
+        let _installed = choice::install(Policy::Coin {
+            one_in: config.spurious_one_in,
+        });
         model::take_limits();
-        loop {
-            let c = shared.next.fetch_add(1, Ordering::Relaxed);
-            if c >= chunks || shared.out_of_time.load(Ordering::Relaxed) {
-                break;
+        let chunks = Rc::new(Chunks {
+            shared: Arc::clone(&shared),
+            config: config.clone(),
+            seed,
+            schedules,
+            len: chunk,
+            count: chunks,
+            recorder: Arc::new(recorder.lock().unwrap_or_else(|e| e.into_inner()).part()),
+        });
+        let runs = Runs {
+            recorder: Arc::clone(&chunks.recorder),
+            checked: Arc::clone(checked),
+            timer,
+        };
+        while let Some(first) = chunks.take() {
+            for part in run_chain(&runs, &chunks, first) {
+                if let Some(stop) = part.stop() {
+                    shared.best.fetch_min(stop, Ordering::Relaxed);
+                }
+                if matches!(part.end, RunEnd::OutOfBudget) && !part.cancelled {
+                    shared.out_of_time.store(true, Ordering::Relaxed);
+                }
+                parts.lock().unwrap_or_else(|e| e.into_inner()).push(part);
             }
-            let start = c * chunk;
-            if start > shared.best.load(Ordering::Relaxed) {
-                break;
-            }
-            let len = chunk.min(schedules - start);
-            let part_recorder = recorder.lock().unwrap_or_else(|e| e.into_inner()).part();
-            let runs = Runs {
-                recorder: Arc::new(part_recorder),
-                checked: Arc::clone(checked),
-                timer,
-            };
-            let cancelled = Rc::new(Cell::new(false));
-            let over_budget = {
-                let (recorder, cancelled) = (Arc::clone(&runs.recorder), Rc::clone(&cancelled));
-                let shared = Arc::clone(&shared);
-                Box::new(move || {
-                    let next = start + recorder.executions() as usize;
-                    if shared.best.load(Ordering::Relaxed) < next {
-                        cancelled.set(true);
-                        return true;
-                    }
-                    recorder.over_budget()
-                })
-            };
-            let mode = explore_mode(config, chunk_seed(seed, c), len);
-            let mut driver = Driver::new(mode, over_budget);
-            driver.max_steps = config.max_steps;
-            let part = run_part(&runs, driver, start, &cancelled, 0);
-            if let Some(stop) = part.stop() {
-                shared.best.fetch_min(stop, Ordering::Relaxed);
-            }
-            if matches!(part.end, RunEnd::OutOfBudget) && !part.cancelled {
-                shared.out_of_time.store(true, Ordering::Relaxed);
-            }
-            parts.lock().unwrap_or_else(|e| e.into_inner()).push(part);
         }
     };
     let workers = jobs.clamp(1, chunks.max(1));
@@ -260,6 +267,109 @@ where
     }
     let mut parts = parts.into_inner().unwrap_or_else(|e| e.into_inner());
     parts.sort_by_key(|p| p.start);
+    parts
+}
+
+/// A worker's way to the exploration's chunks (see [`Chunks::take`]), and the recorder that
+/// counts each chunk it runs.
+struct Chunks<O> {
+    shared: Arc<Shared>,
+    config: ShuttleConfig,
+    seed: u64,
+    schedules: usize,
+    /// Schedules per chunk, and chunks in all.
+    len: usize,
+    count: usize,
+    recorder: Arc<Recorder<O>>,
+}
+
+/// A chunk to run: its first schedule, its driver, and whether a stop before it cancelled it.
+struct Chunk {
+    start: usize,
+    driver: Driver,
+    cancelled: Rc<Cell<bool>>,
+}
+
+impl<O: Ord + Send + 'static> Chunks<O> {
+    /// The next chunk in order, unless none is left, the time is out, or it starts past a
+    /// schedule known to stop the exploration.
+    fn take(&self) -> Option<Chunk> {
+        let shared = &self.shared;
+        let c = shared.next.fetch_add(1, Ordering::Relaxed);
+        if c >= self.count || shared.out_of_time.load(Ordering::Relaxed) {
+            return None;
+        }
+        let start = c * self.len;
+        if start > shared.best.load(Ordering::Relaxed) {
+            return None;
+        }
+        let len = self.len.min(self.schedules - start);
+        let cancelled = Rc::new(Cell::new(false));
+        let over_budget = {
+            let (recorder, cancelled) = (Arc::clone(&self.recorder), Rc::clone(&cancelled));
+            let shared = Arc::clone(shared);
+            Box::new(move || {
+                let next = start + recorder.executions() as usize;
+                if shared.best.load(Ordering::Relaxed) < next {
+                    cancelled.set(true);
+                    return true;
+                }
+                recorder.over_budget()
+            })
+        };
+        let mode = explore_mode(&self.config, chunk_seed(self.seed, c), len);
+        let mut driver = Driver::new(mode, over_budget);
+        driver.max_steps = self.config.max_steps;
+        Some(Chunk {
+            start,
+            driver,
+            cancelled,
+        })
+    }
+}
+
+/// Runs `first` and, while each chunk runs all its schedules, the chunks after it, in one
+/// shuttle run (see [`NextChunk`]): what each did, in order.
+fn run_chain<O, B, I>(runs: &Runs<O, B, I>, chunks: &Rc<Chunks<O>>, first: Chunk) -> Vec<Part<O>>
+where
+    O: Ord + Send + 'static,
+    B: Fn() -> O + Send + Sync + 'static,
+    I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
+{
+    let finished = Rc::new(RefCell::new(Vec::new()));
+    let running = Rc::new(RefCell::new((first.start, first.cancelled)));
+    let next: NextChunk = {
+        let (chunks, finished, running) =
+            (Rc::clone(chunks), Rc::clone(&finished), Rc::clone(&running));
+        Box::new(move |done: &Driver| {
+            // With none after it, the chunk is the run's last, counted when the run ends.
+            let chunk = chunks.take()?;
+            let (start, cancelled) = running.replace((chunk.start, chunk.cancelled));
+            let part = Part::of(
+                &chunks.recorder,
+                done,
+                start,
+                RunEnd::Completed,
+                cancelled.get(),
+                0,
+            );
+            finished.borrow_mut().push(part);
+            Some(chunk.driver)
+        })
+    };
+    let driver = Rc::new(RefCell::new(first.driver));
+    let end = runs.run(&driver, Some(next));
+    let (start, cancelled) = running.replace((0, Rc::default()));
+    let last = Part::of(
+        &runs.recorder,
+        &driver.borrow(),
+        start,
+        end,
+        cancelled.get(),
+        0,
+    );
+    let mut parts = finished.take();
+    parts.push(last);
     parts
 }
 
