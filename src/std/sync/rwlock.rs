@@ -79,10 +79,18 @@ impl<T> RwLock<T> {
 
 impl<T: ?Sized> RwLock<T> {
     fn entry(&self) -> &Entry {
-        let (entry, outlived) = self.per.get(|| Entry {
+        let make = || Entry {
             raw: by_engine!(sync::RwLock::<P, ()>::new(())),
             poisoned: AtomicBool::new(false),
-        });
+        };
+        // Its lock needs no value of its own: under loom, one made before any thread will do.
+        fn unlocked() -> Box<dyn std::any::Any> {
+            Box::new(Entry {
+                raw: By::Loom(sync::RwLock::<Loom, ()>::new(())),
+                poisoned: AtomicBool::new(false),
+            })
+        }
+        let (entry, outlived) = self.per.get_pooled::<Entry>(make, unlocked);
         if outlived && !matches!(entry.raw, By::Std(_)) {
             crate::sync::model::note_limit(STATIC_DATA);
         }
