@@ -306,7 +306,11 @@ where
 {
     crate::sync::model::take_limits();
     let runs = Runs {
-        recorder: Arc::new(Recorder::new(config.budget, config.record_traces)),
+        // The time of a pass that started again counts: the budget is the exploration's.
+        recorder: Arc::new(Recorder::new(
+            remaining(config.budget, 0, started),
+            config.record_traces,
+        )),
         checked,
         max_branches: config.max_branches,
         spurious_wakeups: config.spurious_wakeups,
