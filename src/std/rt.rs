@@ -64,12 +64,13 @@ thread_local! {
     /// Whether an execution found none of its kind left in [`POOL`].
     static POOL_NEEDED: Cell<bool> = const { Cell::new(false) };
     /// Under loom, objects made when the execution begins, before any thread, for mirror
-    /// objects first used after a spawn that need no value of their own (an atomic starting
-    /// at zero): taking one needs no ordering, as a raw loom atomic made in main needs none,
-    /// where ordering the first uses would add a read-modify-write per thread for loom to
-    /// interleave. How many of each kind is learned: an execution that finds none left
-    /// starts the exploration again with twice as many (the plan is fixed for a whole
-    /// exploration, as loom's replays of a prefix need the same objects every time).
+    /// objects first used after a spawn that need nothing but a plain value to be made (an
+    /// atomic, by its initial bits; an `RwLock`'s lock): taking one needs no ordering, as a
+    /// raw loom atomic made in main needs none, where ordering the first uses would add a
+    /// read-modify-write per thread for loom to interleave. How many of each kind and value
+    /// is learned: an execution that finds none left starts the exploration again with twice
+    /// as many (the plan is fixed for a whole exploration, as loom's replays of a prefix need
+    /// the same objects every time), for at most [`MOST_VALUES`] values of a kind.
     static POOL: std::cell::RefCell<Pool> = const {
         std::cell::RefCell::new(Pool { plan: Vec::new(), ready: Vec::new() })
     };
@@ -78,21 +79,41 @@ thread_local! {
 struct Pool {
     plan: Vec<Planned>,
     /// This execution's, not taken yet.
-    ready: Vec<(TypeId, Vec<Box<dyn Any>>)>,
+    ready: Vec<(Pooled, Vec<Box<dyn Any>>)>,
 }
 
-/// How many objects of one kind each execution makes beforehand, and how.
+/// How many objects of one kind and initial value each execution makes beforehand, and how.
 struct Planned {
-    kind: TypeId,
-    make: fn() -> Box<dyn Any>,
+    kind: Pooled,
+    make: fn(u64) -> Box<dyn Any>,
     count: usize,
 }
 
-/// One of this execution's objects made before any thread, of the kind `make` makes (keyed
-/// by `K`), if one is left; otherwise the plan asks for more and the exploration starts
-/// again ([`NeedsMirrorMakers`]).
-fn take_pooled<K: 'static, T: 'static>(make: fn() -> Box<dyn Any>) -> Box<T> {
+/// A kind of pooled object (keyed by a type) and the value it is made with (an atomic's bits).
+type Pooled = (TypeId, u64);
+
+/// The most initial values of one kind the pool plans for: beyond them (a value that differs
+/// from execution to execution), an object is made at its first use and ordered instead, so
+/// that an exploration never starts again without end.
+const MOST_VALUES: usize = 4;
+
+/// Whether the pool serves objects of kind `K` made with `value` in this exploration's pass:
+/// it plans for them, or has room to. Fixed for a pass, as the plan is.
+fn pool_serves<K: 'static>(value: u64) -> bool {
     let kind = TypeId::of::<K>();
+    POOL.with(|p| {
+        let p = p.borrow();
+        let values = p.plan.iter().filter(|planned| planned.kind.0 == kind);
+        let values = values.map(|planned| planned.kind.1);
+        values.clone().any(|v| v == value) || values.count() < MOST_VALUES
+    })
+}
+
+/// One of this execution's objects made before any thread, of the kind `make` makes (keyed
+/// by `K`) with `value`, if one is left; otherwise the plan asks for more and the exploration
+/// starts again ([`NeedsMirrorMakers`]).
+fn take_pooled<K: 'static, T: 'static>(value: u64, make: fn(u64) -> Box<dyn Any>) -> Box<T> {
+    let kind = (TypeId::of::<K>(), value);
     let taken = POOL.with(|p| {
         let mut p = p.borrow_mut();
         let ready = p.ready.iter_mut().find(|(k, _)| *k == kind)?;
@@ -244,7 +265,8 @@ pub(crate) fn begin_execution(engine: Engine) {
             let mut p = p.borrow_mut();
             let ready = (p.plan.iter())
                 .map(|planned| {
-                    let objects = (0..planned.count).map(|_| (planned.make)()).collect();
+                    let value = planned.kind.1;
+                    let objects = (0..planned.count).map(|_| (planned.make)(value)).collect();
                     (planned.kind, objects)
                 })
                 .collect();
@@ -344,19 +366,21 @@ impl<T> PerExec<T> {
     }
 
     /// [`PerExec::get`] for an object that, when made after a spawn under loom, may be one made
-    /// before any thread by `pooled` (of a kind keyed by `K`): then no first use of it needs
-    /// ordering. For an object whose loom object needs no value of its own (see `POOL`).
+    /// before any thread by `pooled` from `value` (of a kind keyed by `K`): then no first use
+    /// of it needs ordering. For an object whose loom object needs nothing but `value` (an
+    /// atomic's initial bits; see `POOL`).
     pub(crate) fn get_pooled<K: 'static>(
         &self,
         init: impl FnOnce() -> T,
-        pooled: fn() -> Box<dyn Any>,
+        pooled: fn(u64) -> Box<dyn Any>,
+        value: u64,
     ) -> (&T, bool)
     where
         T: 'static,
     {
-        if engine() == Engine::Loom && !before_threads() {
+        if engine() == Engine::Loom && !before_threads() && pool_serves::<K>(value) {
             // Made already, or by whichever thread makes it first: from the pool.
-            return self.get_ordered(|| *take_pooled::<K, T>(pooled), false);
+            return self.get_ordered(|| *take_pooled::<K, T>(value, pooled), false);
         }
         self.get_ordered(init, true)
     }

@@ -27,6 +27,39 @@ pub fn fence(order: Ordering) {
 
 pub use crate::sync::compiler_fence;
 
+/// An atomic's value as the bits the pool of objects made before any thread keys it by.
+trait Bits: Sized {
+    fn to_bits(self) -> u64;
+    fn from_bits(bits: u64) -> Self;
+}
+
+impl Bits for bool {
+    fn to_bits(self) -> u64 {
+        u64::from(self)
+    }
+    fn from_bits(bits: u64) -> Self {
+        bits != 0
+    }
+}
+
+macro_rules! int_bits {
+    ($($v:ty),*) => {$(
+        impl Bits for $v {
+            // Wrapping both ways: the bits of a signed or narrower value, and back.
+            #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+            fn to_bits(self) -> u64 {
+                self as u64
+            }
+            #[allow(clippy::cast_possible_wrap, clippy::cast_possible_truncation)]
+            fn from_bits(bits: u64) -> Self {
+                bits as $v
+            }
+        }
+    )*};
+}
+
+int_bits!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+
 /// The methods every atomic has; `$v` the value type.
 macro_rules! common {
     ($name:ident, $v:ty) => {
@@ -142,14 +175,12 @@ macro_rules! atomic {
             fn raw(&self) -> &Raw<$v> {
                 let init = self.init;
                 let make = || by_engine!(sync::Atomic::<P, $v>::new(init));
-                if init != <$v>::default() {
-                    return self.per.get(make).0;
+                // Under loom, one made with the same value before any thread will do.
+                fn made_before(bits: u64) -> Box<dyn std::any::Any> {
+                    let value = <$v as Bits>::from_bits(bits);
+                    Box::new(Raw::<$v>::Loom(sync::Atomic::<Loom, $v>::new(value)))
                 }
-                // Made at zero: under loom, one made before any thread will do.
-                fn zero() -> Box<dyn std::any::Any> {
-                    Box::new(Raw::<$v>::Loom(sync::Atomic::<Loom, $v>::new(<$v>::default())))
-                }
-                self.per.get_pooled::<$v>(make, zero).0
+                self.per.get_pooled::<$v>(make, made_before, init.to_bits()).0
             }
 
             common!($name, $v);

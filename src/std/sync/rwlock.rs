@@ -84,13 +84,13 @@ impl<T: ?Sized> RwLock<T> {
             poisoned: AtomicBool::new(false),
         };
         // Its lock needs no value of its own: under loom, one made before any thread will do.
-        fn unlocked() -> Box<dyn std::any::Any> {
+        fn unlocked(_: u64) -> Box<dyn std::any::Any> {
             Box::new(Entry {
                 raw: By::Loom(sync::RwLock::<Loom, ()>::new(())),
                 poisoned: AtomicBool::new(false),
             })
         }
-        let (entry, outlived) = self.per.get_pooled::<Entry>(make, unlocked);
+        let (entry, outlived) = self.per.get_pooled::<Entry>(make, unlocked, 0);
         if outlived && !matches!(entry.raw, By::Std(_)) {
             crate::sync::model::note_limit(STATIC_DATA);
         }
