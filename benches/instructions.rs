@@ -7,7 +7,7 @@
 //! `Arc` counts are interleaved, as theirs are): `loom-raw-arc`, `random-raw-arc`.
 //!
 //! Invariant: both sides of a pair run the same number of executions of the same program
-//! (loom's exhaustive walk, or `SCHEDULES` shuttle schedules), so totals divide alike.
+//! (loom's exhaustive walk, or the same number of shuttle schedules), so totals divide alike.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -20,6 +20,8 @@ mod program;
 
 use program::{counter, counter_on, expected};
 
+/// Shuttle schedules per run unless the second argument says (`random-traced 100000`: long
+/// enough to time with `/usr/bin/time`, where a short run is mostly start-up).
 const SCHEDULES: usize = 2000;
 
 /// A raw engine's run of the program, std's `Arc` unless another is given: it must hold.
@@ -39,6 +41,14 @@ fn mirror_counter() -> (u32, usize) {
 
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
+    let schedules = match std::env::args().nth(2).map(|n| n.parse::<usize>()) {
+        None => SCHEDULES,
+        Some(Ok(n)) if n > 0 => n,
+        Some(_) => {
+            eprintln!("the second argument is a number of shuttle schedules, at least 1");
+            std::process::exit(2);
+        }
+    };
     let executions = match mode.as_str() {
         "loom-raw" | "loom-raw-arc" => {
             let executions = Arc::new(AtomicU64::new(0));
@@ -68,22 +78,22 @@ fn main() {
             report.executions
         }
         "random-raw" => {
-            shuttle::check_random(raw_counter!(shuttle), SCHEDULES);
-            SCHEDULES as u64
+            shuttle::check_random(raw_counter!(shuttle), schedules);
+            schedules as u64
         }
         "random-raw-arc" => {
-            shuttle::check_random(raw_counter!(shuttle, shuttle::sync::Arc), SCHEDULES);
-            SCHEDULES as u64
+            shuttle::check_random(raw_counter!(shuttle, shuttle::sync::Arc), schedules);
+            schedules as u64
         }
         "pct-raw" => {
-            shuttle::check_pct(raw_counter!(shuttle), SCHEDULES, 3);
-            SCHEDULES as u64
+            shuttle::check_pct(raw_counter!(shuttle), schedules, 3);
+            schedules as u64
         }
         "random-traced" | "random-untraced" | "pct-traced" | "pct-untraced" | "random-mirror" => {
             let base = if mode.starts_with("pct") {
-                ShuttleConfig::pct(3, SCHEDULES)
+                ShuttleConfig::pct(3, schedules)
             } else {
-                ShuttleConfig::random(SCHEDULES)
+                ShuttleConfig::random(schedules)
             };
             let config = ShuttleConfig {
                 record_traces: !mode.ends_with("-untraced"),
