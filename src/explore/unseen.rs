@@ -66,7 +66,7 @@ pub(super) fn blocked(watch: &model::Watch, stall: Duration) -> Unsupported {
 /// spawned no model thread said to be one thread, so that neither passes in silence.
 pub(super) fn complete<O>(mut report: Report<O>) -> Report<O> {
     // Taken whatever the report: it must not carry over to the next exploration here.
-    let first_uses_ordered = crate::std::rt::take_first_uses_ordered();
+    let made_late = crate::std::rt::take_made_late();
     if report.unsupported().is_some() {
         return report;
     }
@@ -92,10 +92,10 @@ pub(super) fn complete<O>(mut report: Report<O>) -> Report<O> {
             report.blind_spots.push(NO_MODEL_THREAD.to_string());
         }
     }
-    if first_uses_ordered {
+    if made_late {
         report
             .blind_spots
-            .push(crate::std::rt::FIRST_USE_ORDER.to_string());
+            .push(crate::std::rt::MADE_LATE_HIDES.to_string());
     }
     report.blind_spots.push(PLAIN_MEMORY.to_string());
     report

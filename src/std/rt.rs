@@ -54,9 +54,10 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
     /// Objects made so far in this loom execution, to pick the next one's atomic.
     static MADE_COUNT: Cell<usize> = const { Cell::new(0) };
-    /// Whether a model thread has been ordered after an object another thread made, since
-    /// [`take_first_uses_ordered`] last asked.
-    static FIRST_USES_ORDERED: Cell<bool> = const { Cell::new(false) };
+    /// Whether an object was made after the first spawn (taken from [`POOL`], or ordered
+    /// for another thread's first use: see [`MADE_LATE_HIDES`]), since [`take_made_late`]
+    /// last asked.
+    static MADE_LATE: Cell<bool> = const { Cell::new(false) };
     /// Whether this OS thread's loom executions make [`MADE`], and whether one needed them
     /// without (the exploration then starts again with them: [`NeedsMirrorMakers`]).
     static MAKERS_ON: Cell<bool> = const { Cell::new(false) };
@@ -70,7 +71,7 @@ thread_local! {
     /// read-modify-write per thread for loom to interleave. How many of each kind and value
     /// is learned: an execution that finds none left starts the exploration again with twice
     /// as many (the plan is fixed for a whole exploration, as loom's replays of a prefix need
-    /// the same objects every time), for at most [`MOST_VALUES`] values of a kind.
+    /// the same objects every time), for the values [`POOLED_VALUES`] names.
     static POOL: std::cell::RefCell<Pool> = const {
         std::cell::RefCell::new(Pool { plan: Vec::new(), ready: Vec::new() })
     };
@@ -92,21 +93,18 @@ struct Planned {
 /// A kind of pooled object (keyed by a type) and the value it is made with (an atomic's bits).
 type Pooled = (TypeId, u64);
 
-/// The most initial values of one kind the pool plans for: beyond them (a value that differs
-/// from execution to execution), an object is made at its first use and ordered instead, so
-/// that an exploration never starts again without end.
-const MOST_VALUES: usize = 4;
+/// The initial values the pool serves, as signed bits: zero, the flags, small counts and
+/// `MAX` (-1). A rule of the value alone, so that whether an object is pooled never depends
+/// on which executions came first (a replay learns the plan anew, in another order), and
+/// bounded, so that a value that changes from execution to execution starts the exploration
+/// again a bounded number of times: an object with another value is made at its first use
+/// and ordered after its making.
+const POOLED_VALUES: std::ops::RangeInclusive<i64> = -64..=64;
 
-/// Whether the pool serves objects of kind `K` made with `value` in this exploration's pass:
-/// it plans for them, or has room to. Fixed for a pass, as the plan is.
-fn pool_serves<K: 'static>(value: u64) -> bool {
-    let kind = TypeId::of::<K>();
-    POOL.with(|p| {
-        let p = p.borrow();
-        let values = p.plan.iter().filter(|planned| planned.kind.0 == kind);
-        let values = values.map(|planned| planned.kind.1);
-        values.clone().any(|v| v == value) || values.count() < MOST_VALUES
-    })
+/// Whether the pool serves objects made with `value` (see [`POOLED_VALUES`]).
+fn pool_serves(value: u64) -> bool {
+    #[allow(clippy::cast_possible_wrap)]
+    POOLED_VALUES.contains(&(value as i64))
 }
 
 /// One of this execution's objects made before any thread, of the kind `make` makes (keyed
@@ -120,6 +118,8 @@ fn take_pooled<K: 'static, T: 'static>(value: u64, make: fn(u64) -> Box<dyn Any>
         ready.1.pop()
     });
     if let Some(object) = taken {
+        // Made after the first spawn as far as the body can tell: loom sees it made before.
+        MADE_LATE.with(|f| f.set(true));
         return object.downcast().expect("a pooled object of its kind");
     }
     POOL.with(|p| {
@@ -172,19 +172,21 @@ pub(crate) fn take_mirror_restart() -> bool {
 /// each other's makings too, so more means fewer orders loom must explore and fewer hidden.
 const MAKERS: usize = 16;
 
-/// What [`loom_order`] can hide, in words: listed among what loom cannot see when it ran (only
-/// for objects made after the first spawn: those made before are ordered by the spawns).
-pub(crate) const FIRST_USE_ORDER: &str = "weak memory through threadproof::std objects made \
-     after the first spawn and then first used by another thread: each such first use is \
-     ordered after the object's making (so that loom accepts an object made lazily), \
-     which can hide a Relaxed publication; make such objects in main before spawning (one \
-     use makes one), or check with the per-backend paths (threadproof::sync::loom, \
-     check_backends!), which make each object where it is created";
+/// What making an object after the first spawn can hide from loom, in words: listed among
+/// what loom cannot see when an execution made one (those made before are ordered by the
+/// spawns, as in the body).
+pub(crate) const MADE_LATE_HIDES: &str = "weak memory through threadproof::std objects made \
+     after the first spawn: loom sees such an atomic or RwLock made before any thread, and \
+     orders another thread's first use of any other such object after its making (so that \
+     loom accepts an object made lazily), either of which can hide a Relaxed publication of \
+     the object; make such objects in main before spawning (one use makes one), or check \
+     with the per-backend paths (threadproof::sync::loom, check_backends!), which make each \
+     object where it is created";
 
-/// Whether, on this OS thread since the last call, a loom model thread was ordered after an
-/// object another thread made (see [`loom_order`]); clears it.
-pub(crate) fn take_first_uses_ordered() -> bool {
-    FIRST_USES_ORDERED.with(|f| f.replace(false))
+/// Whether, on this OS thread since the last call, a loom execution made an object after its
+/// first spawn (see [`MADE_LATE_HIDES`]); clears it.
+pub(crate) fn take_made_late() -> bool {
+    MADE_LATE.with(|f| f.replace(false))
 }
 
 /// The atomic that orders the first uses of the next object this execution makes.
@@ -378,7 +380,7 @@ impl<T> PerExec<T> {
     where
         T: 'static,
     {
-        if engine() == Engine::Loom && !before_threads() && pool_serves::<K>(value) {
+        if engine() == Engine::Loom && !before_threads() && pool_serves(value) {
             // Made already, or by whichever thread makes it first: from the pool.
             return self.get_ordered(|| *take_pooled::<K, T>(value, pooled), false);
         }
@@ -403,7 +405,7 @@ impl<T> PerExec<T> {
                     Some(me) if !slot.before_threads && !slot.ordered.contains(&me) => {
                         let maker = slot.maker;
                         drop(slots);
-                        FIRST_USES_ORDERED.with(|f| f.set(true));
+                        MADE_LATE.with(|f| f.set(true));
                         loom_order(maker, false);
                         let mut slots = self.slots();
                         if let Some(slot) = slots.iter_mut().find(|s| s.key == key) {
