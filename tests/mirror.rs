@@ -605,12 +605,34 @@ fn relaxed_publication(made_first: bool) -> Option<usize> {
     seen
 }
 
-/// Whether loom's report names what the mirror's ordering of first uses can hide.
-fn names_first_use_order(report: &threadproof::explore::Report<Option<usize>>) -> bool {
+/// Whether loom's report names what making a mirror object after the first spawn can hide.
+fn says_made_late<O>(report: &explore::Report<O>) -> bool {
     report
         .blind_spots
         .iter()
         .any(|spot| spot.contains("threadproof::std objects made after the first spawn"))
+}
+
+/// Explores `own` (a body on threadproof's own loom primitives) and `mirror` (the same body
+/// through the mirror) under `config` and `invariant`: both pass, with the same outcomes in
+/// the same number of executions. Their reports, the mirror's first.
+fn explored_alike<O, I>(
+    config: &explore::LoomConfig,
+    own: impl Fn() -> O + Send + Sync + 'static,
+    mirror: impl Fn() -> O + Send + Sync + 'static,
+    invariant: I,
+) -> (explore::Report<O>, explore::Report<O>)
+where
+    O: Ord + std::fmt::Debug + Send + 'static,
+    I: Fn(&O) -> Result<(), String> + Copy + Send + Sync + 'static,
+{
+    let own = explore::loom::explore(config, own, invariant);
+    let mirror = explore::loom::explore(config, mirror, invariant);
+    assert!(own.passed(), "{}", own.summary());
+    assert!(mirror.passed(), "{}", mirror.summary());
+    assert_eq!(mirror.outcomes, own.outcomes, "{}", mirror.summary());
+    assert_eq!(mirror.executions, own.executions, "{}", mirror.summary());
+    (mirror, own)
 }
 
 /// The publication through atomics the writer is the first to use: the mirror orders a
@@ -622,7 +644,7 @@ fn a_relaxed_publication_loom_may_not_see_is_named_in_its_report() {
         relaxed_publication(false), |seen| *seen != Some(0));
     let (_, loom) = &verdicts.reports[0];
     assert!(
-        loom.failure.is_some() || names_first_use_order(loom),
+        loom.failure.is_some() || says_made_late(loom),
         "loom passed a Relaxed publication without saying what it could not see:\n{}",
         verdicts.explain()
     );
@@ -637,7 +659,7 @@ fn a_relaxed_publication_through_objects_made_before_the_spawn_is_caught_by_loom
         relaxed_publication(true), |seen| *seen != Some(0));
     let (_, loom) = &verdicts.reports[0];
     assert!(loom.failure.is_some(), "{}", verdicts.explain());
-    assert!(!names_first_use_order(loom), "{:?}", loom.blind_spots);
+    assert!(!says_made_late(loom), "{:?}", loom.blind_spots);
 }
 
 /// Loom explores the mirror's atomics that start at a value other than zero, made in main and
@@ -647,7 +669,7 @@ fn a_relaxed_publication_through_objects_made_before_the_spawn_is_caught_by_loom
 /// ordered after its making, as before: 387 executions against 45.)
 #[test]
 fn loom_explores_the_mirror_s_atomics_set_at_making_as_it_explores_its_own() {
-    use threadproof::explore::{self, LoomConfig};
+    use threadproof::explore::LoomConfig;
 
     macro_rules! flag_and_count {
         ($($paths:ident)::*) => {{
@@ -675,21 +697,12 @@ fn loom_explores_the_mirror_s_atomics_set_at_making_as_it_explores_its_own() {
         3 | 4 => Ok(()),
         other => Err(format!("{other} left")),
     };
-    let config = LoomConfig::exhaustive();
-    let own = explore::loom::explore(
-        &config,
+    explored_alike(
+        &LoomConfig::exhaustive(),
         || flag_and_count!(threadproof::sync::loom),
-        some_taken,
-    );
-    let mirror = explore::loom::explore(
-        &config,
         || flag_and_count!(threadproof::std::prelude),
         some_taken,
     );
-    assert!(own.passed(), "{}", own.summary());
-    assert!(mirror.passed(), "{}", mirror.summary());
-    assert_eq!(mirror.outcomes, own.outcomes, "{}", mirror.summary());
-    assert_eq!(mirror.executions, own.executions, "{}", mirror.summary());
 }
 
 /// An atomic made after a spawn with a value that differs in every execution (here a count
@@ -701,7 +714,7 @@ fn loom_explores_the_mirror_s_atomics_set_at_making_as_it_explores_its_own() {
 #[test]
 fn an_atomic_made_with_a_new_value_in_every_execution_is_explored_to_the_end() {
     use std::time::Duration;
-    use threadproof::explore::{self, Budget, LoomConfig};
+    use threadproof::explore::{Budget, LoomConfig};
 
     macro_rules! made_with_a_new_value {
         ($($paths:ident)::*) => {{
@@ -727,19 +740,12 @@ fn an_atomic_made_with_a_new_value_in_every_execution_is_explored_to_the_end() {
         (true, 1) => Ok(()),
         other => Err(format!("{other:?}")),
     };
-    let own = explore::loom::explore(
+    explored_alike(
         &config,
         || made_with_a_new_value!(threadproof::sync::loom),
-        all,
-    );
-    let mirror = explore::loom::explore(
-        &config,
         || made_with_a_new_value!(threadproof::std::prelude),
         all,
     );
-    assert!(own.passed(), "{}", own.summary());
-    assert!(mirror.passed(), "{}", mirror.summary());
-    assert_eq!(mirror.executions, own.executions, "{}", mirror.summary());
 }
 
 /// Loom explores the mirror's `RwLock`, made in main and first used after the spawns as most
@@ -749,7 +755,7 @@ fn an_atomic_made_with_a_new_value_in_every_execution_is_explored_to_the_end() {
 /// 1,198; a pooled object taken without a word in the report.)
 #[test]
 fn loom_explores_the_mirror_s_rwlock_as_it_explores_its_own() {
-    use threadproof::explore::{self, LoomConfig};
+    use threadproof::explore::LoomConfig;
 
     fn mirror() -> (u32, u32) {
         use threadproof::std::sync::RwLock;
@@ -787,18 +793,8 @@ fn loom_explores_the_mirror_s_rwlock_as_it_explores_its_own() {
         (0..=2, 2) => Ok(()),
         other => Err(format!("{other:?}")),
     };
-    let config = LoomConfig::exhaustive();
-    let own = explore::loom::explore(&config, own, all_written);
-    let mirror = explore::loom::explore(&config, mirror, all_written);
-    assert!(own.passed(), "{}", own.summary());
-    assert!(mirror.passed(), "{}", mirror.summary());
-    assert_eq!(mirror.outcomes, own.outcomes, "{}", mirror.summary());
-    assert_eq!(mirror.executions, own.executions, "{}", mirror.summary());
+    let (mirror, own) = explored_alike(&LoomConfig::exhaustive(), own, mirror, all_written);
     // Made before any thread as loom sees it, after the spawns as the body does: said.
-    let says_made_late = |r: &explore::Report<(u32, u32)>| {
-        (r.blind_spots.iter())
-            .any(|s| s.contains("threadproof::std objects made after the first spawn"))
-    };
     assert!(says_made_late(&mirror), "{:?}", mirror.blind_spots);
     assert!(!says_made_late(&own), "{:?}", own.blind_spots);
 }
