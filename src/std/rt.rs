@@ -103,7 +103,6 @@ const POOLED_VALUES: std::ops::RangeInclusive<i64> = -64..=64;
 
 /// Whether the pool serves objects made with `value` (see [`POOLED_VALUES`]).
 fn pool_serves(value: u64) -> bool {
-    #[allow(clippy::cast_possible_wrap)]
     POOLED_VALUES.contains(&(value as i64))
 }
 

@@ -46,11 +46,9 @@ macro_rules! int_bits {
     ($($v:ty),*) => {$(
         impl Bits for $v {
             // Wrapping both ways: the bits of a signed or narrower value, and back.
-            #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
             fn to_bits(self) -> u64 {
                 self as u64
             }
-            #[allow(clippy::cast_possible_wrap, clippy::cast_possible_truncation)]
             fn from_bits(bits: u64) -> Self {
                 bits as $v
             }
