@@ -485,6 +485,81 @@ mod nothing_explored {
         let report = loom::explore(&loom, crate::support::writer_reader::<Loom>, |_| Ok(()));
         assert_eq!(report.coverage, Coverage::BudgetExhausted);
         assert!(report.summary().contains("bounded (budget)"));
+        assert_eq!(report.restarts, None, "{}", report.summary());
+        assert!(!report.summary().contains("started again"));
+    }
+
+    /// A worker's timed wait, which needs the model timer: the exploration runs without it
+    /// until an execution reaches the wait, then starts again with it. The abandoned pass is
+    /// not counted among the executions, is said, and is charged to the budget: a budget of
+    /// n executions runs n in all, not n in each pass. (Mutant caught: a fresh budget for the
+    /// pass with the timer.)
+    #[test]
+    fn a_pass_that_started_again_is_said_and_charged_to_the_budget() {
+        fn timed_wait<P: Primitives>() -> bool {
+            let pair = Arc::new((Mutex::<P, bool>::new(false), Condvar::<P>::new()));
+            let theirs = Arc::clone(&pair);
+            let waiter = spawn::<P, _, _>("waiter", move || {
+                let (flag, raised) = &*theirs;
+                let guard = flag.lock();
+                let (guard, _) = raised.wait_timeout(guard, std::time::Duration::from_millis(5));
+                *guard
+            })
+            .unwrap();
+            *pair.0.lock() = true;
+            pair.1.notify_one();
+            waiter.join().unwrap()
+        }
+        for checker in [
+            Checker::Shuttle(ShuttleConfig::random(50)),
+            Checker::Loom(LoomConfig::exhaustive()),
+        ] {
+            let (report, charged) = match &checker {
+                Checker::Shuttle(config) => {
+                    let report = shuttle::explore(config, timed_wait::<Shuttle>, |_| Ok(()));
+                    let restarts = report.restarts.expect("the timer started it again");
+                    let budget = Budget::executions(restarts.executions + 5);
+                    let config = config.clone().budget(budget);
+                    let charged = shuttle::explore(&config, timed_wait::<Shuttle>, |_| Ok(()));
+                    (report, charged)
+                }
+                Checker::Loom(config) => {
+                    let report = loom::explore(config, timed_wait::<Loom>, |_| Ok(()));
+                    let restarts = report.restarts.expect("the timer started it again");
+                    let budget = Budget::executions(restarts.executions + 5);
+                    let config = config.clone().budget(budget);
+                    let charged = loom::explore(&config, timed_wait::<Loom>, |_| Ok(()));
+                    (report, charged)
+                }
+            };
+            let summary = report.summary();
+            assert!(report.passed(), "{summary}");
+            let restarts = report.restarts.unwrap();
+            assert_eq!(restarts.times, 1, "{summary}");
+            assert!(restarts.executions >= 1, "{summary}");
+            let noun = if restarts.executions == 1 {
+                "execution"
+            } else {
+                "executions"
+            };
+            let said = format!(
+                "started again once, after {} {noun} not counted",
+                restarts.executions
+            );
+            assert!(summary.contains(&said), "{summary}");
+            assert!(report.executions > 5, "{summary}");
+            // n in all: what the abandoned pass ran (with several workers, not always the
+            // same count) and what the last one ran.
+            let summary = charged.summary();
+            let abandoned = charged.restarts.expect(&summary).executions;
+            assert!(abandoned >= 1, "{summary}");
+            assert_eq!(
+                charged.executions + abandoned,
+                restarts.executions + 5,
+                "{summary}"
+            );
+            assert_eq!(charged.coverage, Coverage::BudgetExhausted, "{summary}");
+        }
     }
 }
 

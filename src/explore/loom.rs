@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use super::{
     run_checker, with_timer, Budget, Checker, Coverage, Failure, Finding, Found, Minimal,
-    Minimality, Recorder, ReplayToken, Report, RunEnd, Unsupported,
+    Minimality, Recorder, ReplayToken, Report, Restarts, RunEnd, Unsupported,
 };
 use crate::sync::choice::{self, Kind, Pick, Plan, Policy};
 use crate::sync::Loom;
@@ -273,15 +273,23 @@ where
         // first; the whole exploration again with what an execution needed, once it needed it,
         // so that every execution of it runs the same threads and objects.
         let mut timer = false;
+        let mut restarts = Restarts {
+            times: 0,
+            executions: 0,
+        };
         crate::std::rt::forget_mirror_plan();
         crate::std::rt::set_mirror_makers(makers);
         let report = loop {
-            let report = explore_checked(&config, Arc::clone(&checked), timer, started);
+            let pass = explore_checked(&config, Arc::clone(&checked), timer, started, restarts);
             // Asked even of a finished exploration: a body may have caught the restart's panic.
             let restart = crate::std::rt::take_mirror_restart();
-            if let Some(report) = report.filter(|_| !restart) {
-                break report;
-            }
+            let abandoned = match pass {
+                Ok(report) if !restart => break report,
+                Ok(report) => report.executions + report.simplest_search.unwrap_or(0),
+                Err(executions) => executions,
+            };
+            restarts.times += 1;
+            restarts.executions += abandoned;
             if !restart {
                 assert!(!timer, "an exploration with the timer needs no timer");
                 timer = true;
@@ -292,13 +300,15 @@ where
     })
 }
 
-/// [`explore`], with or without the timer of timed waits: `None` if a timed wait needed it.
+/// [`explore`], with or without the timer of timed waits, after the passes `earlier` that
+/// started again: the executions of this pass, abandoned, if a timed wait needed the timer.
 fn explore_checked<O, B, I>(
     config: &LoomConfig,
     checked: Arc<(B, I)>,
     timer: bool,
     started: Instant,
-) -> Option<Report<O>>
+    earlier: Restarts,
+) -> Result<Report<O>, u64>
 where
     O: Ord + Send + 'static,
     B: Fn() -> O + Send + Sync + 'static,
@@ -306,9 +316,9 @@ where
 {
     crate::sync::model::take_limits();
     let runs = Runs {
-        // The time of a pass that started again counts: the budget is the exploration's.
+        // What the passes that started again ran counts: the budget is the exploration's.
         recorder: Arc::new(Recorder::new(
-            remaining(config.budget, 0, started),
+            config.budget.remaining(earlier.executions, started),
             config.record_traces,
         )),
         checked,
@@ -336,7 +346,10 @@ where
                     let (plan, number) = main.failing.unwrap_or_default();
                     let search = Runs {
                         recorder: Arc::new(Recorder::new(
-                            remaining(config.budget, runs.recorder.executions(), started),
+                            config.budget.remaining(
+                                earlier.executions + runs.recorder.executions(),
+                                started,
+                            ),
                             config.record_traces,
                         )),
                         checked: Arc::clone(&runs.checked),
@@ -366,7 +379,7 @@ where
     };
 
     if let RunEnd::Restart = end {
-        return None;
+        return Err(runs.recorder.executions() + search_executions.unwrap_or(0));
     }
     let executions = runs.recorder.executions();
     let coverage_is_run = !matches!(end, RunEnd::Unsupported(_));
@@ -402,7 +415,7 @@ where
         }
         _ => None,
     };
-    Some(Report {
+    Ok(Report {
         checker: config.describe(),
         executions,
         outcomes: runs.recorder.take_outcomes(),
@@ -413,6 +426,7 @@ where
         pct_miss_bound: None,
         preemption_bound: config.preemption_bound,
         simplest_search: search_executions,
+        restarts: (earlier.times > 0).then_some(earlier),
         blind_spots: if coverage_is_run {
             let mut spots = config.blind_spots();
             spots.extend(crate::sync::model::take_limits());
@@ -421,17 +435,6 @@ where
             Vec::new()
         },
     })
-}
-
-/// What is left of `budget` after `used` executions of an exploration that began at `started`.
-fn remaining(budget: Budget, used: u64, started: Instant) -> Budget {
-    Budget {
-        max_executions: budget.max_executions.map(|max| max.saturating_sub(used)),
-        max_time: budget
-            .max_time
-            .map(|max| max.saturating_sub(started.elapsed())),
-        ..budget
-    }
 }
 
 /// How far the search for a simpler failure goes when the exploration had no preemption
@@ -536,9 +539,10 @@ mod tests {
     /// at zero (then one made before any thread serves), one not (its first uses are then
     /// ordered after its making). The first execution finds the exploration needs both, and
     /// it starts again with them. What it reports is what an exploration with the ordering
-    /// atomics from the start reports: the starts it abandoned are not counted. (Mutants
-    /// caught: counting them; making the zero atomic where it is first used, unordered, which
-    /// loom reports as a causality violation.)
+    /// atomics from the start reports: the starts it abandoned are not counted, but said, and
+    /// charged to the budget. (Mutants caught: counting them; making the zero atomic where it
+    /// is first used, unordered, which loom reports as a causality violation; a fresh budget
+    /// for each pass.)
     #[test]
     fn a_restart_for_the_mirror_s_atomics_reports_as_if_they_were_on_from_the_start() {
         fn body() -> u32 {
@@ -574,5 +578,22 @@ mod tests {
         assert_eq!(learned.executions, from_start.executions);
         assert_eq!(learned.outcomes, from_start.outcomes);
         assert!(!crate::std::rt::take_mirror_restart());
+        // The passes that started again are said, apart from the executions counted.
+        let restarts = learned
+            .restarts
+            .expect("the mirror's atomics started it again");
+        assert!(restarts.times >= 1 && restarts.executions >= restarts.times);
+        let said = format!("after {} executions not counted", restarts.executions);
+        assert!(learned.summary().contains(&said), "{}", learned.summary());
+
+        // And they are charged to the budget: one execution is left for the last pass.
+        let config = LoomConfig {
+            budget: Budget::executions(restarts.executions + 1),
+            ..LoomConfig::default()
+        };
+        let charged = explore(&config, body, |_| Ok(()));
+        assert_eq!(charged.restarts, Some(restarts), "{}", charged.summary());
+        assert_eq!(charged.executions, 1, "{}", charged.summary());
+        assert_eq!(charged.coverage, Coverage::BudgetExhausted);
     }
 }

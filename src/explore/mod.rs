@@ -34,7 +34,7 @@ pub use self::checker::{Checker, CheckerKind, ReplayToken};
 pub use self::failure::{Failure, FailureKind, Finding, Minimal, Minimality};
 pub use self::harness::{with_progress, STALL};
 pub use self::loom::LoomConfig;
-pub use self::report::{Budget, Coverage, PctBound, Report, Shape, Unsupported};
+pub use self::report::{Budget, Coverage, PctBound, Report, Restarts, Shape, Unsupported};
 pub use self::shuttle::{Decisions, Schedules, ShuttleConfig};
 
 use self::failure::Found;

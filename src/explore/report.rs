@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{Failure, FailureKind};
 
@@ -39,6 +39,18 @@ impl Budget {
         Budget {
             max_time: Some(max),
             ..Self::UNLIMITED
+        }
+    }
+
+    /// What is left of this budget after `used` executions of an exploration that began at
+    /// `started`.
+    pub(crate) fn remaining(self, used: u64, started: Instant) -> Budget {
+        Budget {
+            max_executions: self.max_executions.map(|max| max.saturating_sub(used)),
+            max_time: self
+                .max_time
+                .map(|max| max.saturating_sub(started.elapsed())),
+            ..self
         }
     }
 
@@ -137,6 +149,20 @@ pub struct Report<O> {
     /// The executions (loom) or replays (shuttle) run after the failure to find the simplest
     /// failing execution: not counted in `executions`, nor their outcomes in `outcomes`.
     pub simplest_search: Option<u64>,
+    /// The passes that started the exploration again from the beginning, if any did: not
+    /// counted in `executions`, nor their outcomes in `outcomes`, but charged to the budget.
+    pub restarts: Option<Restarts>,
+}
+
+/// Passes of an exploration that started again from the beginning, because an execution
+/// needed what every execution must then have from the start: the timer of timed waits, or
+/// an object `threadproof::std` makes before any thread (loom).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Restarts {
+    /// How many times the exploration started again.
+    pub times: u64,
+    /// The executions the abandoned passes ran.
+    pub executions: u64,
 }
 
 /// The size of an execution: threads, and steps (scheduling points).
@@ -216,6 +242,7 @@ impl<O> Report<O> {
             blind_spots: self.blind_spots,
             preemption_bound: self.preemption_bound,
             simplest_search: self.simplest_search,
+            restarts: self.restarts,
         }
     }
 
@@ -233,6 +260,7 @@ impl<O> Report<O> {
             blind_spots: Vec::new(),
             preemption_bound: None,
             simplest_search: None,
+            restarts: None,
         }
     }
 
@@ -298,12 +326,28 @@ impl<O> Report<O> {
             Some(n) => format!("; {n} more executions searched for the simplest failure"),
             None => String::new(),
         };
+        let restarts = match self.restarts {
+            Some(Restarts { times, executions }) => {
+                let times = if times == 1 {
+                    "once".to_string()
+                } else {
+                    format!("{times} times")
+                };
+                let noun = if executions == 1 {
+                    "execution"
+                } else {
+                    "executions"
+                };
+                format!("; started again {times}, after {executions} {noun} not counted")
+            }
+            None => String::new(),
+        };
         let blind = match self.blind_spots.as_slice() {
             [] => String::new(),
             spots => format!("; cannot see: {}", spots.join(", ")),
         };
         format!(
-            "{}: {} executions, {} distinct outcomes, {:.2?}, {}; {}{search}{bound}{blind}",
+            "{}: {} executions, {} distinct outcomes, {:.2?}, {}; {}{search}{restarts}{bound}{blind}",
             self.checker,
             self.executions,
             self.outcomes.len(),

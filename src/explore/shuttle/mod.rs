@@ -41,7 +41,7 @@ use self::jobs::{explore_parts, merge, run_part, CHUNK};
 use self::shrink::{shrink, Shrunk};
 use super::{
     Budget, Checker, Coverage, Failure, Finding, Minimal, Minimality, PctBound, Recorder,
-    ReplayToken as Token, Report, RunEnd, Shape, Unsupported,
+    ReplayToken as Token, Report, Restarts, RunEnd, Shape, Unsupported,
 };
 use crate::sync::choice::{self, Policy};
 use crate::sync::model;
@@ -234,32 +234,49 @@ where
     super::guarded(config.describe(), config.budget, move || {
         // Without the timer first; the whole exploration again with it once a timed wait
         // needs it, so that every execution of it runs the same threads.
-        explore_checked(&config, seed, Arc::clone(&checked), false, started).unwrap_or_else(|| {
-            explore_checked(&config, seed, checked, true, started).expect("the timer runs")
+        let none = Restarts {
+            times: 0,
+            executions: 0,
+        };
+        let without = explore_checked(&config, seed, Arc::clone(&checked), false, started, none);
+        without.unwrap_or_else(|abandoned| {
+            let earlier = Restarts {
+                times: abandoned.times + 1,
+                ..abandoned
+            };
+            explore_checked(&config, seed, checked, true, started, earlier)
+                .unwrap_or_else(|_| unreachable!("an exploration with the timer needs no timer"))
         })
     })
 }
 
-/// [`explore`], with or without the timer of timed waits: `None` if a timed wait needed it.
+/// [`explore`], with or without the timer of timed waits, after the passes `earlier` that
+/// started again: if a timed wait needed the timer, the passes abandoned, this one's
+/// executions added (its restarts with one worker counted too).
 fn explore_checked<O, B, I>(
     config: &ShuttleConfig,
     seed: u64,
     checked: Arc<(B, I)>,
     timer: bool,
     started: Instant,
-) -> Option<Report<O>>
+    earlier: Restarts,
+) -> Result<Report<O>, Restarts>
 where
     O: Ord + Send + 'static,
     B: Fn() -> O + Send + Sync + 'static,
     I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
 {
     model::take_limits();
-    let mut recorder = Recorder::new(config.budget, config.record_traces);
+    let mut restarts = earlier;
+    // What the passes that started again ran counts: the budget is the exploration's.
+    let budget = config.budget.remaining(earlier.executions, started);
+    let mut recorder = Recorder::new(budget, config.record_traces);
     // A budget in executions is a number of schedules: the same ones for any jobs.
-    let schedules = match config.budget.max_executions {
+    let schedules_within = |budget: Budget| match budget.max_executions {
         Some(max) => config.iterations.min(max.try_into().unwrap_or(usize::MAX)),
         None => config.iterations,
     };
+    let mut schedules = schedules_within(budget);
     let parts = match &config.replay {
         Some(decisions) => {
             let _installed = choice::install(Policy::Coin {
@@ -293,7 +310,7 @@ where
                 Some(_) => schedules.max(1),
                 None => CHUNK,
             };
-            let mut run = |jobs| {
+            let mut run = |jobs, schedules| {
                 explore_parts(
                     config,
                     seed,
@@ -305,15 +322,22 @@ where
                     &mut recorder,
                 )
             };
-            let parts = run(config.jobs);
+            let parts = run(config.jobs, schedules);
             // A static lock of the std mirror has one set of data for all executions: workers
             // running at once stop on it, one worker does not.
             if config.jobs > 1 && parts.iter().any(shared_a_static) {
-                run(1)
+                restarts.times += 1;
+                restarts.executions += ran(&parts);
+                schedules = schedules_within(config.budget.remaining(restarts.executions, started));
+                run(1, schedules)
             } else {
                 parts
             }
         }
+    };
+    let abandoned = Restarts {
+        times: restarts.times,
+        executions: restarts.executions + ran(&parts),
     };
     let merged = merge(parts);
     let budget_cut = config.replay.is_none()
@@ -341,12 +365,12 @@ where
         last.unapplied,
     );
     if let RunEnd::Restart = end {
-        return None;
+        return Err(abandoned);
     }
     if unapplied && !timer {
         // A switch to a thread this run never had: the token was found with the timer's
         // thread among them (an exploration that needed it), so it replays with it.
-        return None;
+        return Err(abandoned);
     }
 
     let coverage = match &end {
@@ -439,7 +463,7 @@ where
         }
         _ => None,
     };
-    Some(Report {
+    Ok(Report {
         checker: config.describe(),
         executions,
         outcomes,
@@ -450,6 +474,7 @@ where
         pct_miss_bound,
         preemption_bound: None,
         simplest_search: search,
+        restarts: (restarts.times > 0).then_some(restarts),
         blind_spots: {
             let mut spots = config.blind_spots();
             if cut > 0 {
@@ -463,6 +488,11 @@ where
             spots
         },
     })
+}
+
+/// The executions `parts` ran, counted or not.
+fn ran<O>(parts: &[jobs::Part<O>]) -> u64 {
+    parts.iter().map(|part| part.executions).sum()
 }
 
 /// Whether `part` stopped on a static lock of the std mirror in use by another worker.
