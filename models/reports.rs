@@ -847,6 +847,88 @@ mod simplest {
 
     /// Two threads, each waiting on its own condvar guarded by `if` (not `while`) for its own
     /// flag, which the main thread sets in order: the outcome says which of them saw its flag.
+    /// A waiter that checks its flag with `if`, not `while`: only a spurious wakeup lets it
+    /// go on before main sets the flag, once it has joined two busy threads, which give the
+    /// schedules switches to shrink away.
+    fn waits_with_if<P: Primitives>() -> bool {
+        let pair = Arc::new((Mutex::<P, bool>::new(false), Condvar::<P>::new()));
+        let theirs = Arc::clone(&pair);
+        let waiter = spawn::<P, _, _>("waiter", move || {
+            let (flag, raised) = &*theirs;
+            let mut guard = flag.lock();
+            if !*guard {
+                guard = raised.wait(guard);
+            }
+            *guard
+        })
+        .unwrap();
+        let busy: Vec<_> = (0..2)
+            .map(|i| {
+                let count = Arc::new(AtomicUsize::<P>::new(0));
+                spawn::<P, _, _>(format!("busy-{i}"), move || {
+                    for _ in 0..3 {
+                        count.fetch_add(1, SeqCst);
+                    }
+                })
+                .unwrap()
+            })
+            .collect();
+        // Main blocks on the joins first: a failing schedule needs no preemption.
+        for thread in busy {
+            thread.join().unwrap();
+        }
+        *pair.0.lock() = true;
+        pair.1.notify_one();
+        waiter.join().unwrap()
+    }
+
+    /// Shrinking replays a schedule's spurious wakeups as the exploration drew them: the
+    /// failure that needs one shrinks to no preemption, and the execution shown is traced
+    /// (the exploration records none: the shown one is replayed with its trace). Mutants
+    /// caught: the replays run without the exploration's policy of faults (no wakeup is ever
+    /// spurious in them, nothing shrinks, and the shown execution, not reproduced, had no
+    /// trace).
+    #[test]
+    fn shuttle_shrinks_a_failure_that_needs_a_spurious_wakeup() {
+        for config in [
+            ShuttleConfig::random(1000),
+            ShuttleConfig::pct(3, 1000),
+            ShuttleConfig::urw(1000),
+        ] {
+            let config = config.spurious_one_in(4);
+            let saw_the_flag = |saw: &bool| match saw {
+                true => Ok(()),
+                false => Err("the waiter went on before the flag was set".to_string()),
+            };
+            let report = shuttle::explore(&config, waits_with_if::<Shuttle>, saw_the_flag);
+            let failure = report.failure.expect("the spurious wakeup is found");
+            let minimal = failure.minimal.clone().unwrap();
+            let explained = failure.explain();
+            assert_eq!(minimal.preemptions, 0, "{explained}");
+            assert_eq!(minimal.spurious_wakeups, 1, "{explained}");
+            assert!(
+                matches!(minimal.proof, Minimality::Shrunk { .. }),
+                "{explained}"
+            );
+            let trace = failure
+                .trace
+                .as_ref()
+                .expect("the shown execution is traced");
+            assert!(
+                trace.events.iter().any(|e| e.thread.as_ref() == "waiter"),
+                "{explained}"
+            );
+            assert!(
+                explained.contains("the failing interleaving"),
+                "{explained}"
+            );
+            let token = failure.replay.to_string();
+            let replayed = explore::replay(&token, waits_with_if::<Shuttle>, saw_the_flag);
+            let again = replayed.failure.expect("the token reproduces the failure");
+            assert_eq!(again.trace, failure.trace, "{token}");
+        }
+    }
+
     /// A thread that woke spuriously did not.
     fn two_waiters<P: Primitives>() -> (bool, bool) {
         type Flag<P> = (Mutex<P, bool>, Condvar<P>);

@@ -86,8 +86,10 @@ pub(super) struct Driver {
     /// Steps with a choice between threads, in this execution and at most in any.
     pub(super) choice_steps: usize,
     pub(super) most_choice_steps: usize,
-    /// The threads seen runnable in this execution, and at most in any.
-    pub(super) threads_seen: Vec<usize>,
+    /// The threads seen runnable in this execution (by task id), how many, and the most
+    /// in any execution.
+    threads_seen: Vec<bool>,
+    pub(super) threads: usize,
     pub(super) most_threads: usize,
     /// The points where a preemption could have happened in this execution: the running
     /// task, its scheduling point, and the other tasks that could run there.
@@ -125,6 +127,7 @@ impl Driver {
             choice_steps: 0,
             most_choice_steps: 0,
             threads_seen: Vec::new(),
+            threads: 0,
             most_threads: 0,
             preemptible: Vec::new(),
             preempting: Vec::new(),
@@ -180,7 +183,7 @@ impl Scheduler for Driver {
                     return None;
                 }
                 *iterations_left -= 1;
-                let ran_once = self.most_threads > 0 || !self.threads_seen.is_empty();
+                let ran_once = self.most_threads.max(self.threads) > 0;
                 let no_choice_yet = self.most_choice_steps.max(self.choice_steps) == 0;
                 if *pct && ran_once && no_choice_yet {
                     *single_schedule = true;
@@ -193,8 +196,9 @@ impl Scheduler for Driver {
             }
         };
         self.most_choice_steps = self.most_choice_steps.max(self.choice_steps);
-        self.most_threads = self.most_threads.max(self.threads_seen.len());
+        self.most_threads = self.most_threads.max(self.threads);
         self.threads_seen.clear();
+        self.threads = 0;
         self.points.clear();
         self.preemptible.clear();
         self.preempting.clear();
@@ -252,12 +256,13 @@ impl Scheduler for Driver {
         let mut ids = std::mem::take(&mut self.ids);
         ids.clear();
         ids.extend(threads.iter().map(|t| task_id(t)));
-        // Only PCT's bound needs the count of threads.
-        if matches!(self.mode, Mode::Explore { pct: true, .. }) {
-            for id in &ids {
-                if !self.threads_seen.contains(id) {
-                    self.threads_seen.push(*id);
-                }
+        // The count of threads: PCT's bound, and the report's largest execution.
+        for &id in &ids {
+            if self.threads_seen.len() <= id {
+                self.threads_seen.resize(id + 1, false);
+            }
+            if !std::mem::replace(&mut self.threads_seen[id], true) {
+                self.threads += 1;
             }
         }
         let current_id = current.map(usize::from);

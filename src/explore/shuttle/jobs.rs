@@ -101,7 +101,7 @@ impl<O: Ord> Part<O> {
             simplicity: driver.simplicity,
             preempting: driver.preempting.clone(),
             most_steps: driver.most_choice_steps.max(driver.choice_steps),
-            most_threads: driver.most_threads.max(driver.threads_seen.len()),
+            most_threads: driver.most_threads.max(driver.threads),
             cut: driver.cut,
             unapplied: replayed_switches > driver.applied.len(),
             limits: model::take_limits(),

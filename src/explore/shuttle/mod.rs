@@ -40,7 +40,7 @@ use self::driver::{Driver, Mode, Runs};
 use self::jobs::{explore_parts, merge, run_part, CHUNK};
 use self::shrink::{shrink, Shrunk};
 use super::{
-    Budget, Checker, Coverage, Failure, Finding, Minimal, Minimality, PctBound, Recorder,
+    Budget, Checker, Coverage, Failure, Finding, Found, Minimal, Minimality, PctBound, Recorder,
     ReplayToken as Token, Report, Restarts, RunEnd, Shape, Unsupported,
 };
 use crate::sync::choice::{self, Policy};
@@ -268,9 +268,17 @@ where
 {
     model::take_limits();
     let mut restarts = earlier;
-    // What the passes that started again ran counts: the budget is the exploration's.
-    let budget = config.budget.remaining(earlier.executions, started);
-    let mut recorder = Recorder::new(budget, config.record_traces);
+    // What the passes that started again ran counts: the budget is the exploration's. Not a
+    // replay's, whose budget is its token's execution of the last pass.
+    let charged = match config.replay {
+        Some(_) => 0,
+        None => earlier.executions,
+    };
+    let budget = config.budget.remaining(charged, started);
+    // Only the execution a report shows is traced: the exploration and the shrinking run
+    // untraced, and the failure shown is replayed once more with its trace (see `traced`).
+    // Replaying a token runs that execution itself.
+    let mut recorder = Recorder::new(budget, config.record_traces && config.replay.is_some());
     // A budget in executions is a number of schedules: the same ones for any jobs.
     let schedules_within = |budget: Budget| match budget.max_executions {
         Some(max) => config.iterations.min(max.try_into().unwrap_or(usize::MAX)),
@@ -392,9 +400,15 @@ where
                     kind: found.kind,
                     message: found.message.clone(),
                 });
+                // The replays run under the exploration's policy of faults, as its workers
+                // did and as a token's replay does: without it no spurious wakeup of a
+                // schedule took place, and a failure that needed one never shrank.
+                let _installed = choice::install(Policy::Coin {
+                    one_in: config.spurious_one_in,
+                });
                 // Replays count neither as executions nor as outcomes of the exploration.
                 let replays = Runs {
-                    recorder: Arc::new(Recorder::new(Budget::UNLIMITED, config.record_traces)),
+                    recorder: Arc::new(Recorder::new(Budget::UNLIMITED, false)),
                     checked: Arc::clone(&checked),
                     timer,
                 };
@@ -404,17 +418,21 @@ where
                     simplicity,
                     preempting,
                 };
-                let (shrunk, replays, finished, searched) = shrink(&replays, failing);
-                search = Some(replays);
+                let (shrunk, replayed, finished, searched) = shrink(&replays, failing);
+                search = Some(replayed);
                 let (found, decisions, simplicity) =
                     (shrunk.found, shrunk.decisions, shrunk.simplicity);
+                let found = match config.record_traces {
+                    true => traced(&replays, &decisions, found),
+                    false => found,
+                };
                 let proof = match finished {
                     true => Minimality::Shrunk {
-                        replays,
+                        replays: replayed,
                         fewer_preemptions_searched: searched,
                     },
                     false => Minimality::Unknown(format!(
-                        "shrinking stopped at its limit, after {replays} replays"
+                        "shrinking stopped at its limit, after {replayed} replays"
                     )),
                 };
                 let minimal = Minimal {
@@ -447,8 +465,8 @@ where
         }
         _ => None,
     };
-    let largest_execution = largest.map(|traced| Shape {
-        threads: traced.threads.max(most_threads),
+    let largest_execution = (executions > 0).then(|| Shape {
+        threads: largest.map_or(0, |traced| traced.threads).max(most_threads),
         steps: most_steps,
     });
     // A bound on missing a bug means nothing on a report that found one.
@@ -488,6 +506,26 @@ where
             spots
         },
     })
+}
+
+/// `found`, the failure of the execution `decisions` replays, with its trace: that execution
+/// run once more, traced, on `runs`' body. A body that does not fail the same way again (one
+/// that is not deterministic, which no token replays either) keeps `found`, untraced.
+fn traced<O, B, I>(runs: &Runs<O, B, I>, decisions: &Decisions, found: Found) -> Found
+where
+    O: Ord + Send + 'static,
+    B: Fn() -> O + Send + Sync + 'static,
+    I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
+{
+    let traced = Runs {
+        recorder: Arc::new(Recorder::new(Budget::UNLIMITED, true)),
+        checked: Arc::clone(&runs.checked),
+        timer: runs.timer,
+    };
+    match traced.replay_filling(decisions, None).end {
+        RunEnd::Failed(again) if again.kind == found.kind => again,
+        _ => found,
+    }
 }
 
 /// The executions `parts` ran, counted or not.
