@@ -22,6 +22,9 @@
 //! chunk's number, on `ShuttleConfig::jobs` worker threads (`jobs.rs`): the report (failure,
 //! execution number, outcomes, token) is the same for any number of workers.
 //!
+//! Traces: a shuttle schedule replays exactly, so the exploration records none; the failure a
+//! report shows is replayed once more, traced (`traced`).
+//!
 //! Deadlocks: every execution also has an idle watchdog thread, which the driver never runs
 //! while another thread can run. When it is the only runnable thread and a model thread is
 //! alive, every model thread is blocked: the driver stops the execution as a deadlock before
@@ -71,7 +74,9 @@ pub struct ShuttleConfig {
     /// Each wait wakes spuriously with probability `1/spurious_one_in`; 0 turns them off.
     pub spurious_one_in: u32,
     pub budget: Budget,
-    /// Record each execution's primitive operations, so a failure comes with its trace.
+    /// Give a failure its trace (each primitive operation of the failing execution). Only
+    /// the execution a report shows is recorded, replayed once more from its schedule: the
+    /// exploration and the shrinking run untraced whatever this says.
     pub record_traces: bool,
     /// Replay: run this one schedule and nothing else (a failure's replay token sets it).
     pub replay: Option<Decisions>,
