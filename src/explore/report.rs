@@ -150,7 +150,8 @@ pub struct Report<O> {
     /// failing execution: not counted in `executions`, nor their outcomes in `outcomes`.
     pub simplest_search: Option<u64>,
     /// The passes that started the exploration again from the beginning, if any did: not
-    /// counted in `executions`, nor their outcomes in `outcomes`, but charged to the budget.
+    /// counted in `executions`, nor their outcomes in `outcomes`, but charged to the budget
+    /// (except in a replay, whose budget is its token's execution of the last pass).
     pub restarts: Option<Restarts>,
 }
 

@@ -444,6 +444,9 @@ pub(super) struct Runs<O, B, I> {
     pub(super) checked: Arc<(B, I)>,
     /// Whether each execution runs the timer of timed waits ([`crate::sync::timer`]).
     pub(super) timer: bool,
+    /// The steps an execution may take ([`super::ShuttleConfig::max_steps`]): a replay cuts
+    /// where the exploration did.
+    pub(super) max_steps: usize,
 }
 
 impl<O, B, I> Runs<O, B, I>
@@ -496,7 +499,9 @@ where
             started: false,
             fill,
         };
-        let driver = Rc::new(RefCell::new(Driver::new(mode, Box::new(|| false))));
+        let mut driver = Driver::new(mode, Box::new(|| false));
+        driver.max_steps = self.max_steps;
+        let driver = Rc::new(RefCell::new(driver));
         let end = self.run(&driver, None);
         let driver = driver.borrow();
         Replayed {

@@ -202,6 +202,7 @@ where
             recorder: Arc::clone(&chunks.recorder),
             checked: Arc::clone(checked),
             timer,
+            max_steps: config.max_steps,
         };
         while let Some(first) = chunks.take() {
             for part in run_chain(&runs, &chunks, first) {

@@ -256,8 +256,9 @@ where
 }
 
 /// [`explore`], with or without the timer of timed waits, after the passes `earlier` that
-/// started again: if a timed wait needed the timer, the passes abandoned, this one's
-/// executions added (its restarts with one worker counted too).
+/// started again: if a timed wait needed the timer, the passes abandoned, this one added with
+/// the executions it counted (those below the schedule that needed the timer: the same for
+/// any number of workers).
 fn explore_checked<O, B, I>(
     config: &ShuttleConfig,
     seed: u64,
@@ -272,7 +273,6 @@ where
     I: Fn(&O) -> Result<(), String> + Send + Sync + 'static,
 {
     model::take_limits();
-    let mut restarts = earlier;
     // What the passes that started again ran counts: the budget is the exploration's. Not a
     // replay's, whose budget is its token's execution of the last pass.
     let charged = match config.replay {
@@ -285,11 +285,10 @@ where
     // Replaying a token runs that execution itself.
     let mut recorder = Recorder::new(budget, config.record_traces && config.replay.is_some());
     // A budget in executions is a number of schedules: the same ones for any jobs.
-    let schedules_within = |budget: Budget| match budget.max_executions {
+    let schedules = match budget.max_executions {
         Some(max) => config.iterations.min(max.try_into().unwrap_or(usize::MAX)),
         None => config.iterations,
     };
-    let mut schedules = schedules_within(budget);
     let parts = match &config.replay {
         Some(decisions) => {
             let _installed = choice::install(Policy::Coin {
@@ -304,6 +303,7 @@ where
                 recorder: Arc::new(recorder.part()),
                 checked: Arc::clone(&checked),
                 timer,
+                max_steps: config.max_steps,
             };
             let mut driver = Driver::new(mode, Box::new(|| false));
             driver.max_steps = config.max_steps;
@@ -338,19 +338,14 @@ where
             let parts = run(config.jobs, schedules);
             // A static lock of the std mirror has one set of data for all executions: workers
             // running at once stop on it, one worker does not.
+            // Not a start again of the exploration: what one worker would have done from the
+            // start, as the report is the same for any number of workers.
             if config.jobs > 1 && parts.iter().any(shared_a_static) {
-                restarts.times += 1;
-                restarts.executions += ran(&parts);
-                schedules = schedules_within(config.budget.remaining(restarts.executions, started));
                 run(1, schedules)
             } else {
                 parts
             }
         }
-    };
-    let abandoned = Restarts {
-        times: restarts.times,
-        executions: restarts.executions + ran(&parts),
     };
     let merged = merge(parts);
     let budget_cut = config.replay.is_none()
@@ -377,6 +372,10 @@ where
         last.preempting,
         last.unapplied,
     );
+    let abandoned = Restarts {
+        times: earlier.times,
+        executions: earlier.executions + executions,
+    };
     if let RunEnd::Restart = end {
         return Err(abandoned);
     }
@@ -416,6 +415,7 @@ where
                     recorder: Arc::new(Recorder::new(Budget::UNLIMITED, false)),
                     checked: Arc::clone(&checked),
                     timer,
+                    max_steps: config.max_steps,
                 };
                 let failing = Shrunk {
                     found,
@@ -470,7 +470,8 @@ where
         }
         _ => None,
     };
-    let largest_execution = (executions > 0).then(|| Shape {
+    let ran = executions > 0 && !matches!(coverage, Coverage::Unsupported(_));
+    let largest_execution = ran.then(|| Shape {
         threads: largest.map_or(0, |traced| traced.threads).max(most_threads),
         steps: most_steps,
     });
@@ -497,7 +498,7 @@ where
         pct_miss_bound,
         preemption_bound: None,
         simplest_search: search,
-        restarts: (restarts.times > 0).then_some(restarts),
+        restarts: (earlier.times > 0).then_some(earlier),
         blind_spots: {
             let mut spots = config.blind_spots();
             if cut > 0 {
@@ -514,8 +515,9 @@ where
 }
 
 /// `found`, the failure of the execution `decisions` replays, with its trace: that execution
-/// run once more, traced, on `runs`' body. A body that does not fail the same way again (one
-/// that is not deterministic, which no token replays either) keeps `found`, untraced.
+/// run once more, traced, on `runs`' body, as the token replays it. A body that does not run
+/// the same schedule to the same failure again (one that is not deterministic, which no token
+/// replays either) keeps `found`, untraced.
 fn traced<O, B, I>(runs: &Runs<O, B, I>, decisions: &Decisions, found: Found) -> Found
 where
     O: Ord + Send + 'static,
@@ -526,16 +528,18 @@ where
         recorder: Arc::new(Recorder::new(Budget::UNLIMITED, true)),
         checked: Arc::clone(&runs.checked),
         timer: runs.timer,
+        max_steps: runs.max_steps,
     };
-    match traced.replay_filling(decisions, None).end {
-        RunEnd::Failed(again) if again.kind == found.kind => again,
+    let replayed = traced.replay_filling(decisions, None);
+    match replayed.end {
+        RunEnd::Failed(again)
+            if replayed.decisions == *decisions
+                && (again.kind, &again.message) == (found.kind, &found.message) =>
+        {
+            again
+        }
         _ => found,
     }
-}
-
-/// The executions `parts` ran, counted or not.
-fn ran<O>(parts: &[jobs::Part<O>]) -> u64 {
-    parts.iter().map(|part| part.executions).sum()
 }
 
 /// Whether `part` stopped on a static lock of the std mirror in use by another worker.
