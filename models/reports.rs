@@ -844,6 +844,22 @@ mod simplest {
         }
     }
 
+    /// Two threads that count to three on atomics of their own: schedules with switches to
+    /// shrink away, joined by the caller.
+    fn busy_threads<P: Primitives>() -> Vec<threadproof::sync::JoinHandle<P, ()>> {
+        (0..2)
+            .map(|i| {
+                let count = Arc::new(AtomicUsize::<P>::new(0));
+                spawn::<P, _, _>(format!("busy-{i}"), move || {
+                    for _ in 0..3 {
+                        count.fetch_add(1, SeqCst);
+                    }
+                })
+                .unwrap()
+            })
+            .collect()
+    }
+
     /// A waiter that checks its flag with `if`, not `while`: only a spurious wakeup lets it
     /// go on before main sets the flag, once it has joined two busy threads, which give the
     /// schedules switches to shrink away.
@@ -859,17 +875,7 @@ mod simplest {
             *guard
         })
         .unwrap();
-        let busy: Vec<_> = (0..2)
-            .map(|i| {
-                let count = Arc::new(AtomicUsize::<P>::new(0));
-                spawn::<P, _, _>(format!("busy-{i}"), move || {
-                    for _ in 0..3 {
-                        count.fetch_add(1, SeqCst);
-                    }
-                })
-                .unwrap()
-            })
-            .collect();
+        let busy = busy_threads::<P>();
         // Main blocks on the joins first: a failing schedule needs no preemption.
         for thread in busy {
             thread.join().unwrap();
@@ -929,17 +935,7 @@ mod simplest {
     /// A worker picks one of three values, after two busy threads were spawned: the failing
     /// value is a choice, not a schedule, and the schedules around it shrink away.
     fn picks_a_value<P: Primitives>() -> usize {
-        let busy: Vec<_> = (0..2)
-            .map(|i| {
-                let count = Arc::new(AtomicUsize::<P>::new(0));
-                spawn::<P, _, _>(format!("busy-{i}"), move || {
-                    for _ in 0..3 {
-                        count.fetch_add(1, SeqCst);
-                    }
-                })
-                .unwrap()
-            })
-            .collect();
+        let busy = busy_threads::<P>();
         let picker = spawn::<P, _, _>("picker", || threadproof::sync::choose::<P>(3)).unwrap();
         for thread in busy {
             thread.join().unwrap();
