@@ -323,7 +323,7 @@ where
                 Some(_) => schedules.max(1),
                 None => CHUNK,
             };
-            let mut run = |jobs, schedules| {
+            let mut run = |jobs| {
                 explore_parts(
                     config,
                     seed,
@@ -335,13 +335,12 @@ where
                     &mut recorder,
                 )
             };
-            let parts = run(config.jobs, schedules);
+            let parts = run(config.jobs);
             // A static lock of the std mirror has one set of data for all executions: workers
-            // running at once stop on it, one worker does not.
-            // Not a start again of the exploration: what one worker would have done from the
-            // start, as the report is the same for any number of workers.
+            // running at once stop on it, one worker does not. Not a start again of the
+            // exploration (`Restarts`): what one worker would have done from the start.
             if config.jobs > 1 && parts.iter().any(shared_a_static) {
-                run(1, schedules)
+                run(1)
             } else {
                 parts
             }
@@ -404,9 +403,10 @@ where
                     kind: found.kind,
                     message: found.message.clone(),
                 });
-                // The replays run under the exploration's policy of faults, as its workers
-                // did and as a token's replay does: without it no spurious wakeup of a
-                // schedule took place, and a failure that needed one never shrank.
+                // The replays run under the exploration's policy of choices, as its workers
+                // did and as a token's replay does: without it no wait woke spuriously, every
+                // `choose` was 0 and the timer fired the first timed wait, so a failure that
+                // needed any of these never shrank.
                 let _installed = choice::install(Policy::Coin {
                     one_in: config.spurious_one_in,
                 });
