@@ -844,6 +844,23 @@ mod simplest {
         }
     }
 
+    /// A failure shrunk to no preemption, by a shrinking that finished, and shown with its
+    /// trace: the trace, and the failure explained.
+    fn shrunk_and_traced(failure: &explore::Failure) -> (&Trace, String) {
+        let explained = failure.explain();
+        let minimal = failure.minimal.as_ref().expect("a shrunk failure");
+        assert_eq!(minimal.preemptions, 0, "{explained}");
+        assert!(
+            matches!(minimal.proof, Minimality::Shrunk { .. }),
+            "{explained}"
+        );
+        let trace = failure
+            .trace
+            .as_ref()
+            .expect("the shown execution is traced");
+        (trace, explained)
+    }
+
     /// Two threads that count to three on atomics of their own: schedules with switches to
     /// shrink away, joined by the caller.
     fn busy_threads<P: Primitives>() -> Vec<threadproof::sync::JoinHandle<P, ()>> {
@@ -905,18 +922,8 @@ mod simplest {
             };
             let report = shuttle::explore(&config, waits_with_if::<Shuttle>, saw_the_flag);
             let failure = report.failure.expect("the spurious wakeup is found");
-            let minimal = failure.minimal.clone().unwrap();
-            let explained = failure.explain();
-            assert_eq!(minimal.preemptions, 0, "{explained}");
-            assert_eq!(minimal.spurious_wakeups, 1, "{explained}");
-            assert!(
-                matches!(minimal.proof, Minimality::Shrunk { .. }),
-                "{explained}"
-            );
-            let trace = failure
-                .trace
-                .as_ref()
-                .expect("the shown execution is traced");
+            let (trace, explained) = shrunk_and_traced(&failure);
+            assert_eq!(failure.minimal.as_ref().unwrap().spurious_wakeups, 1);
             assert!(
                 trace.events.iter().any(|e| e.thread.as_ref() == "waiter"),
                 "{explained}"
@@ -958,17 +965,7 @@ mod simplest {
             not_two,
         );
         let failure = report.failure.expect("the value 2 is chosen");
-        let explained = failure.explain();
-        let minimal = failure.minimal.clone().unwrap();
-        assert_eq!(minimal.preemptions, 0, "{explained}");
-        assert!(
-            matches!(minimal.proof, Minimality::Shrunk { .. }),
-            "{explained}"
-        );
-        let trace = failure
-            .trace
-            .as_ref()
-            .expect("the shown execution is traced");
+        let (trace, explained) = shrunk_and_traced(&failure);
         assert!(
             (trace.events.iter()).any(|e| e.op == Op::Choose && e.thread.as_ref() == "picker"),
             "{explained}"
