@@ -273,10 +273,7 @@ where
         // first; the whole exploration again with what an execution needed, once it needed it,
         // so that every execution of it runs the same threads and objects.
         let mut timer = false;
-        let mut restarts = Restarts {
-            times: 0,
-            executions: 0,
-        };
+        let mut restarts = Restarts::default();
         crate::std::rt::forget_mirror_plan();
         crate::std::rt::set_mirror_makers(makers);
         let report = loop {
@@ -288,8 +285,7 @@ where
                 Ok(report) => report.executions + report.simplest_search.unwrap_or(0),
                 Err(executions) => executions,
             };
-            restarts.times += 1;
-            restarts.executions += abandoned;
+            restarts = restarts.after(abandoned);
             if !restart {
                 assert!(!timer, "an exploration with the timer needs no timer");
                 timer = true;

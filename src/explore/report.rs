@@ -158,12 +158,22 @@ pub struct Report<O> {
 /// Passes of an exploration that started again from the beginning, because an execution
 /// needed what every execution must then have from the start: the timer of timed waits, or
 /// an object `threadproof::std` makes before any thread (loom).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Restarts {
     /// How many times the exploration started again.
     pub times: u64,
-    /// The executions the abandoned passes ran.
+    /// The executions the abandoned passes counted.
     pub executions: u64,
+}
+
+impl Restarts {
+    /// These, and one more pass abandoned after `executions`.
+    pub(crate) fn after(self, executions: u64) -> Restarts {
+        Restarts {
+            times: self.times + 1,
+            executions: self.executions + executions,
+        }
+    }
 }
 
 /// The size of an execution: threads, and steps (scheduling points).

@@ -239,26 +239,18 @@ where
     super::guarded(config.describe(), config.budget, move || {
         // Without the timer first; the whole exploration again with it once a timed wait
         // needs it, so that every execution of it runs the same threads.
-        let none = Restarts {
-            times: 0,
-            executions: 0,
-        };
+        let none = Restarts::default();
         let without = explore_checked(&config, seed, Arc::clone(&checked), false, started, none);
         without.unwrap_or_else(|abandoned| {
-            let earlier = Restarts {
-                times: abandoned.times + 1,
-                ..abandoned
-            };
-            explore_checked(&config, seed, checked, true, started, earlier)
+            explore_checked(&config, seed, checked, true, started, none.after(abandoned))
                 .unwrap_or_else(|_| unreachable!("an exploration with the timer needs no timer"))
         })
     })
 }
 
 /// [`explore`], with or without the timer of timed waits, after the passes `earlier` that
-/// started again: if a timed wait needed the timer, the passes abandoned, this one added with
-/// the executions it counted (those below the schedule that needed the timer: the same for
-/// any number of workers).
+/// started again: if a timed wait needed the timer, the executions this pass counted (those
+/// below the schedule that needed it: the same for any number of workers).
 fn explore_checked<O, B, I>(
     config: &ShuttleConfig,
     seed: u64,
@@ -266,7 +258,7 @@ fn explore_checked<O, B, I>(
     timer: bool,
     started: Instant,
     earlier: Restarts,
-) -> Result<Report<O>, Restarts>
+) -> Result<Report<O>, u64>
 where
     O: Ord + Send + 'static,
     B: Fn() -> O + Send + Sync + 'static,
@@ -371,17 +363,13 @@ where
         last.preempting,
         last.unapplied,
     );
-    let abandoned = Restarts {
-        times: earlier.times,
-        executions: earlier.executions + executions,
-    };
     if let RunEnd::Restart = end {
-        return Err(abandoned);
+        return Err(executions);
     }
     if unapplied && !timer {
         // A switch to a thread this run never had: the token was found with the timer's
         // thread among them (an exploration that needed it), so it replays with it.
-        return Err(abandoned);
+        return Err(executions);
     }
 
     let coverage = match &end {
