@@ -36,9 +36,8 @@ impl ThreadKey {
 
     /// The key of this thread's `index`-th child (0-based).
     pub fn child(&self, index: u32) -> Self {
-        let mut path = self.0.to_vec();
-        path.push(index);
-        ThreadKey(Arc::from(path))
+        // Collected from an iterator of known length: one allocation, no Vec in between.
+        ThreadKey(self.0.iter().copied().chain([index]).collect())
     }
 
     /// The key of the timer thread that models timeouts (`model::timer`): outside the tree.
