@@ -56,6 +56,16 @@ deep:
 snapshots:
     bash .ci/run snapshots
 
+# CI's benchmark job: the overhead and jobs groups, the built primitives and instructions
+# per execution, raw engines beside threadproof (figures, not a gate).
+benchmarks:
+    bash .ci/run benchmarks
+
+# Loom's walk split at its first choice into sub-walks, against the whole walk: an experiment
+# on raw loom with its `checkpoint` feature (its own workspace; docs/performance.md).
+loom-split:
+    cd benches/loom-split && cargo run --release --locked
+
 # One shard of the model tests, as one CI machine runs it: `just shard 2 4`.
 shard I N *ARGS:
     bash .ci/run shard {{I}} {{N}} {{ARGS}}

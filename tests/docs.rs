@@ -91,13 +91,16 @@ fn named_paths(page: &Path, markdown: &str) -> Vec<PathBuf> {
     for (i, token) in text.split('`').enumerate() {
         if i % 2 == 1 {
             if let Some(path) = as_repo_path(token) {
-                let bare = !path.contains('/');
+                // A bare name at the top level is that file (`Cargo.toml`, though nested
+                // crates have one too); otherwise the first file of that name anywhere.
+                let at_root = Path::new(ROOT).join(path);
+                let bare = !path.contains('/') && !at_root.exists();
                 let found = files
                     .iter()
                     .find(|f| f.file_name().is_some_and(|n| n == path));
                 match found {
                     Some(file) if bare => paths.push(file.clone()),
-                    _ => paths.push(Path::new(ROOT).join(path)),
+                    _ => paths.push(at_root),
                 }
             }
         }

@@ -1,0 +1,159 @@
+//! Splits loom's exhaustive walk of a program at its first scheduling choice into one sub-walk
+//! per thread enabled there, each a walk of its own that another core could run, and counts
+//! the executions of each against the whole walk's.
+//!
+//! The split needs no fork of loom: with its `checkpoint` feature loom starts a walk from a
+//! path read from a file, and a branch of that path marked `exploring: false` is one the walk
+//! never backtracks into. So the path after one execution, cut after the split branch, with
+//! that branch's thread forced and every branch up to it not exploring, is a sub-walk.
+//!
+//! Invariant: the sub-walks together explore every thread at the split branch, so their union
+//! covers the whole walk's executions (each program's failing executions are counted on both
+//! sides to show it); what they cannot keep is loom's reduction at the split branch itself.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+
+use loom::sync::atomic::AtomicUsize;
+use loom::sync::{mpsc, RwLock};
+use loom::thread;
+use serde_json::Value;
+
+/// Executions whose outcome was a failure (a lost update), in the walk running now.
+static FAILED: AtomicU64 = AtomicU64::new(0);
+
+fn two_senders() {
+    let (tx, rx) = mpsc::channel();
+    let tx2 = tx.clone();
+    let a = thread::spawn(move || tx.send(1u32).unwrap());
+    let b = thread::spawn(move || tx2.send(2u32).unwrap());
+    let mut got = [rx.recv().unwrap(), rx.recv().unwrap()];
+    got.sort();
+    a.join().unwrap();
+    b.join().unwrap();
+    assert_eq!(got, [1, 2]);
+}
+
+fn three_writers() {
+    let lock = Arc::new(RwLock::new(0));
+    let writers: Vec<_> = (0..3)
+        .map(|_| {
+            let lock = Arc::clone(&lock);
+            thread::spawn(move || *lock.write().unwrap() += 1)
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    assert_eq!(*lock.read().unwrap(), 3);
+}
+
+/// An increment split into a load and a store: some executions lose an update.
+fn lost_update() {
+    let count = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let count = Arc::clone(&count);
+            thread::spawn(move || {
+                let seen = count.load(Relaxed);
+                count.store(seen + 1, Relaxed);
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    if count.load(Relaxed) != 2 {
+        FAILED.fetch_add(1, Relaxed);
+    }
+}
+
+/// A walk of `program`, from the path in `start` if given, writing the path to `save` after
+/// its first execution if given: (executions, failing executions).
+fn walk(program: fn(), start: Option<&str>, save: Option<&str>) -> (u64, u64) {
+    FAILED.store(0, Relaxed);
+    let runs = Arc::new(AtomicU64::new(0));
+    let counted = Arc::clone(&runs);
+    let mut builder = loom::model::Builder::new();
+    builder.checkpoint_interval = usize::MAX;
+    if let Some(file) = start.or(save) {
+        builder.checkpoint_file(file);
+    }
+    if save.is_some() {
+        // Loom writes the path at the top of every `interval`-th iteration and stops at the
+        // top of the `max_permutations`-th: so it runs one execution and saves the path after.
+        builder.checkpoint_interval = 1;
+        builder.max_permutations = Some(2);
+    }
+    builder.check(move || {
+        counted.fetch_add(1, Relaxed);
+        program()
+    });
+    (runs.load(Relaxed), FAILED.load(Relaxed))
+}
+
+/// The threads enabled at a schedule branch: every state but `Disabled` (`Skip` is enabled but
+/// left out by loom's reduction; `Pending` is enabled and still to be explored).
+fn enabled(entry: &Value) -> Vec<usize> {
+    let threads = entry["Schedule"]["threads"]
+        .as_array()
+        .expect("a schedule branch");
+    (0..threads.len())
+        .filter(|&i| threads[i] != "Disabled")
+        .collect()
+}
+
+fn main() {
+    let programs: [(&str, fn()); 3] = [
+        ("two-senders", two_senders),
+        ("three-writers", three_writers),
+        ("lost-update", lost_update),
+    ];
+    let dir = std::env::temp_dir().join(format!("loom-split-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    println!("| program | whole walk | split at | sub-walks | sum | sum / whole | failing, whole / split |");
+    println!("|---|---:|---|---|---:|---:|---|");
+    for (name, program) in programs {
+        let (whole, whole_failed) = walk(program, None, None);
+        let saved = dir.join(format!("{name}.json"));
+        walk(program, None, Some(saved.to_str().unwrap()));
+        let path: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+        let entries = path["branches"]["entries"].as_array().unwrap();
+        let split = entries
+            .iter()
+            .position(|e| e.get("Schedule").is_some() && enabled(e).len() > 1)
+            .expect("a scheduling choice");
+        // A branch before the split with choices of its own would need splitting too.
+        assert!(entries[..split].iter().all(|e| e.get("Schedule").is_some()));
+        let choices = enabled(&entries[split]);
+        let (mut parts, mut failed) = (Vec::new(), 0);
+        for &chosen in &choices {
+            let mut prefix = entries[..=split].to_vec();
+            for entry in &mut prefix {
+                entry["Schedule"]["exploring"] = Value::Bool(false);
+            }
+            let threads = prefix[split]["Schedule"]["threads"].as_array_mut().unwrap();
+            for &i in &choices {
+                threads[i] = if i == chosen { "Active" } else { "Visited" }.into();
+            }
+            let mut sub = path.clone();
+            sub["branches"]["entries"] = Value::Array(prefix);
+            let file = dir.join(format!("{name}-{chosen}.json"));
+            std::fs::write(&file, sub.to_string()).unwrap();
+            let (runs, fails) = walk(program, Some(file.to_str().unwrap()), None);
+            parts.push(runs);
+            failed += fails;
+        }
+        let sum: u64 = parts.iter().sum();
+        let states: Vec<&str> = choices
+            .iter()
+            .map(|&i| entries[split]["Schedule"]["threads"][i].as_str().unwrap())
+            .collect();
+        println!(
+            "| {name} | {whole} | branch {split}, threads {choices:?} ({}) | {parts:?} | {sum} | {:.2}x | {whole_failed} / {failed} |",
+            states.join(", "),
+            sum as f64 / whole as f64
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
