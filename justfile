@@ -56,8 +56,8 @@ deep:
 snapshots:
     bash .ci/run snapshots
 
-# CI's benchmark job: the overhead and jobs groups, the built primitives and instructions
-# per execution, raw engines beside threadproof (figures, not a gate).
+# CI's benchmark job: the overhead, jobs and portfolio groups, the built primitives and
+# instructions per execution, raw engines beside threadproof (figures, not a gate).
 benchmarks:
     bash .ci/run benchmarks
 

@@ -6,7 +6,10 @@
 //!   traces on (the goal: at least 0.95x the raw engine's executions per second), and off;
 //! - `jobs`: the same program, raw shuttle's random schedules (one thread) against
 //!   threadproof's spread over 1 and 2 worker threads, in executions per second of wall time
-//!   (the goal: at least 1.6x raw with 2 workers on 2 cores).
+//!   (the goal: at least 1.6x raw with 2 workers on 2 cores);
+//! - `portfolio`: a default `check!` (`Portfolio::standard`, its four rows at once) of the
+//!   README's counter with its increment under one lock, against the same rows one after
+//!   another, each shuttle row on one worker (the goal: at least 1.5x faster).
 //!
 //! `exploration` and `overhead` measure one thread (`jobs(1)`): the cost per execution.
 //!
@@ -18,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use threadproof::check::{check_once, Portfolio};
 use threadproof::explore::{self, Checker, LoomConfig, ShuttleConfig};
 use threadproof::scenarios::appends::{Appends, AppendsConfig, AppendsVariant};
 use threadproof::scenarios::turns::{Turns, TurnsConfig, TurnsVariant};
@@ -166,5 +170,50 @@ fn jobs(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, exploration, overhead, jobs);
+/// The README's counter, its increment under one lock so that every row runs its whole
+/// budget, on std's paths (through the mirror, as `check!` compiles it).
+fn readme_counter() -> u32 {
+    use threadproof::std::sync::{Arc, Mutex};
+    use threadproof::std::thread;
+    let counter = Arc::new(Mutex::new(0));
+    let c = Arc::clone(&counter);
+    let t = thread::spawn(move || *c.lock().unwrap() += 1);
+    *counter.lock().unwrap() += 1;
+    t.join().unwrap();
+    let total = *counter.lock().unwrap();
+    total
+}
+
+fn portfolio(c: &mut Criterion) {
+    let mut group = c.benchmark_group("portfolio");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(10))
+        .sampling_mode(SamplingMode::Flat);
+    let standard = Portfolio::standard();
+    let invariant = |total: &u32| *total == 2;
+    assert!(check_once(&standard, readme_counter, invariant).passed());
+    // Each row alone, in the table's order: a check before its rows ran at once.
+    let alone = |loom, shuttle: Option<&ShuttleConfig>| Portfolio {
+        loom,
+        shuttle: shuttle.into_iter().map(|s| s.clone().jobs(1)).collect(),
+        require_complete: false,
+    };
+    let mut rows = vec![alone(standard.loom.clone(), None)];
+    rows.extend(standard.shuttle.iter().map(|s| alone(None, Some(s))));
+    group.bench_function("readme-counter/rows-at-once", |b| {
+        b.iter(|| check_once(&standard, readme_counter, invariant))
+    });
+    group.bench_function("readme-counter/rows-one-after-another", |b| {
+        b.iter(|| {
+            for row in &rows {
+                check_once(row, readme_counter, invariant);
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, exploration, overhead, jobs, portfolio);
 criterion_main!(benches);
