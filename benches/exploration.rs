@@ -9,7 +9,8 @@
 //!   (the goal: at least 1.6x raw with 2 workers on 2 cores);
 //! - `portfolio`: a default `check!` (`Portfolio::standard`, its four rows at once) of the
 //!   README's counter with its increment under one lock, against the same rows one after
-//!   another, each shuttle row on one worker (the goal: at least 1.5x faster).
+//!   another, each shuttle row on one worker (the goal: at least 1.5x faster) and on every
+//!   core.
 //!
 //! `exploration` and `overhead` measure one thread (`jobs(1)`): the cost per execution.
 //!
@@ -194,24 +195,41 @@ fn portfolio(c: &mut Criterion) {
     let standard = Portfolio::standard();
     let invariant = |total: &u32| *total == 2;
     assert!(check_once(&standard, readme_counter, invariant).passed());
-    // Each row alone, in the table's order: a check before its rows ran at once.
-    let alone = |loom, shuttle: Option<&ShuttleConfig>| Portfolio {
-        loom,
-        shuttle: shuttle.into_iter().map(|s| s.clone().jobs(1)).collect(),
-        require_complete: false,
+    // Each row alone, in the table's order, its shuttle schedules on `jobs` workers: one is a
+    // check from before its rows ran at once (there were no workers then either); every core
+    // is the best a check can do one row after another today.
+    let alone = |jobs: usize| {
+        let loom = Portfolio {
+            shuttle: Vec::new(),
+            ..standard.clone()
+        };
+        let shuttle = standard.shuttle.iter().map(|row| Portfolio {
+            loom: None,
+            shuttle: vec![row.clone().jobs(jobs)],
+            ..standard.clone()
+        });
+        let rows: Vec<Portfolio> = std::iter::once(loom).chain(shuttle).collect();
+        for row in &rows {
+            assert!(check_once(row, readme_counter, invariant).passed());
+        }
+        rows
     };
-    let mut rows = vec![alone(standard.loom.clone(), None)];
-    rows.extend(standard.shuttle.iter().map(|s| alone(None, Some(s))));
+    let (one_worker, every_core) = (alone(1), alone(explore::shuttle::default_jobs()));
     group.bench_function("readme-counter/rows-at-once", |b| {
         b.iter(|| check_once(&standard, readme_counter, invariant))
     });
-    group.bench_function("readme-counter/rows-one-after-another", |b| {
-        b.iter(|| {
-            for row in &rows {
-                check_once(row, readme_counter, invariant);
-            }
-        })
-    });
+    for (name, rows) in [("one-worker", &one_worker), ("every-core", &every_core)] {
+        group.bench_function(
+            format!("readme-counter/rows-one-after-another-{name}"),
+            |b| {
+                b.iter(|| {
+                    for row in rows {
+                        check_once(row, readme_counter, invariant);
+                    }
+                })
+            },
+        );
+    }
     group.finish();
 }
 
