@@ -8,8 +8,10 @@
 //! that branch's thread forced and every branch up to it not exploring, is a sub-walk.
 //!
 //! Invariant: the sub-walks together explore every thread at the split branch, so their union
-//! covers the whole walk's executions (each program's failing executions are counted on both
-//! sides to show it); what they cannot keep is loom's reduction at the split branch itself.
+//! covers the whole walk's executions (the failing executions of the one program that has
+//! any are counted on both sides to show it); what they cannot keep is loom's reduction at
+//! the split branch itself. Loom's `LOOM_*` variables would change every walk, so the program
+//! refuses to run with any of them set.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -81,7 +83,8 @@ fn walk(program: fn(), start: Option<&str>, save: Option<&str>) -> (u64, u64) {
     }
     if save.is_some() {
         // Loom writes the path at the top of every `interval`-th iteration and stops at the
-        // top of the `max_permutations`-th: so it runs one execution and saves the path after.
+        // top of the `max_permutations`-th: so it runs one execution and saves the path at the
+        // top of the second, after loom's step to the next one.
         builder.checkpoint_interval = 1;
         builder.max_permutations = Some(2);
     }
@@ -104,6 +107,10 @@ fn enabled(entry: &Value) -> Vec<usize> {
 }
 
 fn main() {
+    if let Some((name, _)) = std::env::vars().find(|(name, _)| name.starts_with("LOOM_")) {
+        eprintln!("loom-split: unset {name}: loom reads it, and the walks would not compare");
+        std::process::exit(2);
+    }
     let programs: [(&str, fn()); 3] = [
         ("two-senders", two_senders),
         ("three-writers", three_writers),
@@ -149,10 +156,13 @@ fn main() {
             .iter()
             .map(|&i| entries[split]["Schedule"]["threads"][i].as_str().unwrap())
             .collect();
+        let at = format!(
+            "branch {split}, threads {choices:?} ({})",
+            states.join(", ")
+        );
+        let ratio = sum as f64 / whole as f64;
         println!(
-            "| {name} | {whole} | branch {split}, threads {choices:?} ({}) | {parts:?} | {sum} | {:.2}x | {whole_failed} / {failed} |",
-            states.join(", "),
-            sum as f64 / whole as f64
+            "| {name} | {whole} | {at} | {parts:?} | {sum} | {ratio:.2}x | {whole_failed} / {failed} |"
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
