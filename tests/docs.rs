@@ -81,7 +81,8 @@ fn repo_files(dir: &Path, files: &mut Vec<PathBuf>) {
 }
 
 /// Every repository path `markdown` (the file at `page`) names: backticked tokens (relative to
-/// the repository; a bare file name, such as a table's `vs_rust.py`, may be in any folder) and
+/// the repository; a bare file name, such as a table's `vs_rust.py`, is the top-level file of
+/// that name if there is one, else one in any folder) and
 /// Markdown links that are not URLs or anchors (relative to the page).
 fn named_paths(page: &Path, markdown: &str) -> Vec<PathBuf> {
     let text = prose(markdown);
