@@ -265,8 +265,10 @@ where
     if let Some(refusal) = environment_refusal() {
         return Report::not_run(config.describe(), refusal, 0);
     }
+    let _turn = super::alone::LoomTurn::take();
     let config = config.clone();
     super::guarded(config.describe(), config.budget, move || {
+        super::alone::within_turn();
         let started = Instant::now();
         let checked = Arc::new((body, invariant));
         // Without the timer, and without the atomics that order `threadproof::std` objects,

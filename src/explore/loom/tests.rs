@@ -1,4 +1,9 @@
-//! The loom exploration's own tests: what starting again reports and charges.
+//! The loom exploration's own tests: what starting again reports and charges, and that walks
+//! take turns ([`crate::explore::alone`]).
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use super::*;
 
@@ -62,4 +67,99 @@ fn a_restart_for_the_mirror_s_atomics_reports_as_if_they_were_on_from_the_start(
     assert_eq!(charged.restarts, Some(restarts), "{}", charged.summary());
     assert_eq!(charged.executions, 1, "{}", charged.summary());
     assert_eq!(charged.coverage, Coverage::BudgetExhausted);
+}
+
+/// Executions of [`counted`] running now, and the most ever at once.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+static MOST: AtomicUsize = AtomicUsize::new(0);
+
+fn counter() -> u32 {
+    use crate::std::sync::{Arc, Mutex};
+    let total = Arc::new(Mutex::new(0));
+    let other = Arc::clone(&total);
+    let worker = crate::std::thread::spawn(move || *other.lock().unwrap() += 1);
+    *total.lock().unwrap() += 1;
+    worker.join().unwrap();
+    let total = *total.lock().unwrap();
+    total
+}
+
+/// Three threads' increments, long enough a walk (hundreds of executions) to overlap
+/// another's if both ran at once.
+fn counted() -> u32 {
+    use crate::std::sync::{Arc, Mutex};
+    MOST.fetch_max(RUNNING.fetch_add(1, SeqCst) + 1, SeqCst);
+    let total = Arc::new(Mutex::new(0));
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            let total = Arc::clone(&total);
+            crate::std::thread::spawn(move || *total.lock().unwrap() += 1)
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    let total = *total.lock().unwrap();
+    RUNNING.fetch_sub(1, SeqCst);
+    total
+}
+
+fn two(total: &u32) -> Result<(), String> {
+    (*total == 2).then_some(()).ok_or(format!("{total}"))
+}
+
+fn three(total: &u32) -> Result<(), String> {
+    (*total == 3).then_some(()).ok_or(format!("{total}"))
+}
+
+/// Walks started at once on four threads take turns: no two executions of theirs ever
+/// overlap. (Mutant caught: no turn, and the walks overlap.)
+#[test]
+fn loom_walks_started_at_once_take_turns() {
+    let start = std::sync::Arc::new(std::sync::Barrier::new(4));
+    let walks: Vec<_> = (0..4)
+        .map(|_| {
+            let start = std::sync::Arc::clone(&start);
+            std::thread::spawn(move || {
+                start.wait();
+                explore(&LoomConfig::exhaustive(), counted, three)
+            })
+        })
+        .collect();
+    for walk in walks {
+        let report = walk.join().unwrap();
+        assert!(
+            report.passed() && report.executions > 100,
+            "{}",
+            report.summary()
+        );
+    }
+    assert_eq!(MOST.load(SeqCst), 1, "two loom walks ran at once");
+}
+
+/// A walk started inside another walk's body does not wait for the outer one's turn to
+/// end, which would wait for it: both finish. (Mutant caught: every walk waits.)
+#[test]
+fn a_walk_inside_a_walk_s_body_does_not_wait_for_it() {
+    let (done, finished) = mpsc::channel();
+    std::thread::spawn(move || {
+        // The outer body's own counter gives its walk something to see.
+        let body = || {
+            (
+                explore(&LoomConfig::exhaustive(), counter, two).executions,
+                counter(),
+            )
+        };
+        let outer = explore(&LoomConfig::exhaustive(), body, |&(inner, total)| {
+            match inner > 1 && total == 2 {
+                true => Ok(()),
+                false => Err(format!("{inner} inner executions, total {total}")),
+            }
+        });
+        let _ = done.send(outer);
+    });
+    let outer = finished
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the inner walk waited for the outer walk's turn");
+    assert!(outer.passed(), "{}", outer.summary());
 }
