@@ -61,10 +61,10 @@ snapshots:
 benchmarks:
     bash .ci/run benchmarks
 
-# Loom's walk split at its first choice into sub-walks, against the whole walk: an experiment
-# on raw loom with its `checkpoint` feature (its own workspace; docs/performance.md).
-loom-split:
-    cd benches/loom-split && cargo run --release --locked
+# Loom's walk split into sub-walks against the whole walk, or (`contention`) walks beside other
+# threads: experiments on raw loom (its own workspace; docs/performance.md).
+loom-split *ARGS:
+    cd benches/loom-split && cargo run --release --locked -- {{ARGS}}
 
 # One shard of the model tests, as one CI machine runs it: `just shard 2 4`.
 shard I N *ARGS:

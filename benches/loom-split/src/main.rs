@@ -1,17 +1,20 @@
-//! Splits loom's exhaustive walk of a program at its first scheduling choice into one sub-walk
-//! per thread enabled there, each a walk of its own that another core could run, and counts
-//! the executions of each against the whole walk's.
+//! Can loom's one depth-first walk run on several cores without forking loom? Three
+//! measurements on raw loom, with its `checkpoint` feature (a walk starts from a path read
+//! from a file, and never backtracks into a branch of that path marked `exploring: false`):
 //!
-//! The split needs no fork of loom: with its `checkpoint` feature loom starts a walk from a
-//! path read from a file, and a branch of that path marked `exploring: false` is one the walk
-//! never backtracks into. So the path after one execution, cut after the split branch, with
-//! that branch's thread forced and every branch up to it not exploring, is a sub-walk.
+//! - the split at the first choice: the path after one execution, cut after its first
+//!   scheduling choice, each enabled thread there forced in a sub-walk of its own, every
+//!   branch up to it closed;
+//! - chunked walks ([`chunked`]): walks that stop every few executions and give the
+//!   alternatives loom's reduction marks `Pending` to idle workers, nothing closed;
+//! - `contention`: one walk alone, beside a spinning thread, and two walks at once.
 //!
-//! Invariant: the sub-walks together explore every thread at the split branch, so their union
-//! covers the whole walk's executions (the failing executions of the one program that has
-//! any are counted on both sides to show it); what they cannot keep is loom's reduction at
-//! the split branch itself. Loom's `LOOM_*` variables would change every walk, so the program
+//! Invariant: the sub-walks of either split together explore every alternative the whole walk
+//! does (the failing executions of the one program that has any are counted on both sides to
+//! show it). Loom's `LOOM_*` variables would change every walk, so the program
 //! refuses to run with any of them set.
+
+mod chunked;
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -21,8 +24,11 @@ use loom::sync::{mpsc, RwLock};
 use loom::thread;
 use serde_json::Value;
 
-/// Executions whose outcome was a failure (a lost update), in the walk running now.
-static FAILED: AtomicU64 = AtomicU64::new(0);
+std::thread_local! {
+    /// Executions whose outcome was a failure (a lost update), in the walk this OS thread is
+    /// running (loom runs a walk's executions on the thread that called `check`).
+    static FAILED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
 
 fn two_senders() {
     let (tx, rx) = mpsc::channel();
@@ -37,8 +43,16 @@ fn two_senders() {
 }
 
 fn three_writers() {
+    writers(3)
+}
+
+fn four_writers() {
+    writers(4)
+}
+
+fn writers(n: usize) {
     let lock = Arc::new(RwLock::new(0));
-    let writers: Vec<_> = (0..3)
+    let writers: Vec<_> = (0..n)
         .map(|_| {
             let lock = Arc::clone(&lock);
             thread::spawn(move || *lock.write().unwrap() += 1)
@@ -47,7 +61,7 @@ fn three_writers() {
     for writer in writers {
         writer.join().unwrap();
     }
-    assert_eq!(*lock.read().unwrap(), 3);
+    assert_eq!(*lock.read().unwrap(), n);
 }
 
 /// An increment split into a load and a store: some executions lose an update.
@@ -66,14 +80,14 @@ fn lost_update() {
         thread.join().unwrap();
     }
     if count.load(Relaxed) != 2 {
-        FAILED.fetch_add(1, Relaxed);
+        FAILED.with(|f| f.set(f.get() + 1));
     }
 }
 
 /// A walk of `program`, from the path in `start` if given, writing the path to `save` after
 /// its first execution if given: (executions, failing executions).
 fn walk(program: fn(), start: Option<&str>, save: Option<&str>) -> (u64, u64) {
-    FAILED.store(0, Relaxed);
+    FAILED.with(|f| f.set(0));
     let runs = Arc::new(AtomicU64::new(0));
     let counted = Arc::clone(&runs);
     let mut builder = loom::model::Builder::new();
@@ -92,7 +106,7 @@ fn walk(program: fn(), start: Option<&str>, save: Option<&str>) -> (u64, u64) {
         counted.fetch_add(1, Relaxed);
         program()
     });
-    (runs.load(Relaxed), FAILED.load(Relaxed))
+    (runs.load(Relaxed), FAILED.with(|f| f.get()))
 }
 
 /// The threads enabled at a schedule branch: every state but `Disabled` (`Skip` is enabled but
@@ -111,6 +125,48 @@ fn main() {
         eprintln!("loom-split: unset {name}: loom reads it, and the walks would not compare");
         std::process::exit(2);
     }
+    match std::env::args().nth(1).as_deref() {
+        None => split_tables(),
+        Some("contention") => contention(),
+        Some(other) => {
+            eprintln!("loom-split: unknown argument `{other}`: none, or `contention`");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// One walk of four `RwLock` writers alone, then beside a thread spinning (no system calls),
+/// then two such walks at once on two threads: wall times.
+fn contention() {
+    use std::sync::atomic::AtomicBool;
+    use std::time::Instant;
+    let started = Instant::now();
+    walk(four_writers, None, None);
+    let alone = started.elapsed();
+    let stop = AtomicBool::new(false);
+    let started = Instant::now();
+    let beside_a_spinning_thread = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !stop.load(Relaxed) {
+                std::hint::spin_loop();
+            }
+        });
+        walk(four_writers, None, None);
+        let time = started.elapsed();
+        stop.store(true, Relaxed);
+        time
+    });
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(|| walk(four_writers, None, None));
+        s.spawn(|| walk(four_writers, None, None));
+    });
+    let two_at_once = started.elapsed();
+    println!("four-writers, one walk: alone {alone:.2?}, beside a spinning thread {beside_a_spinning_thread:.2?}; two walks at once {two_at_once:.2?}");
+}
+
+/// The split at the first choice, then the chunked walks ([`chunked`]).
+fn split_tables() {
     let programs: [(&str, fn()); 3] = [
         ("two-senders", two_senders),
         ("three-writers", three_writers),
@@ -165,5 +221,37 @@ fn main() {
             "| {name} | {whole} | {at} | {parts:?} | {sum} | {ratio:.2}x | {whole_failed} / {failed} |"
         );
     }
+    chunked_table(&dir);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The whole walk against chunked walks on 1 and 2 workers ([`chunked`]).
+fn chunked_table(dir: &std::path::Path) {
+    let programs: [(&str, fn()); 4] = [
+        ("two-senders", two_senders),
+        ("three-writers", three_writers),
+        ("lost-update", lost_update),
+        ("four-writers", four_writers),
+    ];
+    println!();
+    println!("| program | whole walk | chunked, 1 worker | chunked, 2 workers | given away |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, program) in programs {
+        let started = std::time::Instant::now();
+        let (whole, whole_failed) = walk(program, None, None);
+        let time = started.elapsed();
+        let one = chunked::run(program, 1, dir);
+        let two = chunked::run(program, 2, dir);
+        let cell = |r: &chunked::Run| {
+            let ms = r.time.as_secs_f64() * 1e3;
+            format!("{} ({} failing), {ms:.0} ms", r.executions, r.failed)
+        };
+        let whole_ms = time.as_secs_f64() * 1e3;
+        println!(
+            "| {name} | {whole} ({whole_failed} failing), {whole_ms:.0} ms | {} | {} | {} |",
+            cell(&one),
+            cell(&two),
+            two.given
+        );
+    }
 }
