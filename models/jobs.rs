@@ -140,3 +140,40 @@ fn a_failure_only_a_late_schedule_finds_is_reported_at_its_index() {
         );
     }
 }
+
+/// A check inside a loom walk's body: its rows run on threads of their own, its loom row
+/// within the outer walk's turn, so it does not wait for the walk that waits for it. (Mutant
+/// caught: the rows do not carry the turn, and the outer walk is reported blocked outside
+/// the checker at the stall limit.)
+#[test]
+fn a_check_inside_a_loom_walk_s_body_does_not_wait_for_it() {
+    use threadproof::check::check;
+    use threadproof::explore::{loom, LoomConfig};
+    use threadproof::sync::{Loom, Shuttle};
+    let loom_only = Portfolio {
+        shuttle: Vec::new(),
+        ..Portfolio::standard()
+    };
+    let body = move || {
+        let inner = check(&loom_only, sent::<Loom>, sent::<Shuttle>, |v| *v == 1);
+        (inner.passed(), sent::<Loom>())
+    };
+    let outer = loom::explore(&LoomConfig::exhaustive(), body, |&(inner, sent)| {
+        match inner && sent == 1 {
+            true => Ok(()),
+            false => Err(format!("inner check passed: {inner}, sent {sent}")),
+        }
+    });
+    assert!(outer.passed(), "{}", outer.summary());
+}
+
+/// One message from a spawned thread, over `P`'s channel.
+fn sent<P: threadproof::sync::Primitives>() -> u32 {
+    let (tx, rx) = threadproof::sync::channel::<P, u32>();
+    let sender = threadproof::sync::Builder::<P>::new()
+        .spawn(move || tx.send(1).unwrap())
+        .unwrap();
+    let got = rx.recv().unwrap();
+    sender.join().unwrap();
+    got
+}

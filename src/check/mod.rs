@@ -190,13 +190,17 @@ where
     // keeps its state per OS thread), so a check takes as long as its longest row; the
     // table keeps the portfolio's order.
     let checkers = portfolio.checkers();
+    let turn = crate::explore::alone::carried();
     let reports = std::thread::scope(|scope| {
         let rows: Vec<_> = checkers
             .iter()
             .map(|checker| {
                 std::thread::Builder::new()
                     .name(format!("check-{}", checker.kind()))
-                    .spawn_scoped(scope, || explore(checker))
+                    .spawn_scoped(scope, || {
+                        turn.enter();
+                        explore(checker)
+                    })
             })
             .collect();
         checkers

@@ -3,16 +3,17 @@
 //! Loom maps a fresh stack for every model thread of every execution and unmaps it when the
 //! execution ends, and each unmapping interrupts every core that runs another thread of the
 //! process, to flush its TLB. Two walks at once pay that on every execution of both: a walk
-//! of four `RwLock` writers took 2.9 s alone and 15.0 s as one of two at once (`just
-//! loom-split contention`). Without this turn `check --mutants --jobs 2`
-//! took 12.7 s and the model tests 28.9 s; with it, 7.1 s and 16.5 s. Shuttle explorations,
-//! whose stacks are pooled, still run beside a walk and each other: making them wait too cost
-//! the model tests more (35.2 s) than it saved.
+//! of four `RwLock` writers took 2.9 s alone, and two of them at once 15.0 s, where one after
+//! the other would take 5.8 s (`just loom-split contention`). `check --mutants --jobs 2` took
+//! 12.7 s without this turn and 7.1 s with it (7.5 s with `--jobs 1`); the model tests 28.9 s
+//! and 16.5 s. Shuttle explorations, whose stacks are pooled, still run beside a walk and each
+//! other: making them wait too cost the model tests more (35.2 s) than it saved.
 //!
 //! Invariant: a walk takes its turn before its clock starts and keeps it until its report is
-//! made, so waiting never counts against a budget or as a stall. The thread its executions run
-//! on is within its turn ([`within_turn`]), and so is the thread that took it: a walk started
-//! on either (inside another walk's body) does not wait for the outer walk to end.
+//! made (or, if the walk stalled outside the model, until it is reported blocked and left
+//! behind), so waiting never counts against a budget or as a stall. The threads an
+//! exploration starts inherit its turn ([`carried`]): a walk started on any of them (inside
+//! another walk's body, or a `check!` row there) does not wait for the outer walk to end.
 
 use std::cell::Cell;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -48,7 +49,20 @@ impl Drop for LoomTurn {
     }
 }
 
-/// Marks this thread, on which a walk runs its executions, as within that walk's turn.
-pub(super) fn within_turn() {
-    WITHIN_TURN.with(|t| t.set(true));
+/// This thread's turn, to be carried into a thread it starts for the same work.
+#[derive(Clone, Copy)]
+pub(crate) struct Carried(bool);
+
+/// This thread's turn, if it is within one.
+pub(crate) fn carried() -> Carried {
+    Carried(WITHIN_TURN.with(Cell::get))
+}
+
+impl Carried {
+    /// Puts the thread that calls this (just started) within the turn it was carried from.
+    pub(crate) fn enter(self) {
+        if self.0 {
+            WITHIN_TURN.with(|t| t.set(true));
+        }
+    }
 }

@@ -313,10 +313,12 @@ pub(super) fn guarded<O: Send + 'static>(
     let executions = Arc::new(AtomicU64::new(0));
     let (sender, receiver) = mpsc::channel();
     let (seen, counted) = (Arc::clone(&watch), Arc::clone(&executions));
+    let turn = super::alone::carried();
     let worker = std::thread::Builder::new()
         .name("threadproof-explorer".to_string())
         .stack_size(8 << 20)
         .spawn(move || {
+            turn.enter();
             model::watch(Some(seen));
             // Progress callbacks belong to the caller's thread: counts are passed back.
             forward_progress(counted);

@@ -268,7 +268,6 @@ where
     let _turn = super::alone::LoomTurn::take();
     let config = config.clone();
     super::guarded(config.describe(), config.budget, move || {
-        super::alone::within_turn();
         let started = Instant::now();
         let checked = Arc::new((body, invariant));
         // Without the timer, and without the atomics that order `threadproof::std` objects,

@@ -20,7 +20,7 @@
 //! The budget is enforced by this harness at the start of every execution: loom checks its own
 //! limits only once per 20,000 executions.
 
-mod alone;
+pub(crate) mod alone;
 pub mod checker;
 pub(crate) mod explain;
 mod failure;

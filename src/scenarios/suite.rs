@@ -153,8 +153,9 @@ impl Watch for Unwatched {}
 /// each of `instead`.
 ///
 /// Explorations are independent (loom and shuttle keep their state per OS thread), so they
-/// can run side by side. The long ones (loom on a correct variant) start first, so that no
-/// long one is left to run alone at the end while the other threads idle.
+/// can run side by side, except that loom's walks take turns (`explore::alone`): while one
+/// walks, a thread that took another loom exploration waits. The long ones (loom on a correct
+/// variant) start first, so that no long one is left to run alone at the end.
 pub fn explore_in_order(
     explorations: &[Exploration],
     params: &Params,

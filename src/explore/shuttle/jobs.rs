@@ -223,6 +223,7 @@ where
         let (helping, work) = (&Helping::take(), &work);
         let watches: Vec<_> = (0..workers).map(|_| helping.worker_watch()).collect();
         let (done, finished) = mpsc::channel::<()>();
+        let turn = crate::explore::alone::carried();
         let helped = std::thread::scope(|scope| {
             let threads: Vec<_> = (watches.iter().enumerate())
                 .map(|(w, watch)| {
@@ -231,6 +232,7 @@ where
                         .name(format!("threadproof-explorer-{w}"))
                         .stack_size(8 << 20)
                         .spawn_scoped(scope, move || {
+                            turn.enter();
                             let helped = helping.run(watch, work).1;
                             let _ = done.send(());
                             helped
