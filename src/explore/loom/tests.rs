@@ -87,24 +87,11 @@ impl Drop for Running {
     }
 }
 
-fn counter() -> u32 {
+/// `threads` spawned threads' increments of one total, under one lock.
+fn increments(threads: usize) -> u32 {
     use crate::std::sync::{Arc, Mutex};
     let total = Arc::new(Mutex::new(0));
-    let other = Arc::clone(&total);
-    let worker = crate::std::thread::spawn(move || *other.lock().unwrap() += 1);
-    *total.lock().unwrap() += 1;
-    worker.join().unwrap();
-    let total = *total.lock().unwrap();
-    total
-}
-
-/// Three threads' increments, long enough a walk (hundreds of executions) to overlap
-/// another's if both ran at once.
-fn counted() -> u32 {
-    use crate::std::sync::{Arc, Mutex};
-    let _running = Running::start();
-    let total = Arc::new(Mutex::new(0));
-    let workers: Vec<_> = (0..3)
+    let workers: Vec<_> = (0..threads)
         .map(|_| {
             let total = Arc::clone(&total);
             crate::std::thread::spawn(move || *total.lock().unwrap() += 1)
@@ -117,12 +104,15 @@ fn counted() -> u32 {
     total
 }
 
-fn two(total: &u32) -> Result<(), String> {
-    (*total == 2).then_some(()).ok_or(format!("{total}"))
+/// Three threads' increments, counted: a walk long enough (hundreds of executions) to
+/// overlap another's if both ran at once.
+fn counted() -> u32 {
+    let _running = Running::start();
+    increments(3)
 }
 
-fn three(total: &u32) -> Result<(), String> {
-    (*total == 3).then_some(()).ok_or(format!("{total}"))
+fn totals(expected: u32) -> impl Fn(&u32) -> Result<(), String> + Send + Sync + 'static {
+    move |total| (*total == expected).then_some(()).ok_or(format!("{total}"))
 }
 
 /// Walks started at once on four threads take turns: no two executions of theirs ever
@@ -135,7 +125,7 @@ fn loom_walks_started_at_once_take_turns() {
             let start = std::sync::Arc::clone(&start);
             std::thread::spawn(move || {
                 start.wait();
-                explore(&LoomConfig::exhaustive(), counted, three)
+                explore(&LoomConfig::exhaustive(), counted, totals(3))
             })
         })
         .collect();
@@ -157,8 +147,8 @@ fn loom_walks_started_at_once_take_turns() {
 fn a_walk_inside_a_walk_s_body_does_not_wait_for_it() {
     // The outer body's own counter gives its walk something to see.
     let body = || {
-        let inner = explore(&LoomConfig::exhaustive(), counter, two);
-        (inner.passed() && inner.executions > 1, counter())
+        let inner = explore(&LoomConfig::exhaustive(), || increments(2), totals(2));
+        (inner.passed() && inner.executions > 1, increments(2))
     };
     let outer = explore(&LoomConfig::exhaustive(), body, |&(inner, total)| {
         match inner && total == 2 {
