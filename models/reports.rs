@@ -273,6 +273,34 @@ mod took_effect {
             }
         }
     }
+    /// Each primitive is one object of a trace, whatever the allocator does: one made where a
+    /// dropped one lived is another object, and one moved after its first use is still itself.
+    #[test]
+    fn a_trace_names_each_primitive_made_once_and_never_by_its_address() {
+        let body = || {
+            for round in 0..2 {
+                // The same stack slot in both rounds: two mutexes at one address.
+                let lock = Mutex::<Loom, usize>::new(round);
+                drop(lock.lock());
+            }
+            let moved = Mutex::<Loom, usize>::new(2);
+            drop(moved.lock());
+            let boxed = Box::new(moved);
+            drop(boxed.lock());
+        };
+        let report = loom::explore(&LoomConfig::exhaustive(), body, |_| Err("look".into()));
+        let trace = report.failure.unwrap().trace.unwrap();
+        let locked: Vec<&str> = (trace.events.iter())
+            .filter(|e| e.op == Op::Lock)
+            .map(|e| &*e.object)
+            .collect();
+        assert_eq!(
+            locked,
+            ["Mutex#1", "Mutex#2", "Mutex#3", "Mutex#3"],
+            "{}",
+            trace.columns()
+        );
+    }
 }
 
 /// 2. Data races at the user's lines; plain data interleaves under shuttle.

@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::choice;
-use super::trace::{self, Object, Op, Order, Scalar, Value};
+use super::trace::{self, Object, Op, Order, Scalar, Serial, Value};
 use super::Primitives;
 
 /// A read-modify-write operation of the `fetch_*` family.
@@ -176,6 +176,7 @@ impl<T: 'static> AtomicValue for *mut T {
 pub struct Atomic<P: Primitives, V: AtomicValue> {
     raw: P::Atomic<V>,
     name: Option<Arc<str>>,
+    serial: Serial,
 }
 
 pub type AtomicBool<P> = Atomic<P, bool>;
@@ -196,6 +197,7 @@ impl<P: Primitives, V: AtomicValue> Atomic<P, V> {
         Atomic {
             raw: RawAtomic::new(value),
             name: None,
+            serial: Serial::next::<P>(),
         }
     }
 
@@ -204,6 +206,7 @@ impl<P: Primitives, V: AtomicValue> Atomic<P, V> {
         Atomic {
             raw: RawAtomic::new(value),
             name: Some(name.into()),
+            serial: Serial::next::<P>(),
         }
     }
 
@@ -211,7 +214,7 @@ impl<P: Primitives, V: AtomicValue> Atomic<P, V> {
     #[track_caller]
     fn record(&self, op: Op, order: Order, value: impl FnOnce() -> Value) {
         if P::MODEL {
-            let object = Object::of(V::KIND, self, self.name.as_deref());
+            let object = Object::of(V::KIND, self.serial, self.name.as_deref());
             let at = Location::caller();
             trace::effect_ordered::<P>(op, object, value(), Some(order), at);
         }

@@ -9,7 +9,7 @@ use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
 
-use super::trace::{self, Object, Op, Value};
+use super::trace::{self, Object, Op, Serial, Value};
 use super::Primitives;
 
 /// A reusable barrier for `n` threads, as `std::sync::Barrier`.
@@ -18,6 +18,7 @@ pub struct Barrier<P: Primitives> {
     state: P::Mutex<Generation>,
     released: P::Condvar,
     name: Option<Arc<str>>,
+    serial: Serial,
 }
 
 struct Generation {
@@ -51,6 +52,7 @@ impl<P: Primitives> Barrier<P> {
             }),
             released: P::condvar(),
             name: None,
+            serial: Serial::next::<P>(),
         }
     }
 
@@ -58,6 +60,7 @@ impl<P: Primitives> Barrier<P> {
     pub fn named(name: impl Into<Arc<str>>, n: usize) -> Self {
         Barrier {
             name: Some(name.into()),
+            serial: Serial::next::<P>(),
             ..Self::new(n)
         }
     }
@@ -65,7 +68,7 @@ impl<P: Primitives> Barrier<P> {
     /// Blocks until `n` threads (this one included) have called `wait` in this generation.
     #[track_caller]
     pub fn wait(&self) -> BarrierWaitResult {
-        let object = Object::of("Barrier", self, self.name.as_deref());
+        let object = Object::of("Barrier", self.serial, self.name.as_deref());
         let attempt = trace::attempt::<P>(Op::BarrierWait, object, Location::caller());
         let result = self.arrive();
         attempt.took_effect(Value::Leader(result.leader));

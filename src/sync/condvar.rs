@@ -13,7 +13,7 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::trace::{self, Object, Op, Value};
+use super::trace::{self, Object, Op, Serial, Value};
 use super::{timer, MutexGuard, Primitives};
 
 /// Whether a timed wait timed out, as `std::sync::WaitTimeoutResult`.
@@ -31,6 +31,7 @@ impl WaitTimeoutResult {
 pub struct Condvar<P: Primitives> {
     raw: P::Condvar,
     name: Option<Arc<str>>,
+    serial: Serial,
 }
 
 impl<P: Primitives> Condvar<P> {
@@ -38,6 +39,7 @@ impl<P: Primitives> Condvar<P> {
         Self {
             raw: P::condvar(),
             name: None,
+            serial: Serial::next::<P>(),
         }
     }
 
@@ -46,11 +48,12 @@ impl<P: Primitives> Condvar<P> {
         Self {
             raw: P::condvar(),
             name: Some(name.into()),
+            serial: Serial::next::<P>(),
         }
     }
 
     fn object(&self) -> Object<'_> {
-        Object::of("Condvar", self, self.name.as_deref())
+        Object::of("Condvar", self.serial, self.name.as_deref())
     }
 
     /// Unlocks, sleeps until notified (or spuriously woken), and locks again.

@@ -10,7 +10,7 @@ use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::sync::Arc;
 
-use super::trace::{self, Object, Op, Value};
+use super::trace::{self, Object, Op, Serial, Value};
 use super::Primitives;
 
 /// What loom cannot see of a `try_lock`: its model makes a lock's release no event of its
@@ -26,6 +26,7 @@ pub const LOOM_TRY_LOCK: &str = "a try_lock that fails because another thread ho
 pub struct Mutex<P: Primitives, T: Send> {
     raw: P::Mutex<T>,
     name: Option<Arc<str>>,
+    serial: Serial,
 }
 
 /// Proof that the holder owns the [`Mutex`]; unlocks on drop.
@@ -42,6 +43,7 @@ impl<P: Primitives, T: Send> Mutex<P, T> {
         Self {
             raw: P::mutex(value),
             name: None,
+            serial: Serial::next::<P>(),
         }
     }
 
@@ -50,12 +52,13 @@ impl<P: Primitives, T: Send> Mutex<P, T> {
         Self {
             raw: P::mutex(value),
             name: Some(name.into()),
+            serial: Serial::next::<P>(),
         }
     }
 
     /// The mutex as a trace names it.
     pub(super) fn object(&self) -> Object<'_> {
-        Object::of("Mutex", self, self.name.as_deref())
+        Object::of("Mutex", self.serial, self.name.as_deref())
     }
 
     #[track_caller]

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use super::gate::{Gate, Waiter, Wakeups};
 use super::mutex::release_in_drop;
-use super::trace::{self, Object, Op, Value};
+use super::trace::{self, Object, Op, Serial, Value};
 use super::Primitives;
 
 /// A reader-writer lock of one backend.
@@ -43,6 +43,7 @@ pub trait RawRwLock<T>: Send + Sync {
 pub struct RwLock<P: Primitives, T: Send + Sync> {
     raw: P::RwLock<T>,
     name: Option<Arc<str>>,
+    serial: Serial,
 }
 
 /// Shared access to an [`RwLock`]'s value; released on drop.
@@ -65,6 +66,7 @@ impl<P: Primitives, T: Send + Sync> RwLock<P, T> {
         RwLock {
             raw: RawRwLock::new(value),
             name: None,
+            serial: Serial::next::<P>(),
         }
     }
 
@@ -73,11 +75,12 @@ impl<P: Primitives, T: Send + Sync> RwLock<P, T> {
         RwLock {
             raw: RawRwLock::new(value),
             name: Some(name.into()),
+            serial: Serial::next::<P>(),
         }
     }
 
     fn object(&self) -> Object<'_> {
-        Object::of("RwLock", self, self.name.as_deref())
+        Object::of("RwLock", self.serial, self.name.as_deref())
     }
 
     /// Shared access, waiting while a writer holds the lock or waits for it.

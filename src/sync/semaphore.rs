@@ -10,7 +10,7 @@ use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
 
-use super::trace::{self, Object, Op, Value};
+use super::trace::{self, Object, Op, Serial, Value};
 use super::Primitives;
 
 /// A counting semaphore.
@@ -18,6 +18,7 @@ pub struct Semaphore<P: Primitives> {
     permits: P::Mutex<Permits>,
     available: P::Condvar,
     name: Option<Arc<str>>,
+    serial: Serial,
 }
 
 /// The permits available, and how many threads wait for one: `release` notifies only when
@@ -37,6 +38,7 @@ impl<P: Primitives> Semaphore<P> {
             }),
             available: P::condvar(),
             name: None,
+            serial: Serial::next::<P>(),
         }
     }
 
@@ -44,12 +46,13 @@ impl<P: Primitives> Semaphore<P> {
     pub fn named(name: impl Into<Arc<str>>, permits: usize) -> Self {
         Semaphore {
             name: Some(name.into()),
+            serial: Serial::next::<P>(),
             ..Self::new(permits)
         }
     }
 
     fn object(&self) -> Object<'_> {
-        Object::of("Semaphore", self, self.name.as_deref())
+        Object::of("Semaphore", self.serial, self.name.as_deref())
     }
 
     /// Takes a permit, waiting until one is available.

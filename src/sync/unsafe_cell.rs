@@ -11,7 +11,7 @@ use std::panic::Location;
 use std::sync::Arc;
 
 use super::backend::RawCell;
-use super::trace::{self, Object, Op, Value};
+use super::trace::{self, Object, Op, Serial, Value};
 use super::Primitives;
 
 /// Shared memory whose reads and writes loom checks for data races.
@@ -24,6 +24,7 @@ use super::Primitives;
 pub struct UnsafeCell<P: Primitives, T> {
     raw: P::UnsafeCell<T>,
     name: Option<Arc<str>>,
+    serial: Serial,
 }
 
 impl<P: Primitives, T> UnsafeCell<P, T> {
@@ -32,6 +33,7 @@ impl<P: Primitives, T> UnsafeCell<P, T> {
         Self {
             raw: RawCell::new(value),
             name: None,
+            serial: Serial::next::<P>(),
         }
     }
 
@@ -41,13 +43,14 @@ impl<P: Primitives, T> UnsafeCell<P, T> {
         Self {
             raw: RawCell::new(value),
             name: Some(name.into()),
+            serial: Serial::next::<P>(),
         }
     }
 
     #[track_caller]
     fn access(&self, op: Op) {
         P::plain_access();
-        let object = Object::of("UnsafeCell", self, self.name.as_deref());
+        let object = Object::of("UnsafeCell", self.serial, self.name.as_deref());
         trace::effect::<P>(op, object, Value::None, Location::caller());
     }
 

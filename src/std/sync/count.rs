@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::std::rt::{By, Engine};
 use crate::sync::backend::{RawAtomic, Rmw};
-use crate::sync::model::trace::{self, Object};
+use crate::sync::model::trace::{self, Object, Serial};
 use crate::sync::trace::{Op, Scalar, Value};
 use crate::sync::{Loom, Primitives, Shuttle, Std};
 
@@ -29,6 +29,7 @@ pub(super) struct Count {
 struct Counter<P: Primitives> {
     raw: P::Atomic<usize>,
     name: Arc<str>,
+    serial: Serial,
 }
 
 impl<P: Primitives> Counter<P> {
@@ -36,11 +37,12 @@ impl<P: Primitives> Counter<P> {
         Counter {
             raw: RawAtomic::new(value),
             name,
+            serial: Serial::next::<P>(),
         }
     }
 
     fn record(&self, op: Op, value: Value, at: Line) {
-        let object = Object::of("AtomicUsize", self, Some(&self.name));
+        let object = Object::of("AtomicUsize", self.serial, Some(&self.name));
         trace::effect::<P>(op, object, value, at);
     }
 }

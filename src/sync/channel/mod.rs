@@ -36,7 +36,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::mutex::release_in_drop;
-use super::trace::{Object, Op};
+use super::trace::{Object, Op, Serial};
 use super::Primitives;
 
 mod gated;
@@ -51,6 +51,7 @@ struct Inner<P: Primitives, T: Send> {
     /// `None`: unbounded.
     bound: Option<usize>,
     flavor: Flavor<P, T>,
+    serial: Serial,
 }
 
 enum Flavor<P: Primitives, T: Send> {
@@ -130,6 +131,7 @@ fn new_channel<P: Primitives, T: Send>(bound: Option<usize>) -> Arc<Inner<P, T>>
         } else {
             Flavor::Locked(locked::Locked::new())
         },
+        serial: Serial::next::<P>(),
     })
 }
 
@@ -164,7 +166,7 @@ pub fn sync_channel<P: Primitives, T: Send>(bound: usize) -> (SyncSender<P, T>, 
 
 /// The channel as a trace names it.
 fn object<P: Primitives, T: Send>(inner: &Arc<Inner<P, T>>) -> Object<'_> {
-    Object::of("Channel", &**inner, None)
+    Object::of("Channel", inner.serial, None)
 }
 
 impl<P: Primitives, T: Send> Inner<P, T> {

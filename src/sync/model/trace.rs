@@ -38,8 +38,8 @@ use std::cell::RefCell;
 use std::panic::Location;
 use std::sync::Arc;
 
-pub(crate) use self::tables::Object;
 use self::tables::Tables;
+pub(crate) use self::tables::{Object, Serial};
 use super::context::with_context;
 use crate::sync::Primitives;
 

@@ -7,15 +7,37 @@
 //! never on when it is built.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// What an operation acts on: a primitive by address (labelled `Kind#n` in order of first
-/// appearance, or by the name its creator gave it), or a thread by name.
+use crate::sync::Primitives;
+
+/// Who a primitive is in a trace: a number drawn when it was made, never drawn again in the
+/// process. Not its address: a primitive made where a dropped one lived is another object, and
+/// one moved after its first operation is still itself, whatever the allocator does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Serial(u64);
+
+impl Serial {
+    /// A new primitive's serial under the model backends; production draws none (all are 0:
+    /// nothing is recorded there).
+    pub(crate) fn next<P: Primitives>() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Serial(if P::MODEL {
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        } else {
+            0
+        })
+    }
+}
+
+/// What an operation acts on: a primitive by its [`Serial`] (labelled `Kind#n` in order of
+/// first appearance, or by the name its creator gave it), or a thread by name.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Object<'a> {
     Primitive {
         kind: &'static str,
-        address: usize,
+        serial: Serial,
         name: Option<&'a str>,
     },
     Thread(&'a Arc<str>),
@@ -24,23 +46,19 @@ pub(crate) enum Object<'a> {
 }
 
 impl<'a> Object<'a> {
-    /// The primitive of kind `kind` at `primitive`'s address, with its user-given name.
-    pub(crate) fn of<T: ?Sized>(kind: &'static str, primitive: &T, name: Option<&'a str>) -> Self {
-        Object::Primitive {
-            kind,
-            address: primitive as *const T as *const () as usize,
-            name,
-        }
+    /// The primitive of kind `kind` with serial `serial`, and its user-given name.
+    pub(crate) fn of(kind: &'static str, serial: Serial, name: Option<&'a str>) -> Self {
+        Object::Primitive { kind, serial, name }
     }
 }
 
 /// What an object of the recording is, to find it again and to label it.
 enum Seen {
-    /// A primitive by address: `Kind#n`, n counting the primitives of its kind in order of
+    /// A primitive by serial: `Kind#n`, n counting the primitives of its kind in order of
     /// first appearance, unless its creator named it (then `label` is set at once).
     Primitive {
         kind: &'static str,
-        address: usize,
+        serial: Serial,
         n: usize,
     },
     /// A thread (its name, by address).
@@ -130,14 +148,9 @@ impl Tables {
             .objects
             .iter()
             .position(|entry| match (&entry.seen, &object) {
-                (
-                    Seen::Primitive { kind, address, .. },
-                    Object::Primitive {
-                        kind: k,
-                        address: a,
-                        ..
-                    },
-                ) => address == a && kind == k,
+                (Seen::Primitive { serial, .. }, Object::Primitive { serial: s, .. }) => {
+                    serial == s
+                }
                 (Seen::Thread(name), Object::Thread(n)) => Arc::ptr_eq(name, n),
                 (Seen::Global(name), Object::Global(n)) => name == n,
                 _ => false,
@@ -154,11 +167,7 @@ impl Tables {
                 seen: Seen::Global(name),
                 label: None,
             },
-            Object::Primitive {
-                kind,
-                address,
-                name,
-            } => {
+            Object::Primitive { kind, serial, name } => {
                 let same_kind = (self.objects.iter())
                     .filter(|e| matches!(e.seen, Seen::Primitive { kind: k, .. } if k == kind))
                     .count();
@@ -179,7 +188,7 @@ impl Tables {
                 Entry {
                     seen: Seen::Primitive {
                         kind,
-                        address,
+                        serial,
                         n: same_kind + 1,
                     },
                     label,
