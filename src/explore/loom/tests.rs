@@ -158,3 +158,37 @@ fn a_walk_inside_a_walk_s_body_does_not_wait_for_it() {
     });
     assert!(outer.passed(), "{}", outer.summary());
 }
+
+/// A walk on one of shuttle's workers, in a shuttle exploration inside a walk's body, does
+/// not wait for the outer walk either: the workers carry its turn. 128 schedules are two
+/// chunks, so two workers run them and the explorer thread none. (Mutant caught: the workers
+/// do not carry the turn, and the outer walk is reported blocked outside the checker at the
+/// stall limit.)
+#[test]
+fn a_walk_on_a_shuttle_worker_inside_a_walk_s_body_does_not_wait_for_it() {
+    use crate::explore::shuttle::{self, ShuttleConfig};
+    let on_workers = || {
+        let config = ShuttleConfig {
+            jobs: 2,
+            ..ShuttleConfig::random(128)
+        };
+        let schedule = || {
+            let walk = explore(&LoomConfig::exhaustive(), || increments(1), totals(1));
+            (walk.passed(), increments(0))
+        };
+        let inner = shuttle::explore(&config, schedule, |&(walked, _)| match walked {
+            true => Ok(()),
+            false => Err("a walk on a worker did not pass".into()),
+        });
+        (inner.passed() && inner.executions == 128, increments(0))
+    };
+    let outer = explore(
+        &LoomConfig::exhaustive(),
+        on_workers,
+        |&(inner, _)| match inner {
+            true => Ok(()),
+            false => Err("the shuttle exploration did not pass".into()),
+        },
+    );
+    assert!(outer.passed(), "{}", outer.summary());
+}
