@@ -177,3 +177,34 @@ fn sent<P: threadproof::sync::Primitives>() -> u32 {
     sender.join().unwrap();
     got
 }
+
+/// A `check!` inside a `check!`'s body (both on `threadproof::std`): when the inner check
+/// returns, the body goes on under the outer check's checker, and the outer check sees what
+/// it does after. (Mutant caught: the inner check leaves the body's thread on plain std, and
+/// the outer exploration then sees no model operation after it.)
+#[test]
+fn a_check_inside_a_check_s_body_leaves_the_body_on_the_outer_checker() {
+    use threadproof::check::check_once;
+    let loom_only = || Portfolio {
+        shuttle: Vec::new(),
+        ..Portfolio::standard()
+    };
+    let body = move || {
+        let inner = check_once(&loom_only(), mirror_sent, |v| *v == 1);
+        (inner.passed(), mirror_sent())
+    };
+    let outer = check_once(&loom_only(), body, |&(inner, sent)| inner && sent == 1);
+    let loom = outer.report(CheckerKind::Loom).expect("loom ran");
+    assert!(outer.passed(), "{}", outer.explain());
+    // The outer walk saw the send and receive after the inner check, so it interleaved them.
+    assert!(loom.executions > 1, "{}", outer.explain());
+}
+
+/// One message from a spawned thread, over `threadproof::std`'s channel.
+fn mirror_sent() -> u32 {
+    let (tx, rx) = threadproof::std::sync::mpsc::channel::<u32>();
+    let sender = thread::spawn(move || tx.send(1).unwrap());
+    let got = rx.recv().unwrap();
+    sender.join().unwrap();
+    got
+}

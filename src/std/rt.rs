@@ -277,17 +277,20 @@ pub(crate) fn begin_execution(engine: Engine) {
     }
 }
 
-/// Called when an exploration returns: this OS thread runs plain std again.
-pub(crate) fn end_exploration() {
-    CURRENT.with(|c| c.set((Engine::Std, STD_KEY)));
-}
+/// While it lives, a check runs from this OS thread; dropped, however the check ended, it
+/// puts the thread back on what ran it before: plain std, or, for a check made inside an
+/// execution's body, that execution's checker, so that the body goes on under it.
+pub(crate) struct Exploring((Engine, Key));
 
-/// Restores [`Engine::Std`] when dropped, however the exploration ended.
-pub(crate) struct Exploring;
+impl Exploring {
+    pub(crate) fn start() -> Self {
+        Exploring(CURRENT.with(Cell::get))
+    }
+}
 
 impl Drop for Exploring {
     fn drop(&mut self) {
-        end_exploration();
+        CURRENT.with(|c| c.set(self.0));
     }
 }
 
