@@ -22,6 +22,7 @@ use super::{
     Minimality, Recorder, ReplayToken, Report, Restarts, RunEnd, Unsupported,
 };
 use crate::sync::choice::{self, Kind, Pick, Plan, Policy};
+use crate::sync::model;
 use crate::sync::Loom;
 
 /// How deep loom explores.
@@ -193,7 +194,7 @@ where
         run_checker(|| {
             builder.check(move || {
                 let body = || with_timer::<Loom, O>(timer, &checked.0);
-                recorder.execute_unwinding(&body, &checked.1)
+                model::run_as_main::<Loom, _>(|| recorder.execute_unwinding(&body, &checked.1))
             })
         })
     }

@@ -218,10 +218,11 @@ where
     let parker: Arc<dyn Any + Send + Sync> = super::park::parker_of::<P>(&context);
     model::thread_started();
     let raw = P::spawn_sized(name, stack_size, move || {
-        model::install_context::<P>(context);
-        let ran = panic::catch_unwind(AssertUnwindSafe(body));
-        model::thread_finished();
-        ran.unwrap_or_else(|payload| model::thread_panicked(payload, P::yield_now))
+        model::run_as::<P, _>(context, || {
+            let ran = panic::catch_unwind(AssertUnwindSafe(body));
+            model::thread_finished();
+            ran.unwrap_or_else(|payload| model::thread_panicked(payload, P::yield_now))
+        })
     })
     .inspect_err(|_| model::thread_finished())?;
     // Neither checker switches threads inside a spawn: the child has not run yet.

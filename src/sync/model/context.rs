@@ -8,9 +8,13 @@
 //!
 //! Invariant: outside an exploration, or on a production backend, none of this is consulted
 //! (the wrappers read it only when `P::MODEL` holds), and [`forget_contexts`] clears the
-//! scheduler's table at the start of every execution. A thread's context is a function of its
-//! spawn path, never of the interleaving: the same thread has the same [`ThreadKey`] in every
-//! execution.
+//! scheduler's table at the start of every execution. Under loom every model thread threadproof
+//! runs (main, spawned, the timer) runs inside [`run_as`], so the table by stack holds each
+//! live one's context, found from any depth of its stack. A thread spawned with loom's own API
+//! is not one of them, and was never supported: it is taken for whichever run's base lies
+//! nearest above its stack, or, with none, for main.
+//! A thread's context is a function of its spawn path, never of the interleaving: the same
+//! thread has the same [`ThreadKey`] in every execution.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -76,8 +80,9 @@ impl fmt::Display for ThreadKey {
     }
 }
 
-/// One model thread's context: under threadproof's shuttle scheduler in a table by running task
-/// (see `with_context`), otherwise in the backend's own thread-local storage (which loom gives
+/// One model thread's context: under threadproof's shuttle scheduler in a table by running task,
+/// under loom in a table by the stack it runs on (see `with_context`), otherwise in the
+/// backend's own thread-local storage (which loom gives
 /// each model thread, afresh in every execution). Every model thread has one, in every
 /// exploration: explored choices (`choose`, faults, the timer's) are keyed by it, `park` and
 /// `current()` find the thread's parker and name in it, and traces name threads by it.
@@ -145,8 +150,11 @@ impl ThreadContext {
 /// The running thread's context on backend `P`, created for the main thread on first use.
 ///
 /// Where threadproof's scheduler runs the execution (shuttle), it says which thread runs, and
-/// contexts live in a table here, by that thread's index: much cheaper than the backend's
-/// thread-local storage, which is the fallback.
+/// contexts live in a table here, by that thread's index. Under loom, which says nothing of
+/// which thread runs but runs each on a stack of its own, they live in a table by the base of
+/// the thread's run on its stack ([`run_as`]). Both are much cheaper than the backend's
+/// thread-local storage (loom's hashes its key on every access: 700 instructions a lookup),
+/// which is the fallback.
 pub(crate) fn with_context<P: Primitives, R>(f: impl FnOnce(&ThreadContext) -> R) -> R {
     if let Some(index) = RUNNING.with(Cell::get) {
         return CONTEXTS.with(|contexts| {
@@ -157,6 +165,21 @@ pub(crate) fn with_context<P: Primitives, R>(f: impl FnOnce(&ThreadContext) -> R
             f(contexts[index].get_or_insert_with(ThreadContext::main))
         });
     }
+    let here = stack_address();
+    let mut f = Some(f);
+    let on_stack = STACKS.with(|stacks| {
+        let stacks = stacks.borrow();
+        // The run whose base is nearest above this frame is the running thread's: every
+        // other base lies on another thread's stack, which never overlaps this one's.
+        let nearest = (stacks.iter())
+            .filter(|(base, _)| *base >= here)
+            .min_by_key(|(base, _)| *base);
+        nearest.and_then(|(_, context)| f.take().map(|f| f(context)))
+    });
+    if let Some(result) = on_stack {
+        return result;
+    }
+    let f = f.expect("not taken: no run's context was found");
     P::with_thread_context(|slot| {
         if let Some(context) = slot.borrow().as_ref() {
             return f(context);
@@ -168,8 +191,50 @@ pub(crate) fn with_context<P: Primitives, R>(f: impl FnOnce(&ThreadContext) -> R
     })
 }
 
+/// Runs `run` as the running model thread (just spawned), with `context`: the base of this
+/// frame marks its stack for [`with_context`] under loom, until `run` returns or unwinds
+/// (when the context is dropped, on the thread itself, within its execution).
+pub(crate) fn run_as<P: Primitives, R>(context: ThreadContext, run: impl FnOnce() -> R) -> R {
+    if RUNNING.with(Cell::get).is_some() {
+        install_context::<P>(context);
+        return run();
+    }
+    /// Takes the run's context out of the table when the run ends.
+    struct Leaving(usize);
+    impl Drop for Leaving {
+        fn drop(&mut self) {
+            let base = self.0;
+            let _ = STACKS.try_with(|stacks| stacks.borrow_mut().retain(|(b, _)| *b != base));
+        }
+    }
+    let base = stack_address();
+    STACKS.with(|stacks| stacks.borrow_mut().push((base, context)));
+    let _leaving = Leaving(base);
+    run()
+}
+
+/// [`run_as`] for an execution's main thread, called first thing in each execution: forgets
+/// what an earlier execution left in the table (one stopped by a failure, whose threads never
+/// left). Leaked, not dropped: their contexts hold that execution's checker objects.
+pub(crate) fn run_as_main<P: Primitives, R>(run: impl FnOnce() -> R) -> R {
+    STACKS.with(|stacks| {
+        for stale in stacks.borrow_mut().drain(..) {
+            std::mem::forget(stale);
+        }
+    });
+    run_as::<P, R>(ThreadContext::main(), run)
+}
+
+/// The address of a local of the caller's frame (inlined there): on the running thread's
+/// stack, below the base of its run.
+#[inline(always)]
+fn stack_address() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
+
 /// Gives the running thread (just spawned) its context.
-pub(crate) fn install_context<P: Primitives>(context: ThreadContext) {
+fn install_context<P: Primitives>(context: ThreadContext) {
     match RUNNING.with(Cell::get) {
         Some(index) => CONTEXTS.with(|contexts| {
             let mut contexts = contexts.borrow_mut();
@@ -219,6 +284,9 @@ thread_local! {
     static RUNNING: Cell<Option<usize>> = const { Cell::new(None) };
     /// The contexts of this execution's threads, by index, when the scheduler says which runs.
     static CONTEXTS: RefCell<Vec<Option<ThreadContext>>> = const { RefCell::new(Vec::new()) };
+    /// Otherwise (loom) the contexts of the threads running now, by the base of each one's
+    /// run on its own stack ([`run_as`]).
+    static STACKS: RefCell<Vec<(usize, ThreadContext)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A panic payload: the exploration's time ran out inside an execution, at a model step, under

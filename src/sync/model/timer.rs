@@ -26,7 +26,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use super::choice::choose_quietly;
-use super::context::{install_context, ThreadContext};
+use super::context::{run_as, ThreadContext};
 use super::execution::{count_spawn, note_limit, NeedsTimer, TooManyThreads};
 use crate::sync::Primitives;
 
@@ -103,8 +103,7 @@ pub(crate) fn start<P: Primitives>() -> Arc<Timer<P>> {
     let context = ThreadContext::timer();
     let running = Arc::clone(&timer);
     let handle = P::spawn(Some("timer".to_string()), move || {
-        install_context::<P>(context);
-        running.run();
+        run_as::<P, _>(context, || running.run());
     })
     .expect("the checker spawns the timer thread");
     *lock(&timer.thread) = Some(handle);
