@@ -278,18 +278,32 @@ mod took_effect {
     #[test]
     fn a_trace_names_each_primitive_made_once_and_never_by_its_address() {
         let body = || {
-            for round in 0..2 {
+            let mut addresses = [0; 2];
+            for (round, address) in addresses.iter_mut().enumerate() {
                 // The same stack slot in both rounds: two mutexes at one address.
                 let lock = Mutex::<Loom, usize>::new(round);
+                *address = &lock as *const _ as usize;
                 drop(lock.lock());
             }
             let moved = Mutex::<Loom, usize>::new(2);
             drop(moved.lock());
             let boxed = Box::new(moved);
             drop(boxed.lock());
+            addresses[0] == addresses[1]
         };
-        let report = loom::explore(&LoomConfig::exhaustive(), body, |_| Err("look".into()));
-        let trace = report.failure.unwrap().trace.unwrap();
+        let report = loom::explore(&LoomConfig::exhaustive(), body, |one_address| {
+            Err(format!(
+                "look (the rounds' mutexes at one address: {one_address})"
+            ))
+        });
+        let failure = report.failure.unwrap();
+        // Else this test would not show what it claims.
+        assert!(
+            failure.message.contains("at one address: true"),
+            "{}",
+            failure.message
+        );
+        let trace = failure.trace.unwrap();
         let locked: Vec<&str> = (trace.events.iter())
             .filter(|e| e.op == Op::Lock)
             .map(|e| &*e.object)

@@ -277,9 +277,10 @@ pub(crate) fn begin_execution(engine: Engine) {
     }
 }
 
-/// While it lives, a check runs from this OS thread; dropped, however the check ended, it
-/// puts the thread back on what ran it before: plain std, or, for a check made inside an
-/// execution's body, that execution's checker, so that the body goes on under it.
+/// What this OS thread ran when a check began (plain std, or, for a check made inside an
+/// execution's body, that execution's checker), put back when the check ends, however it
+/// ends: the check's explorations run on threads of their own, and the body that made it goes
+/// on under its own checker.
 pub(crate) struct Exploring((Engine, Key));
 
 impl Exploring {

@@ -173,12 +173,18 @@ fn a_walk_on_a_shuttle_worker_inside_a_walk_s_body_does_not_wait_for_it() {
             ..ShuttleConfig::random(128)
         };
         let schedule = || {
+            // Else the explorer thread ran it, and the test would not show what it claims.
+            let worker = std::thread::current().name().map(str::to_owned);
+            let on_worker = worker.is_some_and(|w| w.starts_with("threadproof-explorer-"));
             let walk = explore(&LoomConfig::exhaustive(), || increments(1), totals(1));
-            (walk.passed(), increments(0))
+            (on_worker, walk.passed(), increments(0))
         };
-        let inner = shuttle::explore(&config, schedule, |&(walked, _)| match walked {
-            true => Ok(()),
-            false => Err("a walk on a worker did not pass".into()),
+        let inner = shuttle::explore(&config, schedule, |&(on_worker, walked, _)| {
+            match (on_worker, walked) {
+                (true, true) => Ok(()),
+                (false, _) => Err("a schedule ran off shuttle's workers".into()),
+                (true, false) => Err("a walk on a worker did not pass".into()),
+            }
         });
         (inner.passed() && inner.executions == 128, increments(0))
     };

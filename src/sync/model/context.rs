@@ -19,7 +19,9 @@
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::panic::Location;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -81,9 +83,9 @@ impl fmt::Display for ThreadKey {
 }
 
 /// One model thread's context: under threadproof's shuttle scheduler in a table by running task,
-/// under loom in a table by the stack it runs on (see `with_context`), otherwise in the
-/// backend's own thread-local storage (which loom gives
-/// each model thread, afresh in every execution). Every model thread has one, in every
+/// under loom in a table by the stack it runs on (see `with_context`), otherwise (a thread
+/// no run of ours started) in the backend's own thread-local storage. Every model thread has
+/// one, in every
 /// exploration: explored choices (`choose`, faults, the timer's) are keyed by it, `park` and
 /// `current()` find the thread's parker and name in it, and traces name threads by it.
 pub struct ThreadContext {
@@ -165,21 +167,21 @@ pub(crate) fn with_context<P: Primitives, R>(f: impl FnOnce(&ThreadContext) -> R
             f(contexts[index].get_or_insert_with(ThreadContext::main))
         });
     }
-    let here = stack_address();
-    let mut f = Some(f);
+    let here = frame_address();
     let on_stack = STACKS.with(|stacks| {
-        let stacks = stacks.borrow();
         // The run whose base is nearest above this frame is the running thread's: every
         // other base lies on another thread's stack, which never overlaps this one's.
+        let stacks = stacks.borrow();
         let nearest = (stacks.iter())
             .filter(|(base, _)| *base >= here)
             .min_by_key(|(base, _)| *base);
-        nearest.and_then(|(_, context)| f.take().map(|f| f(context)))
+        nearest.map(|(_, context)| Rc::clone(context))
     });
-    if let Some(result) = on_stack {
-        return result;
+    // Called with the table released: a thread that waited inside `f` would otherwise hold
+    // it while another thread starts or ends its run.
+    if let Some(context) = on_stack {
+        return f(&context);
     }
-    let f = f.expect("not taken: no run's context was found");
     P::with_thread_context(|slot| {
         if let Some(context) = slot.borrow().as_ref() {
             return f(context);
@@ -199,15 +201,26 @@ pub(crate) fn run_as<P: Primitives, R>(context: ThreadContext, run: impl FnOnce(
         install_context::<P>(context);
         return run();
     }
-    /// Takes the run's context out of the table when the run ends.
+    /// Takes the run's context out of the table when the run ends, and drops it there.
     struct Leaving(usize);
     impl Drop for Leaving {
         fn drop(&mut self) {
             let base = self.0;
-            let _ = STACKS.try_with(|stacks| stacks.borrow_mut().retain(|(b, _)| *b != base));
+            let left = STACKS.try_with(|stacks| {
+                let mut stacks = stacks.borrow_mut();
+                let index = stacks.iter().position(|(b, _)| *b == base)?;
+                Some(stacks.swap_remove(index).1)
+            });
+            if let Ok(Some(context)) = left {
+                drop(ManuallyDrop::into_inner(context));
+            }
         }
     }
-    let base = stack_address();
+    // This frame's own address: `run`'s frames, and with them every lookup's (a frame of
+    // its own, `frame_address`), lie below it.
+    let marker = 0u8;
+    let base = std::hint::black_box(&marker) as *const u8 as usize;
+    let context = ManuallyDrop::new(Rc::new(context));
     STACKS.with(|stacks| stacks.borrow_mut().push((base, context)));
     let _leaving = Leaving(base);
     run()
@@ -215,20 +228,17 @@ pub(crate) fn run_as<P: Primitives, R>(context: ThreadContext, run: impl FnOnce(
 
 /// [`run_as`] for an execution's main thread, called first thing in each execution: forgets
 /// what an earlier execution left in the table (one stopped by a failure, whose threads never
-/// left). Leaked, not dropped: their contexts hold that execution's checker objects.
+/// left). Leaked, never dropped (the table holds them as `ManuallyDrop`, to the end of the OS
+/// thread too): their contexts hold that execution's checker objects.
 pub(crate) fn run_as_main<P: Primitives, R>(run: impl FnOnce() -> R) -> R {
-    STACKS.with(|stacks| {
-        for stale in stacks.borrow_mut().drain(..) {
-            std::mem::forget(stale);
-        }
-    });
+    STACKS.with(|stacks| stacks.borrow_mut().clear());
     run_as::<P, R>(ThreadContext::main(), run)
 }
 
-/// The address of a local of the caller's frame (inlined there): on the running thread's
-/// stack, below the base of its run.
-#[inline(always)]
-fn stack_address() -> usize {
+/// The address of a local of a frame of its own, below its caller's: so below the base of
+/// the running thread's run, however the compiler inlined the frames between.
+#[inline(never)]
+fn frame_address() -> usize {
     let marker = 0u8;
     std::hint::black_box(&marker) as *const u8 as usize
 }
@@ -286,7 +296,8 @@ thread_local! {
     static CONTEXTS: RefCell<Vec<Option<ThreadContext>>> = const { RefCell::new(Vec::new()) };
     /// Otherwise (loom) the contexts of the threads running now, by the base of each one's
     /// run on its own stack ([`run_as`]).
-    static STACKS: RefCell<Vec<(usize, ThreadContext)>> = const { RefCell::new(Vec::new()) };
+    static STACKS: RefCell<Vec<(usize, ManuallyDrop<Rc<ThreadContext>>)>> =
+        const { RefCell::new(Vec::new()) };
 }
 
 /// A panic payload: the exploration's time ran out inside an execution, at a model step, under
