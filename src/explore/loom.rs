@@ -194,7 +194,7 @@ where
         run_checker(|| {
             builder.check(move || {
                 let body = || with_timer::<Loom, O>(timer, &checked.0);
-                model::run_as_main::<Loom, _>(|| recorder.execute_unwinding(&body, &checked.1))
+                model::run_as_main(|| recorder.execute_unwinding(&body, &checked.1))
             })
         })
     }

@@ -218,7 +218,7 @@ where
     let parker: Arc<dyn Any + Send + Sync> = super::park::parker_of::<P>(&context);
     model::thread_started();
     let raw = P::spawn_sized(name, stack_size, move || {
-        model::run_as::<P, _>(context, || {
+        model::run_as(context, || {
             let ran = panic::catch_unwind(AssertUnwindSafe(body));
             model::thread_finished();
             ran.unwrap_or_else(|payload| model::thread_panicked(payload, P::yield_now))

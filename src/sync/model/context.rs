@@ -155,7 +155,7 @@ impl ThreadContext {
 /// contexts live in a table here, by that thread's index. Under loom, which says nothing of
 /// which thread runs but runs each on a stack of its own, they live in a table by the base of
 /// the thread's run on its stack ([`run_as`]). Both are much cheaper than the backend's
-/// thread-local storage (loom's hashes its key on every access: 700 instructions a lookup),
+/// thread-local storage (loom's hashes its key on every access: about 750 instructions a lookup),
 /// which is the fallback.
 pub(crate) fn with_context<P: Primitives, R>(f: impl FnOnce(&ThreadContext) -> R) -> R {
     if let Some(index) = RUNNING.with(Cell::get) {
@@ -196,9 +196,16 @@ pub(crate) fn with_context<P: Primitives, R>(f: impl FnOnce(&ThreadContext) -> R
 /// Runs `run` as the running model thread (just spawned), with `context`: the base of this
 /// frame marks its stack for [`with_context`] under loom, until `run` returns or unwinds
 /// (when the context is dropped, on the thread itself, within its execution).
-pub(crate) fn run_as<P: Primitives, R>(context: ThreadContext, run: impl FnOnce() -> R) -> R {
-    if RUNNING.with(Cell::get).is_some() {
-        install_context::<P>(context);
+pub(crate) fn run_as<R>(context: ThreadContext, run: impl FnOnce() -> R) -> R {
+    if let Some(index) = RUNNING.with(Cell::get) {
+        // Shuttle's: the scheduler's table, by the index of the thread it runs.
+        CONTEXTS.with(|contexts| {
+            let mut contexts = contexts.borrow_mut();
+            if contexts.len() <= index {
+                contexts.resize_with(index + 1, || None);
+            }
+            contexts[index] = Some(context);
+        });
         return run();
     }
     /// Takes the run's context out of the table when the run ends, and drops it there.
@@ -230,9 +237,9 @@ pub(crate) fn run_as<P: Primitives, R>(context: ThreadContext, run: impl FnOnce(
 /// what an earlier execution left in the table (one stopped by a failure, whose threads never
 /// left). Leaked, never dropped (the table holds them as `ManuallyDrop`, to the end of the OS
 /// thread too): their contexts hold that execution's checker objects.
-pub(crate) fn run_as_main<P: Primitives, R>(run: impl FnOnce() -> R) -> R {
+pub(crate) fn run_as_main<R>(run: impl FnOnce() -> R) -> R {
     STACKS.with(|stacks| stacks.borrow_mut().clear());
-    run_as::<P, R>(ThreadContext::main(), run)
+    run_as(ThreadContext::main(), run)
 }
 
 /// The address of a local of a frame of its own, below its caller's: so below the base of
@@ -241,20 +248,6 @@ pub(crate) fn run_as_main<P: Primitives, R>(run: impl FnOnce() -> R) -> R {
 fn frame_address() -> usize {
     let marker = 0u8;
     std::hint::black_box(&marker) as *const u8 as usize
-}
-
-/// Gives the running thread (just spawned) its context.
-fn install_context<P: Primitives>(context: ThreadContext) {
-    match RUNNING.with(Cell::get) {
-        Some(index) => CONTEXTS.with(|contexts| {
-            let mut contexts = contexts.borrow_mut();
-            if contexts.len() <= index {
-                contexts.resize_with(index + 1, || None);
-            }
-            contexts[index] = Some(context);
-        }),
-        None => P::with_thread_context(|slot| *slot.borrow_mut() = Some(context)),
-    }
 }
 
 /// Tells the wrappers which thread runs now, by index (threadproof's shuttle scheduler does,

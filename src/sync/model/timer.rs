@@ -103,7 +103,7 @@ pub(crate) fn start<P: Primitives>() -> Arc<Timer<P>> {
     let context = ThreadContext::timer();
     let running = Arc::clone(&timer);
     let handle = P::spawn(Some("timer".to_string()), move || {
-        run_as::<P, _>(context, || running.run());
+        run_as(context, || running.run());
     })
     .expect("the checker spawns the timer thread");
     *lock(&timer.thread) = Some(handle);
