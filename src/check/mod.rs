@@ -282,7 +282,7 @@ where
     I: Fn(&O) -> J + Send + Sync + 'static,
     J: Judgement,
 {
-    let _as_before = crate::std::rt::Exploring::start();
+    let _as_before = crate::std::rt::EngineBefore::save();
     let (on_loom, on_shuttle) = as_main(body);
     Verdicts {
         replay_with: "replay",
@@ -298,7 +298,7 @@ where
     I: Fn(&O) -> J + Send + Sync + 'static,
     J: Judgement,
 {
-    let _as_before = crate::std::rt::Exploring::start();
+    let _as_before = crate::std::rt::EngineBefore::save();
     let (on_loom, on_shuttle) = as_main(body);
     replay(token, on_loom, on_shuttle, invariant)
 }

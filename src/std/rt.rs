@@ -281,15 +281,15 @@ pub(crate) fn begin_execution(engine: Engine) {
 /// execution's body, that execution's checker), put back when the check ends, however it
 /// ends: the check's explorations run on threads of their own, and the body that made it goes
 /// on under its own checker.
-pub(crate) struct Exploring((Engine, Key));
+pub(crate) struct EngineBefore((Engine, Key));
 
-impl Exploring {
-    pub(crate) fn start() -> Self {
-        Exploring(CURRENT.with(Cell::get))
+impl EngineBefore {
+    pub(crate) fn save() -> Self {
+        EngineBefore(CURRENT.with(Cell::get))
     }
 }
 
-impl Drop for Exploring {
+impl Drop for EngineBefore {
     fn drop(&mut self) {
         CURRENT.with(|c| c.set(self.0));
     }

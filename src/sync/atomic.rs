@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::choice;
-use super::trace::{self, Object, Op, Order, Scalar, Serial, Value};
+use super::trace::{self, Identity, Object, Op, Order, Scalar, Value};
 use super::Primitives;
 
 /// A read-modify-write operation of the `fetch_*` family.
@@ -175,8 +175,7 @@ impl<T: 'static> AtomicValue for *mut T {
 /// aliases below (`AtomicI32<P>`, `AtomicPtr<P, T>`, ...).
 pub struct Atomic<P: Primitives, V: AtomicValue> {
     raw: P::Atomic<V>,
-    name: Option<Arc<str>>,
-    serial: Serial,
+    identity: Identity,
 }
 
 pub type AtomicBool<P> = Atomic<P, bool>;
@@ -196,8 +195,7 @@ impl<P: Primitives, V: AtomicValue> Atomic<P, V> {
     pub fn new(value: V) -> Self {
         Atomic {
             raw: RawAtomic::new(value),
-            name: None,
-            serial: Serial::next::<P>(),
+            identity: Identity::new::<P>(None),
         }
     }
 
@@ -205,8 +203,7 @@ impl<P: Primitives, V: AtomicValue> Atomic<P, V> {
     pub fn named(name: impl Into<Arc<str>>, value: V) -> Self {
         Atomic {
             raw: RawAtomic::new(value),
-            name: Some(name.into()),
-            serial: Serial::next::<P>(),
+            identity: Identity::new::<P>(Some(name.into())),
         }
     }
 
@@ -214,7 +211,7 @@ impl<P: Primitives, V: AtomicValue> Atomic<P, V> {
     #[track_caller]
     fn record(&self, op: Op, order: Order, value: impl FnOnce() -> Value) {
         if P::MODEL {
-            let object = Object::of(V::KIND, self.serial, self.name.as_deref());
+            let object = self.identity.object(V::KIND);
             let at = Location::caller();
             trace::effect_ordered::<P>(op, object, value(), Some(order), at);
         }

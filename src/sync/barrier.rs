@@ -9,7 +9,7 @@ use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
 
-use super::trace::{self, Object, Op, Serial, Value};
+use super::trace::{self, Identity, Op, Value};
 use super::Primitives;
 
 /// A reusable barrier for `n` threads, as `std::sync::Barrier`.
@@ -17,8 +17,7 @@ pub struct Barrier<P: Primitives> {
     parties: usize,
     state: P::Mutex<Generation>,
     released: P::Condvar,
-    name: Option<Arc<str>>,
-    serial: Serial,
+    identity: Identity,
 }
 
 struct Generation {
@@ -51,24 +50,21 @@ impl<P: Primitives> Barrier<P> {
                 number: 0,
             }),
             released: P::condvar(),
-            name: None,
-            serial: Serial::next::<P>(),
+            identity: Identity::new::<P>(None),
         }
     }
 
     /// A new barrier that traces call `name` instead of `Barrier#n`.
     pub fn named(name: impl Into<Arc<str>>, n: usize) -> Self {
-        Barrier {
-            name: Some(name.into()),
-            serial: Serial::next::<P>(),
-            ..Self::new(n)
-        }
+        let mut made = Self::new(n);
+        made.identity = made.identity.named(name.into());
+        made
     }
 
     /// Blocks until `n` threads (this one included) have called `wait` in this generation.
     #[track_caller]
     pub fn wait(&self) -> BarrierWaitResult {
-        let object = Object::of("Barrier", self.serial, self.name.as_deref());
+        let object = self.identity.object("Barrier");
         let attempt = trace::attempt::<P>(Op::BarrierWait, object, Location::caller());
         let result = self.arrive();
         attempt.took_effect(Value::Leader(result.leader));

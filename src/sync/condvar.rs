@@ -13,7 +13,7 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::trace::{self, Object, Op, Serial, Value};
+use super::trace::{self, Identity, Object, Op, Value};
 use super::{timer, MutexGuard, Primitives};
 
 /// Whether a timed wait timed out, as `std::sync::WaitTimeoutResult`.
@@ -30,16 +30,14 @@ impl WaitTimeoutResult {
 /// backends a wait may wake spuriously.
 pub struct Condvar<P: Primitives> {
     raw: P::Condvar,
-    name: Option<Arc<str>>,
-    serial: Serial,
+    identity: Identity,
 }
 
 impl<P: Primitives> Condvar<P> {
     pub fn new() -> Self {
         Self {
             raw: P::condvar(),
-            name: None,
-            serial: Serial::next::<P>(),
+            identity: Identity::new::<P>(None),
         }
     }
 
@@ -47,13 +45,12 @@ impl<P: Primitives> Condvar<P> {
     pub fn named(name: impl Into<Arc<str>>) -> Self {
         Self {
             raw: P::condvar(),
-            name: Some(name.into()),
-            serial: Serial::next::<P>(),
+            identity: Identity::new::<P>(Some(name.into())),
         }
     }
 
     fn object(&self) -> Object<'_> {
-        Object::of("Condvar", self.serial, self.name.as_deref())
+        self.identity.object("Condvar")
     }
 
     /// Unlocks, sleeps until notified (or spuriously woken), and locks again.

@@ -10,7 +10,7 @@ use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::sync::Arc;
 
-use super::trace::{self, Object, Op, Serial, Value};
+use super::trace::{self, Identity, Object, Op, Value};
 use super::Primitives;
 
 /// What loom cannot see of a `try_lock`: its model makes a lock's release no event of its
@@ -25,8 +25,7 @@ pub const LOOM_TRY_LOCK: &str = "a try_lock that fails because another thread ho
 /// A mutual exclusion lock whose `lock` cannot fail.
 pub struct Mutex<P: Primitives, T: Send> {
     raw: P::Mutex<T>,
-    name: Option<Arc<str>>,
-    serial: Serial,
+    identity: Identity,
 }
 
 /// Proof that the holder owns the [`Mutex`]; unlocks on drop.
@@ -42,8 +41,7 @@ impl<P: Primitives, T: Send> Mutex<P, T> {
     pub fn new(value: T) -> Self {
         Self {
             raw: P::mutex(value),
-            name: None,
-            serial: Serial::next::<P>(),
+            identity: Identity::new::<P>(None),
         }
     }
 
@@ -51,14 +49,13 @@ impl<P: Primitives, T: Send> Mutex<P, T> {
     pub fn named(name: impl Into<Arc<str>>, value: T) -> Self {
         Self {
             raw: P::mutex(value),
-            name: Some(name.into()),
-            serial: Serial::next::<P>(),
+            identity: Identity::new::<P>(Some(name.into())),
         }
     }
 
     /// The mutex as a trace names it.
     pub(super) fn object(&self) -> Object<'_> {
-        Object::of("Mutex", self.serial, self.name.as_deref())
+        self.identity.object("Mutex")
     }
 
     #[track_caller]

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use super::gate::{Gate, Waiter, Wakeups};
 use super::mutex::release_in_drop;
-use super::trace::{self, Object, Op, Serial, Value};
+use super::trace::{self, Identity, Object, Op, Value};
 use super::Primitives;
 
 /// A reader-writer lock of one backend.
@@ -42,8 +42,7 @@ pub trait RawRwLock<T>: Send + Sync {
 /// A reader-writer lock whose `read` and `write` cannot fail.
 pub struct RwLock<P: Primitives, T: Send + Sync> {
     raw: P::RwLock<T>,
-    name: Option<Arc<str>>,
-    serial: Serial,
+    identity: Identity,
 }
 
 /// Shared access to an [`RwLock`]'s value; released on drop.
@@ -65,8 +64,7 @@ impl<P: Primitives, T: Send + Sync> RwLock<P, T> {
     pub fn new(value: T) -> Self {
         RwLock {
             raw: RawRwLock::new(value),
-            name: None,
-            serial: Serial::next::<P>(),
+            identity: Identity::new::<P>(None),
         }
     }
 
@@ -74,13 +72,12 @@ impl<P: Primitives, T: Send + Sync> RwLock<P, T> {
     pub fn named(name: impl Into<Arc<str>>, value: T) -> Self {
         RwLock {
             raw: RawRwLock::new(value),
-            name: Some(name.into()),
-            serial: Serial::next::<P>(),
+            identity: Identity::new::<P>(Some(name.into())),
         }
     }
 
     fn object(&self) -> Object<'_> {
-        Object::of("RwLock", self.serial, self.name.as_deref())
+        self.identity.object("RwLock")
     }
 
     /// Shared access, waiting while a writer holds the lock or waits for it.

@@ -10,15 +10,14 @@ use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
 
-use super::trace::{self, Object, Op, Serial, Value};
+use super::trace::{self, Identity, Object, Op, Value};
 use super::Primitives;
 
 /// A counting semaphore.
 pub struct Semaphore<P: Primitives> {
     permits: P::Mutex<Permits>,
     available: P::Condvar,
-    name: Option<Arc<str>>,
-    serial: Serial,
+    identity: Identity,
 }
 
 /// The permits available, and how many threads wait for one: `release` notifies only when
@@ -37,22 +36,19 @@ impl<P: Primitives> Semaphore<P> {
                 waiting: 0,
             }),
             available: P::condvar(),
-            name: None,
-            serial: Serial::next::<P>(),
+            identity: Identity::new::<P>(None),
         }
     }
 
     /// A new semaphore that traces call `name` instead of `Semaphore#n`.
     pub fn named(name: impl Into<Arc<str>>, permits: usize) -> Self {
-        Semaphore {
-            name: Some(name.into()),
-            serial: Serial::next::<P>(),
-            ..Self::new(permits)
-        }
+        let mut made = Self::new(permits);
+        made.identity = made.identity.named(name.into());
+        made
     }
 
     fn object(&self) -> Object<'_> {
-        Object::of("Semaphore", self.serial, self.name.as_deref())
+        self.identity.object("Semaphore")
     }
 
     /// Takes a permit, waiting until one is available.

@@ -11,7 +11,7 @@ use std::panic::Location;
 use std::sync::Arc;
 
 use super::backend::RawCell;
-use super::trace::{self, Object, Op, Serial, Value};
+use super::trace::{self, Identity, Op, Value};
 use super::Primitives;
 
 /// Shared memory whose reads and writes loom checks for data races.
@@ -23,8 +23,7 @@ use super::Primitives;
 /// of that guarantee as a data race; the other backends trust it.
 pub struct UnsafeCell<P: Primitives, T> {
     raw: P::UnsafeCell<T>,
-    name: Option<Arc<str>>,
-    serial: Serial,
+    identity: Identity,
 }
 
 impl<P: Primitives, T> UnsafeCell<P, T> {
@@ -32,8 +31,7 @@ impl<P: Primitives, T> UnsafeCell<P, T> {
     pub fn new(value: T) -> Self {
         Self {
             raw: RawCell::new(value),
-            name: None,
-            serial: Serial::next::<P>(),
+            identity: Identity::new::<P>(None),
         }
     }
 
@@ -42,15 +40,14 @@ impl<P: Primitives, T> UnsafeCell<P, T> {
     pub fn named(name: impl Into<Arc<str>>, value: T) -> Self {
         Self {
             raw: RawCell::new(value),
-            name: Some(name.into()),
-            serial: Serial::next::<P>(),
+            identity: Identity::new::<P>(Some(name.into())),
         }
     }
 
     #[track_caller]
     fn access(&self, op: Op) {
         P::plain_access();
-        let object = Object::of("UnsafeCell", self.serial, self.name.as_deref());
+        let object = self.identity.object("UnsafeCell");
         trace::effect::<P>(op, object, Value::None, Location::caller());
     }
 

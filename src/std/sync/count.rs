@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::std::rt::{By, Engine};
 use crate::sync::backend::{RawAtomic, Rmw};
-use crate::sync::model::trace::{self, Object, Serial};
+use crate::sync::model::trace::{self, Identity};
 use crate::sync::trace::{Op, Scalar, Value};
 use crate::sync::{Loom, Primitives, Shuttle, Std};
 
@@ -28,21 +28,19 @@ pub(super) struct Count {
 
 struct Counter<P: Primitives> {
     raw: P::Atomic<usize>,
-    name: Arc<str>,
-    serial: Serial,
+    identity: Identity,
 }
 
 impl<P: Primitives> Counter<P> {
     fn new(name: Arc<str>, value: usize) -> Self {
         Counter {
             raw: RawAtomic::new(value),
-            name,
-            serial: Serial::next::<P>(),
+            identity: Identity::new::<P>(Some(name)),
         }
     }
 
     fn record(&self, op: Op, value: Value, at: Line) {
-        let object = Object::of("AtomicUsize", self.serial, Some(&self.name));
+        let object = self.identity.object("AtomicUsize");
         trace::effect::<P>(op, object, value, at);
     }
 }

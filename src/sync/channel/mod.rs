@@ -36,7 +36,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::mutex::release_in_drop;
-use super::trace::{Object, Op, Serial};
+use super::trace::{Identity, Object, Op};
 use super::Primitives;
 
 mod gated;
@@ -51,7 +51,7 @@ struct Inner<P: Primitives, T: Send> {
     /// `None`: unbounded.
     bound: Option<usize>,
     flavor: Flavor<P, T>,
-    serial: Serial,
+    identity: Identity,
 }
 
 enum Flavor<P: Primitives, T: Send> {
@@ -131,7 +131,7 @@ fn new_channel<P: Primitives, T: Send>(bound: Option<usize>) -> Arc<Inner<P, T>>
         } else {
             Flavor::Locked(locked::Locked::new())
         },
-        serial: Serial::next::<P>(),
+        identity: Identity::new::<P>(None),
     })
 }
 
@@ -166,7 +166,7 @@ pub fn sync_channel<P: Primitives, T: Send>(bound: usize) -> (SyncSender<P, T>, 
 
 /// The channel as a trace names it.
 fn object<P: Primitives, T: Send>(inner: &Arc<Inner<P, T>>) -> Object<'_> {
-    Object::of("Channel", inner.serial, None)
+    inner.identity.object("Channel")
 }
 
 impl<P: Primitives, T: Send> Inner<P, T> {

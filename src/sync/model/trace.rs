@@ -39,7 +39,7 @@ use std::panic::Location;
 use std::sync::Arc;
 
 use self::tables::Tables;
-pub(crate) use self::tables::{Object, Serial};
+pub(crate) use self::tables::{Identity, Object};
 use super::context::with_context;
 use crate::sync::Primitives;
 

@@ -21,7 +21,7 @@ pub(crate) struct Serial(u64);
 impl Serial {
     /// A new primitive's serial under the model backends; production draws none (all are 0:
     /// nothing is recorded there).
-    pub(crate) fn next<P: Primitives>() -> Self {
+    fn next<P: Primitives>() -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         Serial(if P::MODEL {
             NEXT.fetch_add(1, Ordering::Relaxed)
@@ -45,10 +45,36 @@ pub(crate) enum Object<'a> {
     Global(&'static str),
 }
 
-impl<'a> Object<'a> {
-    /// The primitive of kind `kind` with serial `serial`, and its user-given name.
-    pub(crate) fn of(kind: &'static str, serial: Serial, name: Option<&'a str>) -> Self {
-        Object::Primitive { kind, serial, name }
+/// Who a primitive is in traces: the serial it drew when made, and the name its maker gave it.
+pub(crate) struct Identity {
+    serial: Serial,
+    name: Option<Arc<str>>,
+}
+
+impl Identity {
+    /// A new primitive's identity on backend `P`, named `name` instead of `Kind#n`.
+    pub(crate) fn new<P: Primitives>(name: Option<Arc<str>>) -> Self {
+        Identity {
+            serial: Serial::next::<P>(),
+            name,
+        }
+    }
+
+    /// The same primitive (its serial kept), named `name`.
+    pub(crate) fn named(self, name: Arc<str>) -> Self {
+        Identity {
+            name: Some(name),
+            ..self
+        }
+    }
+
+    /// The primitive, of kind `kind`, as an operation acts on it.
+    pub(crate) fn object(&self, kind: &'static str) -> Object<'_> {
+        Object::Primitive {
+            kind,
+            serial: self.serial,
+            name: self.name.as_deref(),
+        }
     }
 }
 
