@@ -8,7 +8,7 @@ pub mod programs;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use threadproof::check::Portfolio;
-use threadproof::explore::LoomConfig;
+use threadproof::explore::{CheckerKind, LoomConfig};
 use threadproof::{check_backends, verdicts_backends};
 
 use crate::support::iterations;
@@ -66,6 +66,67 @@ mod caught_panics {
             let total = *lock.read();
             (caught.is_err(), total)
         }, |outcome| *outcome == (true, 11));
+    }
+
+    /// Loom's mutex keeps std's poison flag inside and unwraps it on the next lock: loom
+    /// cannot run this body, and says so; the shuttle rows check it. (Mutant caught: the
+    /// panic inside loom reported as the body's failure, as before: "FAILED: panic at
+    /// execution 1 ... PoisonError".)
+    #[test]
+    fn a_mutex_guard_dropped_while_a_caught_panic_unwinds_is_loom_s_limit_not_a_failure() {
+        let locked_at = line!() + 8;
+        let verdicts = verdicts_backends!(with portfolio(); {
+            let lock = Arc::new(Mutex::new(0));
+            let other = {
+                let lock = Arc::clone(&lock);
+                thread::spawn(move || *lock.lock() += 1)
+            };
+            let caught = catch_unwind(AssertUnwindSafe(|| {
+                let mut guard = lock.lock();
+                *guard += 10;
+                panic!("unwinding with the mutex guard");
+            }));
+            other.join().unwrap();
+            let total = *lock.lock();
+            (caught.is_err(), total)
+        });
+        let explained = verdicts.explain();
+        assert!(verdicts.passed(), "{explained}");
+        let loom = verdicts.report(CheckerKind::Loom).expect("a loom row");
+        let why = loom
+            .unsupported()
+            .expect("loom reports it cannot run the body");
+        assert!(
+            why.reason
+                .starts_with("unsupported by loom: a Mutex guard dropped while a panic unwound"),
+            "{why}"
+        );
+        let detail = why.detail.as_deref().unwrap_or_default();
+        assert!(
+            detail.contains(&format!("primitives.rs:{locked_at}")),
+            "{why}"
+        );
+        // A pass says it beside the table's "skipped", with where and what can run it.
+        let said = format!("threadproof::check!: loom did not run: {why}");
+        assert!(verdicts.notes().contains(&said), "{:?}", verdicts.notes());
+        assert!(explained.contains(&said), "{explained}");
+        assert!(
+            why.to_string()
+                .contains("shuttle (random, pct, urw) can run it"),
+            "{why}"
+        );
+        for kind in [CheckerKind::Random, CheckerKind::Pct, CheckerKind::Urw] {
+            let report = verdicts.report(kind).expect("a shuttle row");
+            assert!(
+                report.executions > 0 && report.failure.is_none(),
+                "{explained}"
+            );
+            assert_eq!(
+                report.outcomes.keys().collect::<Vec<_>>(),
+                [&(true, 11)],
+                "{explained}"
+            );
+        }
     }
 }
 

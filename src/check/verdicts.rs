@@ -110,6 +110,9 @@ impl<O> Verdicts<O> {
         for (kinds, spots) in blind {
             let _ = writeln!(out, "{} cannot see: {spots}", kinds.join(", "));
         }
+        for line in self.skipped() {
+            let _ = writeln!(out, "{line}");
+        }
         let mut failures = self.failures();
         if let Some((kind, failure)) = failures.next() {
             // Only the line that compiles as printed: `replay!` takes the check's own body and
@@ -152,17 +155,28 @@ impl<O> Verdicts<O> {
             .collect()
     }
 
-    /// What a pass must not hide beside [`Verdicts::unfinished`]: a body that spawned no model
+    /// What a pass must not hide beside [`Verdicts::unfinished`]: a checker that could not run
+    /// the body, and why (the table's `skipped` says only what); a body that spawned no model
     /// thread was checked as one thread, with no interleaving (a library still on
     /// `std::thread`, say).
     pub fn notes(&self) -> Vec<String> {
         let one_thread = self.reports.iter().any(|(_, r)| {
             r.failure.is_none() && r.blind_spots.iter().any(|s| s == NO_MODEL_THREAD)
         });
-        match one_thread {
-            true => vec![format!("threadproof::check!: {NO_MODEL_THREAD}")],
-            false => Vec::new(),
+        let mut notes = self.skipped();
+        if one_thread {
+            notes.push(format!("threadproof::check!: {NO_MODEL_THREAD}"));
         }
+        notes
+    }
+
+    /// A line for each checker that could not run the body: why, where, and what can.
+    fn skipped(&self) -> Vec<String> {
+        (self.reports.iter())
+            .filter(|(_, r)| r.failure.is_none())
+            .filter_map(|(kind, r)| Some((kind, r.unsupported()?)))
+            .map(|(kind, why)| format!("threadproof::check!: {kind} did not run: {why}"))
+            .collect()
     }
 
     /// These verdicts, or a panic that explains them if the check did not pass: what a test

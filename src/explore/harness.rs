@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
-use super::unseen::{blocked, complete, too_many_threads};
+use super::unseen::{blocked, complete, loom_poisoned, too_many_threads};
 use super::{Budget, Found, Report, Shape, Unsupported};
 use crate::sync::model::{self, Stop, TooManyThreads};
 use crate::sync::trace;
@@ -243,7 +243,7 @@ pub(super) fn run_checker(check: impl FnOnce()) -> RunEnd {
             Some(Stop::Panicked { message, .. }) if wrong_checker(&message).is_some() => {
                 RunEnd::Unsupported(wrong_checker(&message).expect("checked"))
             }
-            Some(stop) => RunEnd::Failed(Found::from_stop(stop)),
+            Some(stop) => failed(stop),
             None => RunEnd::Completed,
         },
         Err(payload) => {
@@ -258,12 +258,21 @@ pub(super) fn run_checker(check: impl FnOnce()) -> RunEnd {
             } else if let Some(wrong) = wrong_checker(&model::panic_message(&*payload)) {
                 RunEnd::Unsupported(wrong)
             } else {
-                RunEnd::Failed(Found::from_stop(model::stop_for_panic(&*payload)))
+                failed(model::stop_for_panic(&*payload))
             }
         }
     };
     trace::stop();
     end
+}
+
+/// A run that stopped for `stop`: a failure of the body, unless it is loom's own poisoned
+/// mutex panicking, which says nothing about the body (see [`loom_poisoned`]).
+fn failed(stop: Stop) -> RunEnd {
+    match loom_poisoned(&stop) {
+        Some(unsupported) => RunEnd::Unsupported(unsupported),
+        None => RunEnd::Failed(Found::from_stop(stop)),
+    }
 }
 
 /// A body whose types belong to another checker than the one running it (raw loom types under

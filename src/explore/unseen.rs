@@ -1,7 +1,8 @@
 //! What a report says it could not check: a body blocked outside the model, a body loom
-//! cannot run (too many threads), a body that made no model operation or spawned no model
-//! thread, and the blind spots every report lists (plain memory; what the std mirror's
-//! ordering of first uses can hide).
+//! cannot run (too many threads; a lock taken again after its guard was dropped in a caught
+//! panic), a body that made no model operation or spawned no model thread, and the blind
+//! spots every report lists (plain memory; what the std mirror's ordering of first uses can
+//! hide).
 //!
 //! Invariant: a report never passes in silence over what its checker did not see: each case
 //! here is either its coverage (not run, with the reason) or a line among its blind spots.
@@ -99,6 +100,33 @@ pub(super) fn complete<O>(mut report: Report<O>) -> Report<O> {
     }
     report.blind_spots.push(PLAIN_MEMORY.to_string());
     report
+}
+
+/// The panic of loom's own mutex once a guard of it was dropped while a panic unwound: loom's
+/// mutex keeps std's poison flag inside, and its next `lock` unwraps it. That is loom's limit,
+/// not the body's failure: std's lock is entered anyway (as threadproof's always is), and
+/// shuttle's too. The loom run is then not a verdict: had the unwinding panic not been
+/// caught, it is for the shuttle rows to report. `None` for any other stop.
+pub(super) fn loom_poisoned(stop: &model::Stop) -> Option<Unsupported> {
+    let model::Stop::Panicked { message, .. } = stop else {
+        return None;
+    };
+    if !message.starts_with("called `Result::unwrap()` on an `Err` value: PoisonError") {
+        return None;
+    }
+    let at = model::guard_dropped_unwinding()?;
+    Some(Unsupported {
+        reason: "unsupported by loom: a Mutex guard dropped while a panic unwound, then the \
+                 lock taken again"
+            .to_string(),
+        detail: Some(format!(
+            "the guard of the lock taken at {}:{} was dropped while a panic unwound; loom's \
+             mutex stays poisoned after that, and its next lock panicked inside loom",
+            super::explain::short_file(at.file()),
+            at.line()
+        )),
+        instead: Some("shuttle (random, pct, urw) can run it".to_string()),
+    })
 }
 
 /// Loom's thread cap, in words.

@@ -25,8 +25,9 @@
 //!   Two explorations running at once on two OS threads that share such a static stop with a
 //!   message rather than race on its data.
 //! - Poisoning is std's under every checker, but under loom a thread already waiting for a
-//!   `Mutex` when another panics under its guard fails inside loom (loom's own mutex is not
-//!   poison-safe; the mirror renews it for later `lock`s only): the report names the case.
+//!   `Mutex` when another panics under its guard panics inside loom (loom's own mutex is not
+//!   poison-safe; the mirror renews it for later `lock`s only): loom's row is then `not run`,
+//!   and says why; the shuttle rows check the body.
 //! - `LazyLock`'s initialiser is `Fn` (it runs once per execution), where std's is `FnOnce`.
 //! - `Arc` and `Weak` are modelled (see [`sync`]): drops, upgrades and `try_unwrap` are
 //!   interleaved, and traced with the clones, and an `Arc` still held when the body has

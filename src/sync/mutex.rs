@@ -148,6 +148,9 @@ impl<'a, P: Primitives, T: Send> MutexGuard<'a, P, T> {
 
 impl<P: Primitives, T: Send> Drop for MutexGuard<'_, P, T> {
     fn drop(&mut self) {
+        if P::MODEL && std::thread::panicking() {
+            super::model::note_guard_dropped_unwinding(self.locked_at);
+        }
         // SAFETY: `raw` is dropped exactly once, here; `into_parts` skips this `Drop`.
         unsafe { ManuallyDrop::drop(&mut self.raw) }
         // After the release: shuttle may switch threads just before it.

@@ -9,7 +9,8 @@
 //! Loom's own mutex cannot be locked again once a guard of it was dropped by a panic (it
 //! keeps a std mutex inside, which that poisons, and unwraps its lock). So under loom such a
 //! drop, the poison flag set, swaps in a fresh loom lock for the next `lock`, provided no
-//! thread waits for the old one (one that does fails in loom; the report says so).
+//! thread waits for the old one (one that does panics inside loom, and the loom row is then
+//! `not run`, saying why).
 
 use std::cell::UnsafeCell;
 use std::fmt;
@@ -19,11 +20,6 @@ use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 use crate::std::rt::{by_engine, each, map, By, PerExec, Users};
 use crate::sync::{self, Loom, Shuttle, Std};
-
-/// What the report says when loom's lock could not be renewed after a panic under its guard.
-const LOOM_WAITERS: &str = "under loom, a thread waiting for a Mutex while another panicked \
-     under its guard: loom's own lock is poisoned for it (loom panics with PoisonError); the \
-     poisoning is checked only with no thread waiting at the panic";
 
 /// What the report says of a static `Mutex`.
 pub(crate) const STATIC_DATA: &str = "the data of a static Mutex or RwLock of threadproof::std \
@@ -64,7 +60,8 @@ impl Entry {
     /// After a loom guard was dropped by a panic (see the module docs).
     fn renew_loom_lock(&self) {
         if self.waiting.load(Ordering::Relaxed) != 0 {
-            crate::sync::model::note_limit(LOOM_WAITERS);
+            // Each waiter holds on to the old lock: the first to take it panics inside loom,
+            // and the loom row says it did not run the body (`explore::unseen::loom_poisoned`).
             return;
         }
         // Loom may refuse to make an object while an execution it stopped unwinds: the

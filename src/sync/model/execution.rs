@@ -74,6 +74,9 @@ struct Execution {
     /// The panics seen in this execution (a body may catch some): message, where, and how long
     /// the trace was then.
     panics: Vec<Panic>,
+    /// Where the first mutex guard dropped while a panic unwound was locked (see
+    /// [`note_guard_dropped_unwinding`]).
+    guard_dropped_unwinding: Option<&'static Location<'static>>,
 }
 
 /// A panic seen by the panic hook in a model execution.
@@ -93,6 +96,7 @@ thread_local! {
             quiet_stops: false,
             stop: None,
             panics: Vec::new(),
+            guard_dropped_unwinding: None,
         })
     };
     /// What the bodies of the running exploration used that its checker sees only in part.
@@ -190,6 +194,20 @@ pub(crate) fn note_panic(message: String, location: String) {
             trace_mark,
         })
     });
+}
+
+/// Notes that a mutex guard, locked at `at`, was dropped while a panic unwound. Loom's mutex
+/// then stays poisoned, and the next thread to take it panics inside loom: the explorer reads
+/// this to tell that panic from a failure of the body (`explore::unseen::loom_poisoned`).
+pub(crate) fn note_guard_dropped_unwinding(at: &'static Location<'static>) {
+    EXECUTION.with(|e| {
+        e.borrow_mut().guard_dropped_unwinding.get_or_insert(at);
+    });
+}
+
+/// Where the first mutex guard dropped while a panic unwound in this execution was locked.
+pub(crate) fn guard_dropped_unwinding() -> Option<&'static Location<'static>> {
+    EXECUTION.with(|e| e.borrow().guard_dropped_unwinding)
 }
 
 /// The last panic of this execution whose message is `message`: the one a caught payload
