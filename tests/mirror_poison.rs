@@ -2,6 +2,7 @@
 //! `Mutex` guard poisons it, later `lock`s return `Err(PoisonError)` as std's do, and the lock
 //! still works (loom's own mutex, poisoned inside, is renewed for the next `lock`). The one case
 //! loom cannot take, a thread already waiting for the lock at the panic, is named in the report.
+//! A `Once` whose closure panicked is poisoned too, as std's is.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::PoisonError;
@@ -144,5 +145,56 @@ fn a_thread_waiting_at_the_panic_is_a_limit_loom_names() {
         if *kind != CheckerKind::Loom {
             assert!(report.failure.is_none(), "{}", verdicts.explain());
         }
+    }
+}
+
+/// A `Once` whose closure panicked, then used by another thread: its `call_once` refused, its
+/// `call_once_force` run and told. Written once over the modules named, std's or the mirror's.
+macro_rules! once_after_a_panic {
+    ($sync:ident, $thread:path, spawn_first = $spawn_first:expr) => {{
+        use $sync::{Arc, Once};
+        use $thread as thread;
+        let once = Arc::new(Once::new());
+        let other = Arc::clone(&once);
+        let mut use_it = Some(move || {
+            let refused = catch_unwind(AssertUnwindSafe(|| other.call_once(|| {}))).is_err();
+            let mut told = None;
+            other.call_once_force(|state| told = Some(state.is_poisoned()));
+            (refused, told)
+        });
+        let mut spawn = || thread::spawn(use_it.take().expect("spawned once"));
+        let early = if $spawn_first { Some(spawn()) } else { None };
+        let first = catch_unwind(AssertUnwindSafe(|| once.call_once(|| panic!("first"))));
+        let user = match early {
+            Some(user) => user,
+            None => spawn(),
+        };
+        let (refused, told) = user.join().unwrap();
+        (first.is_err(), refused, told, once.is_completed())
+    }};
+}
+
+/// std's `Once` is poisoned by a panicking closure: `call_once` then panics, and
+/// `call_once_force` runs, told. The mirror's is too, under every checker, and each checker
+/// reaches exactly the two outcomes of the closures' two orders. (Mutant caught: the mirror's
+/// `Once` before, which ran the next `call_once` as if nothing had happened:
+/// `(true, false, None, true)`.)
+#[test]
+fn a_once_whose_closure_panicked_is_poisoned_as_std_s() {
+    use std::sync as std_sync;
+    use threadproof::std::sync as mirror_sync;
+    let std_says = once_after_a_panic!(std_sync, std::thread, spawn_first = false);
+    assert_eq!(std_says, (true, true, Some(true), true));
+    let verdicts = check!(with portfolio(); {
+        once_after_a_panic!(mirror_sync, threadproof::std::thread, spawn_first = false)
+    }, move |outcome| *outcome == std_says);
+    assert!(verdicts.reports.iter().all(|(_, r)| r.executions > 0));
+    let raced = check!(with portfolio(); {
+        once_after_a_panic!(mirror_sync, threadproof::std::thread, spawn_first = true)
+    });
+    let either = [(false, false, None, true), (true, true, Some(true), true)];
+    for (kind, report) in &raced.reports {
+        let reached: Vec<_> = report.outcomes.keys().copied().collect();
+        assert_eq!(reached, either, "{kind}: {}", raced.explain());
     }
 }

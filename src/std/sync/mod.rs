@@ -35,7 +35,7 @@ pub use self::arc::{Arc, Weak};
 
 pub use self::condvar::{Condvar, WaitTimeoutResult};
 pub use self::mutex::{Mutex, MutexGuard};
-pub use self::once::{Barrier, BarrierWaitResult, LazyLock, Once, OnceLock};
+pub use self::once::{Barrier, BarrierWaitResult, LazyLock, Once, OnceLock, OnceState};
 pub use self::rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub(crate) use self::leak::check_at_end as check_leaks;

@@ -5,11 +5,12 @@
 //! lives in the execution's [`PerExec`] slot, built on [`crate::sync::OnceLock`] and
 //! [`crate::sync::Barrier`]; nothing of one execution is seen by the next, so a
 //! `static CONFIG: OnceLock<_>` is initialised once per execution, by whichever thread the
-//! checker lets win. As in std, a panicking initialiser leaves the cell empty for the next
-//! caller (no poisoning).
+//! checker lets win. As in std, a panicking initialiser leaves a `OnceLock` empty for the next
+//! caller (no poisoning), and poisons a `Once`.
 
 use std::fmt;
 use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::std::rt::{by_engine, each, By, PerExec};
 pub use crate::sync::BarrierWaitResult;
@@ -111,24 +112,66 @@ impl<T: Send + fmt::Debug, F> fmt::Debug for LazyLock<T, F> {
     }
 }
 
-/// std's `Once`.
+/// std's `Once`, poisoned as std's is: a closure that panics leaves it incomplete, after
+/// which `call_once` panics and `call_once_force` runs its closure, told so.
 pub struct Once {
     done: OnceLock<()>,
+    /// Whether the last closure to run panicked, in this execution. Read and written only
+    /// inside `done`'s initialisation, which the checkers order as a lock.
+    poisoned: PerExec<AtomicBool>,
+}
+
+/// std's `OnceState`: what `call_once_force`'s closure is told.
+#[derive(Debug)]
+pub struct OnceState {
+    poisoned: bool,
+}
+
+impl OnceState {
+    /// Whether an earlier closure of this `Once` panicked.
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned
+    }
 }
 
 impl Once {
     pub const fn new() -> Self {
         Once {
             done: OnceLock::new(),
+            poisoned: PerExec::new(),
         }
     }
 
+    /// Runs `f` if no closure has completed yet; waits for one running elsewhere. Panics if
+    /// an earlier closure panicked, as std's does.
     pub fn call_once<F: FnOnce()>(&self, f: F) {
-        self.done.get_or_init(f);
+        self.run(false, |_| f());
+    }
+
+    /// [`Once::call_once`], but runs `f` on a poisoned `Once` too, telling it so.
+    pub fn call_once_force<F: FnOnce(&OnceState)>(&self, f: F) {
+        self.run(true, f);
     }
 
     pub fn is_completed(&self) -> bool {
         self.done.get().is_some()
+    }
+
+    fn run(&self, force: bool, f: impl FnOnce(&OnceState)) {
+        self.done.get_or_init(|| {
+            // No loom object in it: its first use needs no ordering after its making.
+            let poisoned = self.poisoned.get_unordered(|| AtomicBool::new(false)).0;
+            let state = OnceState {
+                poisoned: poisoned.load(Ordering::Relaxed),
+            };
+            if state.poisoned && !force {
+                panic!("Once instance has previously been poisoned");
+            }
+            // Poisoned unless `f` returns.
+            poisoned.store(true, Ordering::Relaxed);
+            f(&state);
+            poisoned.store(false, Ordering::Relaxed);
+        });
     }
 }
 
