@@ -198,3 +198,28 @@ fn a_once_whose_closure_panicked_is_poisoned_as_std_s() {
         assert_eq!(reached, either, "{kind}: {}", raced.explain());
     }
 }
+
+/// The unwind-safety std gives its locks, channel ends and thread handles, on the mirror's:
+/// code that catches a panic around a `&Mutex` without `AssertUnwindSafe` compiles after the
+/// swap as before it. (Mutant caught: without the impls this file does not compile.)
+#[test]
+fn a_body_catching_a_panic_around_a_lock_needs_no_assert_unwind_safe() {
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+    use threadproof::std::sync::{mpsc, RwLock};
+    fn as_std<T: UnwindSafe + RefUnwindSafe + ?Sized>() {}
+    as_std::<Mutex<Vec<u8>>>();
+    as_std::<RwLock<Vec<u8>>>();
+    as_std::<Arc<Mutex<u8>>>();
+    as_std::<mpsc::Sender<u8>>();
+    as_std::<mpsc::SyncSender<u8>>();
+    as_std::<mpsc::Receiver<u8>>();
+    as_std::<thread::Thread>();
+    check!(with portfolio(); {
+        let lock = Mutex::new(1);
+        let caught = catch_unwind(|| {
+            let _guard = lock.lock().unwrap();
+            panic!("under the guard");
+        });
+        (caught.is_err(), lock.is_poisoned())
+    }, |outcome| *outcome == (true, true));
+}

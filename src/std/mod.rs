@@ -40,6 +40,11 @@
 //!   `into_raw`/`from_raw` are not offered.
 //!   `std::cell` is plain memory: the checkers do not see it; use [`crate::sync::UnsafeCell`]
 //!   for data they should race-check.
+//! - The mirror's `Arc` is a type of its own, so what only std's `Arc` can be does not carry
+//!   over: a method receiver `self: Arc<Self>` or `self: &Arc<Self>` (Rust allows those for
+//!   std's smart pointers only; `arbitrary_self_types` is unstable), and `impl Wake` /
+//!   `Waker::from(arc)`. Write such a method as an associated function
+//!   (`fn run(this: &Arc<Self>)`), which compiles against both.
 //! - `Builder::stack_size` is honoured in production; under the checkers every model thread
 //!   has the stack the explorer configures.
 //! - A model thread's `ThreadId` is its place in the spawn tree: equal ids in different

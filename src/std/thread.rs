@@ -64,6 +64,10 @@ pub struct Thread {
     id: ThreadId,
 }
 
+// As std's: a handle names, identifies and unparks; a caught panic cannot leave it torn.
+impl std::panic::UnwindSafe for Thread {}
+impl std::panic::RefUnwindSafe for Thread {}
+
 impl Thread {
     pub fn id(&self) -> ThreadId {
         self.id

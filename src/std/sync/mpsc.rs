@@ -28,6 +28,14 @@ pub struct Receiver<T: Send>(
     By<sync::Receiver<Loom, T>, sync::Receiver<Shuttle, T>, sync::Receiver<Std, T>>,
 );
 
+// As std's: a channel's ends hold no state a caught panic could leave half-changed.
+impl<T: Send> std::panic::UnwindSafe for Sender<T> {}
+impl<T: Send> std::panic::RefUnwindSafe for Sender<T> {}
+impl<T: Send> std::panic::UnwindSafe for SyncSender<T> {}
+impl<T: Send> std::panic::RefUnwindSafe for SyncSender<T> {}
+impl<T: Send> std::panic::UnwindSafe for Receiver<T> {}
+impl<T: Send> std::panic::RefUnwindSafe for Receiver<T> {}
+
 /// An unbounded channel.
 pub fn channel<T: Send>() -> (Sender<T>, Receiver<T>) {
     match by_engine!(sync::channel::<P, T>()) {

@@ -87,6 +87,9 @@ pub struct Mutex<T: ?Sized> {
 unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
 // SAFETY: as above.
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
+// As std's: poisoning is what makes a lock safe to use across a caught panic.
+impl<T: ?Sized> std::panic::UnwindSafe for Mutex<T> {}
+impl<T: ?Sized> std::panic::RefUnwindSafe for Mutex<T> {}
 
 /// std's `MutexGuard`: the data, until dropped.
 pub struct MutexGuard<'a, T: ?Sized + 'a> {

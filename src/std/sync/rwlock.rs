@@ -31,6 +31,9 @@ pub struct RwLock<T: ?Sized> {
 unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
 // SAFETY: as above.
 unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
+// As std's: poisoning is what makes a lock safe to use across a caught panic.
+impl<T: ?Sized> std::panic::UnwindSafe for RwLock<T> {}
+impl<T: ?Sized> std::panic::RefUnwindSafe for RwLock<T> {}
 
 /// std's `RwLockReadGuard`.
 pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
