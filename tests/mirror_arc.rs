@@ -264,3 +264,39 @@ fn outside_a_checker_the_arc_is_stds() {
         "a cycle outside a checker is std's: not checked"
     );
 }
+
+/// The conversions std offers into `Arc<[T]>` and `Arc<str>` (`collect`, from a slice, from an
+/// array, the empty defaults) and `Arc<E>` as an `Error`, on the mirror's `Arc`, modelled under
+/// every checker: a thread sums a shared slice while main drops its handle.
+#[test]
+fn slices_and_errors_convert_into_an_arc_as_std_s_do() {
+    #[derive(Debug)]
+    struct Failed;
+    impl std::fmt::Display for Failed {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("failed")
+        }
+    }
+    impl std::error::Error for Failed {}
+    let body = || {
+        let collected: Arc<[u32]> = (1..=3).collect();
+        let copied: Arc<[u32]> = Arc::from(&[4u32, 5][..]);
+        let array: Arc<[u32]> = Arc::from([6u32]);
+        let shared = Arc::clone(&collected);
+        let summer = thread::spawn(move || shared.iter().sum::<u32>());
+        drop(collected);
+        let empty: (Arc<str>, Arc<[u8]>) = (Arc::default(), Arc::default());
+        let error: Arc<Failed> = Arc::new(Failed);
+        let as_error: &dyn std::error::Error = &error;
+        (
+            summer.join().unwrap(),
+            copied.iter().chain(array.iter()).sum::<u32>(),
+            empty.0.len() + empty.1.len(),
+            as_error.to_string(),
+        )
+    };
+    let outside = body();
+    assert_eq!(outside, (6, 15, 0, "failed".to_string()));
+    let verdicts = check!(with portfolio(); body(), move |outcome| *outcome == outside);
+    assert!(verdicts.reports.iter().all(|(_, r)| r.executions > 0));
+}

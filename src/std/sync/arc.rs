@@ -439,6 +439,53 @@ impl<T> From<Vec<T>> for Arc<[T]> {
     }
 }
 
+impl<T: Clone> From<&[T]> for Arc<[T]> {
+    #[track_caller]
+    fn from(value: &[T]) -> Self {
+        Arc::from_box(Box::from(value), Location::caller())
+    }
+}
+
+impl<T, const N: usize> From<[T; N]> for Arc<[T]> {
+    #[track_caller]
+    fn from(value: [T; N]) -> Self {
+        Arc::from_box(Box::new(value) as Box<[T]>, Location::caller())
+    }
+}
+
+/// `collect()` into an `Arc<[T]>`, as std's.
+impl<T> FromIterator<T> for Arc<[T]> {
+    #[track_caller]
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        let items: Box<[T]> = iter.into_iter().collect();
+        Arc::from_box(items, Location::caller())
+    }
+}
+
+impl Default for Arc<str> {
+    #[track_caller]
+    fn default() -> Self {
+        Arc::from_box(Box::from(""), Location::caller())
+    }
+}
+
+impl<T> Default for Arc<[T]> {
+    #[track_caller]
+    fn default() -> Self {
+        Arc::from_box(Box::new([]) as Box<[T]>, Location::caller())
+    }
+}
+
+impl<T: ?Sized + std::error::Error> std::error::Error for Arc<T> {
+    #[allow(deprecated)]
+    fn description(&self) -> &str {
+        (**self).description()
+    }
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        (**self).source()
+    }
+}
+
 impl<T: ?Sized + fmt::Debug> fmt::Debug for Arc<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
