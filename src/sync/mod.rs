@@ -87,6 +87,7 @@
 mod atomic;
 pub mod backend;
 mod barrier;
+mod carried_rwlock;
 mod channel;
 mod condvar;
 mod gate;
