@@ -170,66 +170,6 @@ mod stacks {
     }
 }
 
-/// The `RwLock` under loom, carried by loom's own lock, which counts a thread's read guards
-/// as one: a thread's nested read and its release must not free the lock for a writer.
-mod carried_rwlock {
-    use super::*;
-
-    /// A thread holds two read guards, a writer queues, the inner guard goes: the writer
-    /// still waits for the outer one. (Mutant caught: the nested read taking a carrier read
-    /// guard of its own, whose drop frees loom's lock: the writer then writes under the
-    /// outer guard, outcome `(1, 1)`.)
-    #[test]
-    fn a_nested_read_guard_s_drop_keeps_the_lock_from_a_writer() {
-        check_backends!(with portfolio(); {
-            let lock = Arc::new(RwLock::new(0));
-            let steps = Arc::new(atomic::AtomicUsize::new(0));
-            let outer = lock.read();
-            let inner = lock.read();
-            let writer = {
-                let lock = Arc::clone(&lock);
-                thread::spawn(move || *lock.write() += 1)
-            };
-            drop(inner);
-            // A step of main's own, where the checker may run the writer.
-            steps.fetch_add(1, atomic::Ordering::SeqCst);
-            let seen = *outer;
-            drop(outer);
-            writer.join().unwrap();
-            let total = *lock.read();
-            (seen, total)
-        }, |outcome| *outcome == (0, 1));
-    }
-
-    /// Writer preference, as std's: a thread that reads again while a writer waits is
-    /// deadlocked, on loom's carried lock too, and each checker says so.
-    #[test]
-    fn a_read_again_while_a_writer_waits_deadlocks_under_every_checker() {
-        let verdicts = verdicts_backends!(with portfolio(); {
-            let lock = Arc::new(RwLock::new(0));
-            let outer = lock.read();
-            let writer = {
-                let lock = Arc::clone(&lock);
-                thread::spawn(move || *lock.write() += 1)
-            };
-            let again = *lock.read();
-            drop(outer);
-            writer.join().unwrap();
-            again
-        });
-        for (kind, report) in &verdicts.reports {
-            let failure = report.failure.as_ref();
-            let kind_found = failure.map(|f| f.kind.to_string());
-            assert_eq!(
-                kind_found.as_deref(),
-                Some("deadlock"),
-                "{kind}: {}",
-                verdicts.explain()
-            );
-        }
-    }
-}
-
 /// Issue 19 section 2: loom explores a built primitive's meaning, not its insides.
 mod costs {
     use super::programs::{loom_executions, loom_programs, raw_loom_executions};

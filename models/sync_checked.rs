@@ -428,9 +428,8 @@ mod built {
         assert!(explained.contains("RwLock#1"), "{explained}");
     }
 
-    /// The `try_*` calls may find the lock taken. (Loom sees a try fail only when the caller
-    /// touched the holder's critical section first: the flag, for the mutex, nothing for the
-    /// `RwLock`, whose try fails under shuttle only; loom's report says so.)
+    /// The `try_*` calls may find the lock taken. (Loom sees a `try_lock` fail only when the
+    /// caller touched the holder's critical section first, here the flag; its report says so.)
     #[test]
     fn try_lock_try_read_and_try_write_may_find_the_lock_taken() {
         let verdicts = check!(with portfolio(); {
@@ -456,6 +455,7 @@ mod built {
         let reached = outcomes(&verdicts, CheckerKind::Loom);
         assert!(reached.contains(&(false, true, true, true)), "{reached:?}");
         assert!(reached.iter().any(|(_, m, _, _)| !m), "{reached:?}");
+        assert!(reached.iter().any(|(_, _, w, r)| !w && !r), "{reached:?}");
         let loom = verdicts.report(CheckerKind::Loom).unwrap();
         assert!(
             loom.blind_spots
@@ -464,9 +464,7 @@ mod built {
             "{:?}",
             loom.blind_spots
         );
-        let shuttle = reached_by_shuttle(&verdicts);
-        assert!(shuttle.iter().any(|(_, m, _, _)| !m), "{shuttle:?}");
-        assert!(shuttle.iter().any(|(_, _, w, r)| !w && !r), "{shuttle:?}");
+        assert!(reached_by_shuttle(&verdicts).iter().any(|(_, m, _, _)| !m));
     }
 
     #[test]

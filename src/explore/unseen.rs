@@ -102,9 +102,8 @@ pub(super) fn complete<O>(mut report: Report<O>) -> Report<O> {
     report
 }
 
-/// The panic of loom's own lock once a guard of it was dropped while a panic unwound: loom's
-/// `Mutex` and `RwLock` keep std's poison flag inside, and their next acquisition unwraps it
-/// (threadproof's `RwLock` renews its carrier when no thread waits on it). That is loom's limit,
+/// The panic of loom's own mutex once a guard of it was dropped while a panic unwound: loom's
+/// mutex keeps std's poison flag inside, and its next `lock` unwraps it. That is loom's limit,
 /// not the body's failure: std's lock is entered anyway (as threadproof's always is), and
 /// shuttle's too. The loom run is then not a verdict: had the unwinding panic not been
 /// caught, it is for the shuttle rows to report. `None` for any other stop.
@@ -112,20 +111,14 @@ pub(super) fn loom_poisoned(stop: &model::Stop) -> Option<Unsupported> {
     let model::Stop::Panicked { message, .. } = stop else {
         return None;
     };
-    // Loom's `Mutex` unwraps its poison flag, its `RwLock` (under threadproof's) expects it.
-    let poisoned = [
-        "called `Result::unwrap()` on an `Err` value: PoisonError",
-        "loom::RwLock state corrupt",
-    ];
-    if !poisoned.iter().any(|p| message.starts_with(p)) {
+    if !message.starts_with("called `Result::unwrap()` on an `Err` value: PoisonError") {
         return None;
     }
-    let (kind, at) = model::guard_dropped_unwinding()?;
+    let at = model::guard_dropped_unwinding()?;
     Some(Unsupported {
-        reason: format!(
-            "unsupported by loom: a {kind} guard dropped while a panic unwound, then the lock \
-             taken again"
-        ),
+        reason: "unsupported by loom: a Mutex guard dropped while a panic unwound, then the \
+                 lock taken again"
+            .to_string(),
         detail: Some(format!(
             "the guard of the lock taken at {}:{} was dropped while a panic unwound; loom's \
              mutex stays poisoned after that, and its next lock panicked inside loom",

@@ -87,7 +87,6 @@
 mod atomic;
 pub mod backend;
 mod barrier;
-mod carried_rwlock;
 mod channel;
 mod condvar;
 mod gate;

@@ -13,16 +13,14 @@ use std::sync::Arc;
 use super::trace::{self, Identity, Object, Op, Value};
 use super::Primitives;
 
-/// What loom cannot see of a `try_lock` (and of an `RwLock`'s `try_read` and `try_write`,
-/// carried by loom's own lock: `super::carried_rwlock`): its model makes a lock's release no
-/// event of its own, so its DPOR never schedules a try inside another thread's critical
-/// section unless that thread's critical section and the caller share some other state
-/// (probe: a holder that locks, stores, unlocks and a caller that only `try_lock`s: loom
-/// reaches no failed `try_lock`; with a load of the stored atomic before the `try_lock`, it
-/// does).
-pub const LOOM_TRY_LOCK: &str = "a try_lock, try_read or try_write that fails because another \
-     thread holds the lock, unless the caller touched something of that thread's critical \
-     section first (loom does not see lock releases)";
+/// What loom cannot see of a `try_lock`: its model makes a lock's release no event of its
+/// own, so its DPOR never schedules a `try_lock` inside another thread's critical section
+/// unless that thread's critical section and the caller share some other state (probe: a
+/// holder that locks, stores, unlocks and a caller that only `try_lock`s: loom reaches no
+/// failed `try_lock`; with a load of the stored atomic before the `try_lock`, it does).
+pub const LOOM_TRY_LOCK: &str = "a try_lock that fails because another thread holds the lock, \
+     unless the caller touched something of that thread's critical section first (loom does \
+     not see lock releases)";
 
 /// A mutual exclusion lock whose `lock` cannot fail.
 pub struct Mutex<P: Primitives, T: Send> {
@@ -151,7 +149,7 @@ impl<'a, P: Primitives, T: Send> MutexGuard<'a, P, T> {
 impl<P: Primitives, T: Send> Drop for MutexGuard<'_, P, T> {
     fn drop(&mut self) {
         if P::MODEL && std::thread::panicking() {
-            super::model::note_guard_dropped_unwinding("Mutex", self.locked_at);
+            super::model::note_guard_dropped_unwinding(self.locked_at);
         }
         // SAFETY: `raw` is dropped exactly once, here; `into_parts` skips this `Drop`.
         unsafe { ManuallyDrop::drop(&mut self.raw) }

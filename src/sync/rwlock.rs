@@ -2,15 +2,13 @@
 //!
 //! Invariant: while a write guard lives no other guard does, and read guards only coexist
 //! with read guards. Production backends use their own lock (std's, parking_lot's); the model
-//! backends keep the policy of those production locks: a waiting writer blocks new readers
-//! (writer preference), and a release lets a waiting writer, or else every waiting reader,
-//! try again (another thread may take the lock first). So a thread that takes a second read
-//! guard while a writer waits deadlocks, under the checkers as in production. Shuttle uses
-//! [`BuiltRwLock`], built on a gate (`super::gate`: one model event per acquisition or
-//! release; shuttle's own lock panics on any second read guard). Loom uses
-//! [`CarriedRwLock`](super::carried_rwlock::CarriedRwLock), carried by loom's own lock (one
-//! event per acquisition, none per release, as loom's), with the writer preference and the
-//! count of a thread's read guards that loom's own lacks.
+//! backends use [`BuiltRwLock`], built on a gate (`super::gate`: one model event per
+//! acquisition or release) with the policy of those production locks: a waiting writer blocks
+//! new readers (writer preference), and a release wakes one waiting writer, or else every
+//! waiting reader, which then try again (another thread may take the lock first). So a
+//! thread that takes a second read guard while a writer waits deadlocks, under the checkers
+//! as in production. Loom's own lock has no writer preference (that deadlock never shows) and
+//! mis-counts a thread holding two read guards; shuttle's panics on any second read guard.
 
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
@@ -96,9 +94,6 @@ impl<P: Primitives, T: Send + Sync> RwLock<P, T> {
     #[track_caller]
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, P, T>> {
         let at = Location::caller();
-        if P::NAME == "loom" {
-            super::model::note_limit(super::mutex::LOOM_TRY_LOCK);
-        }
         let raw = self.raw.try_read();
         let acquired = Value::Acquired(raw.is_some());
         trace::effect::<P>(Op::TryReadLock, self.object(), acquired, at);
@@ -119,9 +114,6 @@ impl<P: Primitives, T: Send + Sync> RwLock<P, T> {
     #[track_caller]
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, P, T>> {
         let at = Location::caller();
-        if P::NAME == "loom" {
-            super::model::note_limit(super::mutex::LOOM_TRY_LOCK);
-        }
         let raw = self.raw.try_write();
         let acquired = Value::Acquired(raw.is_some());
         trace::effect::<P>(Op::TryWriteLock, self.object(), acquired, at);
@@ -200,9 +192,6 @@ impl<P: Primitives, T: Send + Sync> Drop for RwLockReadGuard<'_, P, T> {
 
 impl<P: Primitives, T: Send + Sync> Drop for RwLockWriteGuard<'_, P, T> {
     fn drop(&mut self) {
-        if P::MODEL && std::thread::panicking() {
-            super::model::note_guard_dropped_unwinding("RwLock write", self.locked_at);
-        }
         // SAFETY: `raw` is dropped exactly once, here.
         unsafe { ManuallyDrop::drop(&mut self.raw) }
         let object = self.lock.object();

@@ -43,7 +43,7 @@ crate::sync::std_like_primitives!(
     context = CONTEXT,
     max_spawned = Some(::loom::MAX_THREADS - 1),
     plain_access = (),
-    rwlock = crate::sync::backend::CarriedRwLock<T>,
+    rwlock = crate::sync::backend::BuiltRwLock<Loom, T>,
     signal = crate::sync::backend::ParkSignal<::loom::thread::Thread>,
     atomics = Loom,
     threads = model,

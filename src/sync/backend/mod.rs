@@ -23,7 +23,6 @@ pub use self::signal::{ParkSignal, SemaphoreSignal};
 pub use self::std::Std;
 pub(crate) use self::std_like::{raw_atomics, std_like_primitives};
 pub use super::atomic::{RawAtomic, Rmw};
-pub use super::carried_rwlock::{CarriedReadGuard, CarriedRwLock, CarriedWriteGuard};
 pub use super::gate::RawSignal;
 pub use super::park::{Parked, Parker, RawThread};
 pub use super::rwlock::{BuiltRwLock, RawRwLock};

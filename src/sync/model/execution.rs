@@ -74,9 +74,9 @@ struct Execution {
     /// The panics seen in this execution (a body may catch some): message, where, and how long
     /// the trace was then.
     panics: Vec<Panic>,
-    /// The first lock guard dropped while a panic unwound: its kind, and where it was locked
-    /// (see [`note_guard_dropped_unwinding`]).
-    guard_dropped_unwinding: Option<(&'static str, &'static Location<'static>)>,
+    /// Where the first mutex guard dropped while a panic unwound was locked (see
+    /// [`note_guard_dropped_unwinding`]).
+    guard_dropped_unwinding: Option<&'static Location<'static>>,
 }
 
 /// A panic seen by the panic hook in a model execution.
@@ -196,21 +196,17 @@ pub(crate) fn note_panic(message: String, location: String) {
     });
 }
 
-/// Notes that a guard of a `kind` lock (`Mutex`, `RwLock`), locked at `at`, was dropped while
-/// a panic unwound. Loom's lock then stays poisoned, and the next thread to take it panics
-/// inside loom: the explorer reads this to tell that panic from a failure of the body
-/// (`explore::unseen::loom_poisoned`).
-pub(crate) fn note_guard_dropped_unwinding(kind: &'static str, at: &'static Location<'static>) {
+/// Notes that a mutex guard, locked at `at`, was dropped while a panic unwound. Loom's mutex
+/// then stays poisoned, and the next thread to take it panics inside loom: the explorer reads
+/// this to tell that panic from a failure of the body (`explore::unseen::loom_poisoned`).
+pub(crate) fn note_guard_dropped_unwinding(at: &'static Location<'static>) {
     EXECUTION.with(|e| {
-        e.borrow_mut()
-            .guard_dropped_unwinding
-            .get_or_insert((kind, at));
+        e.borrow_mut().guard_dropped_unwinding.get_or_insert(at);
     });
 }
 
-/// The first lock guard dropped while a panic unwound in this execution: its kind, and where
-/// it was locked.
-pub(crate) fn guard_dropped_unwinding() -> Option<(&'static str, &'static Location<'static>)> {
+/// Where the first mutex guard dropped while a panic unwound in this execution was locked.
+pub(crate) fn guard_dropped_unwinding() -> Option<&'static Location<'static>> {
     EXECUTION.with(|e| e.borrow().guard_dropped_unwinding)
 }
 
