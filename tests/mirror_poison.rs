@@ -223,3 +223,37 @@ fn a_body_catching_a_panic_around_a_lock_needs_no_assert_unwind_safe() {
         (caught.is_err(), lock.is_poisoned())
     }, |outcome| *outcome == (true, true));
 }
+
+/// A body's own `unwrap` of a lock it poisoned is the body's failure under every checker, loom
+/// included: only loom's own lock panicking inside loom is loom's limit. (Mutant caught: that
+/// limit told by the message alone, as first written: every row then said "unsupported by
+/// loom", a failure std has passed over as not run.)
+#[test]
+fn a_body_s_own_unwrap_of_a_poisoned_lock_is_its_failure_under_every_checker() {
+    let verdicts = verdicts!(with portfolio(); {
+        let lock = Arc::new(Mutex::new(0));
+        let other = Arc::clone(&lock);
+        let worker = thread::spawn(move || {
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                let _guard = other.lock().unwrap();
+                panic!("under the guard");
+            }));
+        });
+        worker.join().unwrap();
+        let value = *lock.lock().unwrap();
+        value
+    });
+    for (kind, report) in &verdicts.reports {
+        assert!(
+            report.unsupported().is_none(),
+            "{kind}: {}",
+            verdicts.explain()
+        );
+        let failure = report.failure.as_ref().expect("the unwrap fails the body");
+        assert!(
+            failure.message.contains("PoisonError"),
+            "{kind}: {}",
+            failure.message
+        );
+    }
+}

@@ -108,10 +108,16 @@ pub(super) fn complete<O>(mut report: Report<O>) -> Report<O> {
 /// shuttle's too. The loom run is then not a verdict: had the unwinding panic not been
 /// caught, it is for the shuttle rows to report. `None` for any other stop.
 pub(super) fn loom_poisoned(stop: &model::Stop) -> Option<Unsupported> {
-    let model::Stop::Panicked { message, .. } = stop else {
+    let model::Stop::Panicked {
+        message,
+        location: Some(location),
+    } = stop
+    else {
         return None;
     };
-    if !message.starts_with("called `Result::unwrap()` on an `Err` value: PoisonError") {
+    if !message.starts_with("called `Result::unwrap()` on an `Err` value: PoisonError")
+        || !raised_in_loom_s_lock(location)
+    {
         return None;
     }
     let at = model::guard_dropped_unwinding()?;
@@ -120,13 +126,24 @@ pub(super) fn loom_poisoned(stop: &model::Stop) -> Option<Unsupported> {
                  lock taken again"
             .to_string(),
         detail: Some(format!(
-            "the guard of the lock taken at {}:{} was dropped while a panic unwound; loom's \
-             mutex stays poisoned after that, and its next lock panicked inside loom",
+            "the first guard dropped while a panic unwound in this execution was of the lock \
+             taken at {}:{}; loom's mutex stays poisoned after such a drop, and a later lock of \
+             it panicked inside loom",
             super::explain::short_file(at.file()),
             at.line()
         )),
         instead: Some("shuttle (random, pct, urw) can run it".to_string()),
     })
+}
+
+/// Whether a panic raised at `location` (`file:line:column`) is loom's own lock unwrapping its
+/// poison flag: in `lock` and `try_lock` (which pass their caller on: threadproof's loom
+/// backend) or in a condvar wait relocking (loom's `src/sync/mutex.rs`). A body's own
+/// `unwrap` of a poisoned lock is raised in the body's file, and stays the body's failure.
+fn raised_in_loom_s_lock(location: &str) -> bool {
+    let path = location.replace('\\', "/");
+    path.contains("src/sync/backend/loom.rs")
+        || (path.contains("/loom-") && path.contains("/src/sync/mutex.rs"))
 }
 
 /// Loom's thread cap, in words.
