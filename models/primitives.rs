@@ -242,3 +242,77 @@ mod costs {
         }
     }
 }
+
+/// Loom blocks a thread waiting at its `try_lock` when another thread takes the lock first,
+/// where std's returns at once: a deadlock through such a wait is loom's, not the body's.
+mod loom_try_lock {
+    use super::*;
+
+    /// A thread holds `m` and tries `l`; main locks `l`, then `m`. Under std no order
+    /// deadlocks (the try returns at once); loom's row says it could not run the body, and
+    /// the shuttle rows pass it. (Mutant caught: the deadlock reported as the body's, as
+    /// before: "loom: FAILED: deadlock at execution 7".)
+    #[test]
+    fn a_deadlock_through_a_try_lock_loom_made_wait_is_not_the_body_s() {
+        let verdicts = verdicts_backends!(with portfolio(); {
+            let (m, l) = (Arc::new(Mutex::new(0)), Arc::new(Mutex::new(0)));
+            let trier = {
+                let (m, l) = (Arc::clone(&m), Arc::clone(&l));
+                thread::spawn(move || {
+                    let held = m.lock();
+                    let got = l.try_lock().is_some();
+                    drop(held);
+                    got
+                })
+            };
+            let locked = l.lock();
+            drop(m.lock());
+            drop(locked);
+            trier.join().unwrap()
+        });
+        let explained = verdicts.explain();
+        assert!(verdicts.passed(), "{explained}");
+        let loom = verdicts.report(CheckerKind::Loom).expect("a loom row");
+        let why = loom
+            .unsupported()
+            .expect("loom says it could not run the body");
+        assert!(
+            why.reason
+                .contains("a deadlock with a thread waiting inside a try_lock"),
+            "{why}"
+        );
+        for kind in [CheckerKind::Random, CheckerKind::Pct, CheckerKind::Urw] {
+            let report = verdicts.report(kind).expect("a shuttle row");
+            let reached: Vec<_> = report.outcomes.keys().copied().collect();
+            assert_eq!(reached, [false, true], "{kind}: {explained}");
+        }
+    }
+
+    /// A deadlock with no thread inside a `try_lock` stays the body's failure under loom.
+    #[test]
+    fn a_deadlock_without_a_try_lock_is_still_the_body_s() {
+        let verdicts = verdicts_backends!(with portfolio(); {
+            let (m, l) = (Arc::new(Mutex::new(0)), Arc::new(Mutex::new(0)));
+            let other = {
+                let (m, l) = (Arc::clone(&m), Arc::clone(&l));
+                thread::spawn(move || {
+                    let held = m.lock();
+                    drop(l.lock());
+                    drop(held);
+                })
+            };
+            let locked = l.lock();
+            drop(m.lock());
+            drop(locked);
+            other.join().unwrap();
+        });
+        let loom = verdicts.report(CheckerKind::Loom).expect("a loom row");
+        let failure = loom.failure.as_ref().expect("loom finds the deadlock");
+        assert_eq!(
+            failure.kind.to_string(),
+            "deadlock",
+            "{}",
+            verdicts.explain()
+        );
+    }
+}

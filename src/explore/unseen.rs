@@ -1,8 +1,8 @@
 //! What a report says it could not check: a body blocked outside the model, a body loom
 //! cannot run (too many threads; a lock taken again after its guard was dropped in a caught
-//! panic), a body that made no model operation or spawned no model thread, and the blind
-//! spots every report lists (plain memory; what the std mirror's ordering of first uses can
-//! hide).
+//! panic; a deadlock through a `try_lock` loom made wait), a body that made no model operation
+//! or spawned no model thread, and the blind spots every report lists (plain memory; what the
+//! std mirror's ordering of first uses can hide).
 //!
 //! Invariant: a report never passes in silence over what its checker did not see: each case
 //! here is either its coverage (not run, with the reason) or a line among its blind spots.
@@ -144,6 +144,27 @@ fn raised_in_loom_s_lock(location: &str) -> bool {
     let path = location.replace('\\', "/");
     path.contains("src/sync/backend/loom.rs")
         || (path.contains("/loom-") && path.contains("/src/sync/mutex.rs"))
+}
+
+/// Loom's deadlock with a thread waiting inside a `try_lock`: loom blocks a thread at its
+/// `try_lock` when another thread takes the lock first, and unblocks it only at the release;
+/// std's `try_lock` returns at once, so the execution is none of std's. `None` for any other
+/// stop.
+pub(super) fn loom_blocked_try(stop: &model::Stop) -> Option<Unsupported> {
+    if !matches!(stop, model::Stop::Deadlock) || !model::in_try_lock() {
+        return None;
+    }
+    Some(Unsupported {
+        reason: "unsupported by loom: a deadlock with a thread waiting inside a try_lock"
+            .to_string(),
+        detail: Some(
+            "loom blocks a thread at its try_lock when another thread takes the lock first, \
+             until that thread lets it go; std's try_lock returns at once, so the deadlock \
+             loom found is not one of std's executions"
+                .to_string(),
+        ),
+        instead: Some("shuttle (random, pct, urw) can run it".to_string()),
+    })
 }
 
 /// Loom's thread cap, in words.

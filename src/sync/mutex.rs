@@ -79,10 +79,13 @@ impl<P: Primitives, T: Send> Mutex<P, T> {
     /// The lock if it is free now; never waits.
     #[track_caller]
     pub fn try_lock(&self) -> Option<MutexGuard<'_, P, T>> {
-        if P::NAME == "loom" {
+        let trying = (P::NAME == "loom").then(|| {
             super::model::note_limit(LOOM_TRY_LOCK);
-        }
-        let raw = P::try_lock(&self.raw)?;
+            super::model::trying_lock()
+        });
+        let raw = P::try_lock(&self.raw);
+        drop(trying);
+        let raw = raw?;
         trace::effect::<P>(Op::Lock, self.object(), Value::None, Location::caller());
         Some(MutexGuard::from_parts(self, raw))
     }

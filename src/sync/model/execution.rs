@@ -77,6 +77,8 @@ struct Execution {
     /// Where the first mutex guard dropped while a panic unwound was locked (see
     /// [`note_guard_dropped_unwinding`]).
     guard_dropped_unwinding: Option<&'static Location<'static>>,
+    /// Threads inside loom's `try_lock` now (see [`trying_lock`]).
+    trying: usize,
 }
 
 /// A panic seen by the panic hook in a model execution.
@@ -97,6 +99,7 @@ thread_local! {
             stop: None,
             panics: Vec::new(),
             guard_dropped_unwinding: None,
+            trying: 0,
         })
     };
     /// What the bodies of the running exploration used that its checker sees only in part.
@@ -208,6 +211,32 @@ pub(crate) fn note_guard_dropped_unwinding(at: &'static Location<'static>) {
 /// Where the first mutex guard dropped while a panic unwound in this execution was locked.
 pub(crate) fn guard_dropped_unwinding() -> Option<&'static Location<'static>> {
     EXECUTION.with(|e| e.borrow().guard_dropped_unwinding)
+}
+
+/// Counts the running thread as inside loom's `try_lock` until the count is dropped. Loom blocks
+/// a thread waiting at its `try_lock` when another thread takes that lock first, and unblocks it
+/// only at the release, where std's `try_lock` returns at once: a deadlock with a thread so
+/// blocked is loom's, not the body's (`explore::unseen::loom_blocked_try`).
+pub(crate) fn trying_lock() -> TryingLock {
+    EXECUTION.with(|e| e.borrow_mut().trying += 1);
+    TryingLock(())
+}
+
+/// A thread's count inside loom's `try_lock` ([`trying_lock`]).
+pub(crate) struct TryingLock(());
+
+impl Drop for TryingLock {
+    fn drop(&mut self) {
+        let _ = EXECUTION.try_with(|e| {
+            let mut e = e.borrow_mut();
+            e.trying = e.trying.saturating_sub(1);
+        });
+    }
+}
+
+/// Whether a thread of this execution is inside loom's `try_lock` now.
+pub(crate) fn in_try_lock() -> bool {
+    EXECUTION.with(|e| e.borrow().trying > 0)
 }
 
 /// The last panic of this execution whose message is `message`: the one a caught payload
