@@ -257,3 +257,48 @@ fn a_body_s_own_unwrap_of_a_poisoned_lock_is_its_failure_under_every_checker() {
         );
     }
 }
+
+/// Under loom a poisoned lock is renewed; the renewal still orders every later acquisition
+/// after the panicking holder's critical section, as std's one lock does: a store made under
+/// the guard before the panic is seen by whoever locks it next, through nothing but the lock.
+/// (Mutant caught: the renewed lock without the panicking holder's causality: loom's
+/// `Relaxed` load then reads the flag's first value, `Some(0)`.)
+#[test]
+fn a_lock_renewed_after_a_panic_still_orders_the_next_holder_after_it() {
+    use threadproof::std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    let verdicts = check!(with portfolio(); {
+        let lock = Arc::new(Mutex::new(()));
+        let flag = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(AtomicUsize::new(0));
+        let panicker = {
+            let (lock, flag, done) = (Arc::clone(&lock), Arc::clone(&flag), Arc::clone(&done));
+            thread::spawn(move || {
+                let _ = catch_unwind(AssertUnwindSafe(|| {
+                    let _guard = lock.lock().unwrap();
+                    flag.store(1, Relaxed);
+                    panic!("under the guard");
+                }));
+                done.store(1, Relaxed);
+            })
+        };
+        // No order with the panicker but the lock's own: `done` is relaxed.
+        while done.load(Relaxed) == 0 {
+            thread::yield_now();
+        }
+        let seen = match lock.lock() {
+            Ok(_) => None,
+            Err(poisoned) => {
+                drop(poisoned);
+                Some(flag.load(Relaxed))
+            }
+        };
+        panicker.join().unwrap();
+        seen
+    }, |seen| *seen == Some(1));
+    let loom = verdicts.report(CheckerKind::Loom).expect("a loom row");
+    assert!(
+        loom.executions > 1 && loom.unsupported().is_none(),
+        "{}",
+        verdicts.explain()
+    );
+}
