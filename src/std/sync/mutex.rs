@@ -10,12 +10,7 @@
 //! keeps a std mutex inside, which that poisons, and unwraps its lock). So under loom such a
 //! drop, the poison flag set, swaps in a fresh loom lock for the next `lock`, provided no
 //! thread waits for the old one (one that does panics inside loom, and the loom row is then
-//! `not run`, saying why). The fresh lock knows nothing of the old one's holders, so the
-//! panicking thread hands its causality on through a loom `RwLock` of the renewal's own (a
-//! read guard, whose drop does not poison, released by the panicking thread and taken after
-//! every later acquisition): loom orders those acquisitions after the panic, as std's one
-//! lock would. (A lock, not an atomic: loom checks an atomic's first use by another thread
-//! against its making, a lock's not.)
+//! `not run`, saying why).
 
 use std::cell::UnsafeCell;
 use std::fmt;
@@ -45,9 +40,6 @@ pub(crate) struct Entry {
     /// Under loom, the lock that replaced a poisoned one (leaked, never freed: a loom object
     /// must not be dropped outside its execution, and a guard may borrow it); null before.
     renewed: AtomicPtr<RawMutex>,
-    /// Under loom, once renewed: the lock through which the panicking holder hands its
-    /// causality to every later acquisition (leaked as `renewed` is); null before.
-    handoff: AtomicPtr<::loom::sync::RwLock<()>>,
     /// Threads inside `lock`, or in a condvar wait that will lock again.
     waiting: AtomicUsize,
     poisoned: AtomicBool,
@@ -74,30 +66,11 @@ impl Entry {
         }
         // Loom may refuse to make an object while an execution it stopped unwinds: the
         // failure under way is the one to report.
-        let made = std::panic::catch_unwind(|| {
-            let handoff = ::loom::sync::RwLock::new(());
-            // The panicking holder's critical section, released to later acquisitions.
-            drop(handoff.read());
-            (sync::Mutex::<Loom, ()>::new(()), handoff)
-        });
-        if let Ok((fresh, handoff)) = made {
+        let made = std::panic::catch_unwind(|| sync::Mutex::<Loom, ()>::new(()));
+        if let Ok(fresh) = made {
             let fresh: &'static RawMutex = Box::leak(Box::new(By::Loom(fresh)));
-            let handoff: &'static ::loom::sync::RwLock<()> = Box::leak(Box::new(handoff));
-            self.handoff.store(
-                handoff as *const ::loom::sync::RwLock<()> as *mut ::loom::sync::RwLock<()>,
-                Ordering::Release,
-            );
             self.renewed
                 .store(fresh as *const RawMutex as *mut RawMutex, Ordering::Release);
-        }
-    }
-
-    /// After an acquisition: under loom, once renewed, the panicking holders' causality.
-    fn acquired(&self) {
-        let handoff = self.handoff.load(Ordering::Acquire);
-        if !handoff.is_null() {
-            // SAFETY: leaked when stored, never freed. Never write-locked: a read never waits.
-            drop(unsafe { &*handoff }.read());
         }
     }
 }
@@ -160,7 +133,6 @@ impl<T: ?Sized> Mutex<T> {
         let (entry, outlived) = self.per.get_unordered(|| Entry {
             first: by_engine!(sync::Mutex::<P, ()>::new(())),
             renewed: AtomicPtr::new(std::ptr::null_mut()),
-            handoff: AtomicPtr::new(std::ptr::null_mut()),
             waiting: AtomicUsize::new(0),
             poisoned: AtomicBool::new(false),
         });
@@ -198,7 +170,6 @@ impl<T: ?Sized> Mutex<T> {
         entry: &'a Entry,
         raw: RawGuard<'a>,
     ) -> LockResult<MutexGuard<'a, T>> {
-        entry.acquired();
         self.users.enter();
         let guard = MutexGuard {
             mutex: self,
