@@ -288,6 +288,42 @@ mod loom_try_lock {
         }
     }
 
+    /// Two threads that lock `a` and `b` in opposite orders deadlock in std whatever a third
+    /// thread's `try_lock` does, and loom reports that deadlock as the body's. (Whether the
+    /// third thread waits inside its `try_lock` then is loom's choice of first deadlock; the
+    /// cycle check it would need is `explore::explain::deadlock`'s unit test.)
+    #[test]
+    fn a_lock_cycle_outside_any_try_lock_is_the_body_s_deadlock() {
+        let verdicts = verdicts_backends!(with portfolio(); {
+            let (a, b) = (Arc::new(Mutex::new(0)), Arc::new(Mutex::new(0)));
+            let crosswise = |first: Arc<Mutex<u32>>, second: Arc<Mutex<u32>>| {
+                thread::spawn(move || {
+                    let held = first.lock();
+                    drop(second.lock());
+                    drop(held);
+                })
+            };
+            let trier = {
+                let a = Arc::clone(&a);
+                thread::spawn(move || a.try_lock().is_some())
+            };
+            let one = crosswise(Arc::clone(&a), Arc::clone(&b));
+            let two = crosswise(Arc::clone(&b), Arc::clone(&a));
+            one.join().unwrap();
+            two.join().unwrap();
+            trier.join().unwrap()
+        });
+        let loom = verdicts.report(CheckerKind::Loom).expect("a loom row");
+        assert!(loom.unsupported().is_none(), "{}", verdicts.explain());
+        let failure = loom.failure.as_ref().expect("loom finds the deadlock");
+        assert_eq!(
+            failure.kind.to_string(),
+            "deadlock",
+            "{}",
+            verdicts.explain()
+        );
+    }
+
     /// A deadlock with no thread inside a `try_lock` stays the body's failure under loom.
     #[test]
     fn a_deadlock_without_a_try_lock_is_still_the_body_s() {

@@ -223,6 +223,11 @@ pub(super) struct Found {
 impl Found {
     /// The failure `stop` describes, with the trace recorded up to it.
     pub(super) fn from_stop(stop: Stop) -> Found {
+        Found::from_stop_with(stop, trace::take())
+    }
+
+    /// The failure `stop` describes, with `trace`, the one recorded up to it.
+    pub(super) fn from_stop_with(stop: Stop, trace: Option<Trace>) -> Found {
         let (kind, message, location) = match stop {
             Stop::Deadlock => (
                 FailureKind::Deadlock,
@@ -246,7 +251,6 @@ impl Found {
                 None,
             ),
         };
-        let trace = trace::take();
         let mut found = Found {
             kind,
             message,

@@ -270,9 +270,13 @@ pub(super) fn run_checker(check: impl FnOnce()) -> RunEnd {
 /// mutex panicking or loom's deadlock on a `try_lock` it made wait, which say nothing about
 /// the body (see [`loom_poisoned`], [`loom_blocked_try`]).
 fn failed(stop: Stop) -> RunEnd {
-    match loom_poisoned(&stop).or_else(|| loom_blocked_try(&stop)) {
+    if let Some(unsupported) = loom_poisoned(&stop) {
+        return RunEnd::Unsupported(unsupported);
+    }
+    let trace = trace::take();
+    match loom_blocked_try(&stop, trace.as_ref()) {
         Some(unsupported) => RunEnd::Unsupported(unsupported),
-        None => RunEnd::Failed(Found::from_stop(stop)),
+        None => RunEnd::Failed(Found::from_stop_with(stop, trace)),
     }
 }
 

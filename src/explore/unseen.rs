@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use super::{Coverage, Report, Unsupported};
 use crate::sync::model::{self, TooManyThreads};
+use crate::sync::trace::Trace;
 
 /// What no checker sees, on every report of a run.
 /// A body that spawned no model thread, in words: one thread, so no interleaving.
@@ -148,10 +149,14 @@ fn raised_in_loom_s_lock(location: &str) -> bool {
 
 /// Loom's deadlock with a thread waiting inside a `try_lock`: loom blocks a thread at its
 /// `try_lock` when another thread takes the lock first, and unblocks it only at the release;
-/// std's `try_lock` returns at once, so the execution is none of std's. `None` for any other
-/// stop.
-pub(super) fn loom_blocked_try(stop: &model::Stop) -> Option<Unsupported> {
+/// std's `try_lock` returns at once, so loom cannot tell whether std deadlocks there, unless
+/// threads outside any `try_lock` wait for each other's mutexes in a cycle (`trace`), which no
+/// `try_lock` returning changes. `None` for any other stop, and for such a cycle.
+pub(super) fn loom_blocked_try(stop: &model::Stop, trace: Option<&Trace>) -> Option<Unsupported> {
     if !matches!(stop, model::Stop::Deadlock) || !model::in_try_lock() {
+        return None;
+    }
+    if trace.is_some_and(Trace::waits_in_a_lock_cycle) {
         return None;
     }
     Some(Unsupported {
@@ -159,8 +164,9 @@ pub(super) fn loom_blocked_try(stop: &model::Stop) -> Option<Unsupported> {
             .to_string(),
         detail: Some(
             "loom blocks a thread at its try_lock when another thread takes the lock first, \
-             until that thread lets it go; std's try_lock returns at once, so the deadlock \
-             loom found is not one of std's executions"
+             until that thread lets it go; std's try_lock returns at once, so loom cannot tell \
+             whether std deadlocks here (no cycle of threads waiting for each other's mutexes \
+             outside a try_lock was found)"
                 .to_string(),
         ),
         instead: Some("shuttle (random, pct, urw) can run it".to_string()),

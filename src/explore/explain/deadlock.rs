@@ -52,6 +52,32 @@ impl Trace {
         last
     }
 
+    /// Whether threads still waiting at the end wait, each to lock a mutex the next one holds,
+    /// in a cycle: a deadlock whatever any other thread does.
+    pub(crate) fn waits_in_a_lock_cycle(&self) -> bool {
+        let last = self.last_rows();
+        let waits_for = |thread: &str| -> Option<&str> {
+            let (_, i) = last.iter().find(|(t, _)| *t == thread)?;
+            let row = &self.events[*i];
+            if row.phase != Phase::Began || row.op != Op::Lock {
+                return None;
+            }
+            self.holder(&row.object).filter(|holder| *holder != thread)
+        };
+        last.iter().any(|(start, _)| {
+            let mut at = *start;
+            // A cycle through `start` closes within as many steps as there are threads.
+            for _ in 0..last.len() {
+                match waits_for(at) {
+                    Some(next) if next == *start => return true,
+                    Some(next) => at = next,
+                    None => return false,
+                }
+            }
+            false
+        })
+    }
+
     /// The threads still waiting at the end: their last row is a call that never completed.
     pub fn waiting(&self) -> Vec<&str> {
         self.last_rows()
@@ -263,5 +289,59 @@ impl Trace {
             }
         }
         holder
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::Location;
+    use std::sync::Arc;
+
+    use crate::sync::trace::{Event, Op, Phase, Trace, Value};
+
+    fn row(thread: &str, op: Op, object: &str, phase: Phase) -> Event {
+        Event {
+            thread: Arc::from(thread),
+            op,
+            object: Arc::from(object),
+            location: Location::caller(),
+            phase,
+            value: Value::None,
+            order: None,
+        }
+    }
+
+    /// `one` holds `a` and waits for `b`; `two` holds `b`, and waits for `a` or for nothing.
+    fn crosswise(two_waits_for_a: bool) -> Trace {
+        let mut events = vec![
+            row("one", Op::Lock, "a", Phase::Done),
+            row("two", Op::Lock, "b", Phase::Done),
+            row("one", Op::Lock, "b", Phase::Began),
+        ];
+        if two_waits_for_a {
+            events.push(row("two", Op::Lock, "a", Phase::Began));
+        }
+        // A third thread whose last row is no wait (say, inside loom's `try_lock`).
+        events.push(row("trier", Op::Lock, "c", Phase::Done));
+        Trace { events }
+    }
+
+    /// A cycle of threads waiting for each other's mutexes is found; a chain whose last
+    /// thread waits for nothing is not one. (Mutant caught: a chain taken for a cycle, or the
+    /// holder of a thread's own mutex for another thread.)
+    #[test]
+    fn a_lock_cycle_is_told_from_a_chain() {
+        assert!(crosswise(true).waits_in_a_lock_cycle());
+        assert!(!crosswise(false).waits_in_a_lock_cycle());
+        let alone = Trace {
+            events: vec![
+                row("one", Op::Lock, "a", Phase::Done),
+                row("one", Op::Lock, "a", Phase::Began),
+            ],
+        };
+        assert!(
+            !alone.waits_in_a_lock_cycle(),
+            "waiting for its own mutex is no cycle"
+        );
     }
 }

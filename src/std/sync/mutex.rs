@@ -10,7 +10,11 @@
 //! keeps a std mutex inside, which that poisons, and unwraps its lock). So under loom such a
 //! drop, the poison flag set, swaps in a fresh loom lock for the next `lock`, provided no
 //! thread waits for the old one (one that does panics inside loom, and the loom row is then
-//! `not run`, saying why).
+//! `not run`, saying why). Known gap: the fresh lock does not order its holders after the
+//! panicking one's critical section, so a loom atomic or cell written under the guard before
+//! the panic may be read stale, or reported as a race, by the next holder. (Handing that on
+//! through a loom lock taken while the panic unwinds was tried and withdrawn: a scheduling
+//! point there lets other model threads run while `thread::panicking()` is true.)
 
 use std::cell::UnsafeCell;
 use std::fmt;
