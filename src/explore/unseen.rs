@@ -103,6 +103,10 @@ pub(super) fn complete<O>(mut report: Report<O>) -> Report<O> {
     report
 }
 
+/// What can run a body loom cannot: shuttle's schedulers, which have none of loom's limits
+/// named here.
+const SHUTTLE_RUNS_IT: &str = "shuttle (random, pct, urw) can run it";
+
 /// The panic of loom's own mutex once a guard of it was dropped while a panic unwound: loom's
 /// mutex keeps std's poison flag inside, and its next `lock` unwraps it. That is loom's limit,
 /// not the body's failure: std's lock is entered anyway (as threadproof's always is), and
@@ -133,7 +137,7 @@ pub(super) fn loom_poisoned(stop: &model::Stop) -> Option<Unsupported> {
             super::explain::short_file(at.file()),
             at.line()
         )),
-        instead: Some("shuttle (random, pct, urw) can run it".to_string()),
+        instead: Some(SHUTTLE_RUNS_IT.to_string()),
     })
 }
 
@@ -169,7 +173,7 @@ pub(super) fn loom_blocked_try(stop: &model::Stop, trace: Option<&Trace>) -> Opt
              outside a try_lock was found)"
                 .to_string(),
         ),
-        instead: Some("shuttle (random, pct, urw) can run it".to_string()),
+        instead: Some(SHUTTLE_RUNS_IT.to_string()),
     })
 }
 
@@ -190,6 +194,6 @@ pub(super) fn too_many_threads(too_many: &TooManyThreads) -> Unsupported {
             super::explain::short_file(too_many.at.file()),
             too_many.at.line()
         )),
-        instead: Some("shuttle (random, pct, urw) can run it".to_string()),
+        instead: Some(SHUTTLE_RUNS_IT.to_string()),
     }
 }
