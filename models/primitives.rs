@@ -196,9 +196,11 @@ mod costs {
 
     /// The built primitives cost loom at most their ceiling (a multiple of raw loom's
     /// executions): one model event per channel operation and per `RwLock` acquisition or
-    /// release, and no internal wait nobody needs. (Mutant caught: the channel and `RwLock`
-    /// on the backend's mutex and condvar, as at e05024f: two-senders 3,227 executions
-    /// against raw loom's 19, three-writers 19,054 against 414, both over their ceilings.)
+    /// release, no internal wait nobody needs, and a channel's blocking receive interleaved
+    /// with receives only. (Mutants caught: the channel and `RwLock` on the backend's mutex
+    /// and condvar, as at e05024f: two-senders 3,227 executions against raw loom's 19,
+    /// three-writers 19,054 against 414, both over their ceilings; the receive entering by
+    /// the sends' event, as at c1c2a41: two-senders 400, over its ceiling of 2x.)
     #[test]
     fn each_built_primitive_costs_loom_at_most_its_ceiling() {
         let config = LoomConfig::exhaustive().spurious_wakeups(1);
@@ -350,5 +352,140 @@ mod loom_try_lock {
             "{}",
             verdicts.explain()
         );
+    }
+}
+
+/// The channel under loom as loom's own is searched: a blocking `recv` of an unbounded channel
+/// commutes with the sends, so loom interleaves receives with receives only, and sends with
+/// sends; each message carries its sender's causality to whoever takes it.
+mod loom_channel {
+    use std::collections::BTreeSet;
+
+    use threadproof::explore::{self, LoomConfig};
+    use threadproof::std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    use threadproof::std::sync::{mpsc, Arc};
+    use threadproof::std::thread;
+
+    use super::*;
+
+    /// Every outcome of `body` under loom's exhaustive search, which must pass.
+    fn loom_outcomes<O>(body: fn() -> O) -> BTreeSet<O>
+    where
+        O: Ord + Clone + std::fmt::Debug + Send + 'static,
+    {
+        let report = explore::loom::explore(&LoomConfig::exhaustive(), body, |_: &O| Ok(()));
+        assert!(report.passed(), "{}", report.summary());
+        report.outcomes.keys().cloned().collect()
+    }
+
+    /// What a sender wrote before its send, `Relaxed`, is seen after the receive, whether the
+    /// message was queued before the `recv` began or handed to it waiting (both are reached:
+    /// `queued` is read on a `Relaxed` flag, which orders nothing). (Mutant caught: loom's token
+    /// made as the other backends' `NoToken`: a receive that finds the message queued reads the
+    /// write's old value, outcome `(true, 1, 0)`.)
+    #[test]
+    fn a_message_carries_its_sender_s_writes_to_whoever_takes_it() {
+        let outcomes = loom_outcomes(|| {
+            let (written, sent) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+            let (tx, rx) = mpsc::channel::<u32>();
+            let sender = {
+                let (written, sent) = (Arc::clone(&written), Arc::clone(&sent));
+                thread::spawn(move || {
+                    written.store(7, Relaxed);
+                    tx.send(1).unwrap();
+                    sent.store(1, Relaxed);
+                })
+            };
+            let queued = sent.load(Relaxed) == 1;
+            let got = rx.recv().unwrap();
+            let seen = written.load(Relaxed);
+            sender.join().unwrap();
+            (queued, got, seen, rx.recv().ok())
+        });
+        let every = [(false, 1, 7, None), (true, 1, 7, None)];
+        assert_eq!(outcomes, BTreeSet::from(every));
+    }
+
+    /// A `try_recv` beside a send has two outcomes, one per order: loom reaches both, as it
+    /// reaches both orders of the two sends. (Mutant caught: `try_recv` entering by the
+    /// commuting event, as the blocking `recv` does: loom explores one order of it and the
+    /// second send, and misses an outcome.)
+    #[test]
+    fn loom_reaches_every_order_of_a_try_recv_beside_the_sends() {
+        let outcomes = loom_outcomes(|| {
+            let (tx, rx) = mpsc::channel::<u32>();
+            let tx2 = tx.clone();
+            let a = thread::spawn(move || tx.send(1).unwrap());
+            let b = thread::spawn(move || tx2.send(2).unwrap());
+            let first = rx.recv().unwrap();
+            let then = rx.try_recv().ok();
+            a.join().unwrap();
+            b.join().unwrap();
+            (first, then)
+        });
+        let every = [(1, Some(2)), (1, None), (2, Some(1)), (2, None)];
+        assert_eq!(outcomes, BTreeSet::from(every));
+    }
+
+    /// The last sender's drop and a blocking `recv` commute: the receive ends with the message
+    /// then `None` in every order, and loom finds no deadlock.
+    #[test]
+    fn a_receive_sees_the_disconnection_in_every_order() {
+        let outcomes = loom_outcomes(|| {
+            let (tx, rx) = mpsc::channel::<u32>();
+            let tx2 = tx.clone();
+            let a = thread::spawn(move || tx.send(1).unwrap());
+            let b = thread::spawn(move || drop(tx2));
+            let got = (rx.recv().ok(), rx.recv().ok());
+            a.join().unwrap();
+            b.join().unwrap();
+            got
+        });
+        assert_eq!(outcomes, BTreeSet::from([(Some(1), None)]));
+    }
+
+    /// Loom fails an execution whose channels end holding messages; a body that forgets its
+    /// receiver with a message in it trips that, which std knows nothing of: loom's row says
+    /// it did not run the body, and why, and the shuttle rows check it. (Mutant caught: the
+    /// leak check reported as the body's failure, "FAILED: panic at execution 1: Messages
+    /// leaked.")
+    #[test]
+    fn a_receiver_forgotten_with_a_message_in_it_is_loom_s_limit_not_a_failure() {
+        let verdicts = threadproof::verdicts!(with portfolio(); {
+            let (tx, rx) = mpsc::channel::<u32>();
+            let sender = thread::spawn(move || tx.send(1).is_ok());
+            let sent = sender.join().unwrap();
+            std::mem::forget(rx);
+            sent
+        }, |sent| *sent);
+        let explained = verdicts.explain();
+        assert!(verdicts.passed(), "{explained}");
+        let loom = verdicts.report(CheckerKind::Loom).expect("a loom row");
+        let why = loom
+            .unsupported()
+            .expect("loom says it did not run the body");
+        assert!(
+            why.reason
+                .starts_with("unsupported by loom: a channel never dropped, with messages in it"),
+            "{why}"
+        );
+        assert!(
+            why.detail
+                .as_deref()
+                .unwrap_or_default()
+                .starts_with("1 message(s)"),
+            "{why}"
+        );
+        assert!(
+            explained.contains("threadproof::check!: loom did not run"),
+            "{explained}"
+        );
+        for kind in [CheckerKind::Random, CheckerKind::Pct, CheckerKind::Urw] {
+            let report = verdicts.report(kind).expect("a shuttle row");
+            assert!(
+                report.executions > 0 && report.failure.is_none(),
+                "{explained}"
+            );
+        }
     }
 }

@@ -16,7 +16,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
-use super::unseen::{blocked, complete, loom_blocked_try, loom_poisoned, too_many_threads};
+use super::unseen::{
+    blocked, complete, loom_blocked_try, loom_leaked, loom_poisoned, too_many_threads,
+};
 use super::{Budget, Found, Report, Shape, Unsupported};
 use crate::sync::model::{self, Stop, TooManyThreads};
 use crate::sync::trace;
@@ -267,10 +269,11 @@ pub(super) fn run_checker(check: impl FnOnce()) -> RunEnd {
 }
 
 /// A run that stopped for `stop`: a failure of the body, unless it is loom's own poisoned
-/// mutex panicking or loom's deadlock on a `try_lock` it made wait, which say nothing about
-/// the body (see [`loom_poisoned`], [`loom_blocked_try`]).
+/// mutex panicking, loom's leak check on a channel the body never dropped, or loom's deadlock
+/// on a `try_lock` it made wait, which say nothing about the body (see [`loom_poisoned`],
+/// [`loom_leaked`], [`loom_blocked_try`]).
 fn failed(stop: Stop) -> RunEnd {
-    if let Some(unsupported) = loom_poisoned(&stop) {
+    if let Some(unsupported) = loom_poisoned(&stop).or_else(|| loom_leaked(&stop)) {
         return RunEnd::Unsupported(unsupported);
     }
     let trace = trace::take();

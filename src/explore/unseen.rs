@@ -1,6 +1,7 @@
 //! What a report says it could not check: a body blocked outside the model, a body loom
 //! cannot run (too many threads; a lock taken again after its guard was dropped in a caught
-//! panic; a deadlock through a `try_lock` loom made wait), a body that made no model operation
+//! panic; a deadlock through a `try_lock` loom made wait; a channel never dropped with messages
+//! in it), a body that made no model operation
 //! or spawned no model thread, and the blind spots every report lists (plain memory; what the
 //! std mirror's ordering of first uses can hide).
 //!
@@ -173,6 +174,28 @@ pub(super) fn loom_blocked_try(stop: &model::Stop, trace: Option<&Trace>) -> Opt
              outside a try_lock was found)"
                 .to_string(),
         ),
+        instead: Some(SHUTTLE_RUNS_IT.to_string()),
+    })
+}
+
+/// Loom's check that every message of its channels was received, tripped by a channel of the
+/// body's that was never dropped (its receiver forgotten or leaked) with messages in it:
+/// threadproof's channel carries each message's causality on a channel of loom's own, received
+/// when the message is taken or dropped. std has no such check, so the run is loom's limit, not
+/// the body's failure. `None` for any other stop, and for a leak with no such token left.
+pub(super) fn loom_leaked(stop: &model::Stop) -> Option<Unsupported> {
+    let model::Stop::Panicked { message, .. } = stop else {
+        return None;
+    };
+    let unreceived = model::tokens_unreceived();
+    if !message.starts_with("Messages leaked.") || unreceived == 0 {
+        return None;
+    }
+    Some(Unsupported {
+        reason: "unsupported by loom: a channel never dropped, with messages in it".to_string(),
+        detail: Some(format!(
+            "{unreceived} message(s) of the body's channels were neither received nor dropped              when the execution ended (a receiver forgotten, leaked or kept in a cycle); each              carries its causality on a channel of loom's own, and loom fails an execution              whose channels end holding messages"
+        )),
         instead: Some(SHUTTLE_RUNS_IT.to_string()),
     })
 }

@@ -185,8 +185,9 @@ impl Scenario for ProcessPoolScenario {
 
     /// Main, the dispatcher, two workers and a replacement are loom's five threads: every
     /// interleaving is out of reach (loom had not finished after 900k executions of one worker
-    /// and one task); within 1 preemption it is ~21k executions, about 5 s with a spurious
-    /// wakeup explored (2 preemptions: over 2 minutes).
+    /// and one task, nor after 220k since the channel's receive commutes with its sends);
+    /// within 1 preemption it is 1,011 executions, about 0.3 s with a spurious wakeup explored
+    /// (2 preemptions: 47k, 13 s, more than the gate's longest exploration).
     const CHECK_PREEMPTION_BOUND: Option<usize> = Some(1);
 
     /// `--threads`: the worker processes.

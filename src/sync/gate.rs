@@ -2,13 +2,20 @@
 //! the checkers' `RwLock`), as the checkers' own primitives have: a [`Gate`] holds the
 //! primitive's state, and a thread that must wait blocks on a [`Waiter`].
 //!
-//! Invariant: a gate's state is touched only inside [`Gate::enter`], right after the gate's one
-//! model event, an `AcqRel` read-modify-write of one model atomic: loom's and shuttle's
-//! scheduling point, and loom's happens-before edge from every earlier operation on the
-//! primitive (a read-modify-write reads the last one). Nothing inside an entry calls into the
-//! checker, and loom and shuttle switch threads only at their own operations, so an entry is
-//! atomic to the model: the state needs no model object of its own, and every decision an
-//! operation takes is taken at its event, where the checker orders it against the others.
+//! Invariant: a gate's state is touched only inside [`Gate::enter`] or
+//! [`Gate::enter_commuting`], right after the entry's one model event, an `AcqRel`
+//! read-modify-write of one of the gate's two model atomics: loom's and shuttle's scheduling
+//! point, and loom's happens-before edge from every earlier entry by the same atomic (a
+//! read-modify-write reads the last one). Nothing inside an entry calls into the checker, and
+//! loom and shuttle switch threads only at their own operations, so an entry is atomic to the
+//! model: the state needs no model object of its own, and every decision an operation takes is
+//! taken at its event, where the checker orders it against the others.
+//!
+//! Loom's reduction takes two entries by different atomics to commute: it explores one order of
+//! the two where nothing else orders them. So an operation enters by the second atomic only when
+//! its outcome, and the state it leaves, are the same in either order with every operation
+//! entering by the first (the channel's blocking `recv` against its sends); and the causality
+//! such an entry misses is carried apart, by a [`RawToken`].
 //!
 //! A thread that must wait registers a [`Waiter`] in the state inside its entry, then blocks
 //! on it. Whoever makes it runnable takes it out of the state inside its own entry (handing it
@@ -34,9 +41,37 @@ pub trait RawSignal: Send + Sync + 'static {
     fn raise(&self);
 }
 
+/// What carries a sender's causality to whoever takes its message, where their entries do not
+/// order them (see [`Gate::enter_commuting`]): under loom, a message on a channel of loom's own,
+/// whose sends loom orders only against sends, and receives against receives (loom's own
+/// channel's reduction); nothing on the other backends (shuttle's executions are sequentially
+/// consistent, and production keeps std's locks).
+///
+/// Invariant: a token is made by the sender before its entry, and taken, or dropped, outside
+/// any entry (either is a model event under loom): loom counts a token never taken nor dropped
+/// as a leaked message.
+pub trait RawToken: Send + 'static {
+    /// A token carrying the running thread's causality so far.
+    fn new() -> Self;
+    /// Joins the token's causality into the running thread's.
+    fn take(self);
+}
+
+/// The token of the backends that need none.
+pub struct NoToken;
+
+impl RawToken for NoToken {
+    fn new() -> Self {
+        NoToken
+    }
+    fn take(self) {}
+}
+
 /// A built primitive's state behind its one model event per operation.
 pub(crate) struct Gate<P: Primitives, S> {
     event: P::Atomic<usize>,
+    /// The event of the operations that commute with those entering by `event`.
+    commuting_event: P::Atomic<usize>,
     state: UnsafeCell<S>,
     /// Whether an entry runs: a nested one would alias the state.
     entered: Cell<bool>,
@@ -54,6 +89,7 @@ impl<P: Primitives, S> Gate<P, S> {
         assert!(P::MODEL, "a gate is the model backends' alone");
         Gate {
             event: P::Atomic::<usize>::new(0),
+            commuting_event: P::Atomic::<usize>::new(0),
             state: UnsafeCell::new(state),
             entered: Cell::new(false),
         }
@@ -64,6 +100,19 @@ impl<P: Primitives, S> Gate<P, S> {
     /// after), nor run the user's code (drop the user's values after the entry).
     pub(crate) fn enter<R>(&self, f: impl FnOnce(&mut S) -> R) -> R {
         self.event.fetch(Rmw::Add, 1, Ordering::AcqRel);
+        self.enter_state(f)
+    }
+
+    /// As [`Gate::enter`], by the second event: for an operation whose outcome, and the state
+    /// it leaves, are the same whichever of it and any operation entering by `enter` goes first
+    /// (the module's invariant). Loom then does not interleave the two: it gets none of their
+    /// causality from this entry either, which the primitive carries by [`RawToken`]s.
+    pub(crate) fn enter_commuting<R>(&self, f: impl FnOnce(&mut S) -> R) -> R {
+        self.commuting_event.fetch(Rmw::Add, 1, Ordering::AcqRel);
+        self.enter_state(f)
+    }
+
+    fn enter_state<R>(&self, f: impl FnOnce(&mut S) -> R) -> R {
         assert!(!self.entered.replace(true), "a gate entered twice at once");
         // SAFETY: see `Sync`: no other thread runs until this one's next checker operation,
         // which `f` does not make, and `entered` rules out a nested entry.

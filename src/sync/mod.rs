@@ -114,7 +114,7 @@ use ::std::sync::atomic::Ordering;
 use ::std::sync::Arc;
 use ::std::time::Duration;
 
-use self::backend::{RawAtomic, RawCell, RawRwLock, RawSignal, RawThread};
+use self::backend::{RawAtomic, RawCell, RawRwLock, RawSignal, RawThread, RawToken};
 use self::model::ThreadContext;
 
 pub use self::atomic::{
@@ -174,6 +174,8 @@ pub trait Primitives: Sized + Send + Sync + 'static {
     /// What a thread blocked in a built primitive waits on under the model backends (see
     /// `gate`): the checker's cheapest block, which is no model event of its own.
     type Signal: RawSignal;
+    /// What carries a message's causality where a gate's entries do not (see `gate`).
+    type Token: RawToken;
 
     fn condvar() -> Self::Condvar;
     fn wait<'a, T: Send>(condvar: &Self::Condvar, guard: Self::Guard<'a, T>) -> Self::Guard<'a, T>;

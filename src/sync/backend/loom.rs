@@ -45,6 +45,7 @@ crate::sync::std_like_primitives!(
     plain_access = (),
     rwlock = crate::sync::backend::BuiltRwLock<Loom, T>,
     signal = crate::sync::backend::ParkSignal<::loom::thread::Thread>,
+    token = crate::sync::backend::LoomToken,
     atomics = Loom,
     threads = model,
     sleep = yield_for

@@ -39,6 +39,7 @@ impl Primitives for ParkingLot {
 
     type RwLock<T: Send + Sync> = ::parking_lot::RwLock<T>;
     type Signal = <Std as Primitives>::Signal;
+    type Token = <Std as Primitives>::Token;
 
     fn condvar() -> Self::Condvar {
         ::parking_lot::Condvar::new()

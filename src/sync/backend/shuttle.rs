@@ -37,6 +37,7 @@ crate::sync::std_like_primitives!(
     plain_access = thread::sleep(Duration::ZERO),
     rwlock = crate::sync::backend::BuiltRwLock<Shuttle, T>,
     signal = crate::sync::backend::SemaphoreSignal,
+    token = crate::sync::backend::NoToken,
     atomics = Shuttle,
     threads = model,
     sleep = yield_for

@@ -2,6 +2,9 @@
 //! `crate::sync::gate`): each backend's cheapest way to block a thread until another one
 //! wakes it, which is no model event of its own.
 //!
+//! Beside it, the token that carries a message's causality where a gate's entries do not
+//! ([`RawToken`]).
+//!
 //! Invariant: [`RawSignal::wait`] returns only after [`RawSignal::raise`] was called (at once if
 //! it was already), never spuriously; `raise` is not a scheduling point of the checker (so it
 //! can end an operation that took its one event already), and under loom what the raiser did
@@ -10,7 +13,10 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::RawSignal;
+use std::mem::ManuallyDrop;
+
+use super::{Loom, RawSignal, RawToken};
+use crate::sync::mutex::release_in_drop;
 
 /// A signal on the thread's own park token: std's, and loom's (whose `park` is no branch point
 /// and never returns spuriously; a raise only ever finds its waiter parked, since nothing
@@ -65,5 +71,40 @@ impl RawSignal for SemaphoreSignal {
     }
     fn raise(&self) {
         self.0.release_no_scheduling_point(1);
+    }
+}
+
+/// Loom's token: a message on a channel of loom's own, sent when the token is made (loom's send
+/// releases the sender's causality), received when it is taken (its receive acquires it).
+pub struct LoomToken(Option<ManuallyDrop<::loom::sync::mpsc::Receiver<()>>>);
+
+impl RawToken for LoomToken {
+    fn new() -> Self {
+        let (sender, receiver) = ::loom::sync::mpsc::channel();
+        sender.send(()).expect("the receiver is here");
+        crate::sync::model::token_made();
+        LoomToken(Some(ManuallyDrop::new(receiver)))
+    }
+    fn take(mut self) {
+        if let Some(receiver) = self.0.take() {
+            receiver.recv().expect("sent when made");
+            crate::sync::model::token_received();
+            drop(ManuallyDrop::into_inner(receiver));
+        }
+    }
+}
+
+impl Drop for LoomToken {
+    /// An untaken token is received all the same (loom counts a message never received as
+    /// leaked), except while the execution is being stopped; loom's receiver is dropped only
+    /// once empty, since its own drop would receive, and a panic there would abort.
+    fn drop(&mut self) {
+        if let Some(receiver) = self.0.take() {
+            release_in_drop::<Loom>(|| {
+                receiver.recv().expect("sent when made");
+                crate::sync::model::token_received();
+                drop(ManuallyDrop::into_inner(receiver));
+            });
+        }
     }
 }

@@ -32,6 +32,7 @@ crate::sync::std_like_primitives!(
     plain_access = (),
     rwlock = ::std::sync::RwLock<T>,
     signal = crate::sync::backend::ParkSignal<::std::thread::Thread>,
+    token = crate::sync::backend::NoToken,
     atomics = Std,
     threads = std,
     sleep = ::std::thread::sleep

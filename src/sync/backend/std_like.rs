@@ -144,7 +144,7 @@ macro_rules! std_like_primitives {
                 .unwrap_or_else(|_| unreachable!("a thread's parker is of its own backend"))
         }
     };
-    ($backend:ty, $name:literal, $sync:ident, $thread:ident, model = $model:literal, cell = $cell:ident, spurious = $spurious:expr, context = $context:ident, max_spawned = $max_spawned:expr, plain_access = $plain_access:expr, rwlock = $rwlock:ty, signal = $signal:ty, atomics = $atomic_of:ident, threads = $threads:ident, sleep = $sleep:path) => {
+    ($backend:ty, $name:literal, $sync:ident, $thread:ident, model = $model:literal, cell = $cell:ident, spurious = $spurious:expr, context = $context:ident, max_spawned = $max_spawned:expr, plain_access = $plain_access:expr, rwlock = $rwlock:ty, signal = $signal:ty, token = $token:ty, atomics = $atomic_of:ident, threads = $threads:ident, sleep = $sleep:path) => {
         impl $crate::sync::Primitives for $backend {
             const NAME: &'static str = $name;
             const MODEL: bool = $model;
@@ -182,6 +182,7 @@ macro_rules! std_like_primitives {
 
             type RwLock<T: Send + Sync> = $rwlock;
             type Signal = $signal;
+            type Token = $token;
             fn condvar() -> Self::Condvar {
                 $sync::Condvar::new()
             }

@@ -8,6 +8,14 @@
 //! message itself when the receiver goes. Those waiters finish without a second event. A
 //! bounded sender waiting for room is raised (first come, first raised) when a receive makes
 //! room, and tries again: another sender may take the room first, as in std.
+//!
+//! An unbounded channel's blocking `recv` enters by the gate's commuting event: against any
+//! send, either order ends with the same message received and the same queue (a receiver
+//! waiting on an empty queue is handed what the other order would have queued for it), and the
+//! count of senders reaches zero in an entry whose outcome commutes the same way. So loom
+//! interleaves a receive with receives only, and sends with sends, as it does its own channel.
+//! Each message carries the [`RawToken`] its sender made, taken by whoever takes the message:
+//! the causality the receive's entry no longer gets from the send's.
 
 use std::collections::VecDeque;
 use std::panic::Location;
@@ -15,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{object, Inner, TryRecvError, TrySendError};
-use crate::sync::gate::{Gate, Waiter, Wakeups};
+use crate::sync::gate::{Gate, RawToken, Waiter, Wakeups};
 use crate::sync::trace::{self, Attempt, Op, Value};
 use crate::sync::Primitives;
 
@@ -23,15 +31,18 @@ use crate::sync::Primitives;
 /// back if the receiver goes first.
 type Receipt<P, T> = Waiter<P, Result<(), T>>;
 
+/// A message as the channel holds it: its number (1 for the first sent), and its sender's
+/// causality.
+type Entry<P, T> = (u64, T, <P as Primitives>::Token);
+
 struct State<P: Primitives, T> {
-    /// Each message with its number (1 for the first sent).
-    queue: VecDeque<(u64, T)>,
+    queue: VecDeque<Entry<P, T>>,
     sent: u64,
     receiver: bool,
     /// The receiver, waiting for a message (handed `Some`) or the last sender's drop (`None`).
     /// The queue is empty while it is here. A timed receiver that timed out stays until its
     /// next entry.
-    receiving: Option<Waiter<P, Option<(u64, T)>>>,
+    receiving: Option<Waiter<P, Option<Entry<P, T>>>>,
     /// Bounded senders waiting for room, in the order they came.
     room: VecDeque<Waiter<P, ()>>,
     /// Rendezvous senders waiting for their message's receipt: handed `Ok` once it is
@@ -56,9 +67,9 @@ enum Sent<P: Primitives, T> {
 /// What a receive's entry decided.
 enum Received<P: Primitives, T> {
     /// A message, or `None`: every sender is gone.
-    Got(Option<(u64, T)>),
+    Got(Option<Entry<P, T>>),
     Empty,
-    Wait(Waiter<P, Option<(u64, T)>>),
+    Wait(Waiter<P, Option<Entry<P, T>>>),
 }
 
 impl<P: Primitives, T: Send> Gated<P, T> {
@@ -91,6 +102,9 @@ impl<P: Primitives, T: Send> Gated<P, T> {
             Some(attempt) => attempt.took_effect(value),
             None => trace::effect::<P>(Op::Send, object(inner), value, at),
         };
+        // Made before any entry, which must make no model event; dropped after them if the
+        // message never went in.
+        let mut token = Some(P::Token::new());
         loop {
             let mut wakeups = Wakeups::new();
             let sent = self.gate.enter(|s| {
@@ -99,7 +113,7 @@ impl<P: Primitives, T: Send> Gated<P, T> {
                 }
                 if let Some(receiver) = s.receiving.take() {
                     s.sent += 1;
-                    receiver.hand(Some((s.sent, message)));
+                    receiver.hand(Some((s.sent, message, taken(&mut token))));
                     wakeups.push(receiver);
                     return Sent::Done(Ok(s.sent));
                 }
@@ -108,7 +122,7 @@ impl<P: Primitives, T: Send> Gated<P, T> {
                     Some(0) if !wait => Sent::Done(Err(TrySendError::Full(message))),
                     Some(0) => {
                         s.sent += 1;
-                        s.queue.push_back((s.sent, message));
+                        s.queue.push_back((s.sent, message, taken(&mut token)));
                         let waiter = Waiter::new(false);
                         s.receipts.push((s.sent, waiter.clone()));
                         Sent::Receipt(s.sent, waiter)
@@ -123,7 +137,7 @@ impl<P: Primitives, T: Send> Gated<P, T> {
                     }
                     _ => {
                         s.sent += 1;
-                        s.queue.push_back((s.sent, message));
+                        s.queue.push_back((s.sent, message, taken(&mut token)));
                         Sent::Done(Ok(s.sent))
                     }
                 }
@@ -196,18 +210,22 @@ impl<P: Primitives, T: Send> Gated<P, T> {
         let attempt = wait.map(|_| trace::attempt::<P>(op, object(inner), at));
         // A timed waiter holds model objects: made before the entry, which must make none.
         let timed = matches!(wait, Some(Some(_))).then(|| Waiter::new(true));
-        let mut registered: Option<Waiter<P, Option<(u64, T)>>> = None;
+        let mut registered: Option<Waiter<P, Option<Entry<P, T>>>> = None;
+        // Only the untimed wait of an unbounded channel commutes with every send (the
+        // module's invariant): a timed one may time out in one order only, `try_recv` may find
+        // the queue empty in one order only, and a bounded receive makes room.
+        let commuting = inner.bound.is_none() && wait == Some(None);
         let mut timed_out = false;
         let mut wakeups = Wakeups::new();
         let got = loop {
-            let received = self.gate.enter(|s| {
+            let state = |s: &mut State<P, T>| {
                 // A timed wait that timed out is still registered, and may have been handed
                 // a message since.
                 s.receiving = None;
                 if let Some(handed) = registered.as_ref().and_then(Waiter::take) {
                     return Received::Got(handed);
                 }
-                if let Some((number, message)) = s.queue.pop_front() {
+                if let Some((number, message, token)) = s.queue.pop_front() {
                     let receipt = s.receipts.iter().position(|(n, _)| *n == number);
                     if let Some((_, sender)) = receipt.map(|i| s.receipts.swap_remove(i)) {
                         sender.hand(Ok(()));
@@ -216,7 +234,7 @@ impl<P: Primitives, T: Send> Gated<P, T> {
                     if let Some(sender) = s.room.pop_front() {
                         wakeups.push(sender);
                     }
-                    return Received::Got(Some((number, message)));
+                    return Received::Got(Some((number, message, token)));
                 }
                 if inner.disconnected() {
                     return Received::Got(None);
@@ -227,7 +245,12 @@ impl<P: Primitives, T: Send> Gated<P, T> {
                 let waiter = timed.clone().unwrap_or_else(|| Waiter::new(false));
                 s.receiving = Some(waiter.clone());
                 Received::Wait(waiter)
-            });
+            };
+            let received = if commuting {
+                self.gate.enter_commuting(state)
+            } else {
+                self.gate.enter(state)
+            };
             match received {
                 Received::Got(got) => break Some(got),
                 Received::Empty => break None,
@@ -244,8 +267,12 @@ impl<P: Primitives, T: Send> Gated<P, T> {
                 }
             }
         };
+        let mut token = None;
         let (value, result) = match got {
-            Some(Some((number, message))) => (Value::Message(number), Ok(message)),
+            Some(Some((number, message, carried))) => {
+                token = Some(carried);
+                (Value::Message(number), Ok(message))
+            }
             Some(None) => (Value::Disconnected, Err(TryRecvError::Disconnected)),
             None if wait.is_some() => (Value::TimedOut, Err(TryRecvError::Empty)),
             None => (Value::Empty, Err(TryRecvError::Empty)),
@@ -256,6 +283,9 @@ impl<P: Primitives, T: Send> Gated<P, T> {
             None => trace::effect::<P>(op, object(inner), value, at),
         }
         wakeups.raise();
+        if let Some(token) = token {
+            token.take();
+        }
         result
     }
 
@@ -264,12 +294,14 @@ impl<P: Primitives, T: Send> Gated<P, T> {
     /// senders waiting for room are raised to find the channel disconnected.
     pub(super) fn receiver_gone(&self) {
         let mut wakeups = Wakeups::new();
+        let mut given_back = Vec::new();
         let unread = self.gate.enter(|s| {
             s.receiver = false;
             for (number, sender) in s.receipts.drain(..) {
-                let mine = s.queue.iter().position(|(n, _)| *n == number);
-                if let Some((_, message)) = mine.and_then(|i| s.queue.remove(i)) {
+                let mine = s.queue.iter().position(|(n, _, _)| *n == number);
+                if let Some((_, message, token)) = mine.and_then(|i| s.queue.remove(i)) {
                     sender.hand(Err(message));
+                    given_back.push(token);
                 }
                 wakeups.push(sender);
             }
@@ -280,5 +312,11 @@ impl<P: Primitives, T: Send> Gated<P, T> {
         });
         wakeups.raise();
         drop(unread);
+        drop(given_back);
     }
+}
+
+/// The send's token, moved into the state with its message (it is there exactly once).
+fn taken<Token>(token: &mut Option<Token>) -> Token {
+    token.take().expect("a message goes in once")
 }

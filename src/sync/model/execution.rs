@@ -79,6 +79,8 @@ struct Execution {
     guard_dropped_unwinding: Option<&'static Location<'static>>,
     /// Threads inside loom's `try_lock` now (see [`trying_lock`]).
     trying: usize,
+    /// Causality tokens made and not yet received (see [`token_made`]).
+    tokens: usize,
 }
 
 /// A panic seen by the panic hook in a model execution.
@@ -100,6 +102,7 @@ thread_local! {
             panics: Vec::new(),
             guard_dropped_unwinding: None,
             trying: 0,
+            tokens: 0,
         })
     };
     /// What the bodies of the running exploration used that its checker sees only in part.
@@ -220,6 +223,27 @@ pub(crate) fn guard_dropped_unwinding() -> Option<&'static Location<'static>> {
 pub(crate) fn trying_lock() -> TryingLock {
     EXECUTION.with(|e| e.borrow_mut().trying += 1);
     TryingLock(())
+}
+
+/// Counts a causality token made (a message on a channel of loom's own, see
+/// `backend::LoomToken`). Loom fails an execution that ends with a message of its channels
+/// never received: the explorer reads the count to tell that leak check, tripped by a body
+/// whose channel was never dropped, from a failure of the body (`explore::unseen::loom_leaked`).
+pub(crate) fn token_made() {
+    EXECUTION.with(|e| e.borrow_mut().tokens += 1);
+}
+
+/// Counts a causality token received.
+pub(crate) fn token_received() {
+    let _ = EXECUTION.try_with(|e| {
+        let mut e = e.borrow_mut();
+        e.tokens = e.tokens.saturating_sub(1);
+    });
+}
+
+/// Causality tokens made in this execution and never received.
+pub(crate) fn tokens_unreceived() -> usize {
+    EXECUTION.with(|e| e.borrow().tokens)
 }
 
 /// A thread's count inside loom's `try_lock` ([`trying_lock`]).
