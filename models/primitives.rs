@@ -406,6 +406,33 @@ mod loom_channel {
         assert_eq!(outcomes, BTreeSet::from(every));
     }
 
+    /// What the last sender wrote before its drop is seen by a receive that finds every sender
+    /// gone, as in std (whose receive synchronises with that drop), whether the drop came
+    /// before the receive began or while it waited. (Mutant caught: no event after a commuting
+    /// receive that found the channel disconnected: outcome `(true, None, 0)`.)
+    #[test]
+    fn the_last_sender_s_writes_reach_a_receive_that_finds_it_gone() {
+        let outcomes = loom_outcomes(|| {
+            let (written, gone) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+            let (tx, rx) = mpsc::channel::<u32>();
+            let sender = {
+                let (written, gone) = (Arc::clone(&written), Arc::clone(&gone));
+                thread::spawn(move || {
+                    written.store(7, Relaxed);
+                    drop(tx);
+                    gone.store(1, Relaxed);
+                })
+            };
+            let gone_first = gone.load(Relaxed) == 1;
+            let got = rx.recv().ok();
+            let seen = written.load(Relaxed);
+            sender.join().unwrap();
+            (gone_first, got, seen)
+        });
+        let every = [(false, None, 7), (true, None, 7)];
+        assert_eq!(outcomes, BTreeSet::from(every));
+    }
+
     /// A `try_recv` beside a send has two outcomes, one per order: loom reaches both, as it
     /// reaches both orders of the two sends. (Mutant caught: `try_recv` entering by the
     /// commuting event, as the blocking `recv` does: loom explores one order of it and the

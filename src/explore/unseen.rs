@@ -194,7 +194,10 @@ pub(super) fn loom_leaked(stop: &model::Stop) -> Option<Unsupported> {
     Some(Unsupported {
         reason: "unsupported by loom: a channel never dropped, with messages in it".to_string(),
         detail: Some(format!(
-            "{unreceived} message(s) of the body's channels were neither received nor dropped              when the execution ended (a receiver forgotten, leaked or kept in a cycle); each              carries its causality on a channel of loom's own, and loom fails an execution              whose channels end holding messages"
+            "{unreceived} message(s) of the body's channels were neither received nor dropped \
+             when the execution ended (a receiver forgotten, leaked, kept in a cycle or in a \
+             static); each carries its causality on a channel of loom's own, and loom fails an \
+             execution whose channels end holding messages"
         )),
         instead: Some(SHUTTLE_RUNS_IT.to_string()),
     })

@@ -13,9 +13,11 @@
 //!
 //! Loom's reduction takes two entries by different atomics to commute: it explores one order of
 //! the two where nothing else orders them. So an operation enters by the second atomic only when
-//! its outcome, and the state it leaves, are the same in either order with every operation
-//! entering by the first (the channel's blocking `recv` against its sends); and the causality
-//! such an entry misses is carried apart, by a [`RawToken`].
+//! its outcome, and the state it leaves, are the same in either order with every operation that
+//! another thread can run beside it by the first (the channel's blocking `recv` against sends
+//! and senders' drops; its receiver's own `try_recv` or drop never runs beside it, as a
+//! `Receiver` is not `Sync`). The causality such an entry misses is carried apart: a message's
+//! by a [`RawToken`], anything else by [`Gate::order_after_entries`] after the entry.
 //!
 //! A thread that must wait registers a [`Waiter`] in the state inside its entry, then blocks
 //! on it. Whoever makes it runnable takes it out of the state inside its own entry (handing it
@@ -110,6 +112,13 @@ impl<P: Primitives, S> Gate<P, S> {
     pub(crate) fn enter_commuting<R>(&self, f: impl FnOnce(&mut S) -> R) -> R {
         self.commuting_event.fetch(Rmw::Add, 1, Ordering::AcqRel);
         self.enter_state(f)
+    }
+
+    /// A model event by the first atomic with no entry: its acquire orders the running thread
+    /// after every entry by [`Gate::enter`] so far (a commuting entry that found what such an
+    /// entry left, with no token to carry its causality: a channel's last sender gone).
+    pub(crate) fn order_after_entries(&self) {
+        self.event.fetch(Rmw::Add, 0, Ordering::AcqRel);
     }
 
     fn enter_state<R>(&self, f: impl FnOnce(&mut S) -> R) -> R {

@@ -15,7 +15,9 @@
 //! count of senders reaches zero in an entry whose outcome commutes the same way. So loom
 //! interleaves a receive with receives only, and sends with sends, as it does its own channel.
 //! Each message carries the [`RawToken`] its sender made, taken by whoever takes the message:
-//! the causality the receive's entry no longer gets from the send's.
+//! the causality the receive's entry no longer gets from the send's. A receive that finds every
+//! sender gone orders itself after the last one's drop by one more event
+//! ([`Gate::order_after_entries`]), as std's receive synchronises with that drop.
 
 use std::collections::VecDeque;
 use std::panic::Location;
@@ -268,6 +270,7 @@ impl<P: Primitives, T: Send> Gated<P, T> {
             }
         };
         let mut token = None;
+        let got_disconnected = matches!(got, Some(None));
         let (value, result) = match got {
             Some(Some((number, message, carried))) => {
                 token = Some(carried);
@@ -285,6 +288,9 @@ impl<P: Primitives, T: Send> Gated<P, T> {
         wakeups.raise();
         if let Some(token) = token {
             token.take();
+        }
+        if commuting && got_disconnected {
+            self.gate.order_after_entries();
         }
         result
     }

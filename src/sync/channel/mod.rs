@@ -22,7 +22,9 @@
 //! backends each operation is one model event, as in loom's own channel (a lock round trip
 //! and condvar events each, before: two senders and a receiver cost loom 170 times its own
 //! channel's executions), and internal waits never wake spuriously (a spurious wakeup inside
-//! `recv` is invisible to its caller). The count of senders is a plain atomic whose only
+//! `recv` is invisible to its caller). Loom orders a blocking receive of an unbounded channel
+//! against receives only, as its own channel's (see `gated`): two senders and a receiver cost
+//! loom its own channel's executions. The count of senders is a plain atomic whose only
 //! transition anyone observes (to zero) happens where the receiver reads it. Traces show the
 //! channel's operations only, numbering messages: `send Channel#1 message 2`,
 //! `recv Channel#1 → message 2`; a blocked operation is the row that began and never
@@ -47,6 +49,9 @@ struct Inner<P: Primitives, T: Send> {
     /// Live senders. Nobody observes the count while it stays above zero, so a clone, or the
     /// drop of any sender but the last, touches only this (no model event); the last drop
     /// sets it to zero where the receiver reads it (under the lock, in the gate's entry).
+    /// So under loom a drop that is not the last carries nothing to the receiver that finds
+    /// every sender gone, where std's decrements order every drop before it (a gap
+    /// `docs/adopting.md` states).
     senders: AtomicUsize,
     /// `None`: unbounded.
     bound: Option<usize>,
