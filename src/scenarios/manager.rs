@@ -155,7 +155,7 @@ impl Scenario for ManagerScenario {
             .expect("a valid model config")
     }
 
-    /// Every interleaving of the two clients and the server: 201 executions, since loom
+    /// Every interleaving of the two clients and the server: 151 executions, since loom
     /// interleaves a channel's blocking receive with receives only (before that, loom had not
     /// finished after 400k executions, and `check` stopped at 2 preemptions).
     const CHECK_PREEMPTION_BOUND: Option<usize> = None;

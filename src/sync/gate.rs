@@ -44,7 +44,7 @@ pub trait RawSignal: Send + Sync + 'static {
 }
 
 /// What carries a sender's causality to whoever takes its message, where their entries do not
-/// order them (see [`Gate::enter_commuting`]): under loom, a message on a channel of loom's own,
+/// order them (see `Gate::enter_commuting`): under loom, a message on a channel of loom's own,
 /// whose sends loom orders only against sends, and receives against receives (loom's own
 /// channel's reduction); nothing on the other backends (shuttle's executions are sequentially
 /// consistent, and production keeps std's locks).

@@ -15,9 +15,10 @@
 //! count of senders reaches zero in an entry whose outcome commutes the same way. So loom
 //! interleaves a receive with receives only, and sends with sends, as it does its own channel.
 //! Each message carries the [`RawToken`] its sender made, taken by whoever takes the message:
-//! the causality the receive's entry no longer gets from the send's. A receive that finds every
-//! sender gone orders itself after the last one's drop by one more event
-//! ([`Gate::order_after_entries`]), as std's receive synchronises with that drop.
+//! the causality the receive's entry no longer gets from the send's. A receive whose entry finds
+//! every sender gone orders itself after the last one's drop by one more event
+//! ([`Gate::order_after_entries`]), as std's receive synchronises with that drop (one that
+//! waited got that causality from the drop's raise).
 
 use std::collections::VecDeque;
 use std::panic::Location;
@@ -218,6 +219,9 @@ impl<P: Primitives, T: Send> Gated<P, T> {
         // the queue empty in one order only, and a bounded receive makes room.
         let commuting = inner.bound.is_none() && wait == Some(None);
         let mut timed_out = false;
+        // Whether the entry itself found every sender gone (a waiter handed `None` got the
+        // last sender's causality from its raise).
+        let mut found_gone = false;
         let mut wakeups = Wakeups::new();
         let got = loop {
             let state = |s: &mut State<P, T>| {
@@ -254,7 +258,10 @@ impl<P: Primitives, T: Send> Gated<P, T> {
                 self.gate.enter(state)
             };
             match received {
-                Received::Got(got) => break Some(got),
+                Received::Got(got) => {
+                    found_gone = got.is_none();
+                    break Some(got);
+                }
                 Received::Empty => break None,
                 Received::Wait(waiter) => {
                     if let Some(attempt) = &attempt {
@@ -270,7 +277,6 @@ impl<P: Primitives, T: Send> Gated<P, T> {
             }
         };
         let mut token = None;
-        let got_disconnected = matches!(got, Some(None));
         let (value, result) = match got {
             Some(Some((number, message, carried))) => {
                 token = Some(carried);
@@ -289,7 +295,7 @@ impl<P: Primitives, T: Send> Gated<P, T> {
         if let Some(token) = token {
             token.take();
         }
-        if commuting && got_disconnected {
+        if commuting && found_gone {
             self.gate.order_after_entries();
         }
         result
