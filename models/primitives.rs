@@ -369,7 +369,7 @@ mod loom_channel {
     use super::*;
 
     /// Every outcome of `body` under loom's exhaustive search, which must pass.
-    fn loom_outcomes<O>(body: fn() -> O) -> BTreeSet<O>
+    fn loom_outcomes<O>(body: impl Fn() -> O + Send + Sync + 'static) -> BTreeSet<O>
     where
         O: Ord + Clone + std::fmt::Debug + Send + 'static,
     {
@@ -378,31 +378,37 @@ mod loom_channel {
         report.outcomes.keys().cloned().collect()
     }
 
-    /// What a sender wrote before its send, `Relaxed`, is seen after the receive, whether the
-    /// message was queued before the `recv` began or handed to it waiting (both are reached:
-    /// `queued` is read on a `Relaxed` flag, which orders nothing). (Mutant caught: loom's token
-    /// made as the other backends' `NoToken`: a receive that finds the message queued reads the
-    /// write's old value, outcome `(true, 1, 0)`.)
-    #[test]
-    fn a_message_carries_its_sender_s_writes_to_whoever_takes_it() {
-        let outcomes = loom_outcomes(|| {
-            let (written, sent) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    /// A sender thread writes 7 `Relaxed`, does `last` with its sender (a send, or the drop),
+    /// then raises a `Relaxed` flag; main reads the flag (whether `last` came before its
+    /// receive began: the flag orders nothing), receives, and reads the write.
+    fn a_relaxed_write_then(last: fn(mpsc::Sender<u32>)) -> BTreeSet<(bool, Option<u32>, usize)> {
+        loom_outcomes(move || {
+            let (written, done) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
             let (tx, rx) = mpsc::channel::<u32>();
             let sender = {
-                let (written, sent) = (Arc::clone(&written), Arc::clone(&sent));
+                let (written, done) = (Arc::clone(&written), Arc::clone(&done));
                 thread::spawn(move || {
                     written.store(7, Relaxed);
-                    tx.send(1).unwrap();
-                    sent.store(1, Relaxed);
+                    last(tx);
+                    done.store(1, Relaxed);
                 })
             };
-            let queued = sent.load(Relaxed) == 1;
-            let got = rx.recv().unwrap();
+            let done_first = done.load(Relaxed) == 1;
+            let got = rx.recv().ok();
             let seen = written.load(Relaxed);
             sender.join().unwrap();
-            (queued, got, seen, rx.recv().ok())
-        });
-        let every = [(false, 1, 7, None), (true, 1, 7, None)];
+            (done_first, got, seen)
+        })
+    }
+
+    /// What a sender wrote before its send is seen after the receive, whether the message was
+    /// queued before the `recv` began or handed to it waiting (both are reached). (Mutant
+    /// caught: loom's token made as the other backends' `NoToken`: a receive that finds the
+    /// message queued reads the write's old value, outcome `(true, Some(1), 0)`.)
+    #[test]
+    fn a_message_carries_its_sender_s_writes_to_whoever_takes_it() {
+        let outcomes = a_relaxed_write_then(|tx| tx.send(1).unwrap());
+        let every = [(false, Some(1), 7), (true, Some(1), 7)];
         assert_eq!(outcomes, BTreeSet::from(every));
     }
 
@@ -412,23 +418,7 @@ mod loom_channel {
     /// receive that found the channel disconnected: outcome `(true, None, 0)`.)
     #[test]
     fn the_last_sender_s_writes_reach_a_receive_that_finds_it_gone() {
-        let outcomes = loom_outcomes(|| {
-            let (written, gone) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-            let (tx, rx) = mpsc::channel::<u32>();
-            let sender = {
-                let (written, gone) = (Arc::clone(&written), Arc::clone(&gone));
-                thread::spawn(move || {
-                    written.store(7, Relaxed);
-                    drop(tx);
-                    gone.store(1, Relaxed);
-                })
-            };
-            let gone_first = gone.load(Relaxed) == 1;
-            let got = rx.recv().ok();
-            let seen = written.load(Relaxed);
-            sender.join().unwrap();
-            (gone_first, got, seen)
-        });
+        let outcomes = a_relaxed_write_then(drop);
         let every = [(false, None, 7), (true, None, 7)];
         assert_eq!(outcomes, BTreeSet::from(every));
     }
