@@ -179,10 +179,12 @@ pub(super) fn loom_blocked_try(stop: &model::Stop, trace: Option<&Trace>) -> Opt
 }
 
 /// Loom's check that every message of its channels was received, tripped by a channel of the
-/// body's that was never dropped (its receiver forgotten or leaked) with messages in it:
-/// threadproof's channel carries each message's causality on a channel of loom's own, received
-/// when the message is taken or dropped. std has no such check, so the run is loom's limit, not
-/// the body's failure. `None` for any other stop, and for a leak with no such token left.
+/// body's that was never dropped (a receiver forgotten, leaked, in a cycle or a static) while a
+/// thread still ran when the body returned: threadproof's channel carries the causality of each
+/// message and each sender's drop on a channel of loom's own, received when the message is
+/// taken or dropped, or by the harness once the body has returned with every thread finished
+/// (`model::receive_tokens_left`). std has no such check, so the run is loom's limit, not the
+/// body's failure. `None` for any other stop, and for a leak with no such token left.
 pub(super) fn loom_leaked(stop: &model::Stop) -> Option<Unsupported> {
     let model::Stop::Panicked { message, .. } = stop else {
         return None;
@@ -192,12 +194,16 @@ pub(super) fn loom_leaked(stop: &model::Stop) -> Option<Unsupported> {
         return None;
     }
     Some(Unsupported {
-        reason: "unsupported by loom: a channel never dropped, with messages in it".to_string(),
+        reason: "unsupported by loom: a channel never dropped, and a thread still running when \
+                 the body returned"
+            .to_string(),
         detail: Some(format!(
-            "{unreceived} message(s) of the body's channels were neither received nor dropped \
-             when the execution ended (a receiver forgotten, leaked, kept in a cycle or in a \
-             static); each carries its causality on a channel of loom's own, and loom fails an \
-             execution whose channels end holding messages"
+            "{unreceived} causality token(s) of the body's channels (one per message, one per \
+             sender dropped) were never taken: their channel was never dropped (a receiver \
+             forgotten, leaked, kept in a cycle or in a static), and a thread was still running \
+             when the body returned, so they were not received at its end; each is a message on \
+             a channel of loom's own, and loom fails an execution whose channels end holding \
+             messages"
         )),
         instead: Some(SHUTTLE_RUNS_IT.to_string()),
     })

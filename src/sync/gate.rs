@@ -16,8 +16,8 @@
 //! its outcome, and the state it leaves, are the same in either order with every operation that
 //! another thread can run beside it by the first (the channel's blocking `recv` against sends
 //! and senders' drops; its receiver's own `try_recv` or drop never runs beside it, as a
-//! `Receiver` is not `Sync`). The causality such an entry misses is carried apart: a message's
-//! by a [`RawToken`], anything else by [`Gate::order_after_entries`] after the entry.
+//! `Receiver` is not `Sync`). The causality such an entry misses is carried apart, by
+//! [`RawToken`]s (a channel's: one per message, one per sender's drop).
 //!
 //! A thread that must wait registers a [`Waiter`] in the state inside its entry, then blocks
 //! on it. Whoever makes it runnable takes it out of the state inside its own entry (handing it
@@ -43,14 +43,14 @@ pub trait RawSignal: Send + Sync + 'static {
     fn raise(&self);
 }
 
-/// What carries a sender's causality to whoever takes its message, where their entries do not
-/// order them (see `Gate::enter_commuting`): under loom, a message on a channel of loom's own,
+/// What carries a sender's causality to whoever takes its message, or finds every sender gone,
+/// where their entries do not order them (see `Gate::enter_commuting`): under loom, a message on a channel of loom's own,
 /// whose sends loom orders only against sends, and receives against receives (loom's own
 /// channel's reduction); nothing on the other backends (shuttle's executions are sequentially
 /// consistent, and production keeps std's locks).
 ///
-/// Invariant: a token is made by the sender before its entry, and taken, or dropped, outside
-/// any entry (either is a model event under loom): loom counts a token never taken nor dropped
+/// Invariant: a token is made by the sender before its entry (or before the count of senders
+/// changes, for a drop), and taken, or dropped, outside any entry (either is a model event under loom): loom counts a token never taken nor dropped
 /// as a leaked message.
 pub trait RawToken: Send + 'static {
     /// A token carrying the running thread's causality so far.
@@ -112,13 +112,6 @@ impl<P: Primitives, S> Gate<P, S> {
     pub(crate) fn enter_commuting<R>(&self, f: impl FnOnce(&mut S) -> R) -> R {
         self.commuting_event.fetch(Rmw::Add, 1, Ordering::AcqRel);
         self.enter_state(f)
-    }
-
-    /// A model event by the first atomic with no entry: its acquire orders the running thread
-    /// after every entry by [`Gate::enter`] so far (a commuting entry that found what such an
-    /// entry left, with no token to carry its causality: a channel's last sender gone).
-    pub(crate) fn order_after_entries(&self) {
-        self.event.fetch(Rmw::Add, 0, Ordering::AcqRel);
     }
 
     fn enter_state<R>(&self, f: impl FnOnce(&mut S) -> R) -> R {

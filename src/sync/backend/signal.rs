@@ -2,8 +2,8 @@
 //! `crate::sync::gate`): each backend's cheapest way to block a thread until another one
 //! wakes it, which is no model event of its own.
 //!
-//! Beside it, the token that carries a message's causality where a gate's entries do not
-//! ([`RawToken`]).
+//! Beside it, the token that carries a message's causality, or a sender's drop's, where a
+//! gate's entries do not ([`RawToken`]).
 //!
 //! Invariant: [`RawSignal::wait`] returns only after [`RawSignal::raise`] was called (at once if
 //! it was already), never spuriously; `raise` is not a scheduling point of the checker (so it
@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::mem::ManuallyDrop;
 
 use super::{Loom, RawSignal, RawToken};
+use crate::sync::model;
 use crate::sync::mutex::release_in_drop;
 
 /// A signal on the thread's own park token: std's, and loom's (whose `park` is no branch point
@@ -75,36 +76,39 @@ impl RawSignal for SemaphoreSignal {
 }
 
 /// Loom's token: a message on a channel of loom's own, sent when the token is made (loom's send
-/// releases the sender's causality), received when it is taken (its receive acquires it).
-pub struct LoomToken(Option<ManuallyDrop<::loom::sync::mpsc::Receiver<()>>>);
+/// releases the sender's causality), received when it is taken (its receive acquires it). The
+/// execution keeps the receive (`model::keep_token`), so that what a body never takes is
+/// received when it ends, before loom checks its channels for messages left.
+pub struct LoomToken(model::TokenId);
 
 impl RawToken for LoomToken {
     fn new() -> Self {
         let (sender, receiver) = ::loom::sync::mpsc::channel();
         sender.send(()).expect("the receiver is here");
-        crate::sync::model::token_made();
-        LoomToken(Some(ManuallyDrop::new(receiver)))
-    }
-    fn take(mut self) {
-        if let Some(receiver) = self.0.take() {
+        // Loom's receiver is dropped only once empty: its own drop would receive, and outside
+        // its execution (a receipt forgotten with the execution) that panics.
+        let receiver = ManuallyDrop::new(receiver);
+        LoomToken(model::keep_token(Box::new(move || {
             receiver.recv().expect("sent when made");
-            crate::sync::model::token_received();
             drop(ManuallyDrop::into_inner(receiver));
+        })))
+    }
+    fn take(self) {
+        if let Some(receive) = model::take_token(self.0) {
+            receive();
         }
     }
 }
 
 impl Drop for LoomToken {
-    /// An untaken token is received all the same (loom counts a message never received as
-    /// leaked), except while the execution is being stopped; loom's receiver is dropped only
-    /// once empty, since its own drop would receive, and a panic there would abort.
+    /// An untaken token is received all the same, except while the execution is being stopped
+    /// (`take` leaves nothing for this to do).
     fn drop(&mut self) {
-        if let Some(receiver) = self.0.take() {
-            release_in_drop::<Loom>(|| {
-                receiver.recv().expect("sent when made");
-                crate::sync::model::token_received();
-                drop(ManuallyDrop::into_inner(receiver));
-            });
-        }
+        let id = self.0;
+        release_in_drop::<Loom>(|| {
+            if let Some(receive) = model::take_token(id) {
+                receive();
+            }
+        });
     }
 }

@@ -15,14 +15,14 @@
 //! count of senders reaches zero in an entry whose outcome commutes the same way. So loom
 //! interleaves a receive with receives only, and sends with sends, as it does its own channel.
 //! Each message carries the [`RawToken`] its sender made, taken by whoever takes the message:
-//! the causality the receive's entry no longer gets from the send's. A receive whose entry finds
-//! every sender gone orders itself after the last one's drop by one more event
-//! ([`Gate::order_after_entries`]), as std's receive synchronises with that drop (one that
-//! waited got that causality from the drop's raise).
+//! the causality the receive's entry no longer gets from the send's. So does each sender's drop,
+//! taken by the receive that finds every sender gone: in std every drop is a read-modify-write
+//! of the count, so each is ordered before the last one and that before the receive, where here
+//! only the last drop has an entry.
 
 use std::collections::VecDeque;
 use std::panic::Location;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::{object, Inner, TryRecvError, TrySendError};
@@ -56,6 +56,9 @@ struct State<P: Primitives, T> {
 /// The gated channel.
 pub(super) struct Gated<P: Primitives, T: Send> {
     gate: Gate<P, State<P, T>>,
+    /// The causality of each sender's drop, for the receive that finds every sender gone. A
+    /// plain mutex, never held across a model event: a drop that is not the last has no entry.
+    dropped: Mutex<Vec<P::Token>>,
 }
 
 /// What a send's entry decided.
@@ -86,7 +89,19 @@ impl<P: Primitives, T: Send> Gated<P, T> {
                 room: VecDeque::new(),
                 receipts: Vec::new(),
             }),
+            dropped: Mutex::new(Vec::new()),
         }
+    }
+
+    /// A sender is about to leave: its causality so far, kept for the receive that finds every
+    /// sender gone. Called before the count changes, as making a token is a model event.
+    pub(super) fn sender_leaving(&self) {
+        let token = P::Token::new();
+        self.dropped().push(token);
+    }
+
+    fn dropped(&self) -> std::sync::MutexGuard<'_, Vec<P::Token>> {
+        self.dropped.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Sends `message`, waiting for room (or for its receipt) when `wait` and bounded.
@@ -219,9 +234,6 @@ impl<P: Primitives, T: Send> Gated<P, T> {
         // the queue empty in one order only, and a bounded receive makes room.
         let commuting = inner.bound.is_none() && wait == Some(None);
         let mut timed_out = false;
-        // Whether the entry itself found every sender gone (a waiter handed `None` got the
-        // last sender's causality from its raise).
-        let mut found_gone = false;
         let mut wakeups = Wakeups::new();
         let got = loop {
             let state = |s: &mut State<P, T>| {
@@ -258,10 +270,7 @@ impl<P: Primitives, T: Send> Gated<P, T> {
                 self.gate.enter(state)
             };
             match received {
-                Received::Got(got) => {
-                    found_gone = got.is_none();
-                    break Some(got);
-                }
+                Received::Got(got) => break Some(got),
                 Received::Empty => break None,
                 Received::Wait(waiter) => {
                     if let Some(attempt) = &attempt {
@@ -295,8 +304,10 @@ impl<P: Primitives, T: Send> Gated<P, T> {
         if let Some(token) = token {
             token.take();
         }
-        if commuting && found_gone {
-            self.gate.order_after_entries();
+        if matches!(result, Err(TryRecvError::Disconnected)) {
+            // Taken out first: taking a token is a model event, where another thread may drop.
+            let dropped = std::mem::take(&mut *self.dropped());
+            dropped.into_iter().for_each(RawToken::take);
         }
         result
     }

@@ -47,11 +47,9 @@ mod locked;
 /// A channel: its senders and bound, and its state as the backend builds it.
 struct Inner<P: Primitives, T: Send> {
     /// Live senders. Nobody observes the count while it stays above zero, so a clone, or the
-    /// drop of any sender but the last, touches only this (no model event); the last drop
-    /// sets it to zero where the receiver reads it (under the lock, in the gate's entry).
-    /// So under loom a drop that is not the last carries nothing to the receiver that finds
-    /// every sender gone, where std's decrements order every drop before it (a gap
-    /// `docs/adopting.md` states).
+    /// drop of any sender but the last, touches only this (no entry); the last drop sets it to
+    /// zero where the receiver reads it (under the lock, in the gate's entry). Under the model
+    /// backends each drop's causality goes by a token instead (`Gated::sender_leaving`).
     senders: AtomicUsize,
     /// `None`: unbounded.
     bound: Option<usize>,
@@ -205,9 +203,12 @@ impl<P: Primitives, T: Send> Inner<P, T> {
     /// A sender is gone: every time, even while a panic unwinds (a body that catches it goes
     /// on, and its receiver must see the disconnection).
     fn drop_sender(&self) {
+        if let Flavor::Gated(gated) = &self.flavor {
+            release_in_drop::<P>(|| gated.sender_leaving());
+        }
         let mut count = self.senders.load(Ordering::SeqCst);
         while count > 1 {
-            // Not the last: nobody can tell, so no model event.
+            // Not the last: nobody can tell, so no entry.
             match (self.senders).compare_exchange(
                 count,
                 count - 1,

@@ -79,8 +79,22 @@ struct Execution {
     guard_dropped_unwinding: Option<&'static Location<'static>>,
     /// Threads inside loom's `try_lock` now (see [`trying_lock`]).
     trying: usize,
-    /// Causality tokens made and not yet received (see [`token_made`]).
-    tokens: usize,
+    /// This execution's number on this thread: a [`TokenId`] of another execution names
+    /// nothing here.
+    serial: u64,
+    /// The receipts of the causality tokens made in this execution, `None` once received (see
+    /// [`keep_token`]).
+    tokens: Vec<Option<Receipt>>,
+}
+
+/// How a causality token is received: a model event of the backend's.
+pub(crate) type Receipt = Box<dyn FnOnce()>;
+
+/// A causality token kept by its execution (see [`keep_token`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TokenId {
+    serial: u64,
+    index: usize,
 }
 
 /// A panic seen by the panic hook in a model execution.
@@ -102,7 +116,8 @@ thread_local! {
             panics: Vec::new(),
             guard_dropped_unwinding: None,
             trying: 0,
-            tokens: 0,
+            serial: 0,
+            tokens: Vec::new(),
         })
     };
     /// What the bodies of the running exploration used that its checker sees only in part.
@@ -135,8 +150,10 @@ pub(crate) fn begin(quiet_stops: bool) {
     forget_contexts();
     context::progressed();
     EXECUTION.with(|e| {
-        *e.borrow_mut() = Execution {
+        let mut e = e.borrow_mut();
+        *e = Execution {
             quiet_stops,
+            serial: e.serial.wrapping_add(1),
             ..Execution::default()
         }
     });
@@ -225,25 +242,56 @@ pub(crate) fn trying_lock() -> TryingLock {
     TryingLock(())
 }
 
-/// Counts a causality token made (a message on a channel of loom's own, see
-/// `backend::LoomToken`). Loom fails an execution that ends with a message of its channels
-/// never received: the explorer reads the count to tell that leak check, tripped by a body
-/// whose channel was never dropped, from a failure of the body (`explore::unseen::loom_leaked`).
-pub(crate) fn token_made() {
-    EXECUTION.with(|e| e.borrow_mut().tokens += 1);
+/// Keeps a causality token's receipt (under loom, the receive of a message on a channel of
+/// loom's own, see `backend::LoomToken`) until the token is taken ([`take_token`]), or the
+/// execution ends with every model thread finished ([`receive_tokens_left`]). Loom fails an
+/// execution that ends with a message of its channels never received, and a body may keep a
+/// channel past its end (a receiver forgotten, leaked, in a cycle or a static): the harness
+/// receives what is left, and the explorer reads the count of tokens never received to tell
+/// loom's leak check, should it still trip, from a failure of the body
+/// (`explore::unseen::loom_leaked`).
+pub(crate) fn keep_token(receipt: Receipt) -> TokenId {
+    EXECUTION.with(|e| {
+        let mut e = e.borrow_mut();
+        e.tokens.push(Some(receipt));
+        TokenId {
+            serial: e.serial,
+            index: e.tokens.len() - 1,
+        }
+    })
 }
 
-/// Counts a causality token received.
-pub(crate) fn token_received() {
-    let _ = EXECUTION.try_with(|e| {
+/// The receipt of token `id`, once: `None` if it was received already, or was made in another
+/// execution (a token kept past its execution, in an outcome or a static, is dropped later).
+pub(crate) fn take_token(id: TokenId) -> Option<Receipt> {
+    EXECUTION
+        .try_with(|e| {
+            let mut e = e.borrow_mut();
+            if e.serial != id.serial {
+                return None;
+            }
+            e.tokens.get_mut(id.index).and_then(Option::take)
+        })
+        .ok()
+        .flatten()
+}
+
+/// The receipts of the tokens not yet received, taken: for the harness to run once the body
+/// has returned and every model thread has finished, when nothing can take them any more.
+pub(crate) fn receive_tokens_left() {
+    if live_threads() > 0 {
+        return;
+    }
+    let left: Vec<Receipt> = EXECUTION.with(|e| {
         let mut e = e.borrow_mut();
-        e.tokens = e.tokens.saturating_sub(1);
+        e.tokens.iter_mut().filter_map(Option::take).collect()
     });
+    left.into_iter().for_each(|receive| receive());
 }
 
 /// Causality tokens made in this execution and never received.
 pub(crate) fn tokens_unreceived() -> usize {
-    EXECUTION.with(|e| e.borrow().tokens)
+    EXECUTION.with(|e| e.borrow().tokens.iter().flatten().count())
 }
 
 /// A thread's count inside loom's `try_lock` ([`trying_lock`]).
