@@ -414,8 +414,10 @@ mod loom_channel {
 
     /// What the last sender wrote before its drop is seen by a receive that finds every sender
     /// gone, as in std (whose receive synchronises with that drop), whether the drop came
-    /// before the receive began or while it waited. (Mutant caught: no event after a commuting
-    /// receive that found the channel disconnected: outcome `(true, None, 0)`.)
+    /// before the receive began or while it waited. (Mutants caught: no token for a sender's
+    /// drop, `Gated::sender_leaving` doing nothing: outcomes `(false, None, 0)` and
+    /// `(true, None, 0)`; before drops had tokens, no event after a commuting receive that
+    /// found the channel disconnected: `(true, None, 0)`.)
     #[test]
     fn the_last_sender_s_writes_reach_a_receive_that_finds_it_gone() {
         let outcomes = a_relaxed_write_then(drop);
@@ -546,8 +548,8 @@ mod loom_channel {
             .expect("loom says it did not run the body");
         assert!(
             why.reason.starts_with(
-                "unsupported by loom: a channel never dropped, and a thread still running when \
-                 the body returned"
+                "unsupported by loom: a channel never dropped, and a thread (or a value it \
+                 returned) outliving the body"
             ),
             "{why}"
         );

@@ -180,7 +180,8 @@ pub(super) fn loom_blocked_try(stop: &model::Stop, trace: Option<&Trace>) -> Opt
 
 /// Loom's check that every message of its channels was received, tripped by a channel of the
 /// body's that was never dropped (a receiver forgotten, leaked, in a cycle or a static) while a
-/// thread still ran when the body returned: threadproof's channel carries the causality of each
+/// thread still ran when the body returned (or a value a thread returned, never joined, was
+/// dropped after it): threadproof's channel carries the causality of each
 /// message and each sender's drop on a channel of loom's own, received when the message is
 /// taken or dropped, or by the harness once the body has returned with every thread finished
 /// (`model::receive_tokens_left`). std has no such check, so the run is loom's limit, not the
@@ -194,14 +195,15 @@ pub(super) fn loom_leaked(stop: &model::Stop) -> Option<Unsupported> {
         return None;
     }
     Some(Unsupported {
-        reason: "unsupported by loom: a channel never dropped, and a thread still running when \
-                 the body returned"
+        reason: "unsupported by loom: a channel never dropped, and a thread (or a value it \
+                 returned) outliving the body"
             .to_string(),
         detail: Some(format!(
             "{unreceived} causality token(s) of the body's channels (one per message, one per \
              sender dropped) were never taken: their channel was never dropped (a receiver \
              forgotten, leaked, kept in a cycle or in a static), and a thread was still running \
-             when the body returned, so they were not received at its end; each is a message on \
+             when the body returned, or a value a thread returned was dropped after it, so they \
+             were not received at its end; each is a message on \
              a channel of loom's own, and loom fails an execution whose channels end holding \
              messages"
         )),

@@ -44,14 +44,16 @@ pub trait RawSignal: Send + Sync + 'static {
 }
 
 /// What carries a sender's causality to whoever takes its message, or finds every sender gone,
-/// where their entries do not order them (see `Gate::enter_commuting`): under loom, a message on a channel of loom's own,
-/// whose sends loom orders only against sends, and receives against receives (loom's own
-/// channel's reduction); nothing on the other backends (shuttle's executions are sequentially
-/// consistent, and production keeps std's locks).
+/// where their entries do not order them (see `Gate::enter_commuting`): under loom, a message
+/// on a channel of loom's own, whose sends loom orders only against sends, and receives against
+/// receives (loom's own channel's reduction); nothing on the other backends (shuttle's
+/// executions are sequentially consistent, and production keeps std's locks).
 ///
 /// Invariant: a token is made by the sender before its entry (or before the count of senders
-/// changes, for a drop), and taken, or dropped, outside any entry (either is a model event under loom): loom counts a token never taken nor dropped
-/// as a leaked message.
+/// changes, for a drop), and taken, or dropped, outside any entry (either is a model event under
+/// loom). Loom counts a token never received as a leaked message: what a body leaves in a
+/// channel it never dropped is received by the harness once the body has returned with every
+/// thread finished.
 pub trait RawToken: Send + 'static {
     /// A token carrying the running thread's causality so far.
     fn new() -> Self;

@@ -1,11 +1,12 @@
-//! The channel under the model backends: each operation is one entry of a
-//! gate (`crate::sync::gate`), one model event, as the checkers' own channels are.
+//! The channel under the model backends: each operation is one entry of a gate
+//! (`crate::sync::gate`), one model event, as the checkers' own channels are (under loom,
+//! besides, the messages of its causality tokens, which loom orders against nothing else).
 //!
 //! Invariant: whatever an operation decides, it decides in its entry. A message meets a
 //! waiting receiver there and is handed to it (the receiver waits only while the queue is
 //! empty, so nothing it could take is queued meanwhile), and so is the disconnection when the
 //! last sender goes; a rendezvous message's receipt is handed to its waiting sender, or the
-//! message itself when the receiver goes. Those waiters finish without a second event. A
+//! message itself when the receiver goes. Those waiters finish without a second entry. A
 //! bounded sender waiting for room is raised (first come, first raised) when a receive makes
 //! room, and tries again: another sender may take the room first, as in std.
 //!

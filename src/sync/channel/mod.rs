@@ -19,7 +19,8 @@
 //! the checkers).
 //!
 //! Why so few model events: a checker explores every step it sees, so under the model
-//! backends each operation is one model event, as in loom's own channel (a lock round trip
+//! backends each operation is one model event (and under loom the messages of causality
+//! tokens, which loom orders against nothing else), as in loom's own channel (a lock round trip
 //! and condvar events each, before: two senders and a receiver cost loom 170 times its own
 //! channel's executions), and internal waits never wake spuriously (a spurious wakeup inside
 //! `recv` is invisible to its caller). Loom orders a blocking receive of an unbounded channel

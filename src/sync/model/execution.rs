@@ -9,6 +9,7 @@
 use std::any::Any;
 use std::cell::RefCell;
 use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::context::{self, forget_contexts};
 use super::trace;
@@ -79,7 +80,7 @@ struct Execution {
     guard_dropped_unwinding: Option<&'static Location<'static>>,
     /// Threads inside loom's `try_lock` now (see [`trying_lock`]).
     trying: usize,
-    /// This execution's number on this thread: a [`TokenId`] of another execution names
+    /// This execution's number in the process: a [`TokenId`] of another execution names
     /// nothing here.
     serial: u64,
     /// The receipts of the causality tokens made in this execution, `None` once received (see
@@ -151,9 +152,18 @@ pub(crate) fn begin(quiet_stops: bool) {
     context::progressed();
     EXECUTION.with(|e| {
         let mut e = e.borrow_mut();
+        // Unique in the process: a token kept past its execution may be dropped on another
+        // thread. Each thread counts in a range of its own, drawn at its first execution.
+        let serial = match e.serial {
+            0 => {
+                static RANGES: AtomicU64 = AtomicU64::new(0);
+                RANGES.fetch_add(1 << 32, Ordering::Relaxed) + 1
+            }
+            serial => serial + 1,
+        };
         *e = Execution {
             quiet_stops,
-            serial: e.serial.wrapping_add(1),
+            serial,
             ..Execution::default()
         }
     });
