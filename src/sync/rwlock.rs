@@ -4,14 +4,10 @@
 //! with read guards. Production backends use their own lock (std's, parking_lot's); the model
 //! backends use [`BuiltRwLock`], built on a gate (`super::gate`: one model event per
 //! acquisition or release) with the policy of those production locks: a waiting writer blocks
-//! new readers (writer preference), and a release gives the lock to the first waiting writer,
-//! or else to every waiting reader. So a thread that takes a second read guard while a writer
-//! waits deadlocks, under the checkers as in production. Production locks wake their waiters
-//! to try again, and another thread may take the lock first; here the release hands the lock
-//! over in its own entry, which saves each waiter a second event and reaches the same
-//! behaviours: a waiter's place in the queue is seen by no other thread (it only changes who
-//! is let in, and a waiter that has not come yet lets in no fewer), so a run where another
-//! thread takes the lock first is the run where that waiter came after it. Loom's own lock has no writer preference (that deadlock never shows) and
+//! new readers (writer preference), and a release wakes one waiting writer, or else every
+//! waiting reader, which then try again (another thread may take the lock first). So a
+//! thread that takes a second read guard while a writer waits deadlocks, under the checkers
+//! as in production. Loom's own lock has no writer preference (that deadlock never shows) and
 //! mis-counts a thread holding two read guards; shuttle's panics on any second read guard.
 
 use std::cell::UnsafeCell;
@@ -284,7 +280,8 @@ impl<T: Send + Sync> RawRwLock<T> for ::parking_lot::RwLock<T> {
 /// A writer-preferring reader-writer lock on a gate (`sync::gate::Gate`): the model backends'
 /// [`RawRwLock`] (see the module docs for why not the checkers' own). Each acquisition and
 /// release is one model event; a thread that cannot have the lock waits on a waiter
-/// (`sync::gate::Waiter`) until a release hands it the lock.
+/// (`sync::gate::Waiter`) and tries again once raised, so another thread may take the lock
+/// first, as in std.
 pub struct BuiltRwLock<P: Primitives, T> {
     access: Gate<P, Access<P>>,
     value: UnsafeCell<T>,
@@ -294,13 +291,13 @@ pub struct BuiltRwLock<P: Primitives, T> {
 struct Access<P: Primitives> {
     readers: usize,
     writer: bool,
-    /// Writers inside `write` that do not hold the lock yet: while there are any, new readers
-    /// wait (writer preference).
+    /// Writers inside `write` that do not hold the lock yet, waiting or raised: while there
+    /// are any, new readers wait (writer preference).
     writers_waiting: usize,
-    /// Writers waiting now, in the order they came: a release hands the lock to the first (as
-    /// std's and parking_lot's wake one writer).
+    /// Writers waiting now, in the order they came: a release raises the first (as std's
+    /// and parking_lot's wake one writer).
     writers: VecDeque<Waiter<P, ()>>,
-    /// Readers waiting now: handed the lock together once no writer holds or waits.
+    /// Readers waiting now: raised together once no writer holds or waits.
     readers_queued: Vec<Waiter<P, ()>>,
 }
 
@@ -313,17 +310,14 @@ impl<P: Primitives> Access<P> {
         !self.writer && self.readers == 0
     }
 
-    /// The lock was released: hand it to whoever can have it now, and raise them.
+    /// The lock was released: raise whoever can have it now.
     fn released<'a>(&mut self, wakeups: &mut Wakeups<'a>) {
         if !self.writable() {
             return;
         }
         if let Some(writer) = self.writers.pop_front() {
-            self.writers_waiting -= 1;
-            self.writer = true;
             wakeups.push(writer);
-        } else {
-            self.readers += self.readers_queued.len();
+        } else if self.writers_waiting == 0 {
             for reader in self.readers_queued.drain(..) {
                 wakeups.push(reader);
             }
@@ -348,23 +342,28 @@ pub struct BuiltWriteGuard<'a, P: Primitives, T> {
 }
 
 impl<P: Primitives, T> BuiltRwLock<P, T> {
-    /// Takes the lock if `take` says it may (in an entry, where it counts itself in), or else
-    /// queues with `queue` and waits until a release hands it the lock.
+    /// Takes the lock once `take` says it may (in an entry, where it counts itself in),
+    /// waiting between tries.
     fn acquire(
         &self,
         take: impl Fn(&mut Access<P>) -> bool,
         queue: fn(&mut Access<P>, Waiter<P, ()>),
     ) {
-        let waiter = self.access.enter(|access| {
-            if take(access) {
-                return None;
+        loop {
+            let waiter = self.access.enter(|access| {
+                if take(access) {
+                    return None;
+                }
+                let waiter = Waiter::new(false);
+                queue(access, waiter.clone());
+                Some(waiter)
+            });
+            match waiter {
+                None => return,
+                Some(waiter) => {
+                    waiter.wait();
+                }
             }
-            let waiter = Waiter::new(false);
-            queue(access, waiter.clone());
-            Some(waiter)
-        });
-        if let Some(waiter) = waiter {
-            waiter.wait();
         }
     }
 
@@ -426,11 +425,17 @@ impl<P: Primitives, T: Send + Sync> RawRwLock<T> for BuiltRwLock<P, T> {
     }
 
     fn write(&self) -> Self::Write<'_> {
+        let counted = std::cell::Cell::new(false);
         self.acquire(
             |access| {
+                if !counted.replace(true) {
+                    access.writers_waiting += 1;
+                }
                 let writable = access.writable();
-                access.writer |= writable;
-                access.writers_waiting += usize::from(!writable);
+                if writable {
+                    access.writers_waiting -= 1;
+                    access.writer = true;
+                }
                 writable
             },
             |access, waiter| access.writers.push_back(waiter),
