@@ -355,6 +355,60 @@ mod loom_try_lock {
     }
 }
 
+/// The `RwLock` under loom reaches what std's can do, barging included.
+mod loom_rwlock {
+    use std::collections::BTreeSet;
+
+    use threadproof::explore::{self, LoomConfig};
+    use threadproof::std::sync::{Arc, RwLock};
+    use threadproof::std::thread;
+
+    /// Main holds a read guard while a writer queues behind it and a third thread tries a
+    /// read, then a write. A failing `try_read` can see the queued writer (writer
+    /// preference), and once main lets go, std lets the `try_write` in before the raised
+    /// writer: it reads the value the writer has not yet written, `(false, Some(0))`. Loom
+    /// reaches that and every other outcome std allows, and none it does not. (Mutant caught:
+    /// a release that hands the lock to the raised writer, as at d1eab7e, loses
+    /// `(false, Some(0))`.)
+    #[test]
+    fn a_try_write_can_barge_in_before_a_raised_writer_that_a_try_read_saw_waiting() {
+        let report = explore::loom::explore(
+            &LoomConfig::exhaustive(),
+            || {
+                let lock = Arc::new(RwLock::new(0));
+                let held = lock.read().unwrap();
+                let writer = {
+                    let lock = Arc::clone(&lock);
+                    thread::spawn(move || *lock.write().unwrap() = 1)
+                };
+                let trier = {
+                    let lock = Arc::clone(&lock);
+                    thread::spawn(move || {
+                        let read = lock.try_read().is_ok();
+                        let written = lock.try_write().ok().map(|guard| *guard);
+                        (read, written)
+                    })
+                };
+                drop(held);
+                writer.join().unwrap();
+                trier.join().unwrap()
+            },
+            |_| Ok(()),
+        );
+        assert!(report.passed(), "{}", report.summary());
+        let seen: BTreeSet<(bool, Option<u32>)> = report.outcomes.keys().copied().collect();
+        let every = [
+            (false, None),
+            (false, Some(0)),
+            (false, Some(1)),
+            (true, None),
+            (true, Some(0)),
+            (true, Some(1)),
+        ];
+        assert_eq!(seen, BTreeSet::from(every));
+    }
+}
+
 /// The channel under loom as loom's own is searched: a blocking `recv` of an unbounded channel
 /// commutes with the sends, so loom interleaves receives with receives only, and sends with
 /// sends; each message carries its sender's causality to whoever takes it.
