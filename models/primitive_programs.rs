@@ -53,7 +53,7 @@ pub fn loom_programs() -> Vec<Program> {
         Program {
             name: "three-writers",
             native: false,
-            built_ceiling: Some(20),
+            built_ceiling: Some(10),
             raw_loom: Some(raw_loom::three_writers),
             raw_shuttle: raw_shuttle::three_writers,
             loom: Some(built::three_writers::<threadproof::sync::Loom>),

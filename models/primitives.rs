@@ -200,7 +200,9 @@ mod costs {
     /// with receives only. (Mutants caught: the channel and `RwLock` on the backend's mutex
     /// and condvar, as at e05024f: two-senders 3,227 executions against raw loom's 19,
     /// three-writers 19,054 against 414, both over their ceilings; the receive entering by
-    /// the sends' event, as at c1c2a41: two-senders 400, over its ceiling of 2x.)
+    /// the sends' event, as at c1c2a41: two-senders 400, over its ceiling of 2x; an `RwLock`
+    /// whose raised waiters always enter again, as at 87ffe2b: three-writers 6,191, over its
+    /// ceiling of 10x.)
     #[test]
     fn each_built_primitive_costs_loom_at_most_its_ceiling() {
         let config = LoomConfig::exhaustive().spurious_wakeups(1);
@@ -355,47 +357,84 @@ mod loom_try_lock {
     }
 }
 
-/// The `RwLock` under loom reaches what std's can do, barging included.
+/// The `RwLock` under loom: a release hands the lock to its waiters until the exploration's
+/// first try operation, which starts it again with raised waiters entering again (std's
+/// barging), so loom reaches what std's lock can do either way.
 mod loom_rwlock {
     use std::collections::BTreeSet;
 
-    use threadproof::explore::{self, LoomConfig};
+    use threadproof::explore::{self, Budget, LoomConfig};
     use threadproof::std::sync::{Arc, RwLock};
     use threadproof::std::thread;
+
+    /// Main holds the write lock while a reader and a writer queue behind it, then lets go.
+    /// The writer sets two atomics inside its critical section, each a step where loom may
+    /// switch threads, and the reader reads both inside its own: it sees both or neither, in
+    /// every order loom reaches, and both are reached, with no start again (no try operation;
+    /// the per-backend paths, whose objects need none either). (Mutant caught: readers handed
+    /// the lock without being counted in: in a release build "FAILED at execution 487:
+    /// deadlock", the reader's release leaving the count of readers wrapped; in a debug build
+    /// that release panics on the overflow.)
+    #[test]
+    fn a_handed_lock_excludes_as_a_taken_one_does() {
+        use threadproof::sync::loom::atomic::{AtomicUsize, Ordering::Relaxed};
+        use threadproof::sync::loom::{thread, Arc, RwLock};
+        let report = explore::loom::explore(
+            &LoomConfig::exhaustive(),
+            || {
+                let lock = Arc::new(RwLock::new(()));
+                let pair = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
+                let held = lock.write();
+                let reader = {
+                    let (lock, pair) = (Arc::clone(&lock), Arc::clone(&pair));
+                    thread::spawn(move || {
+                        let _read = lock.read();
+                        (pair.0.load(Relaxed), pair.1.load(Relaxed))
+                    })
+                };
+                let writer = {
+                    let (lock, pair) = (Arc::clone(&lock), Arc::clone(&pair));
+                    thread::spawn(move || {
+                        let _write = lock.write();
+                        pair.0.store(1, Relaxed);
+                        pair.1.store(1, Relaxed);
+                    })
+                };
+                drop(held);
+                writer.join().unwrap();
+                reader.join().unwrap()
+            },
+            |_| Ok(()),
+        );
+        assert!(report.passed(), "{}", report.summary());
+        assert_eq!(report.restarts, None, "{}", report.summary());
+        let seen: BTreeSet<(usize, usize)> = report.outcomes.keys().copied().collect();
+        assert_eq!(seen, BTreeSet::from([(0, 0), (1, 1)]));
+    }
 
     /// Main holds a read guard while a writer queues behind it and a third thread tries a
     /// read, then a write. A failing `try_read` can see the queued writer (writer
     /// preference), and once main lets go, std lets the `try_write` in before the raised
     /// writer: it reads the value the writer has not yet written, `(false, Some(0))`. Loom
-    /// reaches that and every other outcome std allows, and none it does not. (Mutant caught:
-    /// a release that hands the lock to the raised writer, as at d1eab7e, loses
-    /// `(false, Some(0))`.)
+    /// reaches that and every other outcome std allows, and none it does not, after starting
+    /// again once at the first `try_read`, which the report says. (Mutants caught: a release
+    /// that hands the lock to the raised writer whatever the body does, as at d1eab7e, loses
+    /// `(false, Some(0))`; `BuiltRwLock::before_try` doing nothing: no start again.)
     #[test]
     fn a_try_write_can_barge_in_before_a_raised_writer_that_a_try_read_saw_waiting() {
-        let report = explore::loom::explore(
-            &LoomConfig::exhaustive(),
-            || {
-                let lock = Arc::new(RwLock::new(0));
-                let held = lock.read().unwrap();
-                let writer = {
-                    let lock = Arc::clone(&lock);
-                    thread::spawn(move || *lock.write().unwrap() = 1)
-                };
-                let trier = {
-                    let lock = Arc::clone(&lock);
-                    thread::spawn(move || {
-                        let read = lock.try_read().is_ok();
-                        let written = lock.try_write().ok().map(|guard| *guard);
-                        (read, written)
-                    })
-                };
-                drop(held);
-                writer.join().unwrap();
-                trier.join().unwrap()
-            },
-            |_| Ok(()),
-        );
+        let report =
+            explore::loom::explore(&LoomConfig::exhaustive(), try_read_then_write, |_| Ok(()));
         assert!(report.passed(), "{}", report.summary());
+        let restarts = report
+            .restarts
+            .expect("started again at the first try_read");
+        assert_eq!(restarts.times, 1, "{}", report.summary());
+        assert!(restarts.executions >= 1, "{}", report.summary());
+        let said = format!(
+            "started again once, after {} execution",
+            restarts.executions
+        );
+        assert!(report.summary().contains(&said), "{}", report.summary());
         let seen: BTreeSet<(bool, Option<u32>)> = report.outcomes.keys().copied().collect();
         let every = [
             (false, None),
@@ -406,6 +445,61 @@ mod loom_rwlock {
             (true, Some(1)),
         ];
         assert_eq!(seen, BTreeSet::from(every));
+    }
+
+    /// The body above: whether the third thread's `try_read` succeeded, and what its
+    /// `try_write` read.
+    fn try_read_then_write() -> (bool, Option<u32>) {
+        let lock = Arc::new(RwLock::new(0));
+        let held = lock.read().unwrap();
+        let writer = {
+            let lock = Arc::clone(&lock);
+            thread::spawn(move || *lock.write().unwrap() = 1)
+        };
+        let trier = {
+            let lock = Arc::clone(&lock);
+            thread::spawn(move || {
+                let read = lock.try_read().is_ok();
+                let written = lock.try_write().ok().map(|guard| *guard);
+                (read, written)
+            })
+        };
+        drop(held);
+        writer.join().unwrap();
+        trier.join().unwrap()
+    }
+
+    fn not_barged(outcome: &(bool, Option<u32>)) -> Result<(), String> {
+        match outcome {
+            (false, Some(0)) => Err("the try_write barged in before the raised writer".into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// A failure found after the start again, whose replay token has no preemption bound
+    /// (here the search for fewer preemptions ran out of budget), says `rwlock=barging`, and
+    /// its replay runs with raised waiters entering again from its first execution: it
+    /// reproduces the failure at the token's execution without starting again. (Mutant
+    /// caught: `LoomConfig::barging` never set in a failure's token.)
+    #[test]
+    fn an_unbounded_token_found_after_the_start_again_replays_barging_from_the_start() {
+        let found =
+            explore::loom::explore(&LoomConfig::exhaustive(), try_read_then_write, not_barged);
+        let failure = found.failure.expect("loom reaches the barging outcome");
+        let restarts = found.restarts.expect("started again at the first try_read");
+        // Just enough for the first pass and the failure: none left for the search.
+        let budget = Budget::executions(restarts.executions + failure.execution);
+        let config = LoomConfig::exhaustive().budget(budget);
+        let cut = explore::loom::explore(&config, try_read_then_write, not_barged);
+        let failure = cut.failure.expect("found again within the budget");
+        let token = failure.replay.to_string();
+        assert!(token.contains(":rwlock=barging@"), "{token}");
+        assert!(!token.contains("preemptions="), "{token}");
+        let replayed = explore::replay(&token, try_read_then_write, not_barged);
+        assert_eq!(replayed.restarts, None, "{}", replayed.summary());
+        let again = replayed.failure.expect("the token reproduces the failure");
+        assert_eq!(again.message, failure.message);
+        assert_eq!(replayed.executions, failure.replay.execution);
     }
 }
 

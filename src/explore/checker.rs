@@ -159,6 +159,9 @@ impl Checker {
                 if let Some(plan) = &config.plan {
                     token += &format!(":plan={plan}");
                 }
+                if config.barging {
+                    token += ":rwlock=barging";
+                }
                 token
             }
             Checker::Shuttle(config) => {
@@ -212,7 +215,7 @@ impl Checker {
         };
         match kind {
             "loom" => {
-                if let Some(err) = unknown(&["preemptions", "spurious", "plan"]) {
+                if let Some(err) = unknown(&["preemptions", "spurious", "plan", "rwlock"]) {
                     return err;
                 }
                 let mut config = LoomConfig::exhaustive()
@@ -229,6 +232,13 @@ impl Checker {
                         Plan::parse(plan).ok_or_else(|| format!("`{plan}` is not a plan"))?;
                     config.plan = Some(plan);
                 }
+                config.barging = match text("rwlock") {
+                    None => false,
+                    Some("barging") => true,
+                    Some(other) => {
+                        return Err(format!("`rwlock={other}` in `{token}`: expected barging"))
+                    }
+                };
                 Ok(Checker::Loom(config))
             }
             "random" | "pct" | "urw" => {
@@ -328,6 +338,7 @@ mod tests {
             Checker::Shuttle(ShuttleConfig::pct(2, 100)),
             Checker::Loom(LoomConfig {
                 plan: Plan::parse("t0#1+t#0=2"),
+                barging: true,
                 ..LoomConfig::exhaustive()
                     .preemption_bound(1)
                     .spurious_wakeups(2)
@@ -368,6 +379,8 @@ mod tests {
             "loom:preemptions=1:preemptions=2",
             "loom:plan=t0",
             "loom:preemptions=300",
+            "loom:rwlock=handover",
+            "loom:rwlock=barging:rwlock=barging",
             "random:replay=s3>1",
             "random:replay=s3t1",
             "random:replay=x1",

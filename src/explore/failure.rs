@@ -245,8 +245,9 @@ impl Found {
             ),
             Stop::Restart => (
                 FailureKind::Panicked,
-                "the exploration had to start again (a timed wait without the timer, or a \
-                 threadproof::std object without its ordering atomics)"
+                "the exploration had to start again (a timed wait without the timer, a \
+                 threadproof::std object without its ordering atomics, or a try operation on \
+                 an RwLock that hands its lock over)"
                     .to_string(),
                 None,
             ),

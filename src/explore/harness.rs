@@ -22,7 +22,7 @@ use super::unseen::{
 use super::{Budget, Found, Report, Shape, Unsupported};
 use crate::sync::model::{self, Stop, TooManyThreads};
 use crate::sync::trace;
-use crate::sync::{NeedsMirrorMakers, NeedsTimer};
+use crate::sync::{NeedsBarging, NeedsMirrorMakers, NeedsTimer};
 
 /// Panic payload that ends an exploration whose budget ran out.
 struct BudgetExhausted;
@@ -231,8 +231,9 @@ pub(super) enum RunEnd {
     Failed(Found),
     Unsupported(Unsupported),
     /// The exploration starts again from its first execution: a timed wait began without the
-    /// timer ([`crate::sync::NeedsTimer`]), or a `threadproof::std` object needed the
-    /// atomics that order it under loom ([`crate::sync::NeedsMirrorMakers`]).
+    /// timer ([`crate::sync::NeedsTimer`]), a `threadproof::std` object needed the atomics
+    /// that order it under loom ([`crate::sync::NeedsMirrorMakers`]), or a try operation on
+    /// an `RwLock` needed its raised waiters to enter again ([`crate::sync::NeedsBarging`]).
     Restart,
 }
 
@@ -254,7 +255,10 @@ pub(super) fn run_checker(check: impl FnOnce()) -> RunEnd {
         Err(payload) => {
             if payload.is::<BudgetExhausted>() || payload.is::<model::OutOfTime>() {
                 RunEnd::OutOfBudget
-            } else if payload.is::<NeedsTimer>() || payload.is::<NeedsMirrorMakers>() {
+            } else if payload.is::<NeedsTimer>()
+                || payload.is::<NeedsMirrorMakers>()
+                || payload.is::<NeedsBarging>()
+            {
                 RunEnd::Restart
             } else if let Some(InvariantViolation(complaint)) = payload.downcast_ref() {
                 RunEnd::Failed(Found::from_stop(Stop::Invariant(complaint.clone())))

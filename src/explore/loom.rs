@@ -41,6 +41,11 @@ pub struct LoomConfig {
     /// Replay: explore only this spurious plan, only at `preemption_bound`, and search no
     /// further (a failure's replay token sets it).
     pub plan: Option<Plan>,
+    /// Replay: the `RwLock`s' raised waiters enter again from the first execution, as in the
+    /// pass that found the failure (an unbounded exploration lets releases hand the lock over
+    /// until its first `try_read` or `try_write`, then starts again without: see
+    /// `sync::rwlock::BuiltRwLock`). A failure's replay token sets it (`rwlock=barging`).
+    pub barging: bool,
 }
 
 impl Default for LoomConfig {
@@ -52,6 +57,7 @@ impl Default for LoomConfig {
             max_branches: 100_000,
             record_traces: true,
             plan: None,
+            barging: false,
         }
     }
 }
@@ -154,8 +160,18 @@ struct Runs<O, B, I> {
     checked: Arc<(B, I)>,
     max_branches: usize,
     spurious_wakeups: usize,
+    mode: Mode,
+}
+
+/// What every execution of a pass of an exploration has from its start.
+#[derive(Clone, Copy)]
+struct Mode {
     /// Whether each execution runs the timer of timed waits ([`crate::sync::timer`]).
     timer: bool,
+    /// Whether `RwLock`s hand their lock over on release, in the runs without a preemption
+    /// bound (`sync::rwlock::BuiltRwLock`): a bounded run counts preemptions in std's barging
+    /// schedules, which hand-over reaches with other counts.
+    hand_over: bool,
 }
 
 /// How a search over the spurious plans at one bound ended.
@@ -190,13 +206,21 @@ where
         // Names the user's lines in data race reports (it costs next to nothing).
         builder.location = true;
         let (recorder, checked) = (Arc::clone(&self.recorder), Arc::clone(&self.checked));
-        let timer = self.timer;
-        run_checker(|| {
+        let timer = self.mode.timer;
+        let outer = crate::sync::model::set_rwlock_hand_over(self.hands_over(bound));
+        let end = run_checker(|| {
             builder.check(move || {
                 let body = || with_timer::<Loom, O>(timer, &checked.0);
                 model::run_as_main(|| recorder.execute_unwinding(&body, &checked.1))
             })
-        })
+        });
+        crate::sync::model::set_rwlock_hand_over(outer);
+        end
+    }
+
+    /// Whether the `RwLock`s of a run at `bound` hand their lock over.
+    fn hands_over(&self, bound: Option<usize>) -> bool {
+        self.mode.hand_over && bound.is_none()
     }
 
     /// Every spurious plan at `bound`, fewest spurious wakeups first, until one fails.
@@ -271,24 +295,36 @@ where
     super::guarded(config.describe(), config.budget, move || {
         let started = Instant::now();
         let checked = Arc::new((body, invariant));
-        // Without the timer, and without the atomics that order `threadproof::std` objects,
-        // first; the whole exploration again with what an execution needed, once it needed it,
-        // so that every execution of it runs the same threads and objects.
+        // Without the timer, without the atomics that order `threadproof::std` objects, and
+        // with `RwLock`s that hand their lock over, first; the whole exploration again with
+        // what an execution needed, once it needed it, so that every execution of it runs the
+        // same threads, objects and locks.
         let mut timer = false;
         let mut restarts = Restarts::default();
         crate::std::rt::forget_mirror_plan();
         crate::std::rt::set_mirror_makers(makers);
+        let mut hand_over = !config.barging;
+        crate::sync::model::take_barging_restart();
         let report = loop {
-            let pass = explore_checked(&config, Arc::clone(&checked), timer, started, restarts);
+            let pass = explore_checked(
+                &config,
+                Arc::clone(&checked),
+                Mode { timer, hand_over },
+                started,
+                restarts,
+            );
             // Asked even of a finished exploration: a body may have caught the restart's panic.
-            let restart = crate::std::rt::take_mirror_restart();
+            let mirror = crate::std::rt::take_mirror_restart();
+            let barging = crate::sync::model::take_barging_restart();
             let abandoned = match pass {
-                Ok(report) if !restart => break report,
+                Ok(report) if !mirror && !barging => break report,
                 Ok(report) => report.executions + report.simplest_search.unwrap_or(0),
                 Err(executions) => executions,
             };
             restarts = restarts.after(abandoned);
-            if !restart {
+            if barging {
+                hand_over = false;
+            } else if !mirror {
                 assert!(!timer, "an exploration with the timer needs no timer");
                 timer = true;
             }
@@ -303,7 +339,7 @@ where
 fn explore_checked<O, B, I>(
     config: &LoomConfig,
     checked: Arc<(B, I)>,
-    timer: bool,
+    mode: Mode,
     started: Instant,
     earlier: Restarts,
 ) -> Result<Report<O>, u64>
@@ -327,7 +363,7 @@ where
         checked,
         max_branches: config.max_branches,
         spurious_wakeups: config.spurious_wakeups,
-        timer,
+        mode,
     };
 
     // The search for the smallest failing bound runs after the exploration, with executions
@@ -357,7 +393,7 @@ where
                         checked: Arc::clone(&runs.checked),
                         max_branches: config.max_branches,
                         spurious_wakeups: config.spurious_wakeups,
-                        timer,
+                        mode,
                     };
                     let first = Finding {
                         kind: found.kind,
@@ -398,6 +434,8 @@ where
                 preemption_bound: bound,
                 plan: Some(plan.clone()),
                 budget: Budget::UNLIMITED,
+                // A bounded replay runs barging anyway.
+                barging: bound.is_none() && !runs.mode.hand_over,
                 ..config.clone()
             };
             Some(Failure {

@@ -156,8 +156,9 @@ pub struct Report<O> {
 }
 
 /// Passes of an exploration that started again from the beginning, because an execution
-/// needed what every execution must then have from the start: the timer of timed waits, or
-/// an object `threadproof::std` makes before any thread (loom).
+/// needed what every execution must then have from the start: the timer of timed waits, an
+/// object `threadproof::std` makes before any thread (loom), or `RwLock`s whose raised waiters
+/// enter again, for a `try_read` or `try_write` (loom).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Restarts {
     /// How many times the exploration started again.

@@ -7,7 +7,7 @@
 //! the one the harness reports, and from then on the trace is frozen as it was.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -25,6 +25,48 @@ pub struct NeedsTimer;
 /// then runs the whole exploration again with them, from its first execution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NeedsMirrorMakers;
+
+/// A panic payload: under loom, a `try_read` or `try_write` on an `RwLock` whose releases hand
+/// the lock over (`sync::rwlock::BuiltRwLock`). The explorer then runs the whole exploration
+/// again with raised waiters entering again, from its first execution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NeedsBarging;
+
+thread_local! {
+    /// Whether the `RwLock`s that loom executions on this OS thread make hand their lock over
+    /// on release (the loom explorer's mode; off elsewhere).
+    static HAND_OVER: Cell<bool> = const { Cell::new(false) };
+    /// Whether an execution on this OS thread raised [`NeedsBarging`] since the last
+    /// [`take_barging_restart`], caught by the body or not.
+    static BARGING_NEEDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Sets whether the `RwLock`s made from now on on this OS thread hand their lock over (see
+/// [`NeedsBarging`]); what it was.
+pub(crate) fn set_rwlock_hand_over(on: bool) -> bool {
+    HAND_OVER.with(|h| h.replace(on))
+}
+
+/// Whether an `RwLock` made now hands its lock over on release.
+pub(crate) fn rwlock_hand_over() -> bool {
+    HAND_OVER.with(Cell::get)
+}
+
+/// A try operation on an `RwLock` that hands its lock over: the exploration must start again
+/// without hand-over. Raises [`NeedsBarging`], unless the thread is already unwinding (a
+/// second panic would abort): the explorer then learns it from [`take_barging_restart`].
+pub(crate) fn needs_barging() {
+    BARGING_NEEDED.with(|b| b.set(true));
+    if !std::thread::panicking() {
+        std::panic::panic_any(NeedsBarging);
+    }
+}
+
+/// Whether an execution needed raised waiters to enter again since the last call (see
+/// [`NeedsBarging`]); clears it.
+pub(crate) fn take_barging_restart() -> bool {
+    BARGING_NEEDED.with(|b| b.replace(false))
+}
 
 /// A panic payload: the body spawned more threads than the checker can model. Raised by
 /// `sync::spawn` before the checker's own assertion would fire, so that the explorer can
@@ -54,7 +96,8 @@ pub(crate) enum Stop {
     /// The outcome broke the invariant.
     Invariant(String),
     /// The exploration must start again from its first execution, with the timer
-    /// ([`NeedsTimer`]) or the mirror's makers ([`NeedsMirrorMakers`]) on.
+    /// ([`NeedsTimer`]) or the mirror's makers ([`NeedsMirrorMakers`]) on, or the `RwLock`'s
+    /// hand-over off ([`NeedsBarging`]).
     Restart,
     /// The exploration's time ran out inside this execution ([`context::step`]): a budget
     /// cut, not a failure.
@@ -364,7 +407,10 @@ pub(crate) fn thread_panicked(payload: Box<dyn Any + Send>, park: impl Fn()) -> 
 /// How a panic with `payload` ends an execution: what it says and where it was raised, with the
 /// trace cut back to its moment.
 pub(crate) fn stop_for_panic(payload: &(dyn Any + Send)) -> Stop {
-    if payload.is::<NeedsTimer>() || payload.is::<NeedsMirrorMakers>() {
+    if payload.is::<NeedsTimer>()
+        || payload.is::<NeedsMirrorMakers>()
+        || payload.is::<NeedsBarging>()
+    {
         return Stop::Restart;
     }
     let message = panic_message(payload);
@@ -400,6 +446,8 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> String {
         "a threadproof::std object first used across threads in an execution without the \
          atomics that order it"
             .to_string()
+    } else if payload.is::<NeedsBarging>() {
+        "a try_read or try_write on an RwLock whose releases hand the lock over".to_string()
     } else if payload.is::<Box<dyn Any + Send>>() {
         "a panic whose payload is another panic's payload (not a string)".to_string()
     } else {
