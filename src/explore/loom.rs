@@ -44,7 +44,8 @@ pub struct LoomConfig {
     /// Replay: the `RwLock`s' raised waiters enter again from the first execution, as in the
     /// pass that found the failure (an unbounded exploration lets releases hand the lock over
     /// until its first `try_read` or `try_write`, then starts again without: see
-    /// `sync::rwlock::BuiltRwLock`). A failure's replay token sets it (`rwlock=barging`).
+    /// `sync::rwlock::BuiltRwLock`). A failure's replay token without a preemption bound sets
+    /// it (`rwlock=barging`): a bounded replay barges anyway.
     pub barging: bool,
 }
 
@@ -334,8 +335,9 @@ where
     })
 }
 
-/// [`explore`], with or without the timer of timed waits, after the passes `earlier` that
-/// started again: the executions of this pass, abandoned, if a timed wait needed the timer.
+/// One pass of [`explore`] in `mode` (the timer of timed waits, the `RwLock`s' hand-over),
+/// after the passes `earlier` that started again: the executions of this pass, abandoned, if
+/// an execution needed another mode.
 fn explore_checked<O, B, I>(
     config: &LoomConfig,
     checked: Arc<(B, I)>,

@@ -6,7 +6,8 @@
 //! acquisition or release) with the policy of those production locks: a waiting writer blocks
 //! new readers (writer preference), and a release wakes one waiting writer, or else every
 //! waiting reader, which then try again (another thread may take the lock first; under loom,
-//! until a try operation, the release hands them the lock instead: see [`BuiltRwLock`]). So a
+//! in a run without a preemption bound and until a try operation, the release hands them the
+//! lock instead: see [`BuiltRwLock`]). So a
 //! thread that takes a second read guard while a writer waits deadlocks, under the checkers
 //! as in production. Loom's own lock has no writer preference (that deadlock never shows) and
 //! mis-counts a thread holding two read guards; shuttle's panics on any second read guard.
