@@ -22,7 +22,6 @@ use super::unseen::{
 use super::{Budget, Found, Report, Shape, Unsupported};
 use crate::sync::model::{self, Stop, TooManyThreads};
 use crate::sync::trace;
-use crate::sync::{NeedsBarging, NeedsMirrorMakers, NeedsTimer};
 
 /// Panic payload that ends an exploration whose budget ran out.
 struct BudgetExhausted;
@@ -230,10 +229,10 @@ pub(super) enum RunEnd {
     OutOfBudget,
     Failed(Found),
     Unsupported(Unsupported),
-    /// The exploration starts again from its first execution: a timed wait began without the
-    /// timer ([`crate::sync::NeedsTimer`]), a `threadproof::std` object needed the atomics
-    /// that order it under loom ([`crate::sync::NeedsMirrorMakers`]), or a try operation on
-    /// an `RwLock` needed its raised waiters to enter again ([`crate::sync::NeedsBarging`]).
+    /// The exploration starts again from its first execution: a panic that
+    /// [`model::is_restart`] says asks for it (a timed wait without the timer, a
+    /// `threadproof::std` object without the atomics that order it under loom, a try operation
+    /// on an `RwLock` that hands its lock over).
     Restart,
 }
 
@@ -255,10 +254,7 @@ pub(super) fn run_checker(check: impl FnOnce()) -> RunEnd {
         Err(payload) => {
             if payload.is::<BudgetExhausted>() || payload.is::<model::OutOfTime>() {
                 RunEnd::OutOfBudget
-            } else if payload.is::<NeedsTimer>()
-                || payload.is::<NeedsMirrorMakers>()
-                || payload.is::<NeedsBarging>()
-            {
+            } else if model::is_restart(&*payload) {
                 RunEnd::Restart
             } else if let Some(InvariantViolation(complaint)) = payload.downcast_ref() {
                 RunEnd::Failed(Found::from_stop(Stop::Invariant(complaint.clone())))

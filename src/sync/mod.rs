@@ -132,7 +132,7 @@ pub use self::channel::{
 pub use self::choice::choose;
 pub use self::condvar::{Condvar, WaitTimeoutResult};
 pub use self::model::execution::panic_message;
-pub(crate) use self::model::{NeedsBarging, NeedsMirrorMakers, NeedsTimer};
+pub(crate) use self::model::NeedsMirrorMakers;
 pub(crate) use self::mutex::LOOM_TRY_LOCK;
 pub use self::mutex::{Mutex, MutexGuard};
 pub use self::once::Once;

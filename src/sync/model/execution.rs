@@ -404,13 +404,18 @@ pub(crate) fn thread_panicked(payload: Box<dyn Any + Send>, park: impl Fn()) -> 
     }
 }
 
+/// Whether a panic with `payload` asks for the exploration to start again: a timed wait
+/// without the timer ([`NeedsTimer`]), a mirror object without its makers
+/// ([`NeedsMirrorMakers`]), or a try operation on an `RwLock` that hands over
+/// ([`NeedsBarging`]).
+pub(crate) fn is_restart(payload: &(dyn Any + Send)) -> bool {
+    payload.is::<NeedsTimer>() || payload.is::<NeedsMirrorMakers>() || payload.is::<NeedsBarging>()
+}
+
 /// How a panic with `payload` ends an execution: what it says and where it was raised, with the
 /// trace cut back to its moment.
 pub(crate) fn stop_for_panic(payload: &(dyn Any + Send)) -> Stop {
-    if payload.is::<NeedsTimer>()
-        || payload.is::<NeedsMirrorMakers>()
-        || payload.is::<NeedsBarging>()
-    {
+    if is_restart(payload) {
         return Stop::Restart;
     }
     let message = panic_message(payload);
