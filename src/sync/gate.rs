@@ -3,7 +3,8 @@
 //! primitive's state, and a thread that must wait blocks on a [`Waiter`].
 //!
 //! Invariant: a gate's state is touched only inside [`Gate::enter`] or
-//! [`Gate::enter_commuting`], right after the entry's one model event, an `AcqRel`
+//! [`Gate::enter_commuting`] (or, for an operation that commutes with every other,
+//! [`Gate::enter_without_event`]), right after the entry's one model event, an `AcqRel`
 //! read-modify-write of one of the gate's two model atomics: loom's and shuttle's scheduling
 //! point, and loom's happens-before edge from every earlier entry by the same atomic (a
 //! read-modify-write reads the last one). Nothing inside an entry calls into the checker, and
@@ -44,16 +45,18 @@ pub trait RawSignal: Send + Sync + 'static {
 }
 
 /// What carries a sender's causality to whoever takes its message, or finds every sender gone,
-/// where their entries do not order them (see `Gate::enter_commuting`): under loom, a message
-/// on a channel of loom's own, whose sends loom orders only against sends, and receives against
-/// receives (loom's own channel's reduction); nothing on the other backends (shuttle's
-/// executions are sequentially consistent, and production keeps std's locks).
+/// where their entries do not order them (see `Gate::enter_commuting`), and an `RwLock` write
+/// release's to whoever takes the lock after it, where the release makes no event (see
+/// `Gate::enter_without_event`): under loom, a message on a channel of loom's own, whose sends
+/// loom orders only against sends, and receives against receives (loom's own channel's
+/// reduction); nothing on the other backends (shuttle's executions are sequentially
+/// consistent, and production keeps std's locks).
 ///
 /// Invariant: a token is made by the sender before its entry (or before the count of senders
-/// changes, for a drop), and taken, or dropped, outside any entry (either is a model event under
-/// loom). Loom counts a token never received as a leaked message: what a body leaves in a
-/// channel it never dropped is received by the harness once the body has returned with every
-/// thread finished.
+/// changes, for a drop; before the release changes the state, for an `RwLock`), and taken, or
+/// dropped, outside any entry (either is a model event under loom). Loom counts a token never
+/// received as a leaked message: what a body leaves in a channel it never dropped is received
+/// by the harness once the body has returned with every thread finished.
 pub trait RawToken: Send + 'static {
     /// A token carrying the running thread's causality so far.
     fn new() -> Self;
@@ -113,6 +116,16 @@ impl<P: Primitives, S> Gate<P, S> {
     /// causality from this entry either, which the primitive carries by [`RawToken`]s.
     pub(crate) fn enter_commuting<R>(&self, f: impl FnOnce(&mut S) -> R) -> R {
         self.commuting_event.fetch(Rmw::Add, 1, Ordering::AcqRel);
+        self.enter_state(f)
+    }
+
+    /// `f` on the state with no model event of its own: for an operation that commutes with
+    /// every other operation of the primitive that another thread can run beside it, in its
+    /// outcome, the state it leaves and the causality it gives (the `RwLock`'s write release
+    /// under hand-over, `super::rwlock::BuiltRwLock`), whose causality a [`RawToken`] made just
+    /// before carries. Loom and shuttle switch threads only at their own operations, and `f`
+    /// makes none, so the state is still touched by one thread at a time.
+    pub(crate) fn enter_without_event<R>(&self, f: impl FnOnce(&mut S) -> R) -> R {
         self.enter_state(f)
     }
 
