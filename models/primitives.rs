@@ -195,8 +195,9 @@ mod costs {
     }
 
     /// The built primitives cost loom at most their ceiling (a multiple of raw loom's
-    /// executions): one model event per channel operation and per `RwLock` acquisition, none
-    /// for a write release under loom's hand-over, no internal wait nobody needs, and a
+    /// executions): one model event per channel operation and per `RwLock` entry (an
+    /// acquisition that waits and enters again makes two), none for a write release under
+    /// loom's hand-over, no internal wait nobody needs, and a
     /// channel's blocking receive interleaved with receives only. (Mutants caught: the channel
     /// and `RwLock` on the backend's mutex and condvar, as at e05024f: two-senders 3,227
     /// executions against raw loom's 19, three-writers 19,054 against 414, both over their
@@ -358,7 +359,8 @@ mod loom_try_lock {
     }
 }
 
-/// The `RwLock` under loom: a release hands the lock to its waiters until the exploration's
+/// The `RwLock` under loom: a release hands the lock to the head of its queue (its writer or its
+/// run of readers) until the exploration's
 /// first try operation, which starts it again with raised waiters entering again (std's
 /// barging), so loom reaches what std's lock can do either way.
 mod loom_rwlock {
@@ -373,9 +375,9 @@ mod loom_rwlock {
     /// switch threads, and the reader reads both inside its own: it sees both or neither, in
     /// every order loom reaches, and both are reached, with no start again (no try operation;
     /// the per-backend paths, whose objects need none either). (Mutant caught: readers handed
-    /// the lock without being counted in: in a release build "FAILED at execution 487:
-    /// deadlock", the reader's release leaving the count of readers wrapped; in a debug build
-    /// that release panics on the overflow.)
+    /// the lock without being counted in, `hand_to_readers` leaving the count as it was: in a
+    /// debug build "FAILED at execution 49: panic: attempt to subtract with overflow", the
+    /// reader's release.)
     #[test]
     fn a_handed_lock_excludes_as_a_taken_one_does() {
         use threadproof::sync::loom::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -506,11 +508,11 @@ mod loom_rwlock {
     /// under its guard. Under hand-over the queue is served in the order threads came, where
     /// std wakes a waiting writer first; no body without a try operation can tell, because
     /// a waiter's arrival cannot be seen: the orders of tickets reached are the same as
-    /// barging's (std's policy, the exploration after a start again). So no policy that
-    /// keeps exclusion and writer preference fails this test (a writer-first hand-over
-    /// passes it too); what it catches is a hand-over that loses a waiter: a write release
-    /// that leaves the run of readers at the head queued ("deadlock: every live thread is
-    /// blocked").
+    /// barging's (std's policy, the exploration after a start again). A writer-first
+    /// hand-over with silent write releases passes it too (no test here catches that
+    /// variant, which the arrival-order argument in `BuiltRwLock`'s docs rules out); what it
+    /// catches is a hand-over that loses a waiter: a write release that leaves the run of
+    /// readers at the head queued ("deadlock: every live thread is blocked").
     #[test]
     fn the_hand_over_reaches_the_orders_barging_reaches() {
         use threadproof::sync::loom::atomic::{AtomicUsize, Ordering::Relaxed};

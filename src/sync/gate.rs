@@ -1,16 +1,19 @@
 //! One model event per operation of a built primitive under the model backends (the channels,
-//! the checkers' `RwLock`), as the checkers' own primitives have: a [`Gate`] holds the
-//! primitive's state, and a thread that must wait blocks on a [`Waiter`].
+//! the checkers' `RwLock`), as the checkers' own primitives have, or none for an operation that
+//! commutes with every other: a [`Gate`] holds the primitive's state, and a thread that must
+//! wait blocks on a [`Waiter`].
 //!
 //! Invariant: a gate's state is touched only inside [`Gate::enter`] or
-//! [`Gate::enter_commuting`] (or, for an operation that commutes with every other,
-//! [`Gate::enter_without_event`]), right after the entry's one model event, an `AcqRel`
+//! [`Gate::enter_commuting`], right after the entry's one model event, an `AcqRel`
 //! read-modify-write of one of the gate's two model atomics: loom's and shuttle's scheduling
 //! point, and loom's happens-before edge from every earlier entry by the same atomic (a
-//! read-modify-write reads the last one). Nothing inside an entry calls into the checker, and
-//! loom and shuttle switch threads only at their own operations, so an entry is atomic to the
-//! model: the state needs no model object of its own, and every decision an operation takes is
-//! taken at its event, where the checker orders it against the others.
+//! read-modify-write reads the last one); or inside [`Gate::enter_without_event`], which makes
+//! no event, for an operation that commutes with every operation another thread can run
+//! beside it, whose causality a [`RawToken`] carries. Nothing inside an entry calls into the
+//! checker, and loom and shuttle switch threads only at their own operations, so an entry is
+//! atomic to the model: the state needs no model object of its own, and every decision an
+//! operation takes is taken at its event, where the checker orders it against the others, or,
+//! for an operation with no event, where no order against the others would change it.
 //!
 //! Loom's reduction takes two entries by different atomics to commute: it explores one order of
 //! the two where nothing else orders them. So an operation enters by the second atomic only when
@@ -46,7 +49,8 @@ pub trait RawSignal: Send + Sync + 'static {
 
 /// What carries a sender's causality to whoever takes its message, or finds every sender gone,
 /// where their entries do not order them (see `Gate::enter_commuting`), and an `RwLock` write
-/// release's to whoever takes the lock after it, where the release makes no event (see
+/// release's to the next writer, or the next reader that takes the lock in its entry, where the
+/// release makes no event (see
 /// `Gate::enter_without_event`): under loom, a message on a channel of loom's own, whose sends
 /// loom orders only against sends, and receives against receives (loom's own channel's
 /// reduction); nothing on the other backends (shuttle's executions are sequentially
@@ -74,7 +78,8 @@ impl RawToken for NoToken {
     fn take(self) {}
 }
 
-/// A built primitive's state behind its one model event per operation.
+/// A built primitive's state behind its one model event per operation (none for one that
+/// commutes with every other).
 pub(crate) struct Gate<P: Primitives, S> {
     event: P::Atomic<usize>,
     /// The event of the operations that commute with those entering by `event`.
@@ -120,11 +125,12 @@ impl<P: Primitives, S> Gate<P, S> {
     }
 
     /// `f` on the state with no model event of its own: for an operation that commutes with
-    /// every other operation of the primitive that another thread can run beside it, in its
-    /// outcome, the state it leaves and the causality it gives (the `RwLock`'s write release
-    /// under hand-over, `super::rwlock::BuiltRwLock`), whose causality a [`RawToken`] made just
-    /// before carries. Loom and shuttle switch threads only at their own operations, and `f`
-    /// makes none, so the state is still touched by one thread at a time.
+    /// every other operation of the primitive that another thread can run beside it, in the
+    /// holder, order and causality it leaves, though not always the same state (the
+    /// `RwLock`'s write release under hand-over, `super::rwlock::BuiltRwLock`), whose
+    /// causality a [`RawToken`] made just before carries. Loom and shuttle switch threads
+    /// only at their own operations, and `f` makes none, so the state is still touched by one
+    /// thread at a time.
     pub(crate) fn enter_without_event<R>(&self, f: impl FnOnce(&mut S) -> R) -> R {
         self.enter_state(f)
     }

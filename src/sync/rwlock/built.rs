@@ -35,10 +35,13 @@ use crate::sync::Primitives;
 /// entering again (`model::needs_barging`), and a replay token found after that says so
 /// (`rwlock=barging`).
 ///
-/// With hand-over a write release makes no event, as loom's own lock's releases make none: it
-/// commutes with every acquisition that can run beside it (a queued one is handed the lock by
-/// it; one that comes after takes the lock, as the queued one is handed it, and nothing else
-/// can run while a writer holds the lock). Its causality goes by a token
+/// With hand-over a write release makes no event of the lock's, as loom's own lock's releases
+/// make none (its one loom operation is the send of its token, on a fresh channel that nothing
+/// else is ordered against): it commutes with every acquisition that can run beside it (a
+/// queued one is handed the lock by it; one that comes after takes the lock, as the queued one
+/// is handed it, and no other operation on the lock runs while a writer holds it), in who
+/// holds the lock, the order of grants and the causality, though through different events.
+/// Its causality goes by a token
 /// (`gate::RawToken`) made before it and kept in the lock's state: taken by the next
 /// writer (handed it, or taking the lock in its entry), by the next reader that takes the lock
 /// in its entry (which holds off the readers that come until it has received the tokens and
@@ -54,7 +57,8 @@ pub struct BuiltRwLock<P: Primitives, T> {
     value: UnsafeCell<T>,
 }
 
-/// What a waiter is handed with the lock: the tokens of the write releases before it.
+/// What a writer is handed with the lock: the write releases' tokens not yet taken (a reader
+/// is handed nothing).
 type Handed<P> = Vec<<P as Primitives>::Token>;
 
 /// Who holds the lock, and who waits for it.

@@ -2,13 +2,13 @@
 //!
 //! Invariant: while a write guard lives no other guard does, and read guards only coexist
 //! with read guards. Production backends use their own lock (std's, parking_lot's); the model
-//! backends use [`BuiltRwLock`], built on a gate (`super::gate`: one model event per
-//! acquisition, and per release but for loom's hand-over) with the policy of those
-//! production locks: a waiting writer blocks new readers (writer preference), and a release
-//! wakes one waiting writer, or else every waiting reader, which then try again (another thread
-//! may take the lock first; under loom, in a run without a preemption bound and until a try
-//! operation, the release hands the lock to the head of the queue instead: see
-//! [`BuiltRwLock`]). So a thread that takes a second read guard while a writer waits
+//! backends use [`BuiltRwLock`], built on a gate (`super::gate`: a model event for each
+//! acquisition's entry and each release, but none for a write release under loom's hand-over)
+//! with the policy of those production locks: a waiting writer blocks new readers (writer
+//! preference), and a release wakes one waiting writer, or else every waiting reader, which
+//! then try again (another thread may take the lock first; under loom, in a run without a
+//! preemption bound and until a try operation, the release hands the lock to the head of the
+//! queue instead: see [`BuiltRwLock`]). So a thread that takes a second read guard while a writer waits
 //! deadlocks, under the checkers as in production. Loom's own lock has no writer preference
 //! (that deadlock never shows) and mis-counts a thread holding two read guards; shuttle's
 //! panics on any second read guard.
