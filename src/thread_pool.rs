@@ -202,9 +202,14 @@ impl<P: Primitives> ThreadPool<P> {
         let completer = Arc::clone(&slot);
         let job: Job = Box::new(move || {
             // A panicking task fails its future, not the worker: the pool survives it.
-            let outcome = panic::catch_unwind(AssertUnwindSafe(task))
-                .map_err(|payload| TaskError::Panicked(panic_message(&*payload)));
+            let outcome = panic::catch_unwind(AssertUnwindSafe(task)).map_err(|payload| {
+                let message = panic_message(&*payload);
+                drop_quietly(payload);
+                TaskError::Panicked(message)
+            });
             completer.complete(outcome);
+            // The value is dropped here if its future was: the task's too.
+            drop_quietly(completer);
         });
         let wake = {
             let mut queue = self.shared.queue.lock();
@@ -288,6 +293,15 @@ impl<P: Primitives> fmt::Debug for ThreadPool<P> {
             .field("backend", &P::NAME)
             .field("workers", &self.size)
             .finish_non_exhaustive()
+    }
+}
+
+/// Drops `value`, which a task made (its panic's payload, or its value once nobody can take
+/// it): a panic in that drop is the task's business, and must not end the worker, which
+/// would leave every queued task unrun. That panic's own payload is leaked, not dropped.
+fn drop_quietly<T>(value: T) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| drop(value))) {
+        std::mem::forget(payload);
     }
 }
 

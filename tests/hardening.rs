@@ -570,6 +570,52 @@ fn oversized_arguments_and_results_fail_naming_the_limit_and_the_size() {
     assert_eq!(stats.workers_started, 1);
 }
 
+/// The limit is checked on the job as it is sent, id included: a request that fits with the
+/// first ids but not with a longer one is refused here. Sent, the worker would refuse its
+/// frame and die, and so would every worker it went to next: the pool would hang. (Mutant
+/// caught: the size measured with id 0 hangs at the refused submit's task.)
+#[test]
+fn a_request_over_the_limit_only_with_its_own_id_is_refused_not_sent() {
+    let _serial = serial();
+    let pool = ProcessPool::with_program(1, BIN).unwrap();
+    let pid: u32 = pool.submit("pid", ()).unwrap().result_as().unwrap();
+    for _ in 1..10 {
+        let again: u32 = pool.submit("pid", ()).unwrap().result_as().unwrap();
+        assert_eq!(again, pid);
+    }
+    // Exactly the limit with a one-digit id; the next id, 10, has two.
+    let frame = |id: u64, text: &str| {
+        serde_json::to_vec(&json!({"id": id, "task": "echo", "args": text}))
+            .unwrap()
+            .len()
+    };
+    let text = "x".repeat(MAX_FRAME - frame(0, ""));
+    assert_eq!(frame(0, &text), MAX_FRAME);
+    let refused = match pool.submit("echo", &text) {
+        Err(refused) => refused,
+        Ok(_) => {
+            // Dropping the pool would wait for that task, which never ends.
+            std::mem::forget(pool);
+            panic!("a request over the limit with its own id was sent");
+        }
+    };
+    assert!(
+        matches!(refused, PoolError::TooLarge { size, max: MAX_FRAME, .. } if size == MAX_FRAME + 1),
+        "{refused:?}"
+    );
+    // One byte shorter it fits with its own id (11), is sent, and comes back whole.
+    let fits = &text[1..];
+    let echoed: String = pool.submit("echo", fits).unwrap().result_as().unwrap();
+    assert_eq!(echoed.len(), fits.len());
+    let after: u32 = pool.submit("pid", ()).unwrap().result_as().unwrap();
+    assert_eq!(
+        after, pid,
+        "the worker that took it is the one that started"
+    );
+    let stats = pool.shutdown().unwrap();
+    assert_eq!(stats.workers_started, 1);
+}
+
 // ---------------------------------------------------------------------------------------
 // 7. Every descriptor close-on-exec: a task's background process holds none of ours.
 

@@ -31,6 +31,7 @@ on_both_backends!(
     result_returns_the_value,
     result_blocks_until_done,
     panics_become_errors_and_workers_survive,
+    a_panic_in_a_task_s_payload_or_value_drop_fails_nothing_more,
     as_completed_yields_in_completion_order,
     as_completed_yields_finished_futures_first,
     as_completed_yields_each_future_once,
@@ -100,6 +101,46 @@ fn panics_become_errors_and_workers_survive<P: Primitives>() {
         .collect();
     let done: Vec<usize> = all.into_iter().map(|f| f.result().unwrap()).collect();
     assert_eq!(done, [0, 1, 2]);
+}
+
+/// What panics when dropped: a task's panic payload, or its value.
+struct Bomb;
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        panic!("a bomb went off in its drop");
+    }
+}
+
+/// A task's panic payload whose drop panics, and a value whose drop panics once nobody holds
+/// its future (the worker drops it), fail only their own task: the one worker goes on to run
+/// the tasks behind them. (Mutant caught: the payload dropped outside any `catch_unwind`, as
+/// before, ends the worker, and the task behind it never completes.)
+fn a_panic_in_a_task_s_payload_or_value_drop_fails_nothing_more<P: Primitives>() {
+    let pool = ThreadPool::<P>::new(1).unwrap();
+    let payload = pool
+        .submit(|| -> u32 { std::panic::panic_any(Bomb) })
+        .unwrap();
+    // Dropped before it can complete: the worker drops the value.
+    let (release, released) = mpsc::channel::<()>();
+    drop(
+        pool.submit(move || {
+            released.recv().unwrap();
+            Bomb
+        })
+        .unwrap(),
+    );
+    release.send(()).unwrap();
+    let behind = pool.submit(|| 7).unwrap();
+    let (done, finished) = mpsc::channel();
+    thread::spawn(move || done.send(behind.result()).unwrap());
+    let result = finished.recv_timeout(Duration::from_secs(60));
+    assert_eq!(result, Ok(Ok(7)), "the task behind them never completed");
+    let failed = payload.result();
+    assert!(
+        matches!(&failed, Err(TaskError::Panicked(m)) if m.contains("not a string")),
+        "{failed:?}"
+    );
 }
 
 /// Four tasks, each blocked until released, released in the order 2, 0, 3, 1: `as_completed`

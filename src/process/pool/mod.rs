@@ -166,8 +166,11 @@ impl<P: Primitives> ProcessPool<P> {
     /// here, naming its size and the limit: it is never sent.
     pub fn submit<A: Serialize>(&self, task: &str, args: A) -> Result<TaskFuture<P>, PoolError> {
         let args = serde_json::to_value(args).map_err(|e| PoolError::Args(e.to_string()))?;
-        let mut job = Job {
-            id: 0,
+        // Measured with the id it is sent with: a longer id is a longer frame, and a frame the
+        // worker refuses would kill every worker it is given to.
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let job = Job {
+            id,
             task: task.to_string(),
             args,
         };
@@ -179,8 +182,6 @@ impl<P: Primitives> ProcessPool<P> {
                 max: MAX_FRAME,
             });
         }
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        job.id = id;
         if self.events.send(Event::Submit(job)).is_err() {
             return Err(PoolError::Dispatcher("the dispatcher is gone".into()));
         }
