@@ -4,7 +4,8 @@
 //! - `result()` returns the task's value, blocking until there is one;
 //! - a panicking task's `result()` is `TaskError::Panicked` with the panic's message (`&str`
 //!   and `String` payloads), and the pool keeps all its workers: afterwards every worker still
-//!   runs tasks;
+//!   runs tasks; a panic in the drop of a task's payload, or of its value once its future is
+//!   gone, fails nothing more;
 //! - `as_completed` yields each future exactly once, in completion order (tasks released in a
 //!   chosen order come out in that order), futures done before the call first;
 //! - `map` keeps input order whatever the completion order;
