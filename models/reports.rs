@@ -602,6 +602,51 @@ mod nothing_explored {
             assert_eq!(charged.coverage, Coverage::BudgetExhausted, "{summary}");
         }
     }
+
+    /// A worker's timed wait inside `catch_unwind`, as a job runner that isolates panics
+    /// writes it. Without the timer the wait raises its request for the timer, and the body
+    /// catches it: the exploration must start again with the timer all the same, and reach
+    /// both the timeout and the notification, never the caught request (`None`). (Mutant
+    /// caught: the request only raised, not remembered; every execution then gave `None` and
+    /// the check passed.)
+    #[test]
+    fn a_timed_wait_whose_panic_the_body_catches_still_gets_the_timer() {
+        fn caught_timed_wait<P: Primitives>() -> Option<bool> {
+            let pair = Arc::new((Mutex::<P, bool>::new(false), Condvar::<P>::new()));
+            let theirs = Arc::clone(&pair);
+            let waiter = spawn::<P, _, _>("waiter", move || {
+                let wait = || {
+                    let (flag, raised) = &*theirs;
+                    let guard = flag.lock();
+                    let (_, timed_out) =
+                        raised.wait_timeout(guard, std::time::Duration::from_millis(5));
+                    timed_out.timed_out()
+                };
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(wait)).ok()
+            })
+            .unwrap();
+            *pair.0.lock() = true;
+            pair.1.notify_one();
+            waiter.join().unwrap()
+        }
+        let reports = [
+            loom::explore(&LoomConfig::exhaustive(), caught_timed_wait::<Loom>, |_| {
+                Ok(())
+            }),
+            shuttle::explore(
+                &ShuttleConfig::random(200),
+                caught_timed_wait::<Shuttle>,
+                |_| Ok(()),
+            ),
+        ];
+        for report in reports {
+            let summary = report.summary();
+            assert!(report.passed(), "{summary}");
+            assert!(report.restarts.is_some(), "{summary}");
+            let outcomes: Vec<_> = report.outcomes.keys().copied().collect();
+            assert_eq!(outcomes, [Some(false), Some(true)], "{summary}");
+        }
+    }
 }
 
 /// 5. Confidence stated only where it holds.

@@ -306,6 +306,7 @@ where
         crate::std::rt::set_mirror_makers(makers);
         let mut hand_over = !config.barging;
         crate::sync::model::take_barging_restart();
+        crate::sync::model::take_timer_restart();
         let report = loop {
             let pass = explore_checked(
                 &config,
@@ -317,15 +318,17 @@ where
             // Asked even of a finished exploration: a body may have caught the restart's panic.
             let mirror = crate::std::rt::take_mirror_restart();
             let barging = crate::sync::model::take_barging_restart();
+            let needs_timer = crate::sync::model::take_timer_restart();
             let abandoned = match pass {
-                Ok(report) if !mirror && !barging => break report,
+                Ok(report) if !mirror && !barging && !needs_timer => break report,
                 Ok(report) => report.executions + report.simplest_search.unwrap_or(0),
                 Err(executions) => executions,
             };
             restarts = restarts.after(abandoned);
             if barging {
                 hand_over = false;
-            } else if !mirror {
+            }
+            if needs_timer || (!barging && !mirror) {
                 assert!(!timer, "an exploration with the timer needs no timer");
                 timer = true;
             }

@@ -39,6 +39,29 @@ thread_local! {
     /// Whether an execution on this OS thread raised [`NeedsBarging`] since the last
     /// [`take_barging_restart`], caught by the body or not.
     static BARGING_NEEDED: Cell<bool> = const { Cell::new(false) };
+    /// Whether an execution on this OS thread raised [`NeedsTimer`] since the last
+    /// [`take_timer_restart`], caught by the body or not.
+    static TIMER_NEEDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A timed wait in an execution without the timer: the exploration must start again with
+/// it. Remembered before it is raised as [`NeedsTimer`], so that a body that catches the
+/// panic cannot hide it: where the scheduler stops executions (shuttle), this one stops at
+/// its next step; under loom the explorer learns it from [`take_timer_restart`] when the pass
+/// ends. Not raised while the thread already unwinds (a second panic would abort).
+pub(crate) fn needs_timer() {
+    TIMER_NEEDED.with(|t| t.set(true));
+    if quiet_stops() {
+        request_stop(Stop::Restart);
+    }
+    if !std::thread::panicking() {
+        std::panic::panic_any(NeedsTimer);
+    }
+}
+
+/// Whether an execution needed the timer since the last call (see [`needs_timer`]); clears it.
+pub(crate) fn take_timer_restart() -> bool {
+    TIMER_NEEDED.with(|t| t.replace(false))
 }
 
 /// Sets whether the `RwLock`s made from now on on this OS thread hand their lock over (see

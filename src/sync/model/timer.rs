@@ -2,7 +2,8 @@
 //! at any moment, so that "timed out" and "notified" are both explored.
 //!
 //! Invariant: outside an execution whose timer runs, a wait goes straight to the backend's
-//! condvar, and a timed wait raises [`NeedsTimer`] (the explorer then runs the whole
+//! condvar, and a timed wait raises [`NeedsTimer`](super::execution::NeedsTimer), remembered
+//! first so that a body catching it cannot hide it (the explorer then runs the whole
 //! exploration again with the timer on, from its first execution). While the timer runs, every
 //! wait of the facade's condvars and parkers is registered with it, under its lock, before the
 //! waiter's own lock is released, and ends only when a notify reaches it (`Notified`) or, for a
@@ -27,7 +28,7 @@ use std::sync::Arc;
 
 use super::choice::choose_quietly;
 use super::context::{run_as, ThreadContext};
-use super::execution::{count_spawn, note_limit, NeedsTimer, TooManyThreads};
+use super::execution::{count_spawn, needs_timer, note_limit, TooManyThreads};
 use crate::sync::Primitives;
 
 /// The timer and its waiters, shared by every model thread of one execution.
@@ -231,7 +232,8 @@ impl<P: Primitives> Timer<P> {
 
 /// Unlocks `guard` (a lock of `mutex`), waits on `condvar` until notified or, if `timed`, until
 /// the wait times out, and relocks: the guard, and whether it timed out. Under a model backend
-/// without the timer, a timed wait raises [`NeedsTimer`].
+/// without the timer, a timed wait raises [`NeedsTimer`](super::execution::NeedsTimer)
+/// ([`needs_timer`]).
 pub(crate) fn wait<'a, P: Primitives, T: Send>(
     condvar: &P::Condvar,
     mutex: &'a P::Mutex<T>,
@@ -240,7 +242,11 @@ pub(crate) fn wait<'a, P: Primitives, T: Send>(
 ) -> (P::Guard<'a, T>, bool) {
     match active::<P>() {
         Some(timer) => timer.wait(address(condvar), mutex, guard, timed),
-        None if timed => std::panic::panic_any(NeedsTimer),
+        None if timed => {
+            needs_timer();
+            // Only while unwinding: the execution is abandoned, and any answer will do.
+            (guard, true)
+        }
         None => (P::wait(condvar, guard), false),
     }
 }
