@@ -738,6 +738,14 @@ mod confidence {
             summary.contains("the end of 3 executions cut at the step limit of 500 steps"),
             "{summary}"
         );
+        // Every execution cut: the invariant judged none, and that is no pass. (Mutant
+        // caught: `passed` asking only for executions, as before.)
+        assert!(report.outcomes.is_empty(), "{summary}");
+        assert!(!report.passed(), "{summary}");
+        assert!(
+            summary.contains("no execution ran to its end, so none was judged: not a pass"),
+            "{summary}"
+        );
     }
 
     /// A bound on the chance of having missed a bug says nothing once one is found.

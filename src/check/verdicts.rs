@@ -55,6 +55,9 @@ impl<O> Verdicts<O> {
                 (Some(f), _) => format!("FAILED: {} at execution {}", f.kind, f.execution),
                 (None, Coverage::Unsupported(why)) => format!("skipped: {}", why.reason),
                 (None, _) if report.executions == 0 => "nothing explored".to_string(),
+                (None, _) if report.judged() == 0 => {
+                    "nothing judged: every execution cut".to_string()
+                }
                 (None, _) => "pass".to_string(),
             };
             // A row that did not run has no figures: whatever it counted before it stopped is

@@ -293,10 +293,17 @@ impl<O> Report<O> {
         }
     }
 
-    /// Whether the exploration ran at least one execution and found no failure. A report of
-    /// nothing explored, or of a body the checker could not run, has not passed.
+    /// Whether the exploration ran at least one execution to its end, where the invariant
+    /// judged its outcome, and found no failure. A report of nothing explored, of executions
+    /// all cut before their end (at the step limit), or of a body the checker could not run,
+    /// has not passed.
     pub fn passed(&self) -> bool {
-        self.failure.is_none() && self.executions > 0 && self.unsupported().is_none()
+        self.failure.is_none() && self.judged() > 0 && self.unsupported().is_none()
+    }
+
+    /// The executions that ran to their end, whose outcome the invariant judged.
+    pub(crate) fn judged(&self) -> u64 {
+        self.outcomes.values().sum()
     }
 
     /// Why the checker could not run the body, if it could not.
@@ -328,6 +335,9 @@ impl<O> Report<O> {
             },
             (None, Coverage::Unsupported(unsupported)) => format!("not checked: {unsupported}"),
             (None, _) if self.executions == 0 => "nothing explored: not a pass".to_string(),
+            (None, _) if self.judged() == 0 => {
+                "no execution ran to its end, so none was judged: not a pass".to_string()
+            }
             (None, _) => "passed".to_string(),
         };
         let bound = match &self.pct_miss_bound {
