@@ -878,3 +878,80 @@ mod loom_channel {
         }
     }
 }
+
+/// std panics on an ordering an operation cannot have (a `Release` load, an `Acquire` store,
+/// a `Release` failure ordering, ...), at run time; loom would take it as `Relaxed` and
+/// shuttle ignore it, so a call that panics in production would pass its checks. Under every
+/// checker it panics as std's does, with std's words, at the caller's place. (Mutant caught:
+/// without the checks, every exploration passes.)
+mod orderings {
+    use std::sync::atomic::Ordering::{self, AcqRel, Acquire, Release, SeqCst};
+
+    use threadproof::explore::{loom, shuttle, ShuttleConfig};
+    use threadproof::sync::{panic_message, AtomicBool, Loom, Primitives, Shuttle, Std};
+
+    use super::*;
+
+    /// An ordering passed in, as a library passes its caller's: rustc's lint sees only
+    /// literal ones.
+    fn misuse<P: Primitives>(operation: usize, order: Ordering) {
+        let flag = AtomicBool::<P>::new(false);
+        match operation {
+            0 => drop(flag.load(order)),
+            1 => flag.store(true, order),
+            2 => drop(flag.compare_exchange(false, true, SeqCst, order)),
+            _ => drop(flag.compare_exchange_weak(false, true, SeqCst, order)),
+        }
+    }
+
+    #[test]
+    fn an_ordering_std_refuses_panics_under_every_checker_with_std_s_words() {
+        let cases = [
+            (0, Release, "there is no such thing as a release load"),
+            (
+                0,
+                AcqRel,
+                "there is no such thing as an acquire-release load",
+            ),
+            (1, Acquire, "there is no such thing as an acquire store"),
+            (
+                1,
+                AcqRel,
+                "there is no such thing as an acquire-release store",
+            ),
+            (
+                2,
+                Release,
+                "there is no such thing as a release failure ordering",
+            ),
+            (
+                3,
+                AcqRel,
+                "there is no such thing as an acquire-release failure ordering",
+            ),
+        ];
+        for (operation, order, words) in cases {
+            let std_said = catch_unwind(|| misuse::<Std>(operation, order)).unwrap_err();
+            assert_eq!(panic_message(&*std_said), words, "std's own words");
+            let reports = [
+                loom::explore(
+                    &LoomConfig::exhaustive(),
+                    move || misuse::<Loom>(operation, order),
+                    |_| Ok(()),
+                ),
+                shuttle::explore(
+                    &ShuttleConfig::random(5),
+                    move || misuse::<Shuttle>(operation, order),
+                    |_| Ok(()),
+                ),
+            ];
+            for report in reports {
+                let summary = report.summary();
+                let failure = report.failure.expect(&summary);
+                assert_eq!(failure.message, words, "{summary}");
+                let at = failure.location.unwrap_or_default();
+                assert!(at.contains("models/primitives.rs"), "{at}: {summary}");
+            }
+        }
+    }
+}

@@ -7,8 +7,9 @@
 //! recorded after it returned: where it took effect. The one exception is a
 //! `compare_exchange_weak` that fails spuriously, which is an explored fault of the model
 //! backends ([`super::choice`]): it fails without exchanging, having read the value (as a
-//! load with the failure ordering), whatever that value is. Production backends compile to the
-//! plain std calls.
+//! load with the failure ordering), whatever that value is. An ordering std refuses at run
+//! time (a `Release` load, an `Acquire` store, a `Release` failure ordering) panics as std's
+//! does under every backend. Production backends compile to the plain std calls.
 
 use std::fmt;
 use std::panic::Location;
@@ -220,6 +221,9 @@ impl<P: Primitives, V: AtomicValue> Atomic<P, V> {
     #[inline]
     #[track_caller]
     pub fn load(&self, order: Ordering) -> V {
+        if P::MODEL {
+            check_load(order);
+        }
         let seen = self.raw.load(order);
         self.record(Op::Load, Order::One(order), || Value::Read(seen.scalar()));
         seen
@@ -228,6 +232,9 @@ impl<P: Primitives, V: AtomicValue> Atomic<P, V> {
     #[inline]
     #[track_caller]
     pub fn store(&self, value: V, order: Ordering) {
+        if P::MODEL {
+            check_store(order);
+        }
         self.raw.store(value, order);
         self.record(Op::Store, Order::One(order), || {
             Value::Wrote(value.scalar())
@@ -254,6 +261,9 @@ impl<P: Primitives, V: AtomicValue> Atomic<P, V> {
         success: Ordering,
         failure: Ordering,
     ) -> Result<V, V> {
+        if P::MODEL {
+            check_failure(failure);
+        }
         let result = self.raw.compare_exchange(current, new, success, failure);
         self.record(Op::CompareExchange, exchange(success, failure), || {
             exchanged(current, new, result)
@@ -273,6 +283,9 @@ impl<P: Primitives, V: AtomicValue> Atomic<P, V> {
         success: Ordering,
         failure: Ordering,
     ) -> Result<V, V> {
+        if P::MODEL {
+            check_failure(failure);
+        }
         if P::MODEL && choice::fault::<P>() {
             let saw = self.raw.load(failure);
             self.record(Op::CompareExchangeWeak, exchange(success, failure), || {
@@ -440,4 +453,38 @@ static FENCE: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::f
 #[inline]
 pub fn compiler_fence(order: Ordering) {
     std::sync::atomic::compiler_fence(order)
+}
+
+// std checks these orderings at run time and panics; the model backends do not (loom takes an
+// ordering that cannot be as `Relaxed`, shuttle ignores orderings), so a call that panics in
+// production would pass its checks. Under a model backend they panic here, with std's words,
+// at the caller's place.
+
+#[track_caller]
+fn check_load(order: Ordering) {
+    match order {
+        Ordering::Release => panic!("there is no such thing as a release load"),
+        Ordering::AcqRel => panic!("there is no such thing as an acquire-release load"),
+        _ => {}
+    }
+}
+
+#[track_caller]
+fn check_store(order: Ordering) {
+    match order {
+        Ordering::Acquire => panic!("there is no such thing as an acquire store"),
+        Ordering::AcqRel => panic!("there is no such thing as an acquire-release store"),
+        _ => {}
+    }
+}
+
+#[track_caller]
+fn check_failure(order: Ordering) {
+    match order {
+        Ordering::Release => panic!("there is no such thing as a release failure ordering"),
+        Ordering::AcqRel => {
+            panic!("there is no such thing as an acquire-release failure ordering")
+        }
+        _ => {}
+    }
 }
