@@ -831,6 +831,63 @@ mod replay {
         replays_in_one_line::<Shuttle>(Checker::Shuttle(ShuttleConfig::pct(3, 1000)));
     }
 
+    /// A lost update beside a thread that waits with a timeout unless it sees exactly one
+    /// increment: the
+    /// exploration starts again with the timer once that wait is reached, and finds the lost
+    /// update in that pass, on a path where the wait is not reached. The token says
+    /// the timer ran (`timer=on`), and replays with it from its first execution, never
+    /// starting again: the same failure, the same trace. (Mutant caught: the flag ignored, as
+    /// before it existed: both replays start again, here after reaching the timed wait. A
+    /// replay that reached none would run without the timer's thread, the ids of the threads
+    /// after it shifted by one: this test does not build that case.)
+    fn a_token_found_with_the_timer_replays_with_it<P: Primitives>(checker: Checker) {
+        fn sometimes_timed<P: Primitives>() -> u32 {
+            let counter = Arc::new(Mutex::<P, u32>::new(0));
+            let pair = Arc::new((Mutex::<P, bool>::new(false), Condvar::<P>::new()));
+            let increment = |counter: &Mutex<P, u32>| {
+                let seen = *counter.lock();
+                *counter.lock() = seen + 1;
+            };
+            let (c, theirs) = (Arc::clone(&counter), Arc::clone(&pair));
+            let waiter = spawn::<P, _, _>("waiter", move || {
+                if *c.lock() != 1 {
+                    let (flag, raised) = &*theirs;
+                    let guard = flag.lock();
+                    drop(raised.wait_timeout(guard, std::time::Duration::from_millis(5)));
+                }
+            })
+            .unwrap();
+            let c = Arc::clone(&counter);
+            let other = spawn::<P, _, _>("other", move || increment(&c)).unwrap();
+            // Without the timer's thread, `idle` takes the id `other` had with it.
+            let idle = spawn::<P, _, _>("idle", || {}).unwrap();
+            increment(&counter);
+            other.join().unwrap();
+            waiter.join().unwrap();
+            idle.join().unwrap();
+            let total = *counter.lock();
+            total
+        }
+        let found = check(&checker, sometimes_timed::<P>, two);
+        let summary = found.summary();
+        assert!(found.restarts.is_some(), "{summary}");
+        let failure = found.failure.expect(&summary);
+        let token = failure.replay.to_string();
+        assert!(token.contains(":timer=on"), "{token}");
+        let replayed = explore::replay(&token, sometimes_timed::<P>, two);
+        assert_eq!(replayed.restarts, None, "{}", replayed.summary());
+        let again = replayed.failure.expect("the token reproduces the failure");
+        assert_eq!(again.message, failure.message);
+        assert_eq!(again.trace, failure.trace);
+        assert_eq!(again.replay.to_string(), token);
+    }
+
+    #[test]
+    fn a_failure_found_with_the_timer_replays_with_it() {
+        a_token_found_with_the_timer_replays_with_it::<Loom>(loom_checker());
+        a_token_found_with_the_timer_replays_with_it::<Shuttle>(random_checker());
+    }
+
     #[test]
     fn a_malformed_token_replays_nothing() {
         let report = explore::replay("loom:plan=nonsense@1", lost_update::<Loom>, two);

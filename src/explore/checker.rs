@@ -162,6 +162,9 @@ impl Checker {
                 if config.barging {
                     token += ":rwlock=barging";
                 }
+                if config.timer {
+                    token += ":timer=on";
+                }
                 token
             }
             Checker::Shuttle(config) => {
@@ -170,13 +173,14 @@ impl Checker {
                     Schedules::Pct { depth } => format!("pct:depth={depth}"),
                     Schedules::Urw => "urw".to_string(),
                 };
+                let timer = if config.timer { ":timer=on" } else { "" };
                 match &config.replay {
                     Some(decisions) => format!(
-                        "{schedules}:spurious={}:replay={decisions}",
+                        "{schedules}:spurious={}{timer}:replay={decisions}",
                         config.spurious_one_in
                     ),
                     None => format!(
-                        "{schedules}:seed={:#x}:iterations={}:spurious={}",
+                        "{schedules}:seed={:#x}:iterations={}:spurious={}{timer}",
                         config.seed, config.iterations, config.spurious_one_in
                     ),
                 }
@@ -207,6 +211,11 @@ impl Checker {
                     .ok_or_else(|| format!("`{value}` in `{key}={value}` is not a number")),
             }
         };
+        let timer_on = || match text("timer") {
+            None => Ok(false),
+            Some("on") => Ok(true),
+            Some(other) => Err(format!("`timer={other}` in `{token}`: expected on")),
+        };
         let unknown = |allowed: &[&str]| {
             fields
                 .iter()
@@ -215,7 +224,8 @@ impl Checker {
         };
         match kind {
             "loom" => {
-                if let Some(err) = unknown(&["preemptions", "spurious", "plan", "rwlock"]) {
+                if let Some(err) = unknown(&["preemptions", "spurious", "plan", "rwlock", "timer"])
+                {
                     return err;
                 }
                 let mut config = LoomConfig::exhaustive()
@@ -239,10 +249,12 @@ impl Checker {
                         return Err(format!("`rwlock={other}` in `{token}`: expected barging"))
                     }
                 };
+                config.timer = timer_on()?;
                 Ok(Checker::Loom(config))
             }
             "random" | "pct" | "urw" => {
-                if let Some(err) = unknown(&["depth", "seed", "iterations", "spurious", "replay"]) {
+                let allowed = ["depth", "seed", "iterations", "spurious", "timer", "replay"];
+                if let Some(err) = unknown(&allowed) {
                     return err;
                 }
                 let iterations = number("iterations")?.unwrap_or(1000) as usize;
@@ -262,7 +274,8 @@ impl Checker {
                 }
                 let spurious = u32::try_from(number("spurious")?.unwrap_or(0))
                     .map_err(|_| "spurious is too large")?;
-                let config = config.spurious_one_in(spurious);
+                let mut config = config.spurious_one_in(spurious);
+                config.timer = timer_on()?;
                 match text("replay") {
                     None => Ok(Checker::Shuttle(config)),
                     Some(replay) => {

@@ -47,6 +47,12 @@ pub struct LoomConfig {
     /// `sync::rwlock::BuiltRwLock`). A failure's replay token without a preemption bound sets
     /// it (`rwlock=barging`): a bounded replay barges anyway.
     pub barging: bool,
+    /// Replay: the timer of timed waits runs from the first execution, as in the pass that
+    /// found the failure (an exploration runs without it, and again with it once a timed wait
+    /// needs it). Its thread shifts the ids of the threads after it and counts among the
+    /// interleavings, so a failure found with it replays only with it. A failure's replay
+    /// token sets it (`timer=on`).
+    pub timer: bool,
 }
 
 impl Default for LoomConfig {
@@ -59,6 +65,7 @@ impl Default for LoomConfig {
             record_traces: true,
             plan: None,
             barging: false,
+            timer: false,
         }
     }
 }
@@ -300,7 +307,7 @@ where
         // with `RwLock`s that hand their lock over, first; the whole exploration again with
         // what an execution needed, once it needed it, so that every execution of it runs the
         // same threads, objects and locks.
-        let mut timer = false;
+        let mut timer = config.timer;
         let mut restarts = Restarts::default();
         crate::std::rt::forget_mirror_plan();
         crate::std::rt::set_mirror_makers(makers);
@@ -441,6 +448,7 @@ where
                 budget: Budget::UNLIMITED,
                 // A bounded replay runs barging anyway.
                 barging: bound.is_none() && !runs.mode.hand_over,
+                timer: runs.mode.timer,
                 ..config.clone()
             };
             Some(Failure {

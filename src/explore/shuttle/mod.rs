@@ -86,6 +86,12 @@ pub struct ShuttleConfig {
     /// The worker threads that run the schedules (default: one per core). Schedules are
     /// taken in fixed chunks, so the report is the same for any number (see the module docs).
     pub jobs: usize,
+    /// Replay: the timer of timed waits runs from the first execution, as in the pass that
+    /// found the failure (an exploration runs without it, and again with it once a timed wait
+    /// needs it). Its thread takes a task id, shifting those of the threads after it, and its
+    /// spawn is one of main's scheduling points, so a schedule found with it replays only
+    /// with it. A failure's replay token sets it (`timer=on`).
+    pub timer: bool,
 }
 
 /// The steps an execution may take before it is cut: shuttle's own default bound.
@@ -116,6 +122,7 @@ impl ShuttleConfig {
             replay: None,
             max_steps: MAX_STEPS,
             jobs: default_jobs(),
+            timer: false,
         }
     }
 
@@ -170,6 +177,7 @@ impl ShuttleConfig {
             record_traces: self.record_traces,
             replay: Some(decisions),
             max_steps: self.max_steps,
+            timer: self.timer,
             ..ShuttleConfig::random(1)
         }
     }
@@ -240,7 +248,8 @@ where
         // Without the timer first; the whole exploration again with it once a timed wait
         // needs it, so that every execution of it runs the same threads.
         let none = Restarts::default();
-        let without = explore_checked(&config, seed, Arc::clone(&checked), false, started, none);
+        let first = config.timer;
+        let without = explore_checked(&config, seed, Arc::clone(&checked), first, started, none);
         without.unwrap_or_else(|abandoned| {
             explore_checked(&config, seed, checked, true, started, none.after(abandoned))
                 .unwrap_or_else(|_| unreachable!("an exploration with the timer needs no timer"))
@@ -436,7 +445,10 @@ where
                 };
                 (found, decisions, Some(minimal))
             };
-            let replay = config.replaying(decisions);
+            let replay = ShuttleConfig {
+                timer,
+                ..config.replaying(decisions)
+            };
             // Said apart only when the shrunk execution shows something else.
             let first = first
                 .take()
