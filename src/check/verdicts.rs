@@ -8,6 +8,7 @@ use std::fmt::{self, Write as _};
 
 use crate::explore::NO_MODEL_THREAD;
 use crate::explore::{CheckerKind, Coverage, Failure, Report};
+use crate::std::sync::STATIC_DATA;
 
 /// Each checker's report on one body.
 #[derive(Clone, Debug)]
@@ -161,14 +162,21 @@ impl<O> Verdicts<O> {
     /// What a pass must not hide beside [`Verdicts::unfinished`]: a checker that could not run
     /// the body, and why (the table's `skipped` says only what); a body that spawned no model
     /// thread was checked as one thread, with no interleaving (a library still on
-    /// `std::thread`, say).
+    /// `std::thread`, say); a static lock whose data every execution after the first found as
+    /// the one before left it, so that those executions did not start where the program does.
     pub fn notes(&self) -> Vec<String> {
-        let one_thread = self.reports.iter().any(|(_, r)| {
-            r.failure.is_none() && r.blind_spots.iter().any(|s| s == NO_MODEL_THREAD)
-        });
+        let passing_with = |spot: &str| {
+            (self.reports.iter())
+                .any(|(_, r)| r.failure.is_none() && r.blind_spots.iter().any(|s| s == spot))
+        };
         let mut notes = self.skipped();
-        if one_thread {
+        if passing_with(NO_MODEL_THREAD) {
             notes.push(format!("threadproof::check!: {NO_MODEL_THREAD}"));
+        }
+        if passing_with(STATIC_DATA) {
+            notes.push(format!(
+                "threadproof::check!: every execution after the first saw {STATIC_DATA}"
+            ));
         }
         notes
     }

@@ -39,3 +39,4 @@ pub use self::once::{Barrier, BarrierWaitResult, LazyLock, Once, OnceLock, OnceS
 pub use self::rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub(crate) use self::leak::check_at_end as check_leaks;
+pub(crate) use self::mutex::STATIC_DATA;
