@@ -532,6 +532,33 @@ fn sigpipe_host() {
     println!("RESULT survived");
 }
 
+/// A value nested deeper than the manager can read (serde_json's limit) is refused by the
+/// client before anything is sent, with every append beside it in the batch: sent, it was
+/// refused alone while those behind it in the pipeline were applied, and `extend` returned
+/// with their answers unread, to be read as the answers of the next requests. A value deep
+/// but readable goes through. (Mutant caught: no check in the client; the server refuses
+/// it, "refused: malformed frame: recursion limit exceeded".)
+#[test]
+fn a_value_nested_deeper_than_the_manager_reads_is_refused_before_anything_is_sent() {
+    let _serial = serial();
+    let nested = |depth: usize| (0..depth).fold(json!(0), |inner, _| json!([inner]));
+    let manager = Manager::with_program(BIN).unwrap();
+    let list = manager.list();
+    let refused = list
+        .extend(vec![json!(1), nested(200), json!(3)])
+        .unwrap_err();
+    assert!(
+        refused.contains("nothing sent: append 1's value is nested deeper than the manager"),
+        "{refused}"
+    );
+    let refused = list.append(nested(200)).unwrap_err();
+    assert!(refused.contains("append not sent"), "{refused}");
+    assert_eq!(list.append(json!(4)).unwrap(), 0);
+    let deep = nested(100);
+    assert_eq!(list.extend(vec![deep.clone(), json!(5)]).unwrap(), [1, 2]);
+    assert_eq!(list.snapshot().unwrap(), [json!(4), deep, json!(5)]);
+}
+
 // ---------------------------------------------------------------------------------------
 // 6. Arguments and results over the frame limit.
 

@@ -3,12 +3,42 @@
 //!
 //! Invariant: a request is resent only under its own sequence number, so with the server's
 //! memory of each client's last numbers every append lands exactly once; a request larger
-//! than a frame is refused before anything is sent.
+//! than a frame, or nested deeper than the server can read, is refused before anything is
+//! sent.
 
 use serde_json::Value;
 
 use super::{Request, Response, WINDOW, WINDOW_BYTES};
 use crate::process::frame::{encoded_len, MAX_FRAME};
+
+/// Nesting below which any request is readable: serde_json reads 128 levels, the request
+/// itself takes two.
+const SURELY_READABLE: usize = 64;
+
+/// Whether the server can read `request`: serde_json, which it reads with, refuses a value
+/// nested deeper than its limit. Refused there, one append in a pipelined batch would be
+/// answered with an error while those behind it were applied, and the answers read after it
+/// would belong to other requests; so it is refused here, before anything is sent. Only a
+/// deeply nested value is read back, as the server would read it.
+fn readable(request: &Request) -> Result<(), String> {
+    fn depth(value: &Value) -> usize {
+        match value {
+            Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+            Value::Object(fields) => 1 + fields.values().map(depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+    let Request::Append { value, .. } = request else {
+        return Ok(());
+    };
+    if depth(value) < SURELY_READABLE {
+        return Ok(());
+    }
+    let bytes = serde_json::to_vec(request).map_err(|e| format!("value cannot be encoded: {e}"))?;
+    serde_json::from_slice::<Request>(&bytes)
+        .map(drop)
+        .map_err(|e| format!("value is nested deeper than the manager can read ({e})"))
+}
 
 /// A client's end of a connection.
 pub trait ClientConn {
@@ -92,6 +122,9 @@ impl<C: ClientConn> Client<C> {
                     "nothing sent: append {i}'s request of {size} bytes exceeds the frame \
                      limit of {MAX_FRAME} bytes"
                 ));
+            }
+            if let Err(e) = readable(&request) {
+                return Err(format!("nothing sent: append {i}'s {e}"));
             }
             requests.push(request);
             sizes.push(size);
@@ -178,6 +211,9 @@ impl<C: ClientConn> Client<C> {
                 "append not sent: its request of {size} bytes exceeds the frame limit of \
                  {MAX_FRAME} bytes"
             ));
+        }
+        if let Err(e) = readable(&request) {
+            return Err(format!("append not sent: its {e}"));
         }
         self.seq += 1;
         match self.call(&request)? {
