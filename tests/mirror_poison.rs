@@ -257,3 +257,42 @@ fn a_body_s_own_unwrap_of_a_poisoned_lock_is_its_failure_under_every_checker() {
         );
     }
 }
+
+/// A `LazyLock` whose initialiser panicked, then its next access: the first access's panic and
+/// the next's, and how many times the initialiser ran, on the `LazyLock` at `$sync`.
+macro_rules! lazy_after_a_panic {
+    ($sync:path) => {{
+        use $sync as sync;
+        let message =
+            |payload: Box<dyn std::any::Any + Send>| threadproof::sync::panic_message(&*payload);
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let lazy = sync::LazyLock::new(|| {
+            if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                panic!("the first initialisation");
+            }
+            7u32
+        });
+        let first = catch_unwind(AssertUnwindSafe(|| *lazy)).map_err(message);
+        let next = catch_unwind(AssertUnwindSafe(|| *lazy)).map_err(message);
+        (first, next, calls.load(std::sync::atomic::Ordering::SeqCst))
+    }};
+}
+
+/// A `LazyLock` whose initialiser panicked is poisoned as std's is: every later access panics
+/// with std's words, and the initialiser never runs again. (Mutant caught: the `LazyLock` on
+/// a `OnceLock` alone, as before, ran the initialiser again and gave `Ok(7)`.)
+#[test]
+fn a_lazy_lock_whose_initialiser_panicked_is_poisoned_as_std_s() {
+    let std_says = lazy_after_a_panic!(std::sync);
+    let poisoned = "LazyLock instance has previously been poisoned".to_string();
+    let expected = (
+        Err("the first initialisation".to_string()),
+        Err(poisoned),
+        1,
+    );
+    assert_eq!(std_says, expected);
+    let verdicts = check!(with portfolio(); {
+        lazy_after_a_panic!(threadproof::std::sync)
+    }, move |outcome| *outcome == expected);
+    assert!(verdicts.reports.iter().all(|(_, r)| r.executions > 0));
+}

@@ -6,7 +6,7 @@
 //! [`crate::sync::Barrier`]; nothing of one execution is seen by the next, so a
 //! `static CONFIG: OnceLock<_>` is initialised once per execution, by whichever thread the
 //! checker lets win. As in std, a panicking initialiser leaves a `OnceLock` empty for the next
-//! caller (no poisoning), and poisons a `Once`.
+//! caller (no poisoning), and poisons a `Once` and a `LazyLock`.
 
 use std::fmt;
 use std::ops::Deref;
@@ -79,8 +79,12 @@ impl<T: Send + fmt::Debug> fmt::Debug for OnceLock<T> {
 
 /// std's `LazyLock`: `init` runs on first access, once per execution (so it is `Fn`, where
 /// std's is `FnOnce`: a `fn` item or a closure that captures nothing, as in a `static`).
+/// Poisoned as std's is: once `init` panicked, every access panics, and `init` never runs
+/// again in that execution.
 pub struct LazyLock<T, F = fn() -> T> {
     cell: OnceLock<T>,
+    /// Run through once per execution; a panicking `init` poisons it.
+    once: Once,
     init: F,
 }
 
@@ -88,6 +92,7 @@ impl<T, F> LazyLock<T, F> {
     pub const fn new(f: F) -> Self {
         LazyLock {
             cell: OnceLock::new(),
+            once: Once::new(),
             init: f,
         }
     }
@@ -95,7 +100,20 @@ impl<T, F> LazyLock<T, F> {
 
 impl<T: Send, F: Fn() -> T> LazyLock<T, F> {
     pub fn force(this: &LazyLock<T, F>) -> &T {
-        this.cell.get_or_init(&this.init)
+        if let Some(value) = this.cell.get() {
+            return value;
+        }
+        // A poisoned `Once` runs a forced closure, told so: it then completes with the cell
+        // left empty, and every later access finds it empty.
+        this.once.call_once_force(|state| {
+            if !state.is_poisoned() {
+                let _ = this.cell.set((this.init)());
+            }
+        });
+        match this.cell.get() {
+            Some(value) => value,
+            None => panic!("LazyLock instance has previously been poisoned"),
+        }
     }
 }
 
