@@ -22,7 +22,8 @@
 //!
 //! Invariant: a verdict table has one row per checker of the [`Portfolio`] (loom, then
 //! shuttle's random, PCT and URW schedules), each row that checker's own report; a check
-//! passes only if no checker found a failure and at least one of them explored the body. A
+//! passes only if no checker found a failure and at least one of them passed (ran an execution
+//! to its end, judged by the invariant). A
 //! checker that cannot run the body (loom past its thread cap, loom with every thread slot
 //! taken when timeouts need one) says so in its row, with the reason, and the others run it
 //! anyway: never silently.

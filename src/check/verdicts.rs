@@ -1,8 +1,8 @@
 //! A check's verdicts: each checker's report on one body, the table, the explanation of each
 //! failure with the line that replays it, and what a passing check did not finish.
 //!
-//! Invariant: a check passes only if no checker found a failure and at least one explored the
-//! body; every replay line it prints compiles as printed, with the macro that made the body.
+//! Invariant: a check passes only if no checker found a failure and at least one passed (ran an
+//! execution to its end, judged by the invariant); every replay line it prints compiles as printed, with the macro that made the body.
 
 use std::fmt::{self, Write as _};
 
@@ -21,7 +21,8 @@ pub struct Verdicts<O> {
 }
 
 impl<O> Verdicts<O> {
-    /// Whether no checker found a failure, and at least one explored the body.
+    /// Whether no checker found a failure, and at least one passed ([`Report::passed`]: an
+    /// execution ran to its end and the invariant judged it).
     pub fn passed(&self) -> bool {
         let failed = self.reports.iter().any(|(_, r)| r.failure.is_some());
         let explored = self.reports.iter().any(|(_, r)| r.passed());

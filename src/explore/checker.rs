@@ -352,6 +352,7 @@ mod tests {
             Checker::Loom(LoomConfig {
                 plan: Plan::parse("t0#1+t#0=2"),
                 barging: true,
+                timer: true,
                 ..LoomConfig::exhaustive()
                     .preemption_bound(1)
                     .spurious_wakeups(2)
@@ -362,7 +363,22 @@ mod tests {
                     .replaying(Decisions::parse("s2k3t1_s1k0t2_dt0#1v3").unwrap()),
             ),
             Checker::Shuttle(ShuttleConfig::random(7).replaying(Decisions::default())),
+            Checker::Shuttle(ShuttleConfig {
+                timer: true,
+                ..ShuttleConfig::urw(9).replaying(Decisions::parse("s2k3t1").unwrap())
+            }),
         ];
+        // The timer's flag is in the token, and nothing else names it.
+        let with_timer = Checker::Shuttle(ShuttleConfig {
+            timer: true,
+            ..ShuttleConfig::random(1).replaying(Decisions::default())
+        });
+        assert!(
+            with_timer.token().contains(":timer=on:"),
+            "{}",
+            with_timer.token()
+        );
+        assert!(Checker::parse("loom:timer=off").is_err());
         for checker in checkers {
             assert_eq!(
                 Checker::parse(&checker.token()),

@@ -151,6 +151,7 @@ impl<O: Ord> Recorder<O> {
         if self.over_budget() {
             panic::panic_any(BudgetExhausted);
         }
+        model::raise_pending_restart();
         self.begin(false);
         let outcome = body();
         // What the body kept past its end (a channel forgotten, or in the outcome) holds

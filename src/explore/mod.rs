@@ -4,7 +4,8 @@
 //! true: a deadlock, a violated invariant, a panic in the body, an exhausted budget and a body
 //! the checker cannot run all come back as data, with the executions explored, the distinct
 //! outcomes with their counts, the time taken, and what the checker cannot see. A report that
-//! explored nothing, or that its checker could not run, has not passed. A failure is the
+//! explored nothing, whose every execution was cut before the invariant judged it, or that
+//! its checker could not run, has not passed. A failure is the
 //! simplest the checker found (fewest preemptions, then fewest spurious wakeups), comes with
 //! the trace of its execution and a token that replays it ([`replay`]).
 //!

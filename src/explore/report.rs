@@ -2,7 +2,8 @@
 //! the checker cannot see), the [`Budget`] that bounds it, and the [`PctBound`] of a PCT run.
 //!
 //! Invariant: every word a report says is true of the exploration it describes: a report that
-//! explored nothing, or that its checker could not run, has not passed.
+//! explored nothing, whose every execution was cut before the invariant judged it, or that its
+//! checker could not run, has not passed.
 
 use std::collections::BTreeMap;
 use std::fmt;

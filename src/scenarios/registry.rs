@@ -90,8 +90,11 @@ impl Checked {
     /// Never for an exploration that explored nothing or that its checker could not run (see
     /// [`Report::unsupported`]): that is neither a pass nor a failure.
     pub fn as_expected(&self) -> bool {
-        let explored = self.report.executions > 0 && self.report.unsupported().is_none();
-        explored && self.expected.met_by(self.report.failure_kind())
+        let report = &self.report;
+        // A pass needs an execution the invariant judged; a failure needs only to be found.
+        let judged = report.judged() > 0 || report.failure.is_some();
+        let explored = report.executions > 0 && judged && report.unsupported().is_none();
+        explored && self.expected.met_by(report.failure_kind())
     }
 
     /// The verdict in words.
@@ -101,6 +104,9 @@ impl Checked {
         }
         if self.report.executions == 0 {
             return "NOTHING EXPLORED".into();
+        }
+        if self.report.judged() == 0 && self.report.failure.is_none() {
+            return "NOTHING JUDGED: every execution cut".into();
         }
         let found = self.report.failure_kind();
         match (self.expected, found) {

@@ -376,8 +376,10 @@ where
         return Err(executions);
     }
     if unapplied && !timer {
-        // A switch to a thread this run never had: the token was found with the timer's
-        // thread among them (an exploration that needed it), so it replays with it.
+        // A switch to a thread this run never had. A token says `timer=on` when it was found
+        // with the timer's thread; one that does not and still names a thread past this run's
+        // is replayed once more with the timer (the start again is said in the report), the
+        // only thread a replay can add.
         return Err(executions);
     }
 

@@ -59,6 +59,19 @@ pub(crate) fn needs_timer() {
     }
 }
 
+/// Raises the request of a start again that an earlier execution of this pass made and its
+/// body caught ([`NeedsTimer`], [`NeedsBarging`]): the pass is abandoned at the next
+/// execution's start, not explored to its end and charged to the budget for nothing. Called
+/// by the loom explorer, whose executions go on after a caught request (shuttle's stop).
+pub(crate) fn raise_pending_restart() {
+    if TIMER_NEEDED.with(Cell::get) {
+        std::panic::panic_any(NeedsTimer);
+    }
+    if BARGING_NEEDED.with(Cell::get) {
+        std::panic::panic_any(NeedsBarging);
+    }
+}
+
 /// Whether an execution needed the timer since the last call (see [`needs_timer`]); clears it.
 pub(crate) fn take_timer_restart() -> bool {
     TIMER_NEEDED.with(|t| t.replace(false))

@@ -244,7 +244,10 @@ pub(crate) fn wait<'a, P: Primitives, T: Send>(
         Some(timer) => timer.wait(address(condvar), mutex, guard, timed),
         None if timed => {
             needs_timer();
-            // Only while unwinding: the execution is abandoned, and any answer will do.
+            // Reached only while unwinding, where the request cannot be raised. A step, so that
+            // a loop that waits again is stopped under shuttle (the stop takes effect at a
+            // step); under loom the pass is abandoned when it ends.
+            P::yield_now();
             (guard, true)
         }
         None => (P::wait(condvar, guard), false),
