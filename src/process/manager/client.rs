@@ -102,8 +102,10 @@ impl<C: ClientConn> Client<C> {
     /// (and `WINDOW_BYTES`) go out before their answers are read; the window is refilled
     /// once half of it is answered, so requests and answers travel in batches. When the connection breaks, every unanswered request is sent again, with its
     /// own sequence number, on a new connection: the server answers those it applied from
-    /// memory. Every request is checked against the frame limit before any is sent. Returns
-    /// the values' indexes in the list.
+    /// memory. Every request is checked against the frame limit, and against the nesting the
+    /// server reads, before any is sent. An append the server refuses all the same fails the
+    /// call, once the answers of those sent behind it are read (the error says how many were
+    /// applied). Returns the values' indexes in the list.
     pub fn extend(&mut self, values: Vec<Value>) -> Result<Vec<usize>, String> {
         if !self.conn.pipelines() {
             return values.into_iter().map(|v| self.append(v)).collect();
@@ -165,7 +167,7 @@ impl<C: ClientConn> Client<C> {
                         answered += 1;
                         failures = 0;
                     }
-                    Ok(Response::Error(e)) => return Err(e),
+                    Ok(Response::Error(e)) => return Err(self.refused(answered, sent, &e)),
                     Ok(other) => return Err(format!("unexpected answer {other:?}")),
                     Err(e) => break e,
                 }
@@ -232,6 +234,26 @@ impl<C: ClientConn> Client<C> {
         }
     }
 
+    /// Append `refused` of a pipelined batch was refused, with those up to `sent` in flight
+    /// behind it: their answers are read now, so that every later request is answered with
+    /// its own, and the error says how many of them were applied.
+    fn refused(&mut self, refused: usize, sent: usize, error: &str) -> String {
+        let behind = sent - refused - 1;
+        let mut applied = 0;
+        for _ in 0..behind {
+            match self.conn.recv() {
+                Ok(Response::Appended { .. }) => applied += 1,
+                Ok(_) => {}
+                // Broken: the next request goes out on a new connection.
+                Err(_) => break,
+            }
+        }
+        format!(
+            "append {refused} refused: {error}; {applied} of the {behind} sent after it were \
+             applied"
+        )
+    }
+
     fn call(&mut self, request: &Request) -> Result<Response, String> {
         let mut last_error = String::new();
         for attempt in 0..ATTEMPTS {
@@ -249,5 +271,77 @@ impl<C: ClientConn> Client<C> {
         Err(format!(
             "the manager did not answer after {ATTEMPTS} attempts: {last_error}"
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use serde_json::json;
+
+    use super::*;
+
+    /// A pipelining connection to a server that refuses the value `"bad"` and appends the
+    /// rest: answers come back in order, one stream for `call` and `recv` alike.
+    #[derive(Default)]
+    struct Refusing {
+        items: usize,
+        answers: VecDeque<Response>,
+    }
+
+    impl ClientConn for Refusing {
+        fn call(&mut self, request: &Request) -> Result<Response, String> {
+            self.send(request)?;
+            self.recv()
+        }
+        fn reconnect(&mut self) -> Result<(), String> {
+            Ok(())
+        }
+        fn pipelines(&self) -> bool {
+            true
+        }
+        fn send(&mut self, request: &Request) -> Result<(), String> {
+            let answer = match request {
+                Request::Append { value, .. } if *value == json!("bad") => {
+                    Response::Error("refused: bad".into())
+                }
+                Request::Append { .. } => {
+                    self.items += 1;
+                    Response::Appended {
+                        index: self.items - 1,
+                    }
+                }
+                Request::Snapshot => Response::List(Vec::new()),
+            };
+            self.answers.push_back(answer);
+            Ok(())
+        }
+        fn recv(&mut self) -> Result<Response, String> {
+            self.answers
+                .pop_front()
+                .ok_or_else(|| "nothing sent".into())
+        }
+    }
+
+    /// An append refused in the middle of a pipelined batch: the answers of those behind it
+    /// are read before `extend` returns, and the error says how many were applied, so the
+    /// next append is answered with its own index. (Mutant caught: returning at the error,
+    /// as before: the next append then got `3`'s answer, index 1.)
+    #[test]
+    fn an_append_refused_mid_batch_leaves_the_answers_in_step() {
+        let mut client = Client::new("c".into(), Refusing::default());
+        let refused = client
+            .extend(vec![json!(1), json!("bad"), json!(3), json!(4)])
+            .unwrap_err();
+        assert_eq!(
+            client.append(json!(5)),
+            Ok(3),
+            "the next append's own answer"
+        );
+        assert_eq!(
+            refused,
+            "append 1 refused: refused: bad; 2 of the 2 sent after it were applied"
+        );
     }
 }
