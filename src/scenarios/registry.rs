@@ -87,14 +87,14 @@ pub struct Checked {
 impl Checked {
     /// Whether the checker did what the variant's data says it must: pass a correct variant,
     /// catch a mutant with the stated failure kind, or let a mutant it cannot see escape.
-    /// Never for an exploration that explored nothing or that its checker could not run (see
-    /// [`Report::unsupported`]): that is neither a pass nor a failure.
+    /// Never for an exploration that explored nothing, judged no execution (every one cut), or
+    /// that its checker could not run (see [`Report::unsupported`]): that is neither a pass nor
+    /// a failure.
     pub fn as_expected(&self) -> bool {
-        let report = &self.report;
-        // A pass needs an execution the invariant judged; a failure needs only to be found.
-        let judged = report.judged() > 0 || report.failure.is_some();
-        let explored = report.executions > 0 && judged && report.unsupported().is_none();
-        explored && self.expected.met_by(report.failure_kind())
+        // A pass is `Report::passed`'s (an execution the invariant judged); a failure needs
+        // only to be found.
+        let explored = self.report.passed() || self.report.failure.is_some();
+        explored && self.expected.met_by(self.report.failure_kind())
     }
 
     /// The verdict in words.

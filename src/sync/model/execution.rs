@@ -47,7 +47,8 @@ thread_local! {
 /// A timed wait in an execution without the timer: the exploration must start again with
 /// it. Remembered before it is raised as [`NeedsTimer`], so that a body that catches the
 /// panic cannot hide it: where the scheduler stops executions (shuttle), this one stops at
-/// its next step; under loom the explorer learns it from [`take_timer_restart`] when the pass
+/// its next step; under loom the next execution raises it at its start
+/// ([`raise_pending_restart`]), and the explorer reads [`take_timer_restart`] when the pass
 /// ends. Not raised while the thread already unwinds (a second panic would abort).
 pub(crate) fn needs_timer() {
     TIMER_NEEDED.with(|t| t.set(true));

@@ -246,7 +246,7 @@ pub(crate) fn wait<'a, P: Primitives, T: Send>(
             needs_timer();
             // Reached only while unwinding, where the request cannot be raised. A step, so that
             // a loop that waits again is stopped under shuttle (the stop takes effect at a
-            // step); under loom the pass is abandoned when it ends.
+            // step); under loom the pass is abandoned at its next execution.
             P::yield_now();
             (guard, true)
         }
